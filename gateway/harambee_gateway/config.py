@@ -1,0 +1,65 @@
+"""The gateway's settings, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from harambee_common.config import Settings
+
+COMPONENT = "gateway"
+DEFAULT_PORT = 8000
+
+# The first path segment a public request starts with, and the variable naming that service's URL.
+SERVICE_DEFAULTS: dict[str, tuple[str, str]] = {
+    "intake": ("INTAKE_URL", "http://127.0.0.1:8101"),
+    "assessment": ("ASSESSMENT_URL", "http://127.0.0.1:8102"),
+    "interventions": ("INTERVENTIONS_URL", "http://127.0.0.1:8103"),
+    "audit": ("AUDIT_URL", "http://127.0.0.1:8104"),
+}
+
+
+def upstreams_from_env() -> dict[str, str]:
+    """The base URL of each routed service, by the path segment that selects it."""
+    return {
+        segment: os.environ.get(variable, default).rstrip("/")
+        for segment, (variable, default) in SERVICE_DEFAULTS.items()
+    }
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    """Everything the gateway process reads from its environment."""
+
+    common: Settings
+    signing_key_pem: bytes
+    token_ttl_seconds: int
+    upstreams: dict[str, str]
+    upstream_pool_size: int
+
+    @property
+    def issuer(self) -> str:
+        """The issuer URL, which is also the gateway's public base URL."""
+        return self.common.issuer.rstrip("/")
+
+    @classmethod
+    def from_env(cls) -> GatewaySettings:
+        """Reads the settings; fails at once when the signing key or the database is not set."""
+        key_file = os.environ.get("GATEWAY_SIGNING_KEY_FILE")
+        if not key_file:
+            raise RuntimeError(
+                "gateway: GATEWAY_SIGNING_KEY_FILE is not set; it must name a PEM file holding "
+                "the EC P-256 private key that signs access tokens"
+            )
+        try:
+            pem = Path(key_file).read_bytes()
+        except OSError as exc:
+            raise RuntimeError(f"gateway: cannot read GATEWAY_SIGNING_KEY_FILE {key_file}: {exc}")
+        return cls(
+            common=Settings.from_env(COMPONENT),
+            signing_key_pem=pem,
+            token_ttl_seconds=int(os.environ.get("TOKEN_TTL_SECONDS", "900")),
+            upstreams=upstreams_from_env(),
+            upstream_pool_size=int(os.environ.get("UPSTREAM_POOL_SIZE", "1000")),
+        )

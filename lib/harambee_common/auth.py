@@ -1,0 +1,176 @@
+"""Access-token verification (RFC 9068) and the principal an endpoint acts for."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from fastapi import Request
+from joserfc import jws, jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+from joserfc.jwt import JWTClaimsRegistry
+
+from harambee_common.problems import Forbidden, InsufficientScope, NotFound, Unauthenticated
+
+log = logging.getLogger(__name__)
+
+ALGORITHMS = ["ES256"]  # an allow-list: never "none", never an HMAC keyed with a public key
+REFETCH_INTERVAL = 10.0  # seconds between JWKS refetches triggered by unknown key ids
+
+
+class KeyCache:
+    """The gateway's JWKS, fetched once and refetched when a token names an unknown kid."""
+
+    def __init__(self, jwks_url: str) -> None:
+        self._url = jwks_url
+        self._keys: KeySet | None = None
+        self._fetched_at = 0.0
+        self._lock = threading.Lock()
+
+    def key_set(self, kid: str | None) -> KeySet:
+        """The key set, refreshed if kid is not in it (at most once per REFETCH_INTERVAL)."""
+        keys = self._keys
+        if keys is not None and (kid is None or _has_kid(keys, kid)):
+            return keys
+        with self._lock:
+            fresh_enough = time.monotonic() - self._fetched_at < REFETCH_INTERVAL
+            if self._keys is None or not fresh_enough:
+                self._keys = self._fetch()
+                self._fetched_at = time.monotonic()
+            return self._keys
+
+    def _fetch(self) -> KeySet:
+        try:
+            response = httpx.get(self._url, timeout=5.0)
+            response.raise_for_status()
+            return KeySet.import_key_set(response.json())
+        except (httpx.HTTPError, ValueError, JoseError) as exc:
+            log.warning("JWKS fetch from %s failed: %s", self._url, type(exc).__name__)
+            if self._keys is not None:
+                return self._keys
+            raise Unauthenticated("The token issuer's keys are unavailable.") from exc
+
+
+def _has_kid(keys: KeySet, kid: str) -> bool:
+    return any(key.kid == kid for key in keys.keys)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a machine client or a person, with roles per tenant."""
+
+    subject: str
+    client_id: str
+    scopes: frozenset[str]
+    tenants: dict[str, frozenset[str]]
+    organisation: str | None
+
+    def roles_in(self, tenant: str) -> frozenset[str]:
+        """The principal's roles in a tenant (empty if it has none there)."""
+        return self.tenants.get(tenant, frozenset())
+
+
+@dataclass(frozen=True)
+class TenantPrincipal:
+    """A principal acting in one tenant, as checked for the current request."""
+
+    principal: Principal
+    tenant: str
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """The principal's roles in this tenant."""
+        return self.principal.roles_in(self.tenant)
+
+    @property
+    def organisation(self) -> str | None:
+        """The organisation the principal acts for, if any."""
+        return self.principal.organisation
+
+    @property
+    def actor(self) -> str:
+        """A reference to the caller for audit records."""
+        return self.principal.subject
+
+
+class TokenVerifier:
+    """Verifies signature, typ, issuer, audience and lifetime of an access token."""
+
+    def __init__(self, *, keys: KeyCache, issuer: str, audience: str) -> None:
+        self._keys = keys
+        self._claims = JWTClaimsRegistry(
+            leeway=30,
+            iss={"essential": True, "value": issuer},
+            aud={"essential": True, "value": audience},
+            exp={"essential": True},
+            iat={"essential": True},
+            sub={"essential": True},
+            client_id={"essential": True},
+        )
+
+    def verify(self, token: str) -> Principal:
+        """The principal the token speaks for; raises Unauthenticated otherwise."""
+        try:
+            header = jws.extract_compact(token.encode()).protected
+        except (JoseError, ValueError) as exc:
+            raise Unauthenticated("The access token is malformed.") from exc
+        if header.get("typ", "").lower() not in ("at+jwt", "application/at+jwt"):
+            raise Unauthenticated("The token is not an access token (typ must be at+jwt).")
+        if header.get("alg") not in ALGORITHMS:
+            raise Unauthenticated("The token's signing algorithm is not accepted.")
+        keys = self._keys.key_set(header.get("kid"))
+        try:
+            decoded = jwt.decode(token, keys, algorithms=ALGORITHMS)
+            self._claims.validate(decoded.claims)
+        except (JoseError, ValueError) as exc:
+            raise Unauthenticated("The access token is invalid or expired.") from exc
+        return _principal(decoded.claims)
+
+
+def _principal(claims: dict[str, Any]) -> Principal:
+    tenants = claims.get("tenants") or {}
+    if not isinstance(tenants, dict):
+        raise Unauthenticated("The token's tenant claim is malformed.")
+    return Principal(
+        subject=str(claims["sub"]),
+        client_id=str(claims["client_id"]),
+        scopes=frozenset(str(claims.get("scope", "")).split()),
+        tenants={str(t): frozenset(map(str, roles or ())) for t, roles in tenants.items()},
+        organisation=claims.get("org"),
+    )
+
+
+def bearer_token(request: Request) -> str:
+    """The bearer token of the request; raises Unauthenticated when there is none."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("A bearer access token is required.")
+    return token.strip()
+
+
+class Authenticator:
+    """A dependency: the caller must hold these scopes and one of these roles in the path's tenant."""
+
+    def __init__(self, *, scopes: set[str], roles: set[str]) -> None:
+        self.scopes = frozenset(scopes)
+        self.roles = frozenset(roles)
+
+    def __call__(self, request: Request) -> TenantPrincipal:
+        principal = request.app.state.verifier.verify(bearer_token(request))
+        tenant = request.path_params.get("tenant")
+        if tenant is None:
+            raise RuntimeError("Authenticator guards tenant routes only")
+        # No role in the tenant: answer as if it did not exist, so tenants cannot be probed.
+        if not principal.roles_in(tenant):
+            raise NotFound("No such tenant.")
+        if not self.scopes <= principal.scopes:
+            missing = " ".join(sorted(self.scopes - principal.scopes))
+            raise InsufficientScope(f"This operation needs the scope(s): {missing}.")
+        if not self.roles & principal.roles_in(tenant):
+            raise Forbidden("Your role in this tenant does not permit this operation.")
+        return TenantPrincipal(principal=principal, tenant=tenant)

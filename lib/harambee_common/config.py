@@ -1,0 +1,36 @@
+"""Settings read from the environment, with safe defaults for the embedded stack."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every service process reads from its environment."""
+
+    component: str
+    database_url: str
+    relay_database_url: str
+    kafka_bootstrap_servers: str
+    issuer: str
+    audience: str
+    jwks_url: str
+
+    @classmethod
+    def from_env(cls, component: str) -> Settings:
+        """Reads the settings of one component; DATABASE_URL is required."""
+        database_url = os.environ.get("DATABASE_URL")
+        if not database_url:
+            raise RuntimeError(f"{component}: DATABASE_URL is not set")
+        issuer = os.environ.get("HARAMBEE_ISSUER", "http://127.0.0.1:8000")
+        return cls(
+            component=component,
+            database_url=database_url,
+            relay_database_url=os.environ.get("RELAY_DATABASE_URL", database_url),
+            kafka_bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+            issuer=issuer,
+            audience=os.environ.get("HARAMBEE_AUDIENCE", "urn:harambee:api"),
+            jwks_url=os.environ.get("JWKS_URL", f"{issuer}/.well-known/jwks.json"),
+        )

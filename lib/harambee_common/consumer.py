@@ -1,0 +1,153 @@
+"""Idempotent event consumers: the event id is recorded in the same transaction as its effect."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from kafka import KafkaConsumer, TopicPartition
+from kafka.structs import OffsetAndMetadata
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from harambee_common import kafka
+from harambee_common.db import UnitOfWork, unit_of_work
+from harambee_common.events import Event, MalformedEvent, from_message
+from harambee_common.tracing import current_traceparent, new_traceparent
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[UnitOfWork, Event], None]
+
+_RECORD = sa.text(
+    "INSERT INTO processed_events (consumer, event_id, tenant_id, type, outcome, error) "
+    "VALUES (:consumer, :event_id, :tenant, :type, :outcome, :error) "
+    "ON CONFLICT (consumer, event_id) DO NOTHING"
+)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """Which topics a consumer reads, and the handler per event type (others are skipped)."""
+
+    name: str
+    topics: tuple[str, ...]
+    handlers: dict[str, Handler]
+    fallback: Handler | None = None  # for consumers that take every type (audit)
+
+
+class EventConsumer:
+    """A background thread that applies each event once, then commits the offset."""
+
+    def __init__(
+        self,
+        *,
+        subscription: Subscription,
+        sessions: sessionmaker[Session],
+        bootstrap: str,
+        group_id: str | None = None,
+    ) -> None:
+        self.subscription = subscription
+        self._sessions = sessions
+        self._bootstrap = bootstrap
+        self._group_id = group_id or subscription.name
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"consumer-{subscription.name}", daemon=True
+        )
+
+    def start(self) -> None:
+        """Starts consuming in the background."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stops after the batch in flight."""
+        self._stop.set()
+        self._thread.join(timeout=20)
+
+    def _run(self) -> None:
+        backoff = 0.5
+        while not self._stop.is_set():
+            client: KafkaConsumer | None = None
+            try:
+                kafka.ensure_topics(self._bootstrap, self.subscription.topics)
+                client = kafka.consumer(
+                    self._bootstrap, group_id=self._group_id, topics=self.subscription.topics
+                )
+                backoff = 0.5
+                while not self._stop.is_set():
+                    batch = client.poll(timeout_ms=500)
+                    if batch:
+                        self._apply_batch(client, batch)
+            except Exception as exc:  # broker or database outage: reconnect after a pause
+                log.warning(
+                    "consumer %s: %s; reconnecting in %.1fs",
+                    self.subscription.name, type(exc).__name__, backoff,
+                )
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+            finally:
+                if client is not None:
+                    client.close(autocommit=False)
+
+    def _apply_batch(self, client: KafkaConsumer, batch: dict) -> None:
+        offsets: dict[TopicPartition, OffsetAndMetadata] = {}
+        for partition, messages in batch.items():
+            for message in messages:
+                self.apply(message.topic, message.headers, message.value)
+                offsets[partition] = OffsetAndMetadata(message.offset + 1, "", -1)
+        # After the database commit: a crash in between means a redelivery, which is harmless.
+        client.commit(offsets)
+
+    def apply(self, topic: str, headers: Iterable[tuple[str, bytes]], value: bytes | None) -> bool:
+        """Applies one message; returns False when it was a duplicate or not for us."""
+        try:
+            event = from_message(topic, list(headers or []), value)
+        except MalformedEvent as exc:
+            log.error("consumer %s: dropping a malformed message on %s: %s",
+                      self.subscription.name, topic, exc)
+            return False
+        handler = self.subscription.handlers.get(event.type, self.subscription.fallback)
+        if handler is None:
+            return False
+        token = current_traceparent.set(new_traceparent(event.traceparent))
+        try:
+            return self._apply_once(event, handler)
+        finally:
+            current_traceparent.reset(token)
+
+    def _apply_once(self, event: Event, handler: Handler) -> bool:
+        try:
+            with unit_of_work(self._sessions, event.tenant) as uow:
+                if not self._record(uow, event, outcome="applied", error=None):
+                    return False
+                handler(uow, event)
+            return True
+        except (OperationalError, DBAPIError) as exc:
+            if isinstance(exc, OperationalError) or exc.connection_invalidated:
+                raise  # the database is away: do not commit the offset, retry later
+            error = exc
+        except Exception as exc:  # a bug or bad data: park the event rather than block the topic
+            error = exc
+        log.error("consumer %s: event %s (%s) failed: %s",
+                  self.subscription.name, event.id, event.type, type(error).__name__)
+        with unit_of_work(self._sessions, event.tenant) as uow:
+            self._record(uow, event, outcome="failed", error=type(error).__name__)
+        return False
+
+    def _record(self, uow: UnitOfWork, event: Event, *, outcome: str, error: str | None) -> bool:
+        result = uow.session.execute(
+            _RECORD,
+            {
+                "consumer": self.subscription.name,
+                "event_id": event.id,
+                "tenant": event.tenant,
+                "type": event.type,
+                "outcome": outcome,
+                "error": error,
+            },
+        )
+        return result.rowcount == 1

@@ -1,0 +1,58 @@
+"""Database engines and the unit of work: one transaction per request, scoped to one tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from harambee_common.events import Event, outbox_row
+
+
+def create_db_engine(url: str, *, pool_size: int = 20) -> sa.Engine:
+    """An engine for a service role; pre-ping so a restarted database is survived."""
+    return sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def set_tenant(session: Session, tenant: str) -> None:
+    """Scopes the current transaction to one tenant; row-level security does the rest."""
+    session.execute(sa.select(sa.func.set_config("app.tenant_id", tenant, True)))
+
+
+class UnitOfWork:
+    """A tenant-scoped session plus the events the change raises; commits both or neither."""
+
+    def __init__(self, session: Session, tenant: str) -> None:
+        self.session = session
+        self.tenant = tenant
+
+    def publish(self, event: Event) -> None:
+        """Records an event in the outbox, in the same transaction as the change."""
+        if event.tenant != self.tenant:
+            raise ValueError("an event must belong to the unit of work's tenant")
+        self.session.execute(outbox_row(event))
+
+
+@contextmanager
+def unit_of_work(factory: sessionmaker[Session], tenant: str) -> Iterator[UnitOfWork]:
+    """Opens a tenant-scoped transaction; commits on success and rolls back on error."""
+    with factory() as session, session.begin():
+        set_tenant(session, tenant)
+        yield UnitOfWork(session, tenant)
+
+
+def _request_unit_of_work(request: Request) -> Iterator[UnitOfWork]:
+    tenant = request.path_params.get("tenant")
+    if not tenant:
+        raise RuntimeError("a tenant-scoped unit of work needs a {tenant} path parameter")
+    with unit_of_work(request.app.state.sessions, tenant) as uow:
+        yield uow
+
+
+# scope="function": the commit happens before the response is sent, so a failed commit is an error
+# the client sees, never a 201 for data that was not stored.
+UnitOfWorkDep = Annotated[UnitOfWork, Depends(_request_unit_of_work, scope="function")]

@@ -1,0 +1,112 @@
+"""The outbox relay: publishes committed events, in order, and marks them sent."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import sqlalchemy as sa
+from kafka import KafkaProducer
+
+from harambee_common import kafka
+from harambee_common.events import Event
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+
+# SKIP LOCKED: several relays share the work without publishing a row twice or waiting on each other.
+_CLAIM = sa.text(
+    "SELECT seq, id, tenant_id, topic, key, type, source, subject, time, traceparent, data "
+    "FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT :batch FOR UPDATE SKIP LOCKED"
+)
+_MARK = sa.text("UPDATE outbox SET published_at = now() WHERE seq = ANY(:seqs)")
+
+
+class OutboxRelay:
+    """A background thread; a broker outage delays events, it never loses one."""
+
+    def __init__(self, *, engine: sa.Engine, bootstrap: str, idle_seconds: float = 0.05) -> None:
+        self._engine = engine
+        self._bootstrap = bootstrap
+        self._idle = idle_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
+        self._producer: KafkaProducer | None = None
+
+    def start(self) -> None:
+        """Starts relaying in the background."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stops after the batch in flight."""
+        self._stop.set()
+        self._thread.join(timeout=15)
+        if self._producer is not None:
+            self._producer.close(timeout=5)
+
+    def _run(self) -> None:
+        backoff = 0.5
+        while not self._stop.is_set():
+            try:
+                sent = self.relay_once()
+                backoff = 0.5
+                if not sent:
+                    self._stop.wait(self._idle)
+            except Exception as exc:  # a broker or database outage: wait and try again
+                log.warning("outbox relay: %s; retrying in %.1fs", type(exc).__name__, backoff)
+                self._drop_producer()
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    def relay_once(self) -> int:
+        """Publishes one batch; returns how many events were sent."""
+        with self._engine.connect() as conn, conn.begin():
+            rows = conn.execute(_CLAIM, {"batch": BATCH}).mappings().all()
+            if not rows:
+                return 0
+            producer = self._ensure_producer()
+            futures = []
+            for row in rows:
+                event = _event(row)
+                futures.append(
+                    producer.send(
+                        row["topic"],
+                        key=row["key"].encode(),
+                        value=event.value(),
+                        headers=event.headers(),
+                    )
+                )
+            producer.flush(timeout=10)
+            for future in futures:
+                future.get(timeout=10)  # raises if the broker did not acknowledge
+            conn.execute(_MARK, {"seqs": [row["seq"] for row in rows]})
+        return len(rows)
+
+    def _ensure_producer(self) -> KafkaProducer:
+        if self._producer is None:
+            kafka.ensure_topics(self._bootstrap)
+            self._producer = kafka.producer(self._bootstrap)
+        return self._producer
+
+    def _drop_producer(self) -> None:
+        if self._producer is not None:
+            try:
+                self._producer.close(timeout=1)
+            except Exception:
+                log.debug("closing a failed producer", exc_info=True)
+            self._producer = None
+
+
+def _event(row: sa.RowMapping) -> Event:
+    return Event(
+        type=row["type"],
+        tenant=row["tenant_id"],
+        topic=row["topic"],
+        source=row["source"],
+        subject=row["subject"] or "",
+        data=row["data"],
+        id=str(row["id"]),
+        time=row["time"],
+        traceparent=row["traceparent"],
+    )

