@@ -18,6 +18,11 @@ def create_db_engine(url: str, *, pool_size: int = 20) -> sa.Engine:
     return sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
+def session_factory(engine: sa.Engine) -> sessionmaker[Session]:
+    """Sessions whose objects stay readable after commit (responses are built after it)."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
 def set_tenant(session: Session, tenant: str) -> None:
     """Scopes the current transaction to one tenant; row-level security does the rest."""
     session.execute(sa.select(sa.func.set_config("app.tenant_id", tenant, True)))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+from pathlib import Path
+
 from alembic import command, context, op
 from alembic.config import Config
 from sqlalchemy import MetaData, engine_from_config, pool
@@ -10,7 +13,9 @@ from sqlalchemy import MetaData, engine_from_config, pool
 def upgrade(*, package: str, url: str, revision: str = "head") -> None:
     """Applies a component's migrations to the database at url (as its owner role)."""
     config = Config()
-    config.set_main_option("script_location", f"{package}:migrations")
+    # A filesystem path: alembic's "package:dir" form trips over editable installs.
+    location = Path(importlib.import_module(package).__file__).parent / "migrations"
+    config.set_main_option("script_location", str(location))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     command.upgrade(config, revision)
 

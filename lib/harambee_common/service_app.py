@@ -6,14 +6,13 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
-from sqlalchemy.orm import sessionmaker
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from harambee_common import health
 from harambee_common.auth import KeyCache, TokenVerifier
 from harambee_common.config import Settings
 from harambee_common.consumer import EventConsumer, Subscription
-from harambee_common.db import create_db_engine
+from harambee_common.db import create_db_engine, session_factory
 from harambee_common.problems import install_problem_handlers
 from harambee_common.relay import OutboxRelay
 from harambee_common.tracing import current_traceparent, new_traceparent
@@ -29,7 +28,7 @@ def create_service_app(
 ) -> FastAPI:
     """A service's FastAPI app; its relay and consumers run while the app runs."""
     engine = create_db_engine(settings.database_url)
-    sessions = sessionmaker(engine, expire_on_commit=False)
+    sessions = session_factory(engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

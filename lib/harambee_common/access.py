@@ -1,0 +1,44 @@
+"""Access records: every read of personal or case data becomes an event before the data is returned."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from harambee_common.auth import TenantPrincipal
+from harambee_common.db import UnitOfWork
+from harambee_common.events import Event
+
+
+def record_access(
+    uow: UnitOfWork,
+    *,
+    principal: TenantPrincipal,
+    topic: str,
+    source: str,
+    subject: str,
+    resource: str,
+    fields: Iterable[str],
+    purpose: str,
+) -> None:
+    """Writes an `access.recorded` event to the outbox in the transaction that reads the data.
+
+    The caller returns the data only after the unit of work commits, so no read goes unrecorded.
+    """
+    uow.publish(
+        Event(
+            type="access.recorded",
+            tenant=principal.tenant,
+            topic=topic,
+            source=source,
+            subject=subject,
+            data={
+                "actor": principal.actor,
+                "client_id": principal.principal.client_id,
+                "organisation": principal.organisation,
+                "roles": sorted(principal.roles),
+                "resource": resource,
+                "fields": sorted(fields),
+                "purpose": purpose,
+            },
+        )
+    )

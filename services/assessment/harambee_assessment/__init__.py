@@ -1,0 +1,1 @@
+"""The assessment service: cases, assessment frameworks, assessments and panel decisions."""

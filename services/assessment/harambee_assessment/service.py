@@ -1,0 +1,83 @@
+"""Assessment's logic: opening cases from referrals, and showing them to programme staff."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from harambee_common.access import record_access
+from harambee_common.auth import TenantPrincipal
+from harambee_common.db import UnitOfWork
+from harambee_common.events import Event
+
+from harambee_assessment import repository
+from harambee_assessment.models import Case
+
+TOPIC = "assessment.events"
+SOURCE = "/harambee/assessment"
+
+
+def open_case(*, uow: UnitOfWork, referral_id: uuid.UUID, subject_ref: uuid.UUID) -> Case | None:
+    """Opens the case for a referral and raises `case.opened`; None if it was already open."""
+    case = Case(
+        id=uuid.uuid4(),
+        tenant_id=uow.tenant,
+        subject_ref=subject_ref,
+        referral_id=referral_id,
+        status="open",
+        opened_at=datetime.now(UTC),
+    )
+    if not repository.add_case_once(session=uow.session, case=case):
+        return None
+    uow.publish(
+        Event(
+            type="case.opened",
+            tenant=uow.tenant,
+            topic=TOPIC,
+            source=SOURCE,
+            subject=str(case.id),
+            data={
+                "case_id": str(case.id),
+                "subject_ref": str(subject_ref),
+                "referral_id": str(referral_id),
+                "opened_at": case.opened_at.isoformat(),
+            },
+        )
+    )
+    return case
+
+
+def read_cases(
+    *,
+    uow: UnitOfWork,
+    principal: TenantPrincipal,
+    referral_id: uuid.UUID | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[Case]:
+    """A page of cases; each read is recorded before it is returned."""
+    cases = repository.list_cases(session=uow.session, referral_id=referral_id, after=after, limit=limit)
+    for case in cases:
+        _record_read(uow, principal, case)
+    return cases
+
+
+def read_case(*, uow: UnitOfWork, principal: TenantPrincipal, case_id: uuid.UUID) -> Case | None:
+    """One case; the read is recorded before it is returned."""
+    case = repository.get_case(session=uow.session, case_id=case_id)
+    if case is not None:
+        _record_read(uow, principal, case)
+    return case
+
+
+def _record_read(uow: UnitOfWork, principal: TenantPrincipal, case: Case) -> None:
+    record_access(
+        uow,
+        principal=principal,
+        topic=TOPIC,
+        source=SOURCE,
+        subject=str(case.subject_ref),
+        resource=f"case/{case.id}",
+        fields=("status", "referral_id", "opened_at"),
+        purpose="case-management",
+    )

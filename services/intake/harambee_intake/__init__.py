@@ -1,0 +1,1 @@
+"""The intake service: referrals, the person-data vault, screening and consent."""

@@ -1,0 +1,1 @@
+"""The interventions service: catalogue, providers, plans, sessions, reviews and programme indicators."""

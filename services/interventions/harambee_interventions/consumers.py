@@ -1,0 +1,33 @@
+"""What interventions does with other services' events."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from harambee_common.consumer import Subscription
+from harambee_common.db import UnitOfWork
+from harambee_common.events import Event
+
+from harambee_interventions import repository
+from harambee_interventions.models import KnownCase
+
+
+def on_case_opened(uow: UnitOfWork, event: Event) -> None:
+    """A case was opened: remember it, so that a plan can be made for it."""
+    repository.add_known_case(
+        session=uow.session,
+        case=KnownCase(
+            case_id=uuid.UUID(event.data["case_id"]),
+            tenant_id=uow.tenant,
+            subject_ref=uuid.UUID(event.data["subject_ref"]),
+            opened_at=datetime.fromisoformat(event.data["opened_at"]),
+        ),
+    )
+
+
+SUBSCRIPTION = Subscription(
+    name="interventions",
+    topics=("assessment.events",),
+    handlers={"case.opened": on_case_opened},
+)

@@ -1,0 +1,37 @@
+"""Every query interventions makes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from harambee_interventions.models import KnownCase
+
+
+def add_known_case(*, session: Session, case: KnownCase) -> None:
+    """Records a case, once."""
+    session.execute(
+        insert(KnownCase)
+        .values(case_id=case.case_id, tenant_id=case.tenant_id, subject_ref=case.subject_ref,
+                opened_at=case.opened_at)
+        .on_conflict_do_nothing(index_elements=[KnownCase.case_id])
+    )
+
+
+def list_known_cases(
+    *, session: Session, after: tuple[datetime, str] | None, limit: int
+) -> list[KnownCase]:
+    """A page of known cases, newest first."""
+    query = (
+        sa.select(KnownCase)
+        .order_by(KnownCase.opened_at.desc(), KnownCase.case_id.desc())
+        .limit(limit)
+    )
+    if after is not None:
+        at, ident = after
+        query = query.where(sa.tuple_(KnownCase.opened_at, KnownCase.case_id) < (at, uuid.UUID(ident)))
+    return list(session.scalars(query))

@@ -1,0 +1,57 @@
+"""Session-wide infrastructure for the tests: a real PostgreSQL and a real Kafka-protocol broker.
+
+Both are the embedded ones unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS name other servers, so a
+fresh machine with only Python runs the whole suite.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harambee_stack.broker import Broker
+from harambee_stack.postgres import ComponentDatabase, Postgres
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN_DIR = ROOT / ".run" / "test"
+
+
+class TestPostgres:
+    """The session's PostgreSQL; each provision() gives a fresh database of one component."""
+
+    def __init__(self, server: Postgres) -> None:
+        self.server = server
+        self.admin_url = server.admin_url
+        self._databases: list[str] = []
+
+    def provision(self, component: str) -> ComponentDatabase:
+        """A new, empty database for the component, with its three roles."""
+        database = f"test_{component}_{uuid.uuid4().hex[:8]}"
+        self._databases.append(database)
+        return self.server.provision(component, database=database)
+
+    def drop_all(self) -> None:
+        """Drops every database this session created."""
+        for database in self._databases:
+            self.server.drop(database)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[TestPostgres]:
+    """A real PostgreSQL server for the session."""
+    server = Postgres.start(data_dir=RUN_DIR / f"pg-{uuid.uuid4().hex[:8]}")
+    pg = TestPostgres(server)
+    yield pg
+    pg.drop_all()
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[Broker]:
+    """A real Kafka-protocol broker for the session."""
+    broker = Broker.start_default(log_path=RUN_DIR / "broker.log")
+    yield broker
+    broker.stop()
