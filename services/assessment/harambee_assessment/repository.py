@@ -14,13 +14,14 @@ from harambee_assessment.models import Case
 
 def add_case_once(*, session: Session, case: Case) -> bool:
     """Stores a case unless its referral already has one; returns whether it was stored."""
-    result = session.execute(
+    stored = session.scalar(
         insert(Case)
         .values(id=case.id, tenant_id=case.tenant_id, subject_ref=case.subject_ref,
                 referral_id=case.referral_id, status=case.status, opened_at=case.opened_at)
         .on_conflict_do_nothing(index_elements=[Case.referral_id])
+        .returning(Case.id)
     )
-    return result.rowcount == 1
+    return stored is not None
 
 
 def get_case(*, session: Session, case_id: uuid.UUID) -> Case | None:

@@ -1,0 +1,75 @@
+"""`harambee-stack run`: the whole platform on this machine until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+
+from harambee_stack.stack import DEFAULT_PORTS, Stack, StackError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parses the command line and runs the verb."""
+    parser = argparse.ArgumentParser(prog="harambee-stack")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    run = verbs.add_parser("run", help="start every process, seed demo data, and wait for Ctrl-C")
+    run.add_argument("--state-dir", type=Path, default=Path(".run"),
+                     help="data, keys and logs (default: .run)")
+    run.add_argument("--gateway-port", type=int, default=DEFAULT_PORTS["gateway"],
+                     help="the gateway's port on 127.0.0.1 (default: %(default)s)")
+    args = parser.parse_args(argv)
+    return _run(state_dir=args.state_dir, gateway_port=args.gateway_port)
+
+
+def _run(*, state_dir: Path, gateway_port: int) -> int:
+    # SIGTERM (a supervisor, `kill`) gets the same orderly shutdown as Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
+    stack = Stack(state_dir=state_dir, ports={**DEFAULT_PORTS, "gateway": gateway_port})
+    print(f"Starting Harambee (state and logs in {stack.state_dir}) ...", flush=True)
+    try:
+        stack.start()
+        _print_banner(stack)
+        while True:
+            signal.pause()
+    except KeyboardInterrupt:
+        return 0
+    except StackError as exc:
+        print(f"harambee-stack: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        # A second Ctrl-C must not cut the shutdown short and leave processes behind; it is bounded.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print("\nStopping Harambee ...", flush=True)
+        stack.stop()
+        print("Stopped.", flush=True)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _print_banner(stack: Stack) -> None:
+    print(
+        f"""
+Harambee is running.
+
+  Gateway (API and token issuer): {stack.gateway_url}
+  Demo credentials ({stack.credentials_path}):
+{_indent(json.dumps(stack.credentials, indent=2), 4)}
+
+  Try it: exchange a demo client's id and secret for an access token at the gateway, then call
+  {stack.gateway_url}/intake/v1/tenants/<tenant>/referrals with "Authorization: Bearer <token>".
+  README.md ("Try it") has the exact requests. Logs: {stack.logs_dir}
+
+Press Ctrl-C to stop.""",
+        flush=True,
+    )
+
+
+def _indent(text: str, spaces: int) -> str:
+    return "\n".join(" " * spaces + line for line in text.splitlines())
