@@ -55,7 +55,7 @@ class GatewaySettings:
         try:
             pem = Path(key_file).read_bytes()
         except OSError as exc:
-            raise RuntimeError(f"gateway: cannot read GATEWAY_SIGNING_KEY_FILE {key_file}: {exc}")
+            raise RuntimeError(f"gateway: cannot read GATEWAY_SIGNING_KEY_FILE {key_file}: {exc}") from exc
         return cls(
             common=Settings.from_env(COMPONENT),
             signing_key_pem=pem,

@@ -29,9 +29,7 @@ class Organisation(Base):
     """A CSO, agency or programme whose systems call the API."""
 
     __tablename__ = "organisations"
-    __table_args__ = (
-        sa.CheckConstraint("kind IN ('cso', 'agency', 'programme')", name="organisation_kind"),
-    )
+    __table_args__ = (sa.CheckConstraint("kind IN ('cso', 'agency', 'programme')", name="organisation_kind"),)
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
     slug: Mapped[str] = mapped_column(sa.Text, unique=True)
@@ -48,9 +46,7 @@ class Client(Base):
     secret_hash: Mapped[str] = mapped_column(sa.Text)
     name: Mapped[str] = mapped_column(sa.Text, unique=True)
     organisation_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("organisations.id"))
-    created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), server_default=sa.func.now()
-    )
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     organisation: Mapped[Organisation | None] = relationship(lazy="raise")

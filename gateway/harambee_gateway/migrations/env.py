@@ -1,5 +1,4 @@
 from harambee_common.migrations import run_env
-
 from harambee_gateway.models import Base
 
 run_env(Base.metadata)

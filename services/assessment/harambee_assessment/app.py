@@ -1,11 +1,11 @@
 """The assessment service's application."""
 
 from fastapi import FastAPI
-from harambee_common.config import Settings
-from harambee_common.service_app import create_service_app
 
 from harambee_assessment.consumers import SUBSCRIPTION
 from harambee_assessment.endpoints import router
+from harambee_common.config import Settings
+from harambee_common.service_app import create_service_app
 
 
 def create_app() -> FastAPI:

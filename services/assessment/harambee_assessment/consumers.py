@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import uuid
 
+from harambee_assessment import service
 from harambee_common.consumer import Subscription
 from harambee_common.db import UnitOfWork
 from harambee_common.events import Event
-
-from harambee_assessment import service
 
 
 def on_referral_received(uow: UnitOfWork, event: Event) -> None:

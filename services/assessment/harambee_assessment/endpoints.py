@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter
-from harambee_common.db import UnitOfWorkDep
-from harambee_common.pagination import Limit, decode_cursor, encode_cursor
-from harambee_common.problems import NotFound
 
 from harambee_assessment import service
 from harambee_assessment.auth import CasesRead
 from harambee_assessment.models import Case
 from harambee_assessment.schemas import CasePage, CaseView
+from harambee_common.db import UnitOfWorkDep
+from harambee_common.pagination import Limit, decode_cursor, encode_cursor
+from harambee_common.problems import NotFound
 
 router = APIRouter(prefix="/v1/tenants/{tenant}", tags=["cases"])
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from harambee_assessment import repository
+from harambee_assessment.models import Case
 from harambee_common.access import record_access
 from harambee_common.auth import TenantPrincipal
 from harambee_common.db import UnitOfWork
 from harambee_common.events import Event
-
-from harambee_assessment import repository
-from harambee_assessment.models import Case
 
 TOPIC = "assessment.events"
 SOURCE = "/harambee/assessment"

@@ -1,9 +1,9 @@
 """The intake service's application."""
 
 from fastapi import FastAPI
+
 from harambee_common.config import Settings
 from harambee_common.service_app import create_service_app
-
 from harambee_intake.endpoints import router
 from harambee_intake.vault import Vault
 

@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import Depends
+
 from harambee_common.auth import Authenticator, TenantPrincipal
 
 ReferralsWrite = Annotated[

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Request, Response, status
+
 from harambee_common.db import UnitOfWorkDep
 from harambee_common.pagination import Limit, decode_cursor, encode_cursor
 from harambee_common.problems import NotFound
-
 from harambee_intake import service
 from harambee_intake.auth import ReferralsRead, ReferralsWrite
 from harambee_intake.models import Referral

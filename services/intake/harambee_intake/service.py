@@ -9,7 +9,6 @@ from harambee_common.access import record_access
 from harambee_common.auth import TenantPrincipal
 from harambee_common.db import UnitOfWork
 from harambee_common.events import Event
-
 from harambee_intake import repository
 from harambee_intake.models import Referral, Subject
 from harambee_intake.schemas import ReferralIn

@@ -1,9 +1,9 @@
 """The interventions service's application."""
 
 from fastapi import FastAPI
+
 from harambee_common.config import Settings
 from harambee_common.service_app import create_service_app
-
 from harambee_interventions.consumers import SUBSCRIPTION
 from harambee_interventions.endpoints import router
 

@@ -8,7 +8,6 @@ from datetime import datetime
 from harambee_common.consumer import Subscription
 from harambee_common.db import UnitOfWork
 from harambee_common.events import Event
-
 from harambee_interventions import repository
 from harambee_interventions.models import KnownCase
 

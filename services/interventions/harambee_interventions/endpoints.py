@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+
 from harambee_common.db import UnitOfWorkDep
 from harambee_common.pagination import Limit, decode_cursor, encode_cursor
-
 from harambee_interventions import repository
 from harambee_interventions.auth import CasesRead
 from harambee_interventions.schemas import KnownCasePage, KnownCaseView

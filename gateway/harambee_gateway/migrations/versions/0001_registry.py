@@ -39,9 +39,7 @@ def upgrade() -> None:
         sa.Column("secret_hash", sa.Text, nullable=False),
         sa.Column("name", sa.Text, nullable=False, unique=True),
         sa.Column("organisation_id", sa.Uuid, sa.ForeignKey("organisations.id")),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
         sa.Column("revoked_at", sa.DateTime(timezone=True)),
     )
     op.create_table(

@@ -5,6 +5,7 @@ Revision ID: 0001
 
 import sqlalchemy as sa
 from alembic import op
+
 from harambee_common.migrations import create_outbox, create_processed_events, protect_tenant_table
 
 revision = "0001"

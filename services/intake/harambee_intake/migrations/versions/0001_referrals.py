@@ -5,8 +5,9 @@ Revision ID: 0001
 
 import sqlalchemy as sa
 from alembic import op
-from harambee_common.migrations import create_outbox, protect_tenant_table
 from sqlalchemy.dialects.postgresql import JSONB
+
+from harambee_common.migrations import create_outbox, protect_tenant_table
 
 revision = "0001"
 down_revision = None
