@@ -1,0 +1,93 @@
+"""`python -m harambee_gateway migrate|serve|seed-demo`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from harambee_gateway.config import DEFAULT_PORT
+
+
+def _migrate(_: argparse.Namespace) -> None:
+    from harambee_common.migrations import upgrade
+
+    url = os.environ.get("MIGRATION_DATABASE_URL")
+    if not url:
+        sys.exit("gateway: MIGRATION_DATABASE_URL is not set")
+    upgrade(package="harambee_gateway", url=url)
+
+
+def _serve(_: argparse.Namespace) -> None:
+    import uvicorn
+
+    from harambee_gateway.app import create_app
+
+    # Build the app here, not in uvicorn's factory call, so a missing key fails before binding.
+    try:
+        app = create_app()
+    except RuntimeError as exc:
+        sys.exit(str(exc))
+    uvicorn.run(
+        app,
+        host=os.environ.get("HOST", "127.0.0.1"),
+        port=int(os.environ.get("PORT", str(DEFAULT_PORT))),
+        loop="uvloop",
+        http="httptools",
+        # Per-request access lines cost a large share of a proxied request; off unless asked for.
+        access_log=os.environ.get("ACCESS_LOG", "0") == "1",
+        server_header=False,
+        # The gateway is the public edge: a caller's X-Forwarded-For is a claim, not the peer's
+        # address, unless FORWARDED_ALLOW_IPS names a load balancer in front of it.
+        proxy_headers="FORWARDED_ALLOW_IPS" in os.environ,
+    )
+
+
+def _seed_demo(args: argparse.Namespace) -> None:
+    from harambee_common.db import create_db_engine
+    from sqlalchemy.orm import Session
+
+    from harambee_gateway.schemas import DemoCredentials
+    from harambee_gateway.seed import seed_demo
+
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        sys.exit("gateway: DATABASE_URL is not set")
+    engine = create_db_engine(url, pool_size=1)
+    try:
+        with Session(engine) as db_session, db_session.begin():
+            clients = seed_demo(db_session=db_session)
+    finally:
+        engine.dispose()
+    document = DemoCredentials(gateway=args.gateway_url.rstrip("/"), clients=clients)
+    text = document.model_dump_json(indent=2)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # The file holds live secrets: readable by its owner only.
+    out.touch(mode=0o600, exist_ok=True)
+    out.chmod(0o600)
+    out.write_text(text + "\n")
+    print(text)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Runs one gateway command."""
+    parser = argparse.ArgumentParser(prog="python -m harambee_gateway")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="apply the registry migrations").set_defaults(run=_migrate)
+    commands.add_parser("serve", help="run the gateway").set_defaults(run=_serve)
+    seed = commands.add_parser("seed-demo", help="create the demo tenants and clients")
+    seed.add_argument("--out", required=True, help="where to write the demo credentials (JSON)")
+    seed.add_argument(
+        "--gateway-url",
+        default=os.environ.get("HARAMBEE_ISSUER", f"http://127.0.0.1:{DEFAULT_PORT}"),
+        help="the gateway's public URL, recorded in the credentials file",
+    )
+    seed.set_defaults(run=_seed_demo)
+    args = parser.parse_args(argv)
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""The gateway's own routes: token endpoint, discovery documents and health."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from harambee_common.problems import ServiceUnavailable
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from harambee_gateway import oauth, repository
+from harambee_gateway.config import GatewaySettings
+from harambee_gateway.oauth import GatewayAuthorizationServer
+from harambee_gateway.schemas import AuthorizationServerMetadata, Health
+from harambee_gateway.signing import SigningKey
+
+router = APIRouter()
+
+
+def _settings(request: Request) -> GatewaySettings:
+    return request.app.state.settings
+
+
+def _authorization_server(request: Request) -> GatewayAuthorizationServer:
+    return request.app.state.authorization_server
+
+
+def _sessions(request: Request) -> sessionmaker[Session]:
+    return request.app.state.sessions
+
+
+SettingsDep = Annotated[GatewaySettings, Depends(_settings)]
+AuthorizationServerDep = Annotated[GatewayAuthorizationServer, Depends(_authorization_server)]
+SessionsDep = Annotated[sessionmaker[Session], Depends(_sessions)]
+
+
+@router.post("/oauth/token", tags=["oauth"])
+async def issue_token(request: Request, settings: SettingsDep, server: AuthorizationServerDep) -> Response:
+    """Issues an access token (RFC 6749 client-credentials grant; errors per RFC 6749 §5.2)."""
+    oauth_request = await oauth.read_token_request(request, public_base_url=settings.issuer)
+    # Client lookup and argon2 verification block; keep them off the event loop.
+    return await run_in_threadpool(server.create_token_response, oauth_request)
+
+
+@router.get("/.well-known/jwks.json", tags=["discovery"])
+def jwks(request: Request, response: Response) -> dict[str, Any]:
+    """The public keys that verify access tokens."""
+    signing_key: SigningKey = request.app.state.signing_key
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return signing_key.public_jwks()
+
+
+@router.get("/.well-known/oauth-authorization-server", tags=["discovery"])
+def authorization_server_metadata(settings: SettingsDep) -> AuthorizationServerMetadata:
+    """RFC 8414 metadata of this authorization server."""
+    return AuthorizationServerMetadata(
+        issuer=settings.issuer,
+        token_endpoint=f"{settings.issuer}/oauth/token",
+        jwks_uri=f"{settings.issuer}/.well-known/jwks.json",
+        grant_types_supported=list(oauth.GRANT_TYPES),
+        token_endpoint_auth_methods_supported=list(oauth.AUTH_METHODS),
+        scopes_supported=list(oauth.SCOPES_SUPPORTED),
+        response_types_supported=[],
+    )
+
+
+@router.get("/healthz", tags=["health"])
+def healthz() -> Health:
+    """The process is alive."""
+    return Health(status="ok")
+
+
+@router.get("/readyz", tags=["health"])
+def readyz(sessions: SessionsDep) -> Health:
+    """The registry database is reachable."""
+    try:
+        with sessions() as db_session:
+            repository.database_is_reachable(db_session=db_session)
+    except SQLAlchemyError as exc:
+        raise ServiceUnavailable("The registry database is unreachable.") from exc
+    return Health(status="ready")

@@ -1,0 +1,88 @@
+"""Gateway test fixtures: a signing key, settings, and real HTTP servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import uvicorn
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from harambee_common.config import Settings
+from harambee_gateway.config import GatewaySettings
+from starlette.types import ASGIApp
+
+ISSUER = "http://127.0.0.1:8000"
+AUDIENCE = "urn:harambee:api"
+# Engines connect lazily: tests that never touch the registry can name a database that is absent.
+NO_DATABASE = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+
+
+@pytest.fixture(scope="session")
+def signing_key_pem() -> bytes:
+    """A fresh EC P-256 private key, PEM-encoded."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def gateway_settings(
+    *,
+    signing_key_pem: bytes,
+    database_url: str = NO_DATABASE,
+    upstreams: dict[str, str] | None = None,
+    token_ttl_seconds: int = 900,
+) -> GatewaySettings:
+    """Settings as the environment would give them, without touching the environment."""
+    return GatewaySettings(
+        common=Settings(
+            component="gateway",
+            database_url=database_url,
+            relay_database_url=database_url,
+            kafka_bootstrap_servers="127.0.0.1:9092",
+            issuer=ISSUER,
+            audience=AUDIENCE,
+            jwks_url=f"{ISSUER}/.well-known/jwks.json",
+        ),
+        signing_key_pem=signing_key_pem,
+        token_ttl_seconds=token_ttl_seconds,
+        upstreams=upstreams or {},
+        upstream_pool_size=100,
+    )
+
+
+@contextmanager
+def serving(app: ASGIApp) -> Iterator[str]:
+    """Serves app with uvicorn on a free port of 127.0.0.1; yields its base URL."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", lifespan="auto", proxy_headers=False
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def key_file(tmp_path: Path, signing_key_pem: bytes) -> Path:
+    """The signing key written to a file, as GATEWAY_SIGNING_KEY_FILE names it."""
+    path = tmp_path / "signing-key.pem"
+    path.write_bytes(signing_key_pem)
+    return path
