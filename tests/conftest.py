@@ -14,7 +14,7 @@ import pytest
 
 from harambee_stack.broker import Broker
 from harambee_stack.postgres import ComponentDatabase, Postgres
-from tests.support.tokens import TestIssuer, issuer_fixture
+from tests.support.tokens import TokenIssuer
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_DIR = ROOT / ".run" / "test"
@@ -59,6 +59,7 @@ def broker() -> Iterator[Broker]:
 
 
 @pytest.fixture(scope="session")
-def issuer() -> Iterator[TestIssuer]:
+def issuer() -> Iterator[TokenIssuer]:
     """A stand-in for the gateway's token issuer, for testing one service alone."""
-    yield from issuer_fixture()
+    with TokenIssuer() as token_issuer:
+        yield token_issuer

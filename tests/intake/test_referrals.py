@@ -89,7 +89,7 @@ def test_case_worker_read_is_recorded_before_data_is_returned(intake, issuer):
     access = rows(database.owner, "SELECT data FROM outbox WHERE type = 'access.recorded' "
                   "AND data->>'resource' = :r", r=f"referral/{created['id']}")
     assert len(access) == 1
-    assert access[0].data["actor"] == "test-client" and access[0].data["purpose"]
+    assert access[0].data["actor"] == "officer-1" and access[0].data["purpose"]
 
 
 def test_list_pages_with_a_cursor(intake, issuer):
