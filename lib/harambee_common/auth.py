@@ -156,9 +156,10 @@ def bearer_token(request: Request) -> str:
 class Authenticator:
     """A dependency: the caller must hold these scopes and one of these roles in the path's tenant."""
 
-    def __init__(self, *, scopes: set[str], roles: set[str]) -> None:
+    def __init__(self, *, scopes: set[str], roles: set[str] | None) -> None:
+        """roles=None admits any role the principal holds in the tenant."""
         self.scopes = frozenset(scopes)
-        self.roles = frozenset(roles)
+        self.roles = None if roles is None else frozenset(roles)
 
     def __call__(self, request: Request) -> TenantPrincipal:
         principal = request.app.state.verifier.verify(bearer_token(request))
@@ -171,6 +172,6 @@ class Authenticator:
         if not self.scopes <= principal.scopes:
             missing = " ".join(sorted(self.scopes - principal.scopes))
             raise InsufficientScope(f"This operation needs the scope(s): {missing}.")
-        if not self.roles & principal.roles_in(tenant):
+        if self.roles is not None and not self.roles & principal.roles_in(tenant):
             raise Forbidden("Your role in this tenant does not permit this operation.")
         return TenantPrincipal(principal=principal, tenant=tenant)

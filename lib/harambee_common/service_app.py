@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from harambee_common import health
+from harambee_common import health, whoami
 from harambee_common.auth import KeyCache, TokenVerifier
 from harambee_common.config import Settings
 from harambee_common.consumer import EventConsumer, Subscription
@@ -59,6 +59,7 @@ def create_service_app(
     )
     install_problem_handlers(app)
     app.include_router(health.router)
+    app.include_router(whoami.router)
     for router in routers:
         app.include_router(router)
     app.add_middleware(TraceContextMiddleware)

@@ -163,3 +163,12 @@ def test_service_role_cannot_read_the_outbox(intake):
     _, database = intake
     with pytest.raises(sqlalchemy.exc.ProgrammingError, match="permission denied"):
         rows(database.app, "SELECT count(*) FROM outbox", tenant=TENANT)
+
+
+def test_me_shows_the_callers_roles_in_the_tenant(intake, issuer):
+    client, _ = intake
+    response = client.get(f"/v1/tenants/{TENANT}/me", headers=partner(issuer))
+    assert response.status_code == 200
+    assert response.json()["roles"] == ["partner"]
+    assert response.json()["organisation"] == "mombasa-youth-cso"
+    assert client.get("/v1/tenants/ke-nairobi/me", headers=partner(issuer)).status_code == 404
