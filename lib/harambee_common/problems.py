@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,6 +12,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_BASE = "https://harambee.example/problems/"
 MEDIA_TYPE = "application/problem+json"
+
+log = logging.getLogger(__name__)
 
 
 class Problem(Exception):
@@ -96,6 +99,10 @@ _HTTP_PROBLEMS: dict[int, type[Problem]] = {
 }
 
 
+class InternalError(Problem):
+    status, slug, title = 500, "internal-error", "Something went wrong on our side"
+
+
 class _HttpProblem(Problem):
     """A framework HTTP error (unknown route, wrong method) that has no class of its own."""
 
@@ -116,6 +123,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(
             ValidationFailed("One or more fields are invalid.", errors=errors), request.url.path
         )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # A bug, not the client's fault: log the type (never the data) and answer in the same format.
+        log.exception("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        return problem_response(InternalError(), request.url.path)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -34,7 +34,7 @@ def open_case(*, uow: UnitOfWork, referral_id: uuid.UUID, subject_ref: uuid.UUID
             tenant=uow.tenant,
             topic=TOPIC,
             source=SOURCE,
-            subject=str(case.id),
+            subject=str(subject_ref),
             data={
                 "case_id": str(case.id),
                 "subject_ref": str(subject_ref),

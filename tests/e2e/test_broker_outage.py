@@ -1,0 +1,31 @@
+"""A broker outage delays events; it never fails a user's request or loses or repeats an event."""
+
+from __future__ import annotations
+
+from tests.e2e.helpers import REFERRAL, TENANT, audit_entries, case_for, eventually, oauth_client
+
+
+def test_referral_survives_a_broker_outage_and_arrives_exactly_once(stack):
+    partner = oauth_client(stack, "cso")
+    case_worker = oauth_client(stack, "case-worker")
+    compliance = oauth_client(stack, "compliance")
+
+    stack.stop_broker()
+    try:
+        response = partner.post(f"/intake/v1/tenants/{TENANT}/referrals", json=REFERRAL)
+        assert response.status_code == 201, response.text
+        referral_id = response.json()["id"]
+        assert case_for(case_worker, referral_id) is None  # nothing can flow yet
+    finally:
+        stack.start_broker()
+
+    case = eventually(lambda: case_for(case_worker, referral_id), timeout=90)
+    subject = case["subject_ref"]
+
+    def received_entries():
+        found = [e for e in audit_entries(compliance, subject=subject, type="referral.received")]
+        return found or None
+
+    assert len(eventually(received_entries, timeout=90)) == 1
+    response = case_worker.get(f"/assessment/v1/tenants/{TENANT}/cases", params={"referral_id": referral_id})
+    assert len(response.json()["items"]) == 1
