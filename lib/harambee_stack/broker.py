@@ -36,11 +36,6 @@ class Broker:
         """Whether this object runs the broker process itself."""
         return self._port is not None
 
-    @property
-    def pid(self) -> int | None:
-        """The embedded broker's process id while it runs."""
-        return self._process.pid if self._process is not None and self._process.running else None
-
     def start(self) -> None:
         """Starts the embedded broker (on the same port as before) and waits until it accepts connections."""
         if not self.embedded or (self._process is not None and self._process.running):

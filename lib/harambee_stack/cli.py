@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from types import FrameType
 
+import httpx
+
 from harambee_stack.stack import DEFAULT_PORTS, Stack, StackError
 
 
@@ -54,21 +56,33 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def _print_banner(stack: Stack) -> None:
+    credentials = stack.credentials
+    tenant = credentials["clients"][0]["tenant"] if credentials.get("clients") else "<tenant>"
     print(
         f"""
 Harambee is running.
 
-  Gateway (API and token issuer): {stack.gateway_url}
-  Demo credentials ({stack.credentials_path}):
-{_indent(json.dumps(stack.credentials, indent=2), 4)}
+  Gateway (the API and the token issuer): {stack.gateway_url}
+  Demo credentials, also in {stack.credentials_path}:
+{_indent(json.dumps(credentials, indent=2), 4)}
 
-  Try it: exchange a demo client's id and secret for an access token at the gateway, then call
-  {stack.gateway_url}/intake/v1/tenants/<tenant>/referrals with "Authorization: Bearer <token>".
-  README.md ("Try it") has the exact requests. Logs: {stack.logs_dir}
+  Try it (README.md has the whole walk-through):
+    curl -s -u '<client_id>:<client_secret>' -d grant_type=client_credentials {_token_endpoint(stack)}
+    curl -H 'Authorization: Bearer <access_token>' {stack.gateway_url}/intake/v1/tenants/{tenant}/referrals
 
+  Logs: {stack.logs_dir}
 Press Ctrl-C to stop.""",
         flush=True,
     )
+
+
+def _token_endpoint(stack: Stack) -> str:
+    """The token endpoint the gateway advertises (RFC 8414), or a pointer to it."""
+    metadata = f"{stack.gateway_url}/.well-known/oauth-authorization-server"
+    try:
+        return httpx.get(metadata, timeout=5.0, trust_env=False).raise_for_status().json()["token_endpoint"]
+    except (httpx.HTTPError, ValueError, KeyError):
+        return f"<token_endpoint from {metadata}>"
 
 
 def _indent(text: str, spaces: int) -> str:

@@ -44,11 +44,6 @@ class ChildProcess:
         self._popen: subprocess.Popen[bytes] | None = None
 
     @property
-    def pid(self) -> int | None:
-        """The process id while it has been started and not stopped."""
-        return self._popen.pid if self._popen is not None else None
-
-    @property
     def running(self) -> bool:
         """Whether the process has been started and has not exited."""
         return self._popen is not None and self._popen.poll() is None

@@ -1,0 +1,201 @@
+"""The spine's figures, measured in one run against the embedded stack (loopback only).
+
+    python benchmarks/spine.py [--seconds 5] [--rounds 3]
+
+(a) a trivial authenticated GET through the gateway vs (b) the same GET straight to the service;
+(c) referral POSTs through the gateway vs (d) a bare one-row INSERT endpoint on the same PostgreSQL;
+(e) referral -> audit entry committed, at a steady rate. Ratios are of medians over paired rounds,
+run back to back, because this machine is shared and noisy. Targets: (a)/(b) >= 0.6, (c)/(d) >= 0.5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load import Result, run
+
+from harambee_stack.ports import free_port
+from harambee_stack.stack import Stack, free_ports
+
+TENANT = "ke-mombasa"
+REFERRAL = {
+    "person": {"given_name": "Bench", "family_name": "Mark", "date_of_birth": "2006-01-01"},
+    "source_type": "community",
+    "concern": "Benchmark referral.",
+    "indicators": ["sharing_violent_material"],
+}
+
+
+def token(stack: Stack, name_part: str) -> str:
+    creds = next(c for c in stack.credentials["clients"] if name_part in c["name"])
+    response = httpx.post(f"{stack.gateway_url}/oauth/token", data={"grant_type": "client_credentials"},
+                          auth=(creds["client_id"], creds["client_secret"]), timeout=30)
+    response.raise_for_status()
+    return response.json()["access_token"]
+
+
+def start_bare_insert(stack: Stack, state: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """The baseline app on its own database of the same PostgreSQL server."""
+    assert stack.postgres is not None
+    admin = sa.create_engine(stack.postgres.admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text("DROP DATABASE IF EXISTS bench_bare WITH (FORCE)"))
+        conn.execute(sa.text("CREATE DATABASE bench_bare"))
+    admin.dispose()
+    url = sa.make_url(stack.postgres.admin_url).set(database="bench_bare")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE bare_rows (id uuid PRIMARY KEY, body jsonb NOT NULL, "
+                             "created_at timestamptz NOT NULL DEFAULT now())"))
+    engine.dispose()
+    port = free_port()
+    env = {**os.environ, "BENCH_DATABASE_URL": url.render_as_string(hide_password=False)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "bare_insert:app", "--app-dir", str(Path(__file__).parent),
+         "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
+         "--loop", "uvloop", "--http", "httptools"],
+        env=env, stdout=(state / "bare.log").open("wb"), stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/docs", timeout=1).status_code == 200:
+                return process, base
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("the baseline app did not start")
+
+
+def paired(label_x: str, x, label_y: str, y, *, rounds: int) -> tuple[float, list[Result]]:
+    """Runs y then x, rounds times; the ratio of their median throughputs x/y."""
+    results: list[Result] = []
+    xs, ys = [], []
+    for _ in range(rounds):
+        ry, rx = y(), x()
+        ys.append(ry.rps)
+        xs.append(rx.rps)
+        results += [ry, rx]
+        print(f"  {ry.line()}\n  {rx.line()}", flush=True)
+    ratio = statistics.median(xs) / statistics.median(ys)
+    print(f"  => {label_x} / {label_y} = {ratio:.2f} (median of {rounds})", flush=True)
+    return ratio, results
+
+
+async def steady_referrals(url: str, headers: dict[str, str], *, rate: float, seconds: float) -> dict[str, float]:
+    """Sends referrals at a fixed rate; returns each referral's id with its send time."""
+    import aiohttp
+
+    sent: dict[str, float] = {}
+    async with aiohttp.ClientSession() as session:
+
+        async def one(at: float) -> None:
+            async with session.post(url, json=REFERRAL, headers=headers) as response:
+                if response.status == 201:
+                    sent[(await response.json())["id"]] = at
+
+        tasks = []
+        began = time.monotonic()
+        for i in range(int(rate * seconds)):
+            await asyncio.sleep(max(0.0, began + i / rate - time.monotonic()))
+            tasks.append(asyncio.create_task(one(time.time())))
+        await asyncio.gather(*tasks)
+    return sent
+
+
+def audit_latencies(stack: Stack, compliance: str, sent: dict[str, float], *, timeout: float) -> list[float]:
+    """Seconds from each referral's POST to its audit entry's commit."""
+    found: dict[str, float] = {}
+    headers = {"Authorization": f"Bearer {compliance}"}
+    since = datetime.fromtimestamp(min(sent.values()) - 5).astimezone().isoformat()
+    deadline = time.monotonic() + timeout
+    while len(found) < len(sent) and time.monotonic() < deadline:
+        params = {"type": "referral.received", "since": since, "limit": "500"}
+        for _ in range(200):
+            page = httpx.get(f"{stack.gateway_url}/audit/v1/tenants/{TENANT}/entries", params=params,
+                             headers=headers, timeout=30).json()
+            for entry in page["items"]:
+                referral = entry["data"].get("referral_id")
+                if referral in sent:
+                    found[referral] = datetime.fromisoformat(entry["recorded_at"]).timestamp() - sent[referral]
+            if not page["next_cursor"]:
+                break
+            params["cursor"] = page["next_cursor"]
+        time.sleep(0.5)
+    return sorted(found.values())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each throughput run")
+    parser.add_argument("--rounds", type=int, default=3, help="paired rounds per ratio")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--rate", type=float, default=20.0, help="referrals/s for the latency run")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="harambee-bench-") as tmp:
+        state = Path(tmp)
+        os.chmod(state, 0o755)  # the embedded PostgreSQL runs as its own user and must reach its data
+        with Stack(state_dir=state, ports=free_ports(), ephemeral=True) as stack:
+            bare, bare_url = start_bare_insert(stack, state)
+            try:
+                partner = {"Authorization": f"Bearer {token(stack, 'cso')}"}
+                compliance = token(stack, "compliance")
+                common = {"seconds": args.seconds, "concurrency": args.concurrency}
+                me = f"/v1/tenants/{TENANT}/me"
+                print(f"cores: {os.cpu_count()}, concurrency {args.concurrency}, {args.seconds}s runs\n")
+
+                print("(a) GET through the gateway vs (b) GET straight to intake")
+                ratio_get, _ = paired(
+                    "(a)", lambda: run("(a) GET gateway /intake/.../me", "GET",
+                                       f"{stack.gateway_url}/intake{me}", headers=partner, **common),
+                    "(b)", lambda: run("(b) GET intake /.../me", "GET",
+                                       f"{stack.url('intake')}{me}", headers=partner, **common),
+                    rounds=args.rounds)
+
+                print("\n(c) referral POST through the gateway vs (d) bare one-row INSERT endpoint")
+                ratio_post, _ = paired(
+                    "(c)", lambda: run("(c) POST gateway /intake/.../referrals", "POST",
+                                       f"{stack.gateway_url}/intake/v1/tenants/{TENANT}/referrals",
+                                       headers=partner, body=lambda: REFERRAL, expect=201, **common),
+                    "(d)", lambda: run("(d) POST bare INSERT /rows", "POST", f"{bare_url}/rows",
+                                       body=lambda: REFERRAL, expect=201, **common),
+                    rounds=args.rounds)
+
+                print(f"\n(e) referral -> audit entry committed, {args.rate:.0f} referrals/s for 15 s")
+                time.sleep(5)  # let the consumers drain the throughput runs' events first
+                sent = asyncio.run(steady_referrals(
+                    f"{stack.gateway_url}/intake/v1/tenants/{TENANT}/referrals", partner,
+                    rate=args.rate, seconds=15))
+                latencies = audit_latencies(stack, compliance, sent, timeout=120)
+                if len(latencies) >= 2:
+                    q = statistics.quantiles(latencies, n=100)
+                    print(f"  audited {len(latencies)}/{len(sent)}: p50 {q[49] * 1000:.0f} ms, "
+                          f"p99 {q[98] * 1000:.0f} ms")
+                else:
+                    print(f"  audited {len(latencies)}/{len(sent)}: too few to report")
+
+                print("\nsummary")
+                print(f"  (a)/(b) = {ratio_get:.2f}  target >= 0.6  {'met' if ratio_get >= 0.6 else 'MISSED'}")
+                print(f"  (c)/(d) = {ratio_post:.2f}  target >= 0.5  {'met' if ratio_post >= 0.5 else 'MISSED'}")
+            finally:
+                bare.terminate()
+                bare.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,19 @@
+"""End-to-end fixtures: the whole platform, every process, reached through the gateway."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from harambee_stack.stack import Stack, free_ports
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Every component on free loopback ports for the session; every process is stopped at the end.
+
+    Logs are in `stack.logs_dir` (a pytest temporary directory, kept for the last three sessions).
+    """
+    with Stack(state_dir=tmp_path_factory.mktemp("stack"), ports=free_ports(), ephemeral=True) as stack:
+        yield stack
