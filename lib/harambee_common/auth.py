@@ -20,7 +20,8 @@ from harambee_common.problems import Forbidden, InsufficientScope, NotFound, Una
 log = logging.getLogger(__name__)
 
 ALGORITHMS = ["ES256"]  # an allow-list: never "none", never an HMAC keyed with a public key
-REFETCH_INTERVAL = 10.0  # seconds between JWKS refetches triggered by unknown key ids
+REFETCH_INTERVAL = 10.0
+VERIFIED_CACHE_SIZE = 10_000  # seconds between JWKS refetches triggered by unknown key ids
 
 
 class KeyCache:
@@ -103,6 +104,8 @@ class TokenVerifier:
 
     def __init__(self, *, keys: KeyCache, issuer: str, audience: str) -> None:
         self._keys = keys
+        # A token verified once stays valid until it expires: skip the signature check next time.
+        self._verified: dict[str, tuple[float, Principal]] = {}
         self._claims = JWTClaimsRegistry(
             leeway=30,
             iss={"essential": True, "value": issuer},
@@ -115,6 +118,16 @@ class TokenVerifier:
 
     def verify(self, token: str) -> Principal:
         """The principal the token speaks for; raises Unauthenticated otherwise."""
+        cached = self._verified.get(token)
+        if cached is not None and time.time() < cached[0]:
+            return cached[1]
+        principal, expires = self._verify(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.clear()  # crude but bounded; tokens are short-lived anyway
+        self._verified[token] = (expires, principal)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             header = jws.extract_compact(token.encode()).protected
         except (JoseError, ValueError) as exc:
@@ -129,7 +142,7 @@ class TokenVerifier:
             self._claims.validate(decoded.claims)
         except (JoseError, ValueError) as exc:
             raise Unauthenticated("The access token is invalid or expired.") from exc
-        return _principal(decoded.claims)
+        return _principal(decoded.claims), float(decoded.claims["exp"])
 
 
 def _principal(claims: dict[str, Any]) -> Principal:

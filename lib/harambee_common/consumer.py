@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -14,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from harambee_common import kafka
-from harambee_common.db import UnitOfWork, unit_of_work
+from harambee_common.db import UnitOfWork, set_tenant, unit_of_work
 from harambee_common.events import Event, MalformedEvent, from_message
 from harambee_common.tracing import current_traceparent, new_traceparent
 
@@ -95,43 +96,66 @@ class EventConsumer:
 
     def _apply_batch(self, client: KafkaConsumer, batch: dict) -> None:
         offsets: dict[TopicPartition, OffsetAndMetadata] = {}
-        for partition, messages in batch.items():
-            for message in messages:
-                self.apply(message.topic, message.headers, message.value)
-                offsets[partition] = OffsetAndMetadata(message.offset + 1, "", -1)
+        messages: list[tuple[str, list[tuple[str, bytes]], bytes | None]] = []
+        for partition, records in batch.items():
+            messages += [(r.topic, r.headers, r.value) for r in records]
+            offsets[partition] = OffsetAndMetadata(records[-1].offset + 1, "", -1)
+        self.apply_many(messages)
         # After the database commit: a crash in between means a redelivery, which is harmless.
         client.commit(offsets)
 
     def apply(self, topic: str, headers: Iterable[tuple[str, bytes]], value: bytes | None) -> bool:
-        """Applies one message; returns False when it was a duplicate or not for us."""
+        """Applies one message; returns False when it was a duplicate, not for us, or failed."""
+        decoded = self._decode(topic, headers, value)
+        return decoded is not None and self._apply_alone(*decoded)
+
+    def apply_many(self, messages: Iterable[tuple[str, Iterable[tuple[str, bytes]], bytes | None]]) -> int:
+        """Applies messages in one transaction (one commit per poll, not per event); returns how many.
+
+        If any event fails, the batch is rolled back and each event is applied alone, so that only
+        the failing one is parked.
+        """
+        decoded = [d for d in (self._decode(*m) for m in messages) if d is not None]
+        if not decoded:
+            return 0
+        try:
+            applied = 0
+            with self._sessions() as session, session.begin():
+                for event, handler in decoded:
+                    set_tenant(session, event.tenant)  # per event: a batch may span tenants
+                    with _traced(event):
+                        applied += self._apply_in(UnitOfWork(session, event.tenant), event, handler)
+            return applied
+        except Exception as exc:
+            if _is_outage(exc):
+                raise  # the database is away: do not commit the offsets, retry later
+        return sum(self._apply_alone(event, handler) for event, handler in decoded)
+
+    def _decode(
+        self, topic: str, headers: Iterable[tuple[str, bytes]], value: bytes | None
+    ) -> tuple[Event, Handler] | None:
         try:
             event = from_message(topic, list(headers or []), value)
         except MalformedEvent as exc:
-            log.error("consumer %s: dropping a malformed message on %s: %s",
-                      self.subscription.name, topic, exc)
-            return False
+            log.error("consumer %s: dropping a malformed message on %s: %s", self.subscription.name, topic, exc)
+            return None
         handler = self.subscription.handlers.get(event.type, self.subscription.fallback)
-        if handler is None:
-            return False
-        token = current_traceparent.set(new_traceparent(event.traceparent))
-        try:
-            return self._apply_once(event, handler)
-        finally:
-            current_traceparent.reset(token)
+        return None if handler is None else (event, handler)
 
-    def _apply_once(self, event: Event, handler: Handler) -> bool:
+    def _apply_in(self, uow: UnitOfWork, event: Event, handler: Handler) -> bool:
+        if not self._record(uow, event, outcome="applied", error=None):
+            return False  # a redelivery: its effect is already committed
+        handler(uow, event)
+        return True
+
+    def _apply_alone(self, event: Event, handler: Handler) -> bool:
         try:
-            with unit_of_work(self._sessions, event.tenant) as uow:
-                if not self._record(uow, event, outcome="applied", error=None):
-                    return False
-                handler(uow, event)
-            return True
-        except (OperationalError, DBAPIError) as exc:
-            if isinstance(exc, OperationalError) or exc.connection_invalidated:
-                raise  # the database is away: do not commit the offset, retry later
-            error = exc
-        except Exception as exc:  # a bug or bad data: park the event rather than block the topic
-            error = exc
+            with _traced(event), unit_of_work(self._sessions, event.tenant) as uow:
+                return self._apply_in(uow, event, handler)
+        except Exception as exc:
+            if _is_outage(exc):
+                raise
+            error = exc  # a bug or bad data: park the event rather than block the topic
         log.error("consumer %s: event %s (%s) failed: %s",
                   self.subscription.name, event.id, event.type, type(error).__name__)
         with unit_of_work(self._sessions, event.tenant) as uow:
@@ -151,3 +175,18 @@ class EventConsumer:
             },
         )
         return result.rowcount == 1
+
+
+def _is_outage(exc: Exception) -> bool:
+    """Whether the database itself failed (retry later), as opposed to this event (park it)."""
+    return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+@contextmanager
+def _traced(event: Event) -> Iterator[None]:
+    """Continues the event's trace for everything its handler does."""
+    token = current_traceparent.set(new_traceparent(event.traceparent))
+    try:
+        yield
+    finally:
+        current_traceparent.reset(token)

@@ -14,8 +14,12 @@ from harambee_common.events import Event, outbox_row
 
 
 def create_db_engine(url: str, *, pool_size: int = 20) -> sa.Engine:
-    """An engine for a service role; pre-ping so a restarted database is survived."""
-    return sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    """An engine for a service role.
+
+    No pre-ping: it costs a round trip on every request. After a database restart the first use of
+    each stale connection fails, is answered 503 (see problems.py), and the pool is renewed.
+    """
+    return sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
 
 
 def session_factory(engine: sa.Engine) -> sessionmaker[Session]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from alembic import command, context, op
 from alembic.config import Config
-from sqlalchemy import MetaData, engine_from_config, pool
+from sqlalchemy import MetaData, engine_from_config, pool, text
 
 
 def upgrade(*, package: str, url: str, revision: str = "head") -> None:
@@ -31,6 +31,8 @@ def run_env(target_metadata: MetaData) -> None:
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata)
         with context.begin_transaction():
+            # Replicas starting together each run migrate; the lock makes the others wait, then no-op.
+            connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('harambee-migrations'))"))
             context.run_migrations()
     engine.dispose()
 

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_BASE = "https://harambee.example/problems/"
@@ -123,6 +124,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(
             ValidationFailed("One or more fields are invalid.", errors=errors), request.url.path
         )
+
+    @app.exception_handler(OperationalError)
+    async def _database_away(request: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database unavailable on %s %s", request.method, request.url.path)
+        problem = ServiceUnavailable("The database is unavailable; nothing was changed. Try again shortly.")
+        problem.headers["Retry-After"] = "5"
+        return problem_response(problem, request.url.path)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -170,3 +170,23 @@ def test_consumer_records_the_event_id_in_the_same_transaction_as_the_effect(ass
         failing.apply(event.topic, event.headers(), event.value())
     # Rolled back with the effect: the retry is applied, not skipped as a duplicate.
     assert consumer.apply(event.topic, event.headers(), event.value()) is True
+
+
+def test_a_batch_is_applied_in_one_go_and_one_bad_event_does_not_spoil_it(assessment_db, broker):
+    consumer = EventConsumer(subscription=ASSESSMENT,
+                             sessions=session_factory(create_db_engine(assessment_db.app)),
+                             bootstrap=broker.bootstrap)
+    good = [referral_event() for _ in range(3)]
+    nairobi = Event(type="referral.received", tenant="ke-nairobi", topic="intake.events", source="/test",
+                    subject="n", data={"referral_id": str(uuid.uuid4()), "subject_ref": str(uuid.uuid4())})
+    bad = Event(type="referral.received", tenant=TENANT, topic="intake.events", source="/test",
+                subject="s", data={"referral_id": "not-a-uuid", "subject_ref": "x"})
+    batch = [(e.topic, e.headers(), e.value()) for e in [*good, nairobi, good[0], bad]]
+
+    assert consumer.apply_many(batch) == 4  # three Mombasa referrals and one Nairobi; a duplicate; a bad one
+    assert consumer.apply_many(batch) == 0  # redelivered whole: no second effect
+    outcomes = rows(assessment_db.owner, "SELECT outcome, count(*) FROM processed_events GROUP BY outcome "
+                    "ORDER BY outcome")
+    assert [tuple(o) for o in outcomes] == [("applied", 4), ("failed", 1)]
+    tenants = rows(assessment_db.owner, "SELECT tenant_id, count(*) FROM cases GROUP BY tenant_id ORDER BY 1")
+    assert [tuple(t) for t in tenants] == [("ke-mombasa", 3), ("ke-nairobi", 1)]
