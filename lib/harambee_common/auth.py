@@ -14,6 +14,7 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
+from starlette.concurrency import run_in_threadpool
 
 from harambee_common.problems import Forbidden, InsufficientScope, NotFound, Unauthenticated
 
@@ -116,11 +117,18 @@ class TokenVerifier:
             client_id={"essential": True},
         )
 
-    def verify(self, token: str) -> Principal:
-        """The principal the token speaks for; raises Unauthenticated otherwise."""
+    def cached(self, token: str) -> Principal | None:
+        """The principal of a token verified before and not yet expired, without any I/O."""
         cached = self._verified.get(token)
         if cached is not None and time.time() < cached[0]:
             return cached[1]
+        return None
+
+    def verify(self, token: str) -> Principal:
+        """The principal the token speaks for; raises Unauthenticated otherwise (may fetch the JWKS)."""
+        cached = self.cached(token)
+        if cached is not None:
+            return cached
         principal, expires = self._verify(token)
         if len(self._verified) >= VERIFIED_CACHE_SIZE:
             self._verified.clear()  # crude but bounded; tokens are short-lived anyway
@@ -174,8 +182,11 @@ class Authenticator:
         self.scopes = frozenset(scopes)
         self.roles = None if roles is None else frozenset(roles)
 
-    def __call__(self, request: Request) -> TenantPrincipal:
-        principal = request.app.state.verifier.verify(bearer_token(request))
+    async def __call__(self, request: Request) -> TenantPrincipal:
+        token = bearer_token(request)
+        verifier: TokenVerifier = request.app.state.verifier
+        # A known token is checked on the event loop; a new one may need the JWKS, so off it.
+        principal = verifier.cached(token) or await run_in_threadpool(verifier.verify, token)
         tenant = request.path_params.get("tenant")
         if tenant is None:
             raise RuntimeError("Authenticator guards tenant routes only")
