@@ -1,0 +1,53 @@
+"""The audit service's FastAPI app, its consumer of every topic, and its checkpointer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from harambee_audit.checkpointer import Checkpointer
+from harambee_audit.config import AuditSettings
+from harambee_audit.consumers import log_subscription
+from harambee_audit.endpoints import public, router
+from harambee_common.config import Settings
+from harambee_common.service_app import create_service_app
+
+
+def create_app(settings: Settings | None = None, audit: AuditSettings | None = None) -> FastAPI:
+    """The app; settings come from the environment unless given."""
+    settings = settings or Settings.from_env("audit")
+    audit = audit or AuditSettings.from_env()
+    signer = audit.signer()
+    app = create_service_app(
+        settings=settings,
+        title="Harambee audit",
+        routers=[public, router],
+        subscriptions=[log_subscription(signer=signer, checkpoint_every=audit.checkpoint_every)],
+        relay=True,  # checkpoints leave through the outbox as checkpoint.signed events
+    )
+    app.state.signer = signer
+    app.state.retired_keys = audit.retired_keys()
+    if signer is not None:
+        checkpointer = Checkpointer(
+            sessions=app.state.sessions, signer=signer, max_age_seconds=audit.checkpoint_seconds
+        )
+        _run_with_app(app, checkpointer)
+    return app
+
+
+def _run_with_app(app: FastAPI, worker: Checkpointer) -> None:
+    """Starts worker after the shared workers and stops it before them."""
+    shared = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with shared(app):
+            worker.start()
+            try:
+                yield
+            finally:
+                worker.stop()
+
+    app.router.lifespan_context = lifespan

@@ -1,0 +1,21 @@
+"""The audit consumer: every event on every other service's topic becomes one entry of its tenant's log."""
+
+from __future__ import annotations
+
+from harambee_audit import service
+from harambee_audit.signing import CheckpointSigner
+from harambee_common.consumer import Subscription
+from harambee_common.db import UnitOfWork
+from harambee_common.events import Event
+
+# audit.events is our own output (checkpoints): recording it would feed the log its own tail.
+TOPICS = ("intake.events", "assessment.events", "interventions.events", "registry.events")
+
+
+def log_subscription(*, signer: CheckpointSigner | None, checkpoint_every: int) -> Subscription:
+    """Takes every type of event (a fallback handler) and appends it to the log."""
+
+    def record(uow: UnitOfWork, event: Event) -> None:
+        service.append_event(uow=uow, event=event, signer=signer, checkpoint_every=checkpoint_every)
+
+    return Subscription(name="audit-log", topics=TOPICS, handlers={}, fallback=record)

@@ -1,0 +1,154 @@
+"""What the compliance API returns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from harambee_audit.models import Checkpoint, Entry
+from harambee_audit.service import ConsistencyProof, EntryPage, InclusionProof
+from harambee_audit.signing import VerifierKey
+
+
+class EntryOut(BaseModel):
+    """One log entry."""
+
+    seq: int
+    event_id: str
+    time: datetime
+    recorded_at: datetime
+    type: str
+    source: str
+    subject: str
+    actor: str | None
+    client_id: str | None
+    agreement: str | None
+    purpose: str | None
+    data: dict[str, Any]
+    leaf_hash: str
+
+    @classmethod
+    def of(cls, entry: Entry) -> EntryOut:
+        """The entry as the API shows it."""
+        return cls(
+            seq=entry.seq,
+            event_id=entry.event_id,
+            time=entry.time,
+            recorded_at=entry.recorded_at,
+            type=entry.type,
+            source=entry.source,
+            subject=entry.subject,
+            actor=entry.actor,
+            client_id=entry.client_id,
+            agreement=entry.agreement,
+            purpose=entry.purpose,
+            data=entry.data,
+            leaf_hash=entry.leaf_hash.hex(),
+        )
+
+
+class EntryPageOut(BaseModel):
+    """A page of entries; pass next_cursor back as cursor for the next one."""
+
+    items: list[EntryOut]
+    next_cursor: str | None
+    total: int
+
+    @classmethod
+    def of(cls, page: EntryPage) -> EntryPageOut:
+        """The page as the API shows it."""
+        return cls(items=[EntryOut.of(e) for e in page.items], next_cursor=page.next_cursor, total=page.total)
+
+
+class CheckpointOut(BaseModel):
+    """A signed checkpoint; the note is what the signature covers."""
+
+    tree_size: int
+    root_hash: str
+    signed_at: datetime
+    key_id: str
+    note: str
+
+    @classmethod
+    def of(cls, checkpoint: Checkpoint) -> CheckpointOut:
+        """The checkpoint as the API shows it."""
+        return cls(
+            tree_size=checkpoint.tree_size,
+            root_hash=checkpoint.root_hash.hex(),
+            signed_at=checkpoint.signed_at,
+            key_id=checkpoint.key_id,
+            note=checkpoint.note,
+        )
+
+
+class CheckpointPageOut(BaseModel):
+    """A page of checkpoints in order of size."""
+
+    items: list[CheckpointOut]
+    next_cursor: str | None
+
+
+class InclusionProofOut(BaseModel):
+    """RFC 9162 audit path from an entry's leaf to a checkpoint's root."""
+
+    seq: int
+    leaf_hash: str
+    tree_size: int
+    root_hash: str
+    hashes: list[str]
+    checkpoint: CheckpointOut
+
+    @classmethod
+    def of(cls, proof: InclusionProof) -> InclusionProofOut:
+        """The proof as the API shows it."""
+        return cls(
+            seq=proof.entry.seq,
+            leaf_hash=proof.entry.leaf_hash.hex(),
+            tree_size=proof.checkpoint.tree_size,
+            root_hash=proof.checkpoint.root_hash.hex(),
+            hashes=[h.hex() for h in proof.hashes],
+            checkpoint=CheckpointOut.of(proof.checkpoint),
+        )
+
+
+class ConsistencyProofOut(BaseModel):
+    """RFC 9162 consistency proof between two checkpoints."""
+
+    first: CheckpointOut
+    second: CheckpointOut
+    hashes: list[str]
+
+    @classmethod
+    def of(cls, proof: ConsistencyProof) -> ConsistencyProofOut:
+        """The proof as the API shows it."""
+        return cls(
+            first=CheckpointOut.of(proof.first),
+            second=CheckpointOut.of(proof.second),
+            hashes=[h.hex() for h in proof.hashes],
+        )
+
+
+class SigningKeyOut(BaseModel):
+    """A checkpoint-signing public key, to pin out of band."""
+
+    key_id: str
+    name: str
+    algorithm: Literal["Ed25519"] = "Ed25519"
+    status: Literal["active", "retired"]
+    public_key_pem: str
+    note_key: str
+
+    @classmethod
+    def of(cls, key: VerifierKey, *, status: Literal["active", "retired"]) -> SigningKeyOut:
+        """The key as the API shows it."""
+        return cls(
+            key_id=key.key_id, name=key.name, status=status, public_key_pem=key.pem, note_key=key.note_key
+        )
+
+
+class SigningKeysOut(BaseModel):
+    """Every key that signed or signs checkpoints."""
+
+    keys: list[SigningKeyOut]

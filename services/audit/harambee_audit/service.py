@@ -1,0 +1,300 @@
+"""The audit log's logic: append an event, sign checkpoints, search, and build proofs. Never commits."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from harambee_audit import repository
+from harambee_audit.entries import EntryRecord, rfc3339
+from harambee_audit.merkle import (
+    Frontier,
+    NodeGetter,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    nodes_needed,
+    verify_consistency,
+)
+from harambee_audit.models import Checkpoint, Entry, LogHead
+from harambee_audit.repository import EntryQuery
+from harambee_audit.signing import CheckpointBody, CheckpointSigner
+from harambee_common.db import UnitOfWork
+from harambee_common.events import Event
+from harambee_common.problems import Conflict, NotFound, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_TOPIC = "audit.events"
+SOURCE = "/harambee/audit"
+
+
+class InconsistentLog(RuntimeError):
+    """The stored tree does not extend the last signed checkpoint: nothing more may be signed."""
+
+
+class NotYetCheckpointed(Conflict):
+    slug, title = "not-yet-checkpointed", "No signed checkpoint covers this yet"
+
+
+@dataclass(frozen=True)
+class EntryPage:
+    """One page of search results."""
+
+    items: list[Entry]
+    next_cursor: str | None
+    total: int
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    """An entry's audit path to the root of a signed checkpoint."""
+
+    entry: Entry
+    checkpoint: Checkpoint
+    hashes: list[bytes]
+
+
+@dataclass(frozen=True)
+class ConsistencyProof:
+    """The proof that the first checkpoint's tree is a prefix of the second's."""
+
+    first: Checkpoint
+    second: Checkpoint
+    hashes: list[bytes]
+
+
+def append_event(
+    *,
+    uow: UnitOfWork,
+    event: Event,
+    signer: CheckpointSigner | None,
+    checkpoint_every: int,
+) -> int:
+    """Appends an event to its tenant's log (signing a checkpoint when one is due); returns its seq."""
+    head = repository.lock_head(db_session=uow.session, tenant=uow.tenant)
+    frontier = Frontier.from_bytes(head.size, head.frontier)
+    record = EntryRecord.from_event(
+        event, seq=head.size, prev=head.last_leaf, recorded_at=datetime.now(UTC)
+    )
+    canonical = record.canonical()
+    leaf = leaf_hash(canonical)
+    repository.add_entry(
+        db_session=uow.session,
+        values={
+            "tenant_id": record.tenant,
+            "seq": record.seq,
+            "event_id": record.event_id,
+            "type": record.type,
+            "source": record.source,
+            "subject": record.subject,
+            "actor": record.actor,
+            "client_id": record.client_id,
+            "agreement": record.agreement,
+            "purpose": record.purpose,
+            "time": record.time,
+            "recorded_at": record.recorded_at,
+            "data": record.data,
+            "canonical": canonical,
+            "leaf_hash": leaf,
+        },
+    )
+    repository.add_nodes(db_session=uow.session, tenant=uow.tenant, nodes=frontier.append(leaf))
+    head.size = frontier.size
+    head.frontier = frontier.to_bytes()
+    head.last_leaf = leaf
+    if signer is not None and head.size - head.checkpoint_size >= checkpoint_every:
+        # A log that no longer extends its last checkpoint still records; it only stops being signed.
+        with contextlib.suppress(InconsistentLog):
+            _sign(uow=uow, head=head, frontier=frontier, signer=signer)
+    return record.seq
+
+
+def sign_checkpoint(*, uow: UnitOfWork, signer: CheckpointSigner) -> Checkpoint | None:
+    """Signs a checkpoint of the tenant's log if entries were added since the last one."""
+    head = repository.lock_head(db_session=uow.session, tenant=uow.tenant)
+    if head.size == head.checkpoint_size:
+        return None
+    return _sign(uow=uow, head=head, frontier=Frontier.from_bytes(head.size, head.frontier), signer=signer)
+
+
+def _sign(*, uow: UnitOfWork, head: LogHead, frontier: Frontier, signer: CheckpointSigner) -> Checkpoint:
+    session, tenant = uow.session, uow.tenant
+    root = frontier.root()
+    previous = repository.last_checkpoint(db_session=session, tenant=tenant)
+    if previous is not None:
+        hashes = consistency_hashes(
+            db_session=session, tenant=tenant, first=previous.tree_size, second=frontier.size
+        )
+        if not verify_consistency(previous.tree_size, frontier.size, previous.root_hash, root, hashes):
+            log.error("audit log of a tenant does not extend its checkpoint at %d", previous.tree_size)
+            raise InconsistentLog(f"the log does not extend the checkpoint of size {previous.tree_size}")
+    signed_at = datetime.now(UTC)
+    body = CheckpointBody.create(tenant=tenant, tree_size=frontier.size, root_hash=root, signed_at=signed_at)
+    checkpoint = Checkpoint(
+        tenant_id=tenant,
+        tree_size=frontier.size,
+        root_hash=root,
+        signed_at=signed_at,
+        key_id=signer.verifier.key_id,
+        note=signer.sign_note(body.text()),
+    )
+    repository.add_checkpoint(db_session=session, checkpoint=checkpoint)
+    head.checkpoint_size = frontier.size
+    head.checkpoint_at = signed_at
+    # Copies outside the audit service make a rewritten history detectable even if its database is lost.
+    uow.publish(
+        Event(
+            type="checkpoint.signed",
+            tenant=tenant,
+            topic=CHECKPOINT_TOPIC,
+            source=SOURCE,
+            subject="log",
+            data=checkpoint_document(checkpoint),
+        )
+    )
+    return checkpoint
+
+
+def checkpoint_document(checkpoint: Checkpoint) -> dict:
+    """A checkpoint as JSON: the signed note is authoritative, the rest repeats it for convenience."""
+    return {
+        "tree_size": checkpoint.tree_size,
+        "root_hash": checkpoint.root_hash.hex(),
+        "signed_at": rfc3339(checkpoint.signed_at),
+        "key_id": checkpoint.key_id,
+        "note": checkpoint.note,
+    }
+
+
+def consistency_hashes(*, db_session: Session, tenant: str, first: int, second: int) -> list[bytes]:
+    """The consistency proof between two tree sizes, from the stored nodes."""
+
+    def build(node: NodeGetter) -> list[bytes]:
+        return consistency_proof(first, second, node)
+
+    return _with_nodes(db_session=db_session, tenant=tenant, build=build)
+
+
+def _with_nodes(
+    *, db_session: Session, tenant: str, build: Callable[[NodeGetter], list[bytes]]
+) -> list[bytes]:
+    """Runs a proof builder twice: once to learn which nodes it reads, then over those nodes."""
+    nodes = repository.get_nodes(db_session=db_session, tenant=tenant, ids=nodes_needed(build))
+    return build(lambda level, index: nodes[(level, index)])
+
+
+def encode_cursor(seq: int) -> str:
+    """An opaque cursor after an entry."""
+    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int:
+    """The sequence number a cursor points after (-1 for the first page)."""
+    if not cursor:
+        return -1
+    try:
+        kind, _, value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition(":")
+        if kind != "seq" or not value.isdigit():
+            raise ValueError(cursor)
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise ValidationFailed("The cursor is not valid.") from exc
+
+
+def search_entries(
+    *, db_session: Session, tenant: str, query: EntryQuery, cursor: str | None, limit: int
+) -> EntryPage:
+    """One page of a tenant's entries matching query, in log order."""
+    after = decode_cursor(cursor)
+    items = repository.search_entries(
+        db_session=db_session, tenant=tenant, query=query, after_seq=after, limit=limit + 1
+    )
+    more = len(items) > limit
+    items = items[:limit]
+    return EntryPage(
+        items=items,
+        next_cursor=encode_cursor(items[-1].seq) if more else None,
+        total=repository.count_entries(db_session=db_session, tenant=tenant, query=query),
+    )
+
+
+def accesses_to(
+    *, db_session: Session, tenant: str, subject: str, cursor: str | None, limit: int
+) -> EntryPage:
+    """Who read (or was refused) a person's data, across every service, in log order."""
+    query = EntryQuery(subject=subject, reads_only=True)
+    return search_entries(db_session=db_session, tenant=tenant, query=query, cursor=cursor, limit=limit)
+
+
+def get_entry(*, db_session: Session, tenant: str, seq: int) -> Entry:
+    """One entry; NotFound when the log has no such entry."""
+    entry = repository.get_entry(db_session=db_session, tenant=tenant, seq=seq)
+    if entry is None:
+        raise NotFound("No such entry.")
+    return entry
+
+
+def list_checkpoints(
+    *, db_session: Session, tenant: str, cursor: str | None, limit: int
+) -> tuple[list[Checkpoint], str | None]:
+    """A page of the tenant's checkpoints in order of size, and the cursor of the next page."""
+    after = decode_cursor(cursor)
+    items = repository.list_checkpoints(
+        db_session=db_session, tenant=tenant, after_size=max(after, 0), limit=limit + 1
+    )
+    more = len(items) > limit
+    items = items[:limit]
+    return items, encode_cursor(items[-1].tree_size) if more else None
+
+
+def get_checkpoint(*, db_session: Session, tenant: str, tree_size: int | None) -> Checkpoint:
+    """The checkpoint of this size, or the latest one; NotFound when there is none."""
+    if tree_size is None:
+        checkpoint = repository.last_checkpoint(db_session=db_session, tenant=tenant)
+    else:
+        checkpoint = repository.get_checkpoint(db_session=db_session, tenant=tenant, tree_size=tree_size)
+    if checkpoint is None:
+        raise NotFound("No such checkpoint.")
+    return checkpoint
+
+
+def prove_inclusion(
+    *, db_session: Session, tenant: str, seq: int, tree_size: int | None
+) -> InclusionProof:
+    """The audit path of entry seq to a signed checkpoint (the latest unless tree_size is given)."""
+    entry = get_entry(db_session=db_session, tenant=tenant, seq=seq)
+    if tree_size is None:
+        checkpoint = repository.last_checkpoint(db_session=db_session, tenant=tenant)
+    else:
+        checkpoint = get_checkpoint(db_session=db_session, tenant=tenant, tree_size=tree_size)
+    if checkpoint is None or checkpoint.tree_size <= seq:
+        raise NotYetCheckpointed("No signed checkpoint includes this entry yet; try again later.")
+
+    def build(node: NodeGetter) -> list[bytes]:
+        return inclusion_proof(seq, checkpoint.tree_size, node)
+
+    hashes = _with_nodes(db_session=db_session, tenant=tenant, build=build)
+    return InclusionProof(entry=entry, checkpoint=checkpoint, hashes=hashes)
+
+
+def prove_consistency(*, db_session: Session, tenant: str, first: int, second: int) -> ConsistencyProof:
+    """The proof that checkpoint first is a prefix of checkpoint second."""
+    if first > second:
+        raise ValidationFailed("The first checkpoint must not be larger than the second.")
+    older = get_checkpoint(db_session=db_session, tenant=tenant, tree_size=first)
+    newer = get_checkpoint(db_session=db_session, tenant=tenant, tree_size=second)
+    hashes = consistency_hashes(db_session=db_session, tenant=tenant, first=first, second=second)
+    return ConsistencyProof(first=older, second=newer, hashes=hashes)
+
+
+def checkpoints_due(*, db_session: Session, max_age_seconds: float) -> list[str]:
+    """The tenants whose unsigned entries have waited long enough for a checkpoint."""
+    return repository.checkpoints_due(db_session=db_session, max_age_seconds=max_age_seconds)

@@ -1,0 +1,179 @@
+"""The compliance API: only compliance officers of the tenant, search with filters and a cursor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from harambee_audit.app import create_app
+from harambee_common.consumer import EventConsumer
+from tests.audit.helpers import deliver, make_event
+from tests.support.tokens import TokenIssuer, new_key
+
+OFFICER = ["compliance_officer"]
+
+
+@pytest.fixture
+def api(audit_env: dict[str, str]) -> Iterator[TestClient]:
+    """The app without its background workers: the tests seed the log through the consumer."""
+    yield TestClient(create_app())
+
+
+def entries_url(tenant: str) -> str:
+    return f"/v1/tenants/{tenant}/entries"
+
+
+def test_a_request_without_a_token_is_refused(api: TestClient, tenant: str) -> None:
+    response = api.get(entries_url(tenant))
+
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "https://harambee.example/problems/unauthenticated"
+
+
+def test_a_token_signed_by_an_unknown_key_is_refused(
+    api: TestClient, issuer: TokenIssuer, tenant: str
+) -> None:
+    headers = issuer.headers(tenants={tenant: OFFICER}, key=new_key())
+
+    assert api.get(entries_url(tenant), headers=headers).status_code == 401
+
+
+def test_an_officer_without_the_audit_scope_is_forbidden(
+    api: TestClient, issuer: TokenIssuer, tenant: str
+) -> None:
+    headers = issuer.headers(tenants={tenant: OFFICER}, scope="cases:read")
+
+    response = api.get(entries_url(tenant), headers=headers)
+
+    assert response.status_code == 403
+    assert response.json()["type"].endswith("/insufficient-scope")
+
+
+def test_a_case_worker_with_the_scope_is_forbidden(api: TestClient, issuer: TokenIssuer, tenant: str) -> None:
+    headers = issuer.headers(tenants={tenant: ["case_worker"]}, scope="audit:read cases:read")
+
+    assert api.get(entries_url(tenant), headers=headers).status_code == 403
+
+
+def test_an_officer_of_another_tenant_is_told_the_tenant_does_not_exist(
+    api: TestClient, issuer: TokenIssuer, tenant: str
+) -> None:
+    headers = issuer.headers(tenants={"ke-elsewhere": OFFICER})
+
+    response = api.get(entries_url(tenant), headers=headers)
+
+    assert response.status_code == 404
+    assert response.json()["type"].endswith("/not-found")
+
+
+def test_an_officer_sees_only_their_tenants_entries(
+    api: TestClient, issuer: TokenIssuer, consumer: Callable[..., EventConsumer], tenant: str
+) -> None:
+    audit = consumer()
+    mine = make_event(tenant, subject="subj-a", actor="user-1")
+    deliver(audit, mine)
+    deliver(audit, make_event(f"{tenant}-other", subject="subj-a"))
+
+    page = api.get(entries_url(tenant), headers=issuer.headers(tenants={tenant: OFFICER})).json()
+
+    assert page["total"] == 1
+    [entry] = page["items"]
+    assert entry["event_id"] == mine.id
+    assert (entry["seq"], entry["type"], entry["subject"], entry["source"]) == (
+        0, "referral.received", "subj-a", "/harambee/intake",
+    )
+    assert entry["data"] == mine.data
+    assert entry["actor"] == "user-1"
+    assert len(bytes.fromhex(entry["leaf_hash"])) == 32
+
+
+def test_entries_filter_by_subject_type_actor_and_time(
+    api: TestClient, issuer: TokenIssuer, consumer: Callable[..., EventConsumer], tenant: str
+) -> None:
+    audit = consumer()
+    early = datetime(2025, 1, 1, tzinfo=UTC)
+    events = [
+        make_event(tenant, subject="subj-a", type="referral.received", actor="user-1"),
+        make_event(tenant, subject="subj-b", type="referral.received", actor="user-2"),
+        make_event(tenant, subject="subj-a", type="case.opened", actor="user-2"),
+    ]
+    old = make_event(tenant, subject="subj-a", type="case.opened", actor="user-2")
+    old = replace(old, time=early)
+    for event in [*events, old]:
+        deliver(audit, event)
+    headers = issuer.headers(tenants={tenant: OFFICER})
+
+    def ids(**params: str) -> list[str]:
+        page = api.get(entries_url(tenant), params=params, headers=headers).json()
+        return [e["event_id"] for e in page["items"]]
+
+    assert ids(subject="subj-a") == [events[0].id, events[2].id, old.id]
+    assert ids(type="case.opened") == [events[2].id, old.id]
+    assert ids(actor="user-2", subject="subj-a") == [events[2].id, old.id]
+    assert ids(until=(early + timedelta(days=1)).isoformat()) == [old.id]
+    assert ids(since=(early + timedelta(days=1)).isoformat(), type="case.opened") == [events[2].id]
+
+
+def test_pages_follow_an_opaque_cursor_to_the_end(
+    api: TestClient, issuer: TokenIssuer, consumer: Callable[..., EventConsumer], tenant: str
+) -> None:
+    audit = consumer()
+    sent = [make_event(tenant) for _ in range(7)]
+    for event in sent:
+        deliver(audit, event)
+    headers = issuer.headers(tenants={tenant: OFFICER})
+
+    seen, cursor, pages = [], None, 0
+    while pages < 10:
+        params = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+        page = api.get(entries_url(tenant), params=params, headers=headers).json()
+        seen += [e["event_id"] for e in page["items"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+
+    assert seen == [e.id for e in sent]
+    assert pages == 3
+    assert page["total"] == 7
+
+
+def test_a_page_larger_than_500_or_a_forged_cursor_is_a_validation_problem(
+    api: TestClient, issuer: TokenIssuer, tenant: str
+) -> None:
+    headers = issuer.headers(tenants={tenant: OFFICER})
+
+    assert api.get(entries_url(tenant), params={"limit": 501}, headers=headers).status_code == 422
+    forged = api.get(entries_url(tenant), params={"cursor": "not-a-cursor"}, headers=headers)
+    assert forged.status_code == 422
+    assert forged.headers["content-type"] == "application/problem+json"
+
+
+def test_who_accessed_a_persons_record_lists_reads_from_every_service(
+    api: TestClient, issuer: TokenIssuer, consumer: Callable[..., EventConsumer], tenant: str
+) -> None:
+    audit = consumer()
+    reads = [
+        make_event(tenant, type="access.recorded", subject="subj-p", actor="worker-1", purpose="assessment"),
+        make_event(tenant, type="access.recorded", subject="subj-p", actor="partner-9", purpose="status"),
+    ]
+    reads[1] = replace(reads[1], topic="interventions.events", source="/harambee/interventions")
+    deliver(audit, reads[0])
+    deliver(audit, make_event(tenant, type="case.opened", subject="subj-p"))  # a change, not a read
+    deliver(audit, make_event(tenant, type="access.recorded", subject="subj-q", actor="worker-1"))
+    deliver(audit, reads[1])
+
+    page = api.get(
+        f"/v1/tenants/{tenant}/subjects/subj-p/accesses", headers=issuer.headers(tenants={tenant: OFFICER})
+    ).json()
+
+    assert [(e["actor"], e["purpose"]) for e in page["items"]] == [
+        ("worker-1", "assessment"),
+        ("partner-9", "status"),
+    ]
+    assert page["total"] == 2
