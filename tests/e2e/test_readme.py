@@ -1,0 +1,34 @@
+"""The README's curl session works as printed, against a freshly started stack."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def readme_session() -> str:
+    """The shell block that follows the readme-session marker."""
+    text = README.read_text()
+    match = re.search(r"<!-- readme-session.*?-->\s*```sh\n(.*?)```", text, re.S)
+    assert match, "README.md has no readme-session block"
+    return match.group(1)
+
+
+def test_the_readme_session_works_as_printed(stack):
+    script = readme_session()
+    script = script.replace("GATEWAY=http://127.0.0.1:8000", f"GATEWAY={stack.gateway_url}")
+    script = script.replace("CREDENTIALS=.run/demo-credentials.json", f"CREDENTIALS={stack.credentials_path}")
+    result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert '"status":"received"' in lines[0]
+    assert "Amina" not in result.stdout and "Odhiambo" not in result.stdout
+    assert '"subject_ref"' in lines[2]
+    audit = lines[3]
+    for event_type in ("referral.received", "case.opened", "access.recorded"):
+        assert event_type in audit
+    assert lines[-1] == "404"
