@@ -45,9 +45,9 @@ def _serve(_: argparse.Namespace) -> None:
 
 
 def _seed_demo(args: argparse.Namespace) -> None:
-    from harambee_common.db import create_db_engine
     from sqlalchemy.orm import Session
 
+    from harambee_common.db import create_db_engine
     from harambee_gateway.schemas import DemoCredentials
     from harambee_gateway.seed import seed_demo
 
@@ -57,10 +57,12 @@ def _seed_demo(args: argparse.Namespace) -> None:
     engine = create_db_engine(url, pool_size=1)
     try:
         with Session(engine) as db_session, db_session.begin():
-            clients = seed_demo(db_session=db_session)
+            seeded = seed_demo(db_session=db_session)
     finally:
         engine.dispose()
-    document = DemoCredentials(gateway=args.gateway_url.rstrip("/"), clients=clients)
+    document = DemoCredentials(
+        gateway=args.gateway_url.rstrip("/"), clients=seeded.clients, people=seeded.people, apps=seeded.apps
+    )
     text = document.model_dump_json(indent=2)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -69,6 +71,47 @@ def _seed_demo(args: argparse.Namespace) -> None:
     out.chmod(0o600)
     out.write_text(text + "\n")
     print(text)
+
+
+def _rotate_signing_key(args: argparse.Namespace) -> None:
+    from sqlalchemy.orm import Session
+
+    from harambee_common.db import create_db_engine
+    from harambee_gateway.config import GatewaySettings
+    from harambee_gateway.signing import KeyRing, SigningKey
+
+    try:
+        settings = GatewaySettings.from_env()
+    except RuntimeError as exc:
+        sys.exit(str(exc))
+    ring = KeyRing(SigningKey(settings.signing_key_pem), token_ttl_seconds=settings.token_ttl_seconds)
+    lead = args.lead_seconds if args.lead_seconds is not None else settings.signing_key_publish_lead_seconds
+    engine = create_db_engine(settings.common.database_url, pool_size=1)
+    try:
+        with Session(engine) as db_session, db_session.begin():
+            made = ring.rotate(db_session=db_session, publish_lead_seconds=lead, actor="cli")
+    finally:
+        engine.dispose()
+    print(f"new signing key {made.key.kid}: published now, signs from {made.signs_from.isoformat()}")
+
+
+def _create_admin_client(args: argparse.Namespace) -> None:
+    from sqlalchemy.orm import Session
+
+    from harambee_common.db import create_db_engine
+    from harambee_gateway.seed import ensure_platform_admin
+
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        sys.exit("gateway: DATABASE_URL is not set")
+    engine = create_db_engine(url, pool_size=1)
+    try:
+        with Session(engine) as db_session, db_session.begin():
+            issued = ensure_platform_admin(db_session=db_session, name=args.name)
+    finally:
+        engine.dispose()
+    # The secret goes to stdout once, for the operator to put in a secret store; it is not kept.
+    print(issued.model_dump_json(indent=2))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -85,6 +128,17 @@ def main(argv: list[str] | None = None) -> None:
         help="the gateway's public URL, recorded in the credentials file",
     )
     seed.set_defaults(run=_seed_demo)
+    rotate = commands.add_parser(
+        "rotate-signing-key", help="publish a new token-signing key that signs after the lead time"
+    )
+    rotate.add_argument("--lead-seconds", type=float, default=None, help="override SIGNING_KEY_PUBLISH_LEAD_SECONDS")
+    rotate.set_defaults(run=_rotate_signing_key)
+    admin = commands.add_parser(
+        "create-admin-client",
+        help="create (or give a fresh secret to) a platform administrator client, for a new deployment",
+    )
+    admin.add_argument("--name", default="platform-admin")
+    admin.set_defaults(run=_create_admin_client)
     args = parser.parse_args(argv)
     args.run(args)
 

@@ -6,30 +6,57 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from harambee_common.db import create_db_engine
-from harambee_common.problems import install_problem_handlers
 from sqlalchemy.orm import sessionmaker
 
+from harambee_common.db import create_db_engine
+from harambee_common.problems import install_problem_handlers
+from harambee_common.relay import OutboxRelay
+from harambee_gateway.admin_endpoints import router as admin_router
+from harambee_gateway.auth import local_verifier
 from harambee_gateway.config import GatewaySettings
 from harambee_gateway.endpoints import router
+from harambee_gateway.expiry import AgreementExpiry
 from harambee_gateway.oauth import GatewayAuthorizationServer, HarambeeTokenGenerator
 from harambee_gateway.proxy import ServiceProxy, UpstreamPool
-from harambee_gateway.signing import SigningKey
+from harambee_gateway.ratelimit import RateLimiter
+from harambee_gateway.registry_endpoints import router as registry_router
+from harambee_gateway.signin_endpoints import router as signin_router
+from harambee_gateway.signing import KeyRing, KeyRingRefresher, SigningKey
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     """Builds the gateway from settings (read from the environment when not given)."""
     settings = settings or GatewaySettings.from_env()
-    signing_key = SigningKey(settings.signing_key_pem)
+    signing_key = KeyRing(SigningKey(settings.signing_key_pem), token_ttl_seconds=settings.token_ttl_seconds)
     engine = create_db_engine(settings.common.database_url, pool_size=5)
     sessions = sessionmaker(engine, expire_on_commit=False)
     pool = UpstreamPool(pool_size=settings.upstream_pool_size)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        await pool.close()
-        engine.dispose()
+        relay: OutboxRelay | None = None
+        relay_engine = None
+        expiry = AgreementExpiry(sessions=sessions, interval_seconds=settings.agreement_expiry_interval_seconds)
+        expiry.start()
+        keys = KeyRingRefresher(
+            ring=signing_key, sessions=sessions, interval_seconds=settings.signing_key_refresh_seconds
+        )
+        keys.start()
+        if settings.run_relay:
+            relay_engine = create_db_engine(settings.common.relay_database_url, pool_size=2)
+            relay = OutboxRelay(engine=relay_engine, bootstrap=settings.common.kafka_bootstrap_servers)
+            relay.start()
+        try:
+            yield
+        finally:
+            keys.stop()
+            expiry.stop()
+            if relay is not None:
+                relay.stop()
+            if relay_engine is not None:
+                relay_engine.dispose()
+            await pool.close()
+            engine.dispose()
 
     app = FastAPI(title="Harambee gateway", lifespan=lifespan)
     app.state.settings = settings
@@ -45,8 +72,17 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             ttl_seconds=settings.token_ttl_seconds,
         ),
     )
+    app.state.verifier = local_verifier(ring=signing_key, issuer=settings.issuer, audience=settings.common.audience)
     app.include_router(router)
+    app.include_router(admin_router)
+    app.include_router(registry_router)
+    app.include_router(signin_router)
     install_problem_handlers(app)
     # Outermost of the app's middleware: forwarded requests never reach FastAPI's routing.
-    app.add_middleware(ServiceProxy, upstreams=settings.upstreams, pool=pool)
+    limiter = None
+    if settings.rate_limit_per_second > 0:
+        limiter = RateLimiter(rate=settings.rate_limit_per_second, burst=max(1.0, settings.rate_limit_burst))
+    app.add_middleware(
+        ServiceProxy, upstreams=settings.upstreams, pool=pool, limiter=limiter, verifier=app.state.verifier
+    )
     return app

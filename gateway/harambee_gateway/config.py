@@ -37,6 +37,15 @@ class GatewaySettings:
     token_ttl_seconds: int
     upstreams: dict[str, str]
     upstream_pool_size: int
+    # The outbox relay publishes registry events; off only where a test has no broker.
+    run_relay: bool = True
+    agreement_expiry_interval_seconds: float = 60.0
+    # A new signing key is published this long before it signs: longer than any verifier's cache.
+    signing_key_publish_lead_seconds: float = 600.0
+    signing_key_refresh_seconds: float = 5.0
+    # Per client, at the proxy: a sustained rate and a burst; 0 turns the limit off.
+    rate_limit_per_second: float = 0.0
+    rate_limit_burst: float = 0.0
 
     @property
     def issuer(self) -> str:
@@ -62,4 +71,9 @@ class GatewaySettings:
             token_ttl_seconds=int(os.environ.get("TOKEN_TTL_SECONDS", "900")),
             upstreams=upstreams_from_env(),
             upstream_pool_size=int(os.environ.get("UPSTREAM_POOL_SIZE", "1000")),
+            agreement_expiry_interval_seconds=float(os.environ.get("AGREEMENT_EXPIRY_INTERVAL_SECONDS", "60")),
+            signing_key_publish_lead_seconds=float(os.environ.get("SIGNING_KEY_PUBLISH_LEAD_SECONDS", "600")),
+            signing_key_refresh_seconds=float(os.environ.get("SIGNING_KEY_REFRESH_SECONDS", "5")),
+            rate_limit_per_second=float(os.environ.get("RATE_LIMIT_PER_SECOND", "100")),
+            rate_limit_burst=float(os.environ.get("RATE_LIMIT_BURST", "200")),
         )

@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from harambee_common.problems import ServiceUnavailable
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from harambee_gateway import oauth, repository
+from harambee_common.problems import ServiceUnavailable
+from harambee_gateway import oauth, repository, service
 from harambee_gateway.config import GatewaySettings
 from harambee_gateway.oauth import GatewayAuthorizationServer
 from harambee_gateway.schemas import AuthorizationServerMetadata, Health
-from harambee_gateway.signing import SigningKey
+from harambee_gateway.signing import KeyRing
 
 router = APIRouter()
 
@@ -41,13 +41,27 @@ async def issue_token(request: Request, settings: SettingsDep, server: Authoriza
     """Issues an access token (RFC 6749 client-credentials grant; errors per RFC 6749 §5.2)."""
     oauth_request = await oauth.read_token_request(request, public_base_url=settings.issuer)
     # Client lookup and argon2 verification block; keep them off the event loop.
-    return await run_in_threadpool(server.create_token_response, oauth_request)
+    response = await run_in_threadpool(server.create_token_response, oauth_request)
+    origin = request.headers.get("origin")
+    client_id = oauth_request.form.get("client_id")
+    if origin and client_id:
+        # A single-page app exchanges its code from the browser: let its own origin read the answer.
+        origins = await run_in_threadpool(_browser_origins, request.app.state.sessions, client_id)
+        if origin in origins:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Vary"] = "Origin"
+    return response
+
+
+def _browser_origins(sessions: sessionmaker[Session], client_id: str) -> frozenset[str]:
+    with sessions() as db_session:
+        return service.browser_origins(db_session=db_session, client_id=client_id)
 
 
 @router.get("/.well-known/jwks.json", tags=["discovery"])
 def jwks(request: Request, response: Response) -> dict[str, Any]:
     """The public keys that verify access tokens."""
-    signing_key: SigningKey = request.app.state.signing_key
+    signing_key: KeyRing = request.app.state.signing_key
     response.headers["Cache-Control"] = "public, max-age=300"
     return signing_key.public_jwks()
 
@@ -60,9 +74,11 @@ def authorization_server_metadata(settings: SettingsDep) -> AuthorizationServerM
         token_endpoint=f"{settings.issuer}/oauth/token",
         jwks_uri=f"{settings.issuer}/.well-known/jwks.json",
         grant_types_supported=list(oauth.GRANT_TYPES),
-        token_endpoint_auth_methods_supported=list(oauth.AUTH_METHODS),
+        token_endpoint_auth_methods_supported=[*oauth.AUTH_METHODS, oauth.PUBLIC_AUTH_METHOD],
         scopes_supported=list(oauth.SCOPES_SUPPORTED),
-        response_types_supported=[],
+        response_types_supported=["code"],
+        authorization_endpoint=f"{settings.issuer}/oauth/authorize",
+        code_challenge_methods_supported=["S256"],
     )
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -15,26 +15,36 @@ class Base(DeclarativeBase):
 
 
 class Tenant(Base):
-    """A county or national programme; every token names the tenants its client acts in."""
+    """A county or national programme (or `platform`, where administrators act)."""
 
     __tablename__ = "tenants"
-    __table_args__ = (sa.CheckConstraint("kind IN ('county', 'national')", name="tenant_kind"),)
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('county', 'national', 'platform')", name="tenant_kind"),
+    )
 
     slug: Mapped[str] = mapped_column(sa.Text, primary_key=True)
     name: Mapped[str] = mapped_column(sa.Text)
     kind: Mapped[str] = mapped_column(sa.Text)
+    # A national tenant lists the county tenants it oversees.
+    oversees: Mapped[list[str]] = mapped_column(ARRAY(sa.Text), server_default="{}")
+    require_totp: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
 
 
 class Organisation(Base):
-    """A CSO, agency or programme whose systems call the API."""
+    """A CSO, agency, programme or intervention provider; it may work in several tenants."""
 
     __tablename__ = "organisations"
-    __table_args__ = (sa.CheckConstraint("kind IN ('cso', 'agency', 'programme')", name="organisation_kind"),)
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('cso', 'agency', 'programme', 'provider')", name="organisation_kind"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
     slug: Mapped[str] = mapped_column(sa.Text, unique=True)
     name: Mapped[str] = mapped_column(sa.Text)
     kind: Mapped[str] = mapped_column(sa.Text)
+    tenants: Mapped[list[str]] = mapped_column(ARRAY(sa.Text), server_default="{}")
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
 
 
 class Client(Base):
@@ -43,11 +53,19 @@ class Client(Base):
     __tablename__ = "clients"
 
     client_id: Mapped[str] = mapped_column(sa.Text, primary_key=True)
-    secret_hash: Mapped[str] = mapped_column(sa.Text)
+    # None for a public client (a single-page app), which proves itself with PKCE instead.
+    secret_hash: Mapped[str | None] = mapped_column(sa.Text)
+    client_type: Mapped[str] = mapped_column(sa.Text, server_default="confidential")
+    redirect_uris: Mapped[list[str]] = mapped_column(ARRAY(sa.Text), server_default="{}")
+    # A public client's ceiling: a person's token has these scopes at most, and their roles' at most.
+    allowed_scopes: Mapped[list[str]] = mapped_column(ARRAY(sa.Text), server_default="{}")
     name: Mapped[str] = mapped_column(sa.Text, unique=True)
     organisation_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("organisations.id"))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # During a rotation the previous secret stays valid until it is finished or this time passes.
+    previous_secret_hash: Mapped[str | None] = mapped_column(sa.Text)
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     organisation: Mapped[Organisation | None] = relationship(lazy="raise")
     grants: Mapped[list[ClientGrant]] = relationship(lazy="raise", back_populates="client")
@@ -64,3 +82,110 @@ class ClientGrant(Base):
     scopes: Mapped[list[str]] = mapped_column(ARRAY(sa.Text))
 
     client: Mapped[Client] = relationship(lazy="raise", back_populates="grants")
+
+
+class Person(Base):
+    """A person who signs in; only an argon2id hash of the password is kept."""
+
+    __tablename__ = "people"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    username: Mapped[str] = mapped_column(sa.Text, unique=True)
+    display_name: Mapped[str | None] = mapped_column(sa.Text)
+    password_hash: Mapped[str] = mapped_column(sa.Text)
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("organisations.id"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    disabled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    totp_secret: Mapped[str | None] = mapped_column(sa.Text)
+    # The last TOTP time step accepted: a code is good once.
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    failed_sign_ins: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    organisation: Mapped[Organisation | None] = relationship(lazy="raise")
+    roles: Mapped[list[PersonRole]] = relationship(lazy="raise", back_populates="person")
+
+
+class PersonRole(Base):
+    """One role a person holds in one tenant; revoked, never deleted."""
+
+    __tablename__ = "person_roles"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    person_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("people.id"))
+    tenant: Mapped[str] = mapped_column(sa.ForeignKey("tenants.slug"))
+    role: Mapped[str] = mapped_column(sa.Text)
+    granted_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    person: Mapped[Person] = relationship(lazy="raise", back_populates="roles")
+
+
+class Agreement(Base):
+    """A data-sharing agreement; its terms and status live in its versions, one per change."""
+
+    __tablename__ = "agreements"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    reference: Mapped[str] = mapped_column(sa.Text, unique=True)
+    # The tenant that discloses the data: the agreement's events carry it, so they stay in order.
+    tenant: Mapped[str] = mapped_column(sa.ForeignKey("tenants.slug"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+
+    parties: Mapped[list[AgreementParty]] = relationship(lazy="raise")
+
+
+class AgreementParty(Base):
+    """A tenant or organisation party to an agreement (for finding a party's agreements)."""
+
+    __tablename__ = "agreement_parties"
+
+    agreement_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("agreements.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    party: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    role: Mapped[str] = mapped_column(sa.Text)
+
+
+class AgreementVersion(Base):
+    """One immutable version of an agreement: its terms, status and validity."""
+
+    __tablename__ = "agreement_versions"
+
+    agreement_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("agreements.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(sa.Text)
+    terms: Mapped[dict] = mapped_column(JSONB)
+    valid_from: Mapped[date] = mapped_column(sa.Date)
+    valid_until: Mapped[date] = mapped_column(sa.Date)
+    changed_by: Mapped[str] = mapped_column(sa.Text)
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+
+
+class AuthorizationCode(Base):
+    """A one-time authorization code (stored as a hash), bound to client, person, redirect and PKCE."""
+
+    __tablename__ = "authorization_codes"
+
+    code_hash: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    client_id: Mapped[str] = mapped_column(sa.ForeignKey("clients.client_id"))
+    person_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("people.id"))
+    redirect_uri: Mapped[str] = mapped_column(sa.Text)
+    scope: Mapped[str] = mapped_column(sa.Text)
+    code_challenge: Mapped[str] = mapped_column(sa.Text)
+    code_challenge_method: Mapped[str] = mapped_column(sa.Text)
+    auth_time: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    amr: Mapped[list[str]] = mapped_column(ARRAY(sa.Text))
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class StoredSigningKey(Base):
+    """A signing key made by rotation; its private part encrypted (AES-GCM) under the bootstrap key."""
+
+    __tablename__ = "signing_keys"
+
+    kid: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    encrypted_private_key: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    signs_from: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))

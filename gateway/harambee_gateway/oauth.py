@@ -1,4 +1,7 @@
-"""The OAuth2 authorization server (client-credentials grant) on authlib, adapted to Starlette.
+"""The OAuth2 authorization server on authlib, adapted to Starlette.
+
+Machine clients use the client-credentials grant; people sign in through the authorization-code
+grant with PKCE (S256 only) from public clients (single-page apps).
 
 authlib ships no Starlette server integration, so this module supplies the three pieces its
 framework integrations provide: a request adapter, a response adapter and client lookup.
@@ -9,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from authlib.common.encoding import to_unicode
@@ -19,8 +23,9 @@ from authlib.oauth2.rfc6749 import (
     OAuth2Request,
     grants,
 )
-from authlib.oauth2.rfc6749.errors import InvalidScopeError
+from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError
 from authlib.oauth2.rfc6749.util import list_to_scope, scope_to_list
+from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from joserfc.jwk import KeySet
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,13 +33,22 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from harambee_gateway import credentials, service
+from harambee_gateway import credentials, service, signin
 from harambee_gateway.service import RegisteredClient
-from harambee_gateway.signing import ALGORITHM, SigningKey
+from harambee_gateway.signin import SignedInPerson
+from harambee_gateway.signing import ALGORITHM, KeyRing, SigningKey
 
-SCOPES_SUPPORTED = ("referrals:write", "referrals:read", "cases:read", "audit:read")
+SCOPES_SUPPORTED = (
+    "referrals:write",
+    "referrals:read",
+    "cases:read",
+    "audit:read",
+    "registry:read",
+    "registry:admin",
+)
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
-GRANT_TYPES = ("client_credentials",)
+PUBLIC_AUTH_METHOD = "none"
+GRANT_TYPES = ("client_credentials", "authorization_code")
 
 
 class OAuthClient(ClientMixin):
@@ -47,6 +61,7 @@ class OAuthClient(ClientMixin):
         return self.registered.client_id
 
     def get_default_redirect_uri(self) -> None:
+        # Every authorization request names its redirect URI; it must match one registered exactly.
         return None
 
     def get_allowed_scope(self, scope: str | None) -> str | None:
@@ -59,19 +74,27 @@ class OAuthClient(ClientMixin):
         return list_to_scope(requested)
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
-        return False
+        return redirect_uri in self.registered.redirect_uris
 
     def check_client_secret(self, client_secret: str) -> bool:
-        return credentials.verify_secret(secret_hash=self.registered.secret_hash, secret=client_secret)
+        if self.registered.is_public:
+            return False
+        if credentials.verify_secret(secret_hash=self.registered.secret_hash, secret=client_secret):
+            return True
+        # During a rotation callers still holding the previous secret keep working.
+        previous = self.registered.previous_secret_hash
+        return previous is not None and credentials.verify_secret(secret_hash=previous, secret=client_secret)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
-        return endpoint == "token" and method in AUTH_METHODS
+        if endpoint != "token":
+            return False
+        return method == PUBLIC_AUTH_METHOD if self.registered.is_public else method in AUTH_METHODS
 
     def check_response_type(self, response_type: str) -> bool:
-        return False
+        return self.registered.is_public and response_type == "code"
 
     def check_grant_type(self, grant_type: str) -> bool:
-        return grant_type in GRANT_TYPES
+        return grant_type == ("authorization_code" if self.registered.is_public else "client_credentials")
 
 
 class UnknownClient(ClientMixin):
@@ -85,6 +108,15 @@ class UnknownClient(ClientMixin):
         return False
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return False
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return False
+
+    def check_response_type(self, response_type: str) -> bool:
+        return False
+
+    def check_grant_type(self, grant_type: str) -> bool:
         return False
 
 
@@ -140,27 +172,36 @@ async def read_token_request(request: Request, *, public_base_url: str) -> Starl
 class HarambeeTokenGenerator(JWTBearerTokenGenerator):
     """RFC 9068 access tokens for the Harambee audience, carrying tenants, roles and org."""
 
-    def __init__(self, *, issuer: str, audience: str, signing_key: SigningKey, ttl_seconds: int) -> None:
+    def __init__(self, *, issuer: str, audience: str, signing_key: SigningKey | KeyRing, ttl_seconds: int) -> None:
         super().__init__(issuer=issuer, alg=ALGORITHM, expires_generator=ttl_seconds)
         self.audience = audience
-        self._key_set = signing_key.key_set()
+        self._signing_key = signing_key
 
     def get_jwks(self) -> KeySet:
+        # Asked per token: after a rotation the new key signs from its appointed time.
         # A key set (not a bare key) makes joserfc put the key's kid in the header.
-        return self._key_set
+        return self._signing_key.key_set()
 
     def get_audiences(self, client: OAuthClient, user: Any, scope: str) -> str:
         # Every service accepts one audience; the default (the client's own id) is not it.
         return self.audience
 
     def get_extra_claims(self, client: OAuthClient, grant_type: str, user: Any, scope: str) -> dict[str, Any]:
-        claims: dict[str, Any] = {
-            "nbf": int(time.time()),
-            "tenants": client.registered.tenant_roles,
-        }
-        if client.registered.organisation:
-            claims["org"] = client.registered.organisation
+        # A person's token carries the person's roles and organisation, not the app's.
+        if isinstance(user, SignedInPerson):
+            tenants, organisation = user.tenants, user.organisation
+        else:
+            tenants, organisation = client.registered.tenant_roles, client.registered.organisation
+        claims: dict[str, Any] = {"nbf": int(time.time()), "tenants": tenants}
+        if organisation:
+            claims["org"] = organisation
         return claims
+
+    def get_auth_time(self, user: Any) -> int | None:
+        return user.auth_time if isinstance(user, SignedInPerson) else None
+
+    def get_amr(self, user: Any) -> list[str] | None:
+        return list(user.amr) if isinstance(user, SignedInPerson) else None
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
@@ -176,19 +217,101 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
             raise InvalidScopeError(description="The requested scope exceeds the client's grant.")
 
 
+class S256CodeChallenge(CodeChallenge):
+    """PKCE, required on every authorization request, with S256 only (plain is refused)."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = ["S256"]
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+
+    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
+        data = grant.request.payload.data
+        if not data.get("code_challenge"):
+            raise InvalidRequestError("PKCE is required: send code_challenge with code_challenge_method=S256.")
+        if data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("Only code_challenge_method=S256 is supported.")
+        super().validate_code_challenge(grant, redirect_uri)
+
+
+@dataclass(frozen=True)
+class RedeemedCode:
+    """An authorization code as it was issued, once redeemed."""
+
+    person_id: Any
+    redirect_uri: str
+    scope: str
+    code_challenge: str
+    code_challenge_method: str
+    auth_time: Any
+    amr: tuple[str, ...]
+
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
+
+class PersonAuthorizationCodeGrant(grants.AuthorizationCodeGrant):
+    """The authorization-code grant for people signing in through a public client."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = [PUBLIC_AUTH_METHOD]
+
+    def validate_requested_scope(self) -> None:
+        requested = set(scope_to_list(self.request.payload.scope) or [])
+        if not requested <= set(SCOPES_SUPPORTED):
+            raise InvalidScopeError(description="The requested scope is not supported.")
+
+    def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
+        person: SignedInPerson = request.user
+        # The token may hold what the app asked for (within its ceiling) and the person's roles allow.
+        scope = list_to_scope([s for s in scope_to_list(request.scope) or [] if s in person.scopes])
+        with self.server.session_factory() as db_session, db_session.begin():
+            signin.save_code(
+                db_session=db_session,
+                code=code,
+                client_id=request.client.get_client_id(),
+                person=person,
+                redirect_uri=request.payload.redirect_uri,
+                scope=scope or "",
+                code_challenge=request.payload.data["code_challenge"],
+            )
+
+    def query_authorization_code(self, code: str, client: OAuthClient) -> RedeemedCode | None:
+        # Redeeming marks the code used in the same statement: a code works once, even under a race.
+        with self.server.session_factory() as db_session, db_session.begin():
+            row = signin.redeem_code(db_session=db_session, code=code, client_id=client.get_client_id())
+            if row is None:
+                return None
+            return RedeemedCode(
+                person_id=row.person_id,
+                redirect_uri=row.redirect_uri,
+                scope=row.scope,
+                code_challenge=row.code_challenge,
+                code_challenge_method=row.code_challenge_method,
+                auth_time=row.auth_time,
+                amr=tuple(row.amr),
+            )
+
+    def delete_authorization_code(self, authorization_code: RedeemedCode) -> None:
+        return None  # already marked used when it was redeemed
+
+    def authenticate_user(self, authorization_code: RedeemedCode) -> SignedInPerson | None:
+        with self.server.session_factory() as db_session:
+            return signin.person_for_token(db_session=db_session, code=authorization_code)
+
+
 class GatewayAuthorizationServer(AuthorizationServer):
     """The token endpoint's server: looks clients up in the registry, issues JWTs, stores none."""
 
-    def __init__(
-        self, *, session_factory: sessionmaker[Session], token_generator: HarambeeTokenGenerator
-    ) -> None:
+    def __init__(self, *, session_factory: sessionmaker[Session], token_generator: HarambeeTokenGenerator) -> None:
         super().__init__(scopes_supported=list(SCOPES_SUPPORTED))
-        self._session_factory = session_factory
+        self.session_factory = session_factory
         self.register_token_generator("default", token_generator)
         self.register_grant(ClientCredentialsGrant)
+        self.register_grant(PersonAuthorizationCodeGrant, [S256CodeChallenge(required=True)])
 
     def query_client(self, client_id: str) -> ClientMixin:
-        with self._session_factory() as db_session:
+        with self.session_factory() as db_session:
             registered = service.get_registered_client(db_session=db_session, client_id=client_id)
         return OAuthClient(registered) if registered else UnknownClient()
 

@@ -13,10 +13,13 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 
 import aiohttp
-from harambee_common.problems import MEDIA_TYPE, NotFound, Problem
-from harambee_common.tracing import new_traceparent, trace_id
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from yarl import URL
+
+from harambee_common.auth import TokenVerifier
+from harambee_common.problems import MEDIA_TYPE, NotFound, Problem
+from harambee_common.tracing import new_traceparent, trace_id
+from harambee_gateway.ratelimit import RateLimiter, retry_after
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,10 @@ _DROP_FROM_REQUEST = _HOP_BY_HOP | {b"host", b"x-forwarded-proto", b"x-forwarded
 _DROP_FROM_RESPONSE = _HOP_BY_HOP | {b"date", b"server"}
 # Bodies up to this size are read whole and sent in one ASGI message; larger ones are streamed.
 _BUFFER_LIMIT = 256 * 1024
+
+
+class TooManyRequests(Problem):
+    status, slug, title = 429, "too-many-requests", "Too many requests"
 
 
 class BadGateway(Problem):
@@ -80,12 +87,27 @@ class UpstreamPool:
 
 
 class ServiceProxy:
-    """Forwards `/<service>/rest` to `<service URL>/rest`; passes anything else to app."""
+    """Forwards `/<service>/rest` to `<service URL>/rest`; passes anything else to app.
 
-    def __init__(self, app: ASGIApp, *, upstreams: Mapping[str, str], pool: UpstreamPool) -> None:
+    With a rate limiter, each forwarded request first spends a token from its client's bucket:
+    the client is the verified token's client_id (the signature is checked locally and the result
+    cached for the token's lifetime), or the caller's address when there is no valid token.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        upstreams: Mapping[str, str],
+        pool: UpstreamPool,
+        limiter: RateLimiter | None = None,
+        verifier: TokenVerifier | None = None,
+    ) -> None:
         self.app = app
         self.pool = pool
         self._upstreams = {segment: base.rstrip("/") for segment, base in upstreams.items()}
+        self._limiter = limiter
+        self._verifier = verifier
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,7 +120,33 @@ class ServiceProxy:
         if base is None:
             await self.app(scope, receive, send)
             return
+        if self._limiter is not None:
+            wait = self._limiter.take(self._caller(scope))
+            if wait:
+                problem = TooManyRequests("This client is over its rate limit; retry after the time given.")
+                problem.headers["Retry-After"] = retry_after(wait)
+                await _send_problem(send, problem, scope["path"])
+                return
         await self._forward(scope, receive, send, segment, base)
+
+    def _caller(self, scope: Scope) -> str:
+        """The rate-limit key: the verified client id, or the peer address without a valid token."""
+        if self._verifier is not None:
+            for name, value in scope["headers"]:
+                if name == b"authorization":
+                    scheme, _, token = value.decode("latin-1").partition(" ")
+                    if scheme.lower() == "bearer" and token:
+                        try:
+                            principal = self._verifier.verify(token.strip())
+                        except Problem:
+                            break  # not ours to refuse: the service answers 401 itself
+                        # A person signs in through a shared app: each person gets their own bucket.
+                        if principal.subject != principal.client_id:
+                            return f"client:{principal.client_id}:{principal.subject}"
+                        return "client:" + principal.client_id
+                    break
+        client = scope.get("client")
+        return "address:" + (client[0] if client else "unknown")
 
     async def _forward(self, scope: Scope, receive: Receive, send: Send, segment: str, base: str) -> None:
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
@@ -182,9 +230,7 @@ def _request_headers(scope: Scope) -> tuple[list[tuple[str, str]], bool]:
     connection_tokens: frozenset[bytes] = frozenset()
     for name, value in scope["headers"]:
         if name == b"connection":
-            connection_tokens = frozenset(
-                token.strip().lower() for token in value.split(b",") if token.strip()
-            )
+            connection_tokens = frozenset(token.strip().lower() for token in value.split(b",") if token.strip())
         elif name == b"host":
             host = value.decode("latin-1")
         elif name == b"x-forwarded-for":
@@ -241,14 +287,7 @@ async def _stream_body(first: bytes, receive: Receive) -> AsyncIterator[bytes]:
 async def _send_problem(send: Send, problem: Problem, instance: str) -> None:
     """Sends a problem document from the ASGI layer, where no FastAPI handler is in reach."""
     body = json.dumps(problem.body(instance)).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": problem.status,
-            "headers": [
-                (b"content-type", MEDIA_TYPE.encode()),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
+    headers = [(b"content-type", MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
+    headers += [(k.lower().encode(), v.encode()) for k, v in problem.headers.items()]
+    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import date, datetime
+
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, selectinload
 
-from harambee_gateway.models import Client, ClientGrant, Organisation, Tenant
+from harambee_common.db import set_tenant
+from harambee_common.events import Event, outbox_row
+from harambee_gateway.models import (
+    Agreement,
+    AgreementParty,
+    AgreementVersion,
+    AuthorizationCode,
+    Client,
+    ClientGrant,
+    Organisation,
+    Person,
+    PersonRole,
+    StoredSigningKey,
+    Tenant,
+)
+
+# A keyset position: (created_at, key) of the last row of the previous page.
+After = tuple[datetime, str] | None
 
 
 def get_active_client(*, db_session: Session, client_id: str) -> Client | None:
@@ -28,36 +48,13 @@ def get_organisation_by_slug(*, db_session: Session, slug: str) -> Organisation 
     return db_session.scalars(sa.select(Organisation).where(Organisation.slug == slug)).one_or_none()
 
 
-def upsert_tenant(*, db_session: Session, slug: str, name: str, kind: str) -> None:
-    """Creates the tenant, or updates its name and kind."""
-    db_session.execute(
-        insert(Tenant)
-        .values(slug=slug, name=name, kind=kind)
-        .on_conflict_do_update(index_elements=[Tenant.slug], set_={"name": name, "kind": kind})
-    )
-
-
-def upsert_organisation(*, db_session: Session, slug: str, name: str, kind: str) -> Organisation:
-    """Creates the organisation, or updates its name and kind; returns it."""
-    db_session.execute(
-        insert(Organisation)
-        .values(slug=slug, name=name, kind=kind)
-        .on_conflict_do_update(index_elements=[Organisation.slug], set_={"name": name, "kind": kind})
-    )
-    organisation = get_organisation_by_slug(db_session=db_session, slug=slug)
-    assert organisation is not None
-    return organisation
-
-
 def add_client(*, db_session: Session, client: Client) -> None:
     """Stages a new client."""
     db_session.add(client)
     db_session.flush()
 
 
-def upsert_grant(
-    *, db_session: Session, client_id: str, tenant: str, roles: list[str], scopes: list[str]
-) -> None:
+def upsert_grant(*, db_session: Session, client_id: str, tenant: str, roles: list[str], scopes: list[str]) -> None:
     """Sets the roles and scopes a client holds in a tenant."""
     db_session.execute(
         insert(ClientGrant)
@@ -67,6 +64,248 @@ def upsert_grant(
             set_={"roles": roles, "scopes": scopes},
         )
     )
+
+
+def add_event(*, db_session: Session, event: Event) -> None:
+    """Writes an event to the outbox in the current transaction.
+
+    The outbox is tenant-scoped by row-level security and one registry change may concern
+    several tenants, so the transaction's tenant is set to each event's before its row.
+    """
+    set_tenant(db_session, event.tenant)
+    db_session.execute(outbox_row(event))
+
+
+def get_tenant(*, db_session: Session, slug: str) -> Tenant | None:
+    """The tenant with this slug."""
+    return db_session.get(Tenant, slug)
+
+
+def get_grant(*, db_session: Session, client_id: str, tenant: str) -> ClientGrant | None:
+    """The grant a client holds in a tenant."""
+    return db_session.get(ClientGrant, (client_id, tenant))
+
+
+def _page(
+    query: sa.Select,
+    *,
+    created_at: sa.ColumnElement,
+    key: sa.ColumnElement,
+    after: After,
+    limit: int,
+    key_type: type = str,
+) -> sa.Select:
+    """The query in (created_at, key) order, after a keyset position, with one row more than a page."""
+    if after is not None:
+        at, ident = after
+        query = query.where(sa.tuple_(created_at, key) > sa.tuple_(sa.literal(at), sa.literal(key_type(ident))))
+    return query.order_by(created_at, key).limit(limit + 1)
+
+
+def add(*, db_session: Session, row: object) -> None:
+    """Stages a new row and sends it to the database (so a duplicate fails here)."""
+    db_session.add(row)
+    db_session.flush()
+
+
+def list_tenants(*, db_session: Session, after: After, limit: int) -> list[Tenant]:
+    """A page of tenants, oldest first."""
+    query = _page(sa.select(Tenant), created_at=Tenant.created_at, key=Tenant.slug, after=after, limit=limit)
+    return list(db_session.scalars(query))
+
+
+def existing_tenants(*, db_session: Session, slugs: list[str]) -> dict[str, Tenant]:
+    """The tenants among slugs that exist, by slug."""
+    if not slugs:
+        return {}
+    return {t.slug: t for t in db_session.scalars(sa.select(Tenant).where(Tenant.slug.in_(slugs)))}
+
+
+def list_organisations(*, db_session: Session, after: After, limit: int) -> list[Organisation]:
+    """A page of organisations, oldest first."""
+    query = _page(
+        sa.select(Organisation),
+        created_at=Organisation.created_at,
+        key=Organisation.slug,
+        after=after,
+        limit=limit,
+    )
+    return list(db_session.scalars(query))
+
+
+def get_client(*, db_session: Session, client_id: str, for_update: bool = False) -> Client | None:
+    """The client with its organisation and grants, revoked or not."""
+    query = (
+        sa.select(Client)
+        .where(Client.client_id == client_id)
+        .options(selectinload(Client.organisation), selectinload(Client.grants))
+    )
+    if for_update:
+        query = query.with_for_update(of=Client)
+    return db_session.scalars(query).one_or_none()
+
+
+def list_clients(*, db_session: Session, after: After, limit: int) -> list[Client]:
+    """A page of clients with their organisations and grants, oldest first."""
+    query = _page(
+        sa.select(Client).options(selectinload(Client.organisation), selectinload(Client.grants)),
+        created_at=Client.created_at,
+        key=Client.client_id,
+        after=after,
+        limit=limit,
+    )
+    return list(db_session.scalars(query))
+
+
+def _person_query() -> sa.Select:
+    return sa.select(Person).options(
+        selectinload(Person.organisation),
+        selectinload(Person.roles.and_(PersonRole.revoked_at.is_(None))),
+    )
+
+
+def get_person(*, db_session: Session, person_id: uuid.UUID) -> Person | None:
+    """The person with their organisation and current roles."""
+    return db_session.scalars(_person_query().where(Person.id == person_id)).one_or_none()
+
+
+def get_person_by_username(*, db_session: Session, username: str) -> Person | None:
+    """The person with this username, with their organisation and current roles."""
+    return db_session.scalars(_person_query().where(Person.username == username)).one_or_none()
+
+
+def list_people(*, db_session: Session, after: After, limit: int) -> list[Person]:
+    """A page of people with their current roles, oldest first."""
+    query = _page(
+        _person_query(),
+        created_at=Person.created_at,
+        key=Person.id,
+        after=after,
+        limit=limit,
+        key_type=uuid.UUID,
+    )
+    return list(db_session.scalars(query))
+
+
+def get_current_role(*, db_session: Session, person_id: uuid.UUID, tenant: str, role: str) -> PersonRole | None:
+    """The role if the person holds it in the tenant now."""
+    return db_session.scalars(
+        sa.select(PersonRole).where(
+            PersonRole.person_id == person_id,
+            PersonRole.tenant == tenant,
+            PersonRole.role == role,
+            PersonRole.revoked_at.is_(None),
+        )
+    ).one_or_none()
+
+
+def existing_organisations(*, db_session: Session, slugs: list[str]) -> dict[str, Organisation]:
+    """The organisations among slugs that exist, by slug."""
+    if not slugs:
+        return {}
+    query = sa.select(Organisation).where(Organisation.slug.in_(slugs))
+    return {o.slug: o for o in db_session.scalars(query)}
+
+
+def get_agreement_by_reference(*, db_session: Session, reference: str) -> Agreement | None:
+    """The agreement with this reference."""
+    return db_session.scalars(sa.select(Agreement).where(Agreement.reference == reference)).one_or_none()
+
+
+def get_agreement(*, db_session: Session, agreement_id: uuid.UUID) -> Agreement | None:
+    """The agreement with this id."""
+    return db_session.get(Agreement, agreement_id)
+
+
+def latest_version(*, db_session: Session, agreement_id: uuid.UUID) -> AgreementVersion:
+    """The agreement's current version."""
+    return db_session.scalars(
+        sa.select(AgreementVersion)
+        .where(AgreementVersion.agreement_id == agreement_id)
+        .order_by(AgreementVersion.version.desc())
+        .limit(1)
+    ).one()
+
+
+def list_versions(*, db_session: Session, agreement_id: uuid.UUID) -> list[AgreementVersion]:
+    """Every version of an agreement, oldest first."""
+    return list(
+        db_session.scalars(
+            sa.select(AgreementVersion)
+            .where(AgreementVersion.agreement_id == agreement_id)
+            .order_by(AgreementVersion.version)
+        )
+    )
+
+
+def _current_versions() -> sa.Select:
+    latest = (
+        sa.select(AgreementVersion.agreement_id, sa.func.max(AgreementVersion.version).label("version"))
+        .group_by(AgreementVersion.agreement_id)
+        .subquery()
+    )
+    return (
+        sa.select(Agreement, AgreementVersion)
+        .join(latest, latest.c.agreement_id == Agreement.id)
+        .join(
+            AgreementVersion,
+            sa.and_(AgreementVersion.agreement_id == Agreement.id, AgreementVersion.version == latest.c.version),
+        )
+    )
+
+
+def list_current_agreements(
+    *,
+    db_session: Session,
+    party: tuple[str | None, str] | None,
+    status: str | None,
+    after: After,
+    limit: int,
+) -> list[tuple[Agreement, AgreementVersion]]:
+    """A page of agreements in their current version, optionally of one party or in one status."""
+    query = _current_versions()
+    if party is not None:
+        kind, slug = party
+        parties = sa.select(AgreementParty.agreement_id).where(AgreementParty.party == slug)
+        if kind is not None:
+            parties = parties.where(AgreementParty.kind == kind)
+        query = query.where(Agreement.id.in_(parties))
+    if status is not None:
+        query = query.where(AgreementVersion.status == status)
+    query = _page(
+        query, created_at=Agreement.created_at, key=Agreement.id, after=after, limit=limit, key_type=uuid.UUID
+    )
+    return [(row[0], row[1]) for row in db_session.execute(query)]
+
+
+def lapsed_agreement_ids(*, db_session: Session, today: date) -> list[uuid.UUID]:
+    """Agreements whose current version is not closed yet but whose validity has ended."""
+    query = _current_versions().where(
+        AgreementVersion.status.in_(("draft", "active", "suspended")), AgreementVersion.valid_until < today
+    )
+    return [row[0].id for row in db_session.execute(query)]
+
+
+def consume_authorization_code(*, db_session: Session, code_hash: str, client_id: str) -> AuthorizationCode | None:
+    """Marks the code used, atomically, if it is the client's, unused and unexpired; returns it."""
+    now = sa.func.now()
+    return db_session.scalars(
+        sa.update(AuthorizationCode)
+        .where(
+            AuthorizationCode.code_hash == code_hash,
+            AuthorizationCode.client_id == client_id,
+            AuthorizationCode.used_at.is_(None),
+            AuthorizationCode.expires_at > now,
+        )
+        .values(used_at=now)
+        .returning(AuthorizationCode),
+        execution_options={"synchronize_session": False},
+    ).one_or_none()
+
+
+def list_signing_keys(*, db_session: Session) -> list[StoredSigningKey]:
+    """Every stored signing key, oldest first."""
+    return list(db_session.scalars(sa.select(StoredSigningKey).order_by(StoredSigningKey.signs_from)))
 
 
 def database_is_reachable(*, db_session: Session) -> bool:

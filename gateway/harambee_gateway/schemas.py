@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, Literal, Self, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 
 class AuthorizationServerMetadata(BaseModel):
@@ -14,8 +18,9 @@ class AuthorizationServerMetadata(BaseModel):
     grant_types_supported: list[str]
     token_endpoint_auth_methods_supported: list[str]
     scopes_supported: list[str]
-    # RFC 8414 makes this field required; there is no authorization endpoint, hence no types.
     response_types_supported: list[str]
+    authorization_endpoint: str
+    code_challenge_methods_supported: list[str]
 
 
 class Health(BaseModel):
@@ -34,8 +39,414 @@ class DemoClient(BaseModel):
     scope: str
 
 
+class DemoPerson(BaseModel):
+    """One demo person's sign-in credentials, as written by `seed-demo`."""
+
+    username: str
+    password: str
+    tenant: str
+    roles: list[str]
+
+
+class DemoApp(BaseModel):
+    """A demo public client (single-page app): people sign in through it with PKCE."""
+
+    name: str
+    client_id: str
+    redirect_uri: str
+    scope: str
+
+
 class DemoCredentials(BaseModel):
     """The file `seed-demo` writes for the demo and the end-to-end tests."""
 
     gateway: str
     clients: list[DemoClient]
+    people: list[DemoPerson] = Field(default_factory=list)
+    apps: list[DemoApp] = Field(default_factory=list)
+
+
+# --- The admin API -------------------------------------------------------------------------------
+
+T = TypeVar("T")
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Scope = Literal["referrals:write", "referrals:read", "cases:read", "audit:read", "registry:read", "registry:admin"]
+PersonRoleName = Literal[
+    "intake_officer",
+    "case_worker",
+    "panel_member",
+    "intervention_provider",
+    "programme_manager",
+    "national_coordinator",
+    "compliance_officer",
+    "platform_admin",
+]
+# Machine clients hold a person's role where a system acts as one (a case-management system),
+# `partner` for a partner organisation's system, or `service` for a Harambee service.
+ClientRoleName = PersonRoleName | Literal["partner", "service"]
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list; pass next_cursor back as `cursor` for the next one."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+class TenantCreate(BaseModel):
+    """A new county or national programme."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slug: Slug
+    name: Text
+    kind: Literal["county", "national"]
+    oversees: list[Slug] = Field(default_factory=list, description="county tenants (national only)")
+    require_totp: bool = False
+
+
+class TenantUpdate(BaseModel):
+    """Changes to a tenant; absent fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Text | None = None
+    oversees: list[Slug] | None = None
+    require_totp: bool | None = None
+
+
+class TenantView(BaseModel):
+    """A tenant."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    slug: str
+    name: str
+    kind: str
+    oversees: list[str]
+    require_totp: bool
+    created_at: datetime
+
+
+class OrganisationCreate(BaseModel):
+    """A new organisation and the tenants it works in."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slug: Slug
+    name: Text
+    kind: Literal["cso", "agency", "programme", "provider"]
+    tenants: list[Slug] = Field(default_factory=list)
+
+
+class OrganisationUpdate(BaseModel):
+    """Changes to an organisation; absent fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Text | None = None
+    tenants: list[Slug] | None = None
+
+
+class OrganisationView(BaseModel):
+    """An organisation."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    slug: str
+    name: str
+    kind: str
+    tenants: list[str]
+    created_at: datetime
+
+
+class GrantIn(BaseModel):
+    """The roles and scopes a client is to hold in one tenant."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tenant: Slug
+    roles: list[ClientRoleName] = Field(min_length=1)
+    scopes: list[Scope] = Field(min_length=1)
+
+
+class GrantView(BaseModel):
+    """The roles and scopes a client holds in one tenant."""
+
+    tenant: str
+    roles: list[str]
+    scopes: list[str]
+
+
+class ClientCreate(BaseModel):
+    """A new client: a confidential machine client with grants, or a public single-page app."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Text
+    organisation: Slug | None = None
+    client_type: Literal["confidential", "public"] = "confidential"
+    grants: list[GrantIn] = Field(default_factory=list)
+    # Public clients only: where sign-in may return to (exact match), and the most it may ask for.
+    redirect_uris: list[Annotated[str, StringConstraints(max_length=500)]] = Field(default_factory=list)
+    allowed_scopes: list[Scope] = Field(default_factory=list)
+
+
+class ClientView(BaseModel):
+    """A registered client: never its secret or the secret's hash."""
+
+    client_id: str
+    name: str
+    organisation: str | None
+    client_type: str
+    grants: list[GrantView]
+    redirect_uris: list[str]
+    allowed_scopes: list[str]
+    created_at: datetime
+    revoked_at: datetime | None
+    previous_secret_valid_until: datetime | None
+
+    @classmethod
+    def of(cls, client: Any, **extra: Any) -> Self:
+        """The view of a client loaded with its organisation and grants."""
+        return cls(
+            client_id=client.client_id,
+            name=client.name,
+            organisation=client.organisation.slug if client.organisation else None,
+            client_type=client.client_type,
+            redirect_uris=list(client.redirect_uris),
+            allowed_scopes=list(client.allowed_scopes),
+            grants=[
+                GrantView(tenant=g.tenant, roles=list(g.roles), scopes=list(g.scopes))
+                for g in sorted(client.grants, key=lambda g: g.tenant)
+            ],
+            created_at=client.created_at,
+            revoked_at=client.revoked_at,
+            previous_secret_valid_until=client.previous_secret_expires_at if client.previous_secret_hash else None,
+            **extra,
+        )
+
+
+class ClientSecret(BaseModel):
+    """A client's new secret, shown once; the previous one is valid until the time given."""
+
+    client_id: str
+    client_secret: str
+    previous_secret_valid_until: datetime | None
+
+
+class ClientCreated(ClientView):
+    """A new client with its secret, shown once (a public client has none)."""
+
+    client_secret: str | None
+
+
+class SigningKeyView(BaseModel):
+    """A published signing key and where it is in its life."""
+
+    kid: str
+    signs_from: datetime | None
+    state: Literal["pending", "signing", "retiring"]
+
+
+class PersonPassword(BaseModel):
+    """A person's new password, shown once."""
+
+    person_id: uuid.UUID
+    password: str
+
+
+class SecondFactor(BaseModel):
+    """A person's new TOTP secret, shown once: enter it (or scan the URI) in an authenticator app."""
+
+    secret: str
+    otpauth_uri: str
+
+
+class SecretRotation(BaseModel):
+    """How long the previous secret stays valid while callers move to the new one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    previous_valid_for_seconds: int = Field(default=86_400, ge=0, le=30 * 86_400)
+
+
+class PersonCreate(BaseModel):
+    """A new person; without a password, one is generated and returned once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
+    display_name: Text | None = None
+    organisation: Slug | None = None
+    password: Annotated[str, StringConstraints(min_length=12, max_length=256)] | None = None
+
+
+class RoleView(BaseModel):
+    """A role a person holds in a tenant."""
+
+    tenant: str
+    role: str
+    granted_at: datetime
+
+
+class PersonView(BaseModel):
+    """A person and their current roles; never the password hash."""
+
+    id: uuid.UUID
+    username: str
+    display_name: str | None
+    organisation: str | None
+    roles: list[RoleView]
+    created_at: datetime
+    disabled_at: datetime | None
+
+    @classmethod
+    def of(cls, person: Any, **extra: Any) -> Self:
+        """The view of a person loaded with their organisation and current roles."""
+        return cls(
+            id=person.id,
+            username=person.username,
+            display_name=person.display_name,
+            organisation=person.organisation.slug if person.organisation else None,
+            roles=[
+                RoleView(tenant=r.tenant, role=r.role, granted_at=r.granted_at)
+                for r in sorted(person.roles, key=lambda r: (r.tenant, r.role))
+            ],
+            created_at=person.created_at,
+            disabled_at=person.disabled_at,
+            **extra,
+        )
+
+
+class PersonCreated(PersonView):
+    """A new person; initial_password is present only when the gateway generated it."""
+
+    initial_password: str | None
+
+
+class RoleGrant(BaseModel):
+    """A role to grant a person in a tenant."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tenant: Slug
+    role: PersonRoleName
+
+
+# --- Data-sharing agreements ---------------------------------------------------------------------
+
+Operation = Literal[
+    "submit_referrals",
+    "read_referral_status",
+    "read_case_summary",
+    "read_assessments",
+    "record_intervention_sessions",
+    "read_intervention_tasks",
+    "read_aggregates",
+    "transfer_cases",
+]
+LawfulBasis = Literal[
+    "consent",
+    "contract",
+    "legal_obligation",
+    "vital_interests",
+    "public_interest",
+    "legitimate_interests",
+]
+AgreementStatus = Literal["draft", "active", "suspended", "expired", "terminated"]
+FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.]{0,79}$")]
+
+
+class AgreementParty(BaseModel):
+    """A party to an agreement: a tenant or an organisation, its role, and its lawful basis."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["tenant", "organisation"]
+    id: Slug
+    role: Literal["controller", "processor", "recipient"]
+    lawful_basis: LawfulBasis
+
+
+class DataCategory(BaseModel):
+    """A category of data shared, down to its fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: FieldName
+    sensitive: bool
+    fields: list[FieldName] = Field(min_length=1)
+
+
+class OnwardSharing(BaseModel):
+    """Whether a recipient may pass the data on; none unless stated."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    allowed: bool = False
+    to: list[Slug] = Field(default_factory=list)
+    conditions: Text | None = None
+
+
+class Retention(BaseModel):
+    """How long a recipient keeps the data, and what happens to it then."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    days: int = Field(ge=1, le=3650)
+    then: Literal["delete", "anonymise", "return"] = "delete"
+
+
+class AgreementTerms(BaseModel):
+    """What an agreement allows. The same terms in every version; only status changes them in force."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Text
+    purpose: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    parties: list[AgreementParty] = Field(min_length=2)
+    data_categories: list[DataCategory] = Field(min_length=1)
+    operations: list[Operation] = Field(min_length=1)
+    consent_required: bool
+    valid_from: date
+    valid_until: date
+    review_date: date
+    retention: Retention
+    onward_sharing: OnwardSharing = Field(default_factory=OnwardSharing)
+    # Aggregates below this count are suppressed: a small-area figure can identify a person.
+    aggregate_suppression_threshold: int = Field(default=5, ge=1, le=1000)
+    # Fixed by policy, recorded so that every copy states it: no re-identification, no linking.
+    reidentification_allowed: Literal[False] = False
+    data_subject_rights: Text = "Requests are forwarded to the controller within 3 days."
+
+
+class AgreementCreate(AgreementTerms):
+    """A new agreement, created as a draft."""
+
+    reference: Slug
+
+
+class AgreementChange(BaseModel):
+    """Why an agreement is suspended or terminated (recorded in the version)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class AgreementView(AgreementTerms):
+    """One version of an agreement: its terms, status and whether it permits anything today."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: uuid.UUID
+    reference: str
+    tenant: str
+    version: int
+    status: AgreementStatus
+    in_force: bool
+    changed_by: str
+    reason: str | None
+    changed_at: datetime

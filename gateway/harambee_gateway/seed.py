@@ -1,22 +1,39 @@
-"""The demo registry: three tenants, two organisations and three machine clients in Mombasa."""
+"""The demo registry: the platform, three programmes, two organisations and the demo clients."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
-from harambee_gateway import repository, service
-from harambee_gateway.schemas import DemoClient
-
-TENANTS = (
-    ("ke-mombasa", "Mombasa County referral programme", "county"),
-    ("ke-nairobi", "Nairobi County referral programme", "county"),
-    ("ke-national", "National P/CVE programme", "national"),
+from harambee_gateway import agreements, repository, service
+from harambee_gateway.schemas import (
+    AgreementCreate,
+    AgreementParty,
+    ClientCreate,
+    DataCategory,
+    DemoApp,
+    DemoClient,
+    DemoPerson,
+    PersonCreate,
+    Retention,
 )
-ORGANISATIONS = (
-    ("mombasa-youth-cso", "Mombasa Youth Empowerment CSO", "cso"),
-    ("mombasa-county-programme", "Mombasa County referral programme", "programme"),
+
+# Events name who made each change; the demo seeding is its own actor.
+ACTOR = "seed-demo"
+
+# slug, name, kind, the county tenants a national tenant oversees
+TENANTS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("platform", "Harambee platform administration", "platform", ()),
+    ("ke-mombasa", "Mombasa County referral programme", "county", ()),
+    ("ke-nairobi", "Nairobi County referral programme", "county", ()),
+    ("ke-national", "National P/CVE programme", "national", ("ke-mombasa", "ke-nairobi")),
+)
+# slug, name, kind, the tenants it works in
+ORGANISATIONS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("mombasa-youth-cso", "Mombasa Youth Empowerment CSO", "cso", ("ke-mombasa",)),
+    ("mombasa-county-programme", "Mombasa County referral programme", "programme", ("ke-mombasa",)),
 )
 
 
@@ -53,38 +70,217 @@ CLIENTS = (
         roles=("compliance_officer",),
         scopes=("audit:read",),
     ),
+    # Manages the registry through the admin API: tenants, organisations, clients, people.
+    DemoClientSpec(
+        name="platform-admin",
+        organisation=None,
+        tenant="platform",
+        roles=("platform_admin",),
+        scopes=("registry:admin",),
+    ),
+    # One per service: each loads its copy of the agreements from /registry/v1 at startup.
+    *(
+        DemoClientSpec(
+            name=f"{service_name}-service",
+            organisation=None,
+            tenant="platform",
+            roles=("service",),
+            scopes=("registry:read",),
+        )
+        for service_name in ("intake", "assessment", "interventions", "audit")
+    ),
 )
 
 
-def seed_demo(*, db_session: Session) -> list[DemoClient]:
-    """Creates or updates the demo registry and gives every demo client a fresh secret."""
-    for slug, name, kind in TENANTS:
-        service.ensure_tenant(db_session=db_session, slug=slug, name=name, kind=kind)
-    for slug, name, kind in ORGANISATIONS:
-        service.ensure_organisation(db_session=db_session, slug=slug, name=name, kind=kind)
-    issued: list[DemoClient] = []
-    for spec in CLIENTS:
-        existing = repository.get_client_by_name(db_session=db_session, name=spec.name)
-        if existing is None:
-            credentials = service.register_client(
-                db_session=db_session, name=spec.name, organisation=spec.organisation
+def ensure_platform_admin(*, db_session: Session, name: str) -> DemoClient:
+    """The platform tenant and an administrator client in it, with a fresh secret (a deployment's first step)."""
+    service.ensure_tenant(
+        db_session=db_session, slug="platform", name="Harambee platform administration", kind="platform", actor=ACTOR
+    )
+    return _issue(
+        db_session=db_session,
+        spec=DemoClientSpec(
+            name=name, organisation=None, tenant="platform", roles=("platform_admin",), scopes=("registry:admin",)
+        ),
+    )
+
+
+def _issue(*, db_session: Session, spec: DemoClientSpec) -> DemoClient:
+    existing = repository.get_client_by_name(db_session=db_session, name=spec.name)
+    if existing is None:
+        credentials = service.register_client(
+            db_session=db_session, name=spec.name, organisation=spec.organisation, actor=ACTOR
+        )
+    else:
+        credentials = service.rotate_client_secret(db_session=db_session, client=existing, actor=ACTOR)
+    service.set_grant(
+        db_session=db_session,
+        client_id=credentials.client_id,
+        tenant=spec.tenant,
+        roles=list(spec.roles),
+        scopes=list(spec.scopes),
+        actor=ACTOR,
+    )
+    return DemoClient(
+        name=spec.name,
+        client_id=credentials.client_id,
+        client_secret=credentials.client_secret,
+        tenant=spec.tenant,
+        scope=" ".join(spec.scopes),
+    )
+
+
+def demo_agreements(*, on: date) -> list[AgreementCreate]:
+    """One agreement of each kind: a partner CSO with its county, and a county with the nation."""
+    validity = {
+        "valid_from": on,
+        "valid_until": on + timedelta(days=730),
+        "review_date": on + timedelta(days=365),
+    }
+    return [
+        AgreementCreate(
+            reference="ke-mombasa-mombasa-youth-cso-referrals",
+            title="Referrals from Mombasa Youth Empowerment CSO",
+            purpose=(
+                "The CSO refers young people it is concerned about to the county programme and "
+                "follows the status of its own referrals; it sees nothing of assessments or plans."
+            ),
+            parties=[
+                AgreementParty(kind="tenant", id="ke-mombasa", role="controller", lawful_basis="public_interest"),
+                AgreementParty(
+                    kind="organisation", id="mombasa-youth-cso", role="processor", lawful_basis="legitimate_interests"
+                ),
+            ],
+            data_categories=[
+                DataCategory(
+                    name="referral",
+                    sensitive=True,
+                    fields=[
+                        "referral_id",
+                        "person.name",
+                        "person.date_of_birth",
+                        "person.contact",
+                        "concern.summary",
+                        "concern.indicators",
+                        "referrer.role",
+                        "referrer.source_type",
+                    ],
+                ),
+                DataCategory(name="referral_status", sensitive=False, fields=["referral_id", "status", "updated_at"]),
+            ],
+            operations=["submit_referrals", "read_referral_status"],
+            consent_required=False,
+            retention=Retention(days=365, then="delete"),
+            **validity,
+        ),
+        AgreementCreate(
+            reference="ke-mombasa-ke-national-aggregates",
+            title="Mombasa programme indicators for the national programme",
+            purpose="National oversight of the county programme through aggregate indicators only.",
+            parties=[
+                AgreementParty(kind="tenant", id="ke-mombasa", role="controller", lawful_basis="public_interest"),
+                AgreementParty(kind="tenant", id="ke-national", role="recipient", lawful_basis="public_interest"),
+            ],
+            data_categories=[
+                DataCategory(
+                    name="programme_indicators",
+                    sensitive=False,
+                    fields=[
+                        "referrals_by_source",
+                        "referrals_by_age_band",
+                        "referrals_by_gender",
+                        "screening_outcomes",
+                        "time_to_decision",
+                        "plans_completed",
+                    ],
+                )
+            ],
+            operations=["read_aggregates"],
+            consent_required=False,
+            retention=Retention(days=1825, then="delete"),
+            aggregate_suppression_threshold=5,
+            **validity,
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class DemoPersonSpec:
+    """A demo person and the roles they hold in one tenant."""
+
+    username: str
+    tenant: str
+    roles: tuple[str, ...]
+
+
+PEOPLE = (
+    DemoPersonSpec(username="mombasa.caseworker", tenant="ke-mombasa", roles=("case_worker",)),
+    DemoPersonSpec(username="mombasa.intake", tenant="ke-mombasa", roles=("intake_officer",)),
+    DemoPersonSpec(username="national.coordinator", tenant="ke-national", roles=("national_coordinator",)),
+)
+APP = ("harambee-web", "http://127.0.0.1:5173/callback", ("referrals:read", "referrals:write", "cases:read"))
+
+
+@dataclass(frozen=True)
+class SeededDemo:
+    """What `seed-demo` hands out: client secrets, people's passwords, the demo app's client id."""
+
+    clients: list[DemoClient]
+    people: list[DemoPerson]
+    apps: list[DemoApp]
+
+
+def seed_demo(*, db_session: Session) -> SeededDemo:
+    """Creates or updates the demo registry; every demo client and person gets a fresh secret."""
+    for slug, name, kind, oversees in TENANTS:
+        service.ensure_tenant(db_session=db_session, slug=slug, name=name, kind=kind, oversees=oversees, actor=ACTOR)
+    for slug, name, kind, tenants in ORGANISATIONS:
+        service.ensure_organisation(
+            db_session=db_session, slug=slug, name=name, kind=kind, tenants=tenants, actor=ACTOR
+        )
+    issued = [_issue(db_session=db_session, spec=spec) for spec in CLIENTS]
+    for agreement in demo_agreements(on=agreements.today()):
+        if repository.get_agreement_by_reference(db_session=db_session, reference=agreement.reference):
+            continue
+        created = agreements.create_agreement(db_session=db_session, data=agreement, actor=ACTOR)
+        agreements.change_status(
+            db_session=db_session, agreement_id=created.id, status="active", actor=ACTOR, reason=None
+        )
+    return SeededDemo(
+        clients=issued, people=_seed_people(db_session=db_session), apps=[_seed_app(db_session=db_session)]
+    )
+
+
+def _seed_people(*, db_session: Session) -> list[DemoPerson]:
+    people = []
+    for spec in PEOPLE:
+        person = repository.get_person_by_username(db_session=db_session, username=spec.username)
+        if person is None:
+            person, _ = service.create_person(
+                db_session=db_session, data=PersonCreate(username=spec.username), actor=ACTOR
             )
-        else:
-            credentials = service.rotate_client_secret(db_session=db_session, client=existing)
-        service.set_grant(
+        password = service.reset_password(db_session=db_session, person_id=person.id, actor=ACTOR)
+        for role in spec.roles:
+            held = repository.get_current_role(
+                db_session=db_session, person_id=person.id, tenant=spec.tenant, role=role
+            )
+            if held is None:
+                service.grant_role(
+                    db_session=db_session, person_id=person.id, tenant=spec.tenant, role=role, actor=ACTOR
+                )
+        people.append(DemoPerson(username=spec.username, password=password, tenant=spec.tenant, roles=list(spec.roles)))
+    return people
+
+
+def _seed_app(*, db_session: Session) -> DemoApp:
+    name, redirect_uri, scopes = APP
+    client = repository.get_client_by_name(db_session=db_session, name=name)
+    if client is None:
+        client, _ = service.create_client(
             db_session=db_session,
-            client_id=credentials.client_id,
-            tenant=spec.tenant,
-            roles=list(spec.roles),
-            scopes=list(spec.scopes),
+            data=ClientCreate(
+                name=name, client_type="public", redirect_uris=[redirect_uri], allowed_scopes=list(scopes)
+            ),
+            actor=ACTOR,
         )
-        issued.append(
-            DemoClient(
-                name=spec.name,
-                client_id=credentials.client_id,
-                client_secret=credentials.client_secret,
-                tenant=spec.tenant,
-                scope=" ".join(spec.scopes),
-            )
-        )
-    return issued
+    return DemoApp(name=name, client_id=client.client_id, redirect_uri=redirect_uri, scope=" ".join(scopes))

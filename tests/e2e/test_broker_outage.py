@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from tests.e2e.helpers import REFERRAL, TENANT, audit_entries, case_for, eventually, oauth_client
 
 
@@ -23,9 +25,12 @@ def test_referral_survives_a_broker_outage_and_arrives_exactly_once(stack):
     subject = case["subject_ref"]
 
     def received_entries():
-        found = [e for e in audit_entries(compliance, subject=subject, type="referral.received")]
+        found = [e for e in audit_entries(compliance, subject=subject, type="referral.received")
+                 if e["data"].get("referral_id") == referral_id]
         return found or None
 
-    assert len(eventually(received_entries, timeout=90)) == 1
+    eventually(received_entries, timeout=90)
+    time.sleep(3)  # a duplicate would arrive right behind the original
+    assert len(received_entries()) == 1
     response = case_worker.get(f"/assessment/v1/tenants/{TENANT}/cases", params={"referral_id": referral_id})
     assert len(response.json()["items"]) == 1

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from joserfc import jwt
+from joserfc.jwk import ECKey
+from starlette.types import ASGIApp
+
 from harambee_common.config import Settings
 from harambee_gateway.config import GatewaySettings
-from starlette.types import ASGIApp
 
 ISSUER = "http://127.0.0.1:8000"
 AUDIENCE = "urn:harambee:api"
@@ -39,14 +44,19 @@ def gateway_settings(
     database_url: str = NO_DATABASE,
     upstreams: dict[str, str] | None = None,
     token_ttl_seconds: int = 900,
+    relay_database_url: str | None = None,
+    bootstrap: str | None = None,
 ) -> GatewaySettings:
-    """Settings as the environment would give them, without touching the environment."""
+    """Settings as the environment would give them, without touching the environment.
+
+    The outbox relay runs only when a test names the relay's database and a broker.
+    """
     return GatewaySettings(
         common=Settings(
             component="gateway",
             database_url=database_url,
-            relay_database_url=database_url,
-            kafka_bootstrap_servers="127.0.0.1:9092",
+            relay_database_url=relay_database_url or database_url,
+            kafka_bootstrap_servers=bootstrap or "127.0.0.1:9092",
             issuer=ISSUER,
             audience=AUDIENCE,
             jwks_url=f"{ISSUER}/.well-known/jwks.json",
@@ -55,15 +65,14 @@ def gateway_settings(
         token_ttl_seconds=token_ttl_seconds,
         upstreams=upstreams or {},
         upstream_pool_size=100,
+        run_relay=relay_database_url is not None and bootstrap is not None,
     )
 
 
 @contextmanager
 def serving(app: ASGIApp) -> Iterator[str]:
     """Serves app with uvicorn on a free port of 127.0.0.1; yields its base URL."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", lifespan="auto", proxy_headers=False
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="auto", proxy_headers=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -86,3 +95,24 @@ def key_file(tmp_path: Path, signing_key_pem: bytes) -> Path:
     path = tmp_path / "signing-key.pem"
     path.write_bytes(signing_key_pem)
     return path
+
+
+def gateway_token(signing_key_pem: bytes, *, client_id: str, subject: str | None = None, **claims: Any) -> str:
+    """An access token signed with the gateway's own key, as its token endpoint would issue it."""
+    key = ECKey.import_key(signing_key_pem)
+    key = ECKey.import_key(signing_key_pem, {"kid": key.thumbprint()})
+    now = int(time.time())
+    payload = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 300,
+        "jti": uuid.uuid4().hex,
+        "sub": subject or client_id,
+        "client_id": client_id,
+        "scope": "referrals:read",
+        "tenants": {"ke-mombasa": ["partner"]},
+        **claims,
+    }
+    return jwt.encode({"alg": "ES256", "typ": "at+jwt", "kid": key.kid}, payload, key)

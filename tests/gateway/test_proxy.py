@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-from harambee_gateway.app import create_app
 from starlette.types import Receive, Scope, Send
 
+from harambee_gateway.app import create_app
 from tests.gateway.conftest import gateway_settings, serving
 
 BIG = bytes(range(256)) * 8192  # 2 MiB, larger than the proxy ever buffers

@@ -11,13 +11,14 @@ import pytest
 import sqlalchemy as sa
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 from fastapi.testclient import TestClient
-from harambee_common.migrations import upgrade
-from harambee_gateway.__main__ import main
-from harambee_gateway.app import create_app
-from harambee_stack.postgres import ComponentDatabase
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from harambee_common.migrations import upgrade
+from harambee_gateway.__main__ import main
+from harambee_gateway.app import create_app
+from harambee_gateway.seed import ORGANISATIONS, TENANTS
+from harambee_stack.postgres import ComponentDatabase
 from tests.gateway.conftest import AUDIENCE, ISSUER, NO_DATABASE, gateway_settings
 from tests.support.services import patched_env, rows
 
@@ -164,7 +165,8 @@ def test_a_revoked_client_gets_no_token(gateway: TestClient, database: Component
 
 
 def test_secrets_are_stored_only_as_argon2_hashes(database: ComponentDatabase, demo: dict) -> None:
-    stored = rows(database.owner, "SELECT client_id, secret_hash FROM clients")
+    # Public clients (single-page apps) have no secret at all.
+    stored = rows(database.owner, "SELECT client_id, secret_hash FROM clients WHERE client_type = 'confidential'")
     assert {row.client_id for row in stored} == {c["client_id"] for c in demo.values()}
     dump = " ".join(str(value) for row in stored for value in row)
     for client in demo.values():
@@ -196,8 +198,8 @@ def test_seeding_again_keeps_client_ids_and_replaces_secrets(
             data = {"grant_type": "client_credentials"}
             assert gateway.post("/oauth/token", data=data, auth=old).status_code == 401
             assert gateway.post("/oauth/token", data=data, auth=new).status_code == 200
-    assert len(rows(database.owner, "SELECT * FROM tenants")) == 3
-    assert len(rows(database.owner, "SELECT * FROM organisations")) == 2
+    assert len(rows(database.owner, "SELECT * FROM tenants")) == len(TENANTS)
+    assert len(rows(database.owner, "SELECT * FROM organisations")) == len(ORGANISATIONS)
 
 
 def test_metadata_describes_the_token_endpoint(gateway: TestClient) -> None:
@@ -205,17 +207,19 @@ def test_metadata_describes_the_token_endpoint(gateway: TestClient) -> None:
     assert metadata["issuer"] == ISSUER
     assert metadata["token_endpoint"] == f"{ISSUER}/oauth/token"
     assert metadata["jwks_uri"] == f"{ISSUER}/.well-known/jwks.json"
-    assert metadata["grant_types_supported"] == ["client_credentials"]
+    assert metadata["grant_types_supported"] == ["client_credentials", "authorization_code"]
     assert set(metadata["token_endpoint_auth_methods_supported"]) == {
         "client_secret_basic",
         "client_secret_post",
+        "none",
     }
+    assert metadata["authorization_endpoint"] == f"{ISSUER}/oauth/authorize"
+    assert metadata["response_types_supported"] == ["code"]
+    assert metadata["code_challenge_methods_supported"] == ["S256"]
     assert "referrals:write" in metadata["scopes_supported"]
     checked = AuthorizationServerMetadata(metadata)
-    # There is no authorization endpoint, so no response type to list (authlib wants one).
     for field in AuthorizationServerMetadata.REGISTRY_KEYS:
-        if field != "response_types_supported":
-            getattr(checked, f"validate_{field}")()
+        getattr(checked, f"validate_{field}")()
 
 
 def test_readiness_reflects_the_database(gateway: TestClient, signing_key_pem: bytes) -> None:

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
 from harambee_gateway.config import GatewaySettings
 from harambee_gateway.oauth import HarambeeTokenGenerator, OAuthClient
 from harambee_gateway.service import Grant, RegisteredClient
 from harambee_gateway.signing import SigningKey
-from joserfc import jwt
-from joserfc.jwk import KeySet
-
 from tests.gateway.conftest import AUDIENCE, ISSUER
 
 PARTNER = RegisteredClient(

@@ -1,0 +1,192 @@
+"""People signing in: password (argon2id), a TOTP second factor, lockout, and what their token holds.
+
+Functions here never commit; the caller's transaction does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pyotp
+from sqlalchemy.orm import Session
+
+from harambee_common.problems import NotFound
+from harambee_gateway import credentials, repository
+from harambee_gateway.models import AuthorizationCode, Person
+
+# What each role may do through the API; a person's token holds the union over their roles,
+# narrowed to what the app asked for and what the app may ask for.
+ROLE_SCOPES: dict[str, frozenset[str]] = {
+    "intake_officer": frozenset({"referrals:write", "referrals:read", "cases:read"}),
+    "case_worker": frozenset({"referrals:read", "cases:read"}),
+    "panel_member": frozenset({"cases:read"}),
+    "intervention_provider": frozenset({"cases:read"}),
+    "programme_manager": frozenset({"referrals:read", "cases:read"}),
+    "national_coordinator": frozenset({"cases:read"}),
+    "compliance_officer": frozenset({"audit:read"}),
+    "platform_admin": frozenset({"registry:admin"}),
+}
+MAX_FAILURES = 10
+LOCKOUT = timedelta(minutes=15)
+CODE_TTL = timedelta(minutes=2)
+TOTP_ISSUER = "Harambee"
+
+
+class SignInFailed(Exception):
+    """Sign-in refused; the message is safe to show (it never says which part was wrong)."""
+
+
+class SecondFactorNeeded(SignInFailed):
+    """The password was right and a one-time code is required (or was wrong)."""
+
+
+@dataclass(frozen=True)
+class SignedInPerson:
+    """A person as authlib and the token generator see them: id, roles per tenant, how they signed in."""
+
+    person_id: uuid.UUID
+    tenants: dict[str, list[str]]
+    organisation: str | None
+    auth_time: int
+    amr: tuple[str, ...]
+
+    def get_user_id(self) -> str:
+        return str(self.person_id)
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        """Every scope the person's roles allow."""
+        return frozenset(s for roles in self.tenants.values() for r in roles for s in ROLE_SCOPES.get(r, ()))
+
+
+def signed_in(person: Person, *, auth_time: int, amr: tuple[str, ...]) -> SignedInPerson:
+    """The sign-in view of a person loaded with their organisation and current roles."""
+    tenants: dict[str, list[str]] = {}
+    for role in sorted(person.roles, key=lambda r: (r.tenant, r.role)):
+        tenants.setdefault(role.tenant, []).append(role.role)
+    return SignedInPerson(
+        person_id=person.id,
+        tenants=tenants,
+        organisation=person.organisation.slug if person.organisation else None,
+        auth_time=auth_time,
+        amr=amr,
+    )
+
+
+def authenticate(*, db_session: Session, username: str, password: str, otp: str | None) -> SignedInPerson:
+    """Checks a person's password and, where required, their one-time code."""
+    person = repository.get_person_by_username(db_session=db_session, username=username.strip().lower())
+    if person is None:
+        credentials.spend_verification_time(secret=password)
+        raise SignInFailed("The username or password is wrong.")
+    now = datetime.now(UTC)
+    if person.disabled_at is not None or (person.locked_until is not None and person.locked_until > now):
+        credentials.spend_verification_time(secret=password)
+        raise SignInFailed("The username or password is wrong, or the account is locked for a while.")
+    if not credentials.verify_secret(secret_hash=person.password_hash, secret=password):
+        _failed(person=person, now=now)
+        db_session.flush()
+        raise SignInFailed("The username or password is wrong.")
+    amr = ["pwd"]
+    if person.totp_secret or _tenant_requires_totp(db_session=db_session, person=person):
+        if not person.totp_secret:
+            raise SignInFailed("Your programme requires a second factor; ask an administrator to set one up.")
+        if not otp:
+            raise SecondFactorNeeded("Enter the one-time code from your authenticator app.")
+        step = _totp_step(secret=person.totp_secret, otp=otp)
+        if step is None or (person.totp_last_step is not None and step <= person.totp_last_step):
+            _failed(person=person, now=now)
+            db_session.flush()
+            raise SecondFactorNeeded("The one-time code is wrong or was used already.")
+        person.totp_last_step = step
+        amr += ["otp", "mfa"]
+    person.failed_sign_ins = 0
+    person.locked_until = None
+    db_session.flush()
+    return signed_in(person, auth_time=int(now.timestamp()), amr=tuple(amr))
+
+
+def _failed(*, person: Person, now: datetime) -> None:
+    person.failed_sign_ins += 1
+    if person.failed_sign_ins >= MAX_FAILURES:
+        person.locked_until = now + LOCKOUT
+        person.failed_sign_ins = 0
+
+
+def _tenant_requires_totp(*, db_session: Session, person: Person) -> bool:
+    tenants = repository.existing_tenants(db_session=db_session, slugs=sorted({r.tenant for r in person.roles}))
+    return any(t.require_totp for t in tenants.values())
+
+
+def _totp_step(*, secret: str, otp: str) -> int | None:
+    """The time step the code belongs to (now, or one step either side for clock drift), if valid."""
+    totp = pyotp.TOTP(secret)
+    now = time.time()
+    for drift in (0, -1, 1):
+        at = now + drift * totp.interval
+        if totp.verify(otp.strip(), for_time=at, valid_window=0):
+            return int(at // totp.interval)
+    return None
+
+
+def enrol_totp(*, db_session: Session, person_id: uuid.UUID) -> tuple[str, str]:
+    """Gives a person a new TOTP secret; returns it and its otpauth URI (shown once)."""
+    person = repository.get_person(db_session=db_session, person_id=person_id)
+    if person is None:
+        raise NotFound("No such person.")
+    secret = pyotp.random_base32()
+    person.totp_secret = secret
+    person.totp_last_step = None
+    db_session.flush()
+    uri = pyotp.TOTP(secret).provisioning_uri(name=person.username, issuer_name=TOTP_ISSUER)
+    return secret, uri
+
+
+def code_hash(code: str) -> str:
+    """The stored form of an authorization code."""
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def save_code(
+    *,
+    db_session: Session,
+    code: str,
+    client_id: str,
+    person: SignedInPerson,
+    redirect_uri: str,
+    scope: str,
+    code_challenge: str,
+) -> None:
+    """Stores a fresh authorization code (its hash) for two minutes."""
+    repository.add(
+        db_session=db_session,
+        row=AuthorizationCode(
+            code_hash=code_hash(code),
+            client_id=client_id,
+            person_id=person.person_id,
+            redirect_uri=redirect_uri,
+            scope=scope,
+            code_challenge=code_challenge,
+            code_challenge_method="S256",
+            auth_time=datetime.fromtimestamp(person.auth_time, UTC),
+            amr=list(person.amr),
+            expires_at=datetime.now(UTC) + CODE_TTL,
+        ),
+    )
+
+
+def redeem_code(*, db_session: Session, code: str, client_id: str) -> AuthorizationCode | None:
+    """Marks a code used and returns it, if it is this client's, unexpired and unused (once only)."""
+    return repository.consume_authorization_code(db_session=db_session, code_hash=code_hash(code), client_id=client_id)
+
+
+def person_for_token(*, db_session: Session, code: AuthorizationCode) -> SignedInPerson | None:
+    """The person a redeemed code speaks for, with their roles as they are now."""
+    person = repository.get_person(db_session=db_session, person_id=code.person_id)
+    if person is None or person.disabled_at is not None:
+        return None
+    return signed_in(person, auth_time=int(code.auth_time.timestamp()), amr=tuple(code.amr))

@@ -1,0 +1,147 @@
+"""Per-client rate limits at the proxy: token buckets keyed by the verified client id."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from harambee_gateway.app import create_app
+from harambee_gateway.ratelimit import RateLimiter
+from tests.gateway.conftest import gateway_settings, gateway_token, serving
+from tests.gateway.test_proxy import upstream
+
+RATE, BURST = 20.0, 10.0
+
+
+def test_a_bucket_allows_its_burst_then_refills_at_its_rate() -> None:
+    limiter = RateLimiter(rate=10, burst=3)
+    assert [limiter.take("a", now=0.0) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert limiter.take("a", now=0.0) == pytest.approx(0.1)
+    assert limiter.take("b", now=0.0) == 0.0  # another key has its own bucket
+    assert limiter.take("a", now=0.1) == 0.0
+    assert limiter.take("a", now=0.1) > 0
+    assert [limiter.take("a", now=10.0) for _ in range(4)][:3] == [0.0, 0.0, 0.0]  # never above the burst
+
+
+def test_the_limiter_forgets_idle_keys_to_stay_bounded() -> None:
+    limiter = RateLimiter(rate=10, burst=1, max_keys=100)
+    for n in range(1000):
+        limiter.take(f"k{n}", now=float(n))
+    assert len(limiter._buckets) <= 100
+
+
+@pytest.fixture(scope="module")
+def gateway_url(signing_key_pem: bytes) -> Iterator[str]:
+    with serving(upstream) as upstream_url:
+        settings = gateway_settings(signing_key_pem=signing_key_pem, upstreams={"intake": upstream_url})
+        settings = type(settings)(**{**settings.__dict__, "rate_limit_per_second": RATE, "rate_limit_burst": BURST})
+        with serving(create_app(settings)) as url:
+            yield url
+
+
+@dataclass
+class Tally:
+    statuses: list[int] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    retry_after: set[str] = field(default_factory=set)
+    problem_types: set[str] = field(default_factory=set)
+
+
+async def hammer(client: httpx.AsyncClient, url: str, token: str, *, requests: int, concurrency: int) -> Tally:
+    """As fast as it can: `requests` requests from `concurrency` workers, bounded in time too."""
+    tally = Tally()
+    queue = iter(range(requests))
+    deadline = time.monotonic() + 20
+
+    async def worker() -> None:
+        for _ in queue:
+            if time.monotonic() > deadline:
+                return
+            response = await client.get(url, headers={"Authorization": f"Bearer {token}"})
+            tally.statuses.append(response.status_code)
+            if response.status_code == 429:
+                tally.retry_after.add(response.headers["retry-after"])
+                tally.problem_types.add(response.json()["type"])
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return tally
+
+
+async def pace(client: httpx.AsyncClient, url: str, token: str, *, requests: int, per_second: float) -> Tally:
+    """Well within the limit: one request every 1/per_second seconds."""
+    tally = Tally()
+    for _ in range(requests):
+        started = time.perf_counter()
+        response = await client.get(url, headers={"Authorization": f"Bearer {token}"})
+        tally.latencies.append(time.perf_counter() - started)
+        tally.statuses.append(response.status_code)
+        await asyncio.sleep(max(0.0, 1 / per_second - (time.perf_counter() - started)))
+    return tally
+
+
+def test_one_abusive_client_does_not_hold_up_another(gateway_url: str, signing_key_pem: bytes) -> None:
+    abuser = gateway_token(signing_key_pem, client_id="hc_abuser")
+    polite = gateway_token(signing_key_pem, client_id="hc_polite")
+    url = f"{gateway_url}/intake/v1/tenants/ke-mombasa/referrals"
+
+    async def scenario() -> tuple[Tally, Tally, Tally]:
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+        async with httpx.AsyncClient(limits=limits, timeout=10) as client:
+            alone = await pace(client, url, polite, requests=10, per_second=5)
+            await asyncio.sleep(1 / RATE * BURST)  # let the polite bucket refill
+            abuse, during = await asyncio.gather(
+                hammer(client, url, abuser, requests=600, concurrency=16),
+                pace(client, url, polite, requests=15, per_second=5),
+            )
+        return alone, abuse, during
+
+    started = time.monotonic()
+    alone, abuse, during = asyncio.run(scenario())
+    elapsed = time.monotonic() - started
+
+    assert set(alone.statuses) == {201}
+    assert set(during.statuses) == {201}, "the polite client was never limited"
+    refused = abuse.statuses.count(429)
+    allowed = abuse.statuses.count(201)
+    assert refused > 0 and set(abuse.statuses) <= {201, 429}
+    assert allowed <= BURST + RATE * elapsed + 1
+    assert abuse.retry_after == {"1"}
+    assert abuse.problem_types == {"https://harambee.example/problems/too-many-requests"}
+    # Refusals cost the gateway next to nothing, so the polite client's latency barely moves.
+    baseline, loaded = statistics.median(alone.latencies), statistics.median(during.latencies)
+    assert loaded < baseline * 5 + 0.05, (baseline, loaded)
+
+
+def test_callers_without_a_valid_token_are_limited_by_address_and_still_forwarded(
+    gateway_url: str,
+) -> None:
+    statuses: list[int] = []
+    deadline = time.monotonic() + 10
+    with httpx.Client(base_url=gateway_url) as client:
+        for _ in range(500):  # until limited, bounded in count and time
+            statuses.append(client.get("/intake/v1/x", headers={"Authorization": "Bearer forged"}).status_code)
+            if statuses[-1] == 429 or time.monotonic() > deadline:
+                break
+    # The service, not the gateway, answers a bad token; the gateway only counts the caller.
+    assert statuses[0] == 201
+    assert statuses[-1] == 429
+
+
+def test_people_signed_in_through_one_app_have_their_own_buckets(gateway_url: str, signing_key_pem: bytes) -> None:
+    first = gateway_token(signing_key_pem, client_id="hc_web", subject="person-1")
+    second = gateway_token(signing_key_pem, client_id="hc_web", subject="person-2")
+    with httpx.Client(base_url=gateway_url) as client:
+        deadline = time.monotonic() + 10
+        limited = None
+        for _ in range(500):  # until the first person is limited, bounded in count and time
+            limited = client.get("/intake/v1/x", headers={"Authorization": f"Bearer {first}"})
+            if limited.status_code == 429 or time.monotonic() > deadline:
+                break
+        assert limited is not None and limited.status_code == 429
+        assert client.get("/intake/v1/x", headers={"Authorization": f"Bearer {second}"}).status_code == 201
