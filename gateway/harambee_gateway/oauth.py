@@ -43,6 +43,7 @@ SCOPES_SUPPORTED = (
     "referrals:read",
     "cases:read",
     "audit:read",
+    "aggregates:read",
     "registry:read",
     "registry:admin",
 )

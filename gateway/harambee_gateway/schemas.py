@@ -71,7 +71,15 @@ class DemoCredentials(BaseModel):
 T = TypeVar("T")
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Scope = Literal["referrals:write", "referrals:read", "cases:read", "audit:read", "registry:read", "registry:admin"]
+Scope = Literal[
+    "referrals:write",
+    "referrals:read",
+    "cases:read",
+    "audit:read",
+    "aggregates:read",
+    "registry:read",
+    "registry:admin",
+]
 PersonRoleName = Literal[
     "intake_officer",
     "case_worker",

@@ -70,6 +70,14 @@ CLIENTS = (
         roles=("compliance_officer",),
         scopes=("audit:read",),
     ),
+    # Reads county aggregates, only where the county's agreement with the national programme allows.
+    DemoClientSpec(
+        name="national-coordinator",
+        organisation=None,
+        tenant="ke-national",
+        roles=("national_coordinator",),
+        scopes=("aggregates:read",),
+    ),
     # Manages the registry through the admin API: tenants, organisations, clients, people.
     DemoClientSpec(
         name="platform-admin",

@@ -25,8 +25,9 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
     "case_worker": frozenset({"referrals:read", "cases:read"}),
     "panel_member": frozenset({"cases:read"}),
     "intervention_provider": frozenset({"cases:read"}),
-    "programme_manager": frozenset({"referrals:read", "cases:read"}),
-    "national_coordinator": frozenset({"cases:read"}),
+    "programme_manager": frozenset({"referrals:read", "cases:read", "aggregates:read"}),
+    # Aggregates only, and only for the counties whose agreement with the national programme allows it.
+    "national_coordinator": frozenset({"aggregates:read"}),
     "compliance_officer": frozenset({"audit:read"}),
     "platform_admin": frozenset({"registry:admin"}),
 }

@@ -79,15 +79,21 @@ class Principal:
 
 @dataclass(frozen=True)
 class TenantPrincipal:
-    """A principal acting in one tenant, as checked for the current request."""
+    """A principal acting in one tenant, as checked for the current request.
+
+    home_tenant is set when the principal acts from another tenant (a national coordinator reading a
+    county's aggregates): then only an agreement between the two tenants lets the request through.
+    """
 
     principal: Principal
     tenant: str
+    home_tenant: str | None = None
+    agreement: Any = None  # the agreements.Agreement the request was allowed under, if any
 
     @property
     def roles(self) -> frozenset[str]:
-        """The principal's roles in this tenant."""
-        return self.principal.roles_in(self.tenant)
+        """The principal's roles here, or in its home tenant when it acts from there."""
+        return self.principal.roles_in(self.home_tenant or self.tenant)
 
     @property
     def organisation(self) -> str | None:
@@ -177,6 +183,10 @@ def bearer_token(request: Request) -> str:
 class Authenticator:
     """A dependency: the caller must hold these scopes and one of these roles in the path's tenant."""
 
+    # Roles that may act from another tenant; only agreements.AgreementAuthenticator, which then
+    # requires an agreement between the two tenants, sets any.
+    across_tenants: frozenset[str] = frozenset()
+
     def __init__(self, *, scopes: set[str], roles: set[str] | None) -> None:
         """roles=None admits any role the principal holds in the tenant."""
         self.scopes = frozenset(scopes)
@@ -190,12 +200,20 @@ class Authenticator:
         tenant = request.path_params.get("tenant")
         if tenant is None:
             raise RuntimeError("Authenticator guards tenant routes only")
+        acting = TenantPrincipal(principal=principal, tenant=tenant, home_tenant=self._home_tenant(principal, tenant))
         # No role in the tenant: answer as if it did not exist, so tenants cannot be probed.
-        if not principal.roles_in(tenant):
+        if not acting.roles:
             raise NotFound("No such tenant.")
         if not self.scopes <= principal.scopes:
             missing = " ".join(sorted(self.scopes - principal.scopes))
             raise InsufficientScope(f"This operation needs the scope(s): {missing}.")
-        if self.roles is not None and not self.roles & principal.roles_in(tenant):
+        if self.roles is not None and not self.roles & acting.roles:
             raise Forbidden("Your role in this tenant does not permit this operation.")
-        return TenantPrincipal(principal=principal, tenant=tenant)
+        return acting
+
+    def _home_tenant(self, principal: Principal, tenant: str) -> str | None:
+        """Another tenant the principal may act from here (subject to an agreement), if it has no role here."""
+        if principal.roles_in(tenant) or not self.across_tenants:
+            return None
+        homes = sorted(t for t, roles in principal.tenants.items() if roles & self.across_tenants)
+        return homes[0] if homes else None

@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from harambee_common.events import Event, outbox_row
+from harambee_common.problems import Problem
 
 
 def create_db_engine(url: str, *, pool_size: int = 20) -> sa.Engine:
@@ -58,8 +59,15 @@ def _request_unit_of_work(request: Request) -> Iterator[UnitOfWork]:
     tenant = request.path_params.get("tenant")
     if not tenant:
         raise RuntimeError("a tenant-scoped unit of work needs a {tenant} path parameter")
-    with unit_of_work(request.app.state.sessions, tenant) as uow:
-        yield uow
+    try:
+        with unit_of_work(request.app.state.sessions, tenant) as uow:
+            yield uow
+    except Problem as problem:
+        if problem.events:  # the change is rolled back; the record of the refusal is not
+            with unit_of_work(request.app.state.sessions, tenant) as audit:
+                for event in problem.events:
+                    audit.publish(event)
+        raise
 
 
 # scope="function": the commit happens before the response is sent, so a failed commit is an error

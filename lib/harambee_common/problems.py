@@ -29,6 +29,9 @@ class Problem(Exception):
         self.detail = detail
         self.extensions = extensions
         self.headers: dict[str, str] = {}
+        # Events that must be recorded although the request's own transaction is rolled back
+        # (a refusal under an agreement is itself audited); the request's unit of work writes them.
+        self.events: list[Any] = []
 
     def body(self, instance: str | None = None) -> dict[str, Any]:
         """The problem-details document."""

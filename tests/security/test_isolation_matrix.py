@@ -13,7 +13,7 @@ from tests.support.services import running_service
 
 TENANT = "ke-mombasa"
 SERVICES = ("intake", "assessment", "interventions", "audit")
-ALL_SCOPES = "referrals:write referrals:read cases:read audit:read"
+ALL_SCOPES = "referrals:write referrals:read cases:read audit:read aggregates:read"
 # The endpoints open to any member of the tenant, whatever their role, by design: they hold no
 # personal data (who am I here; the tenant's referral vocabularies).
 OPEN_TO_MEMBERS = {("GET", "/v1/tenants/{tenant}/me"), ("GET", "/v1/tenants/{tenant}/vocabularies")}
@@ -25,6 +25,9 @@ STRANGERS = {
     "a member without scopes": {"tenants": {TENANT: ["case_worker", "intake_officer", "compliance_officer"]},
                                 "scope": ""},
     "a member whose role has no business here": {"tenants": {TENANT: ["panel_member"]}, "scope": ALL_SCOPES},
+    "a national coordinator without an agreement": {"tenants": {"ke-national": ["national_coordinator"]},
+                                                    "scope": ALL_SCOPES},
+    "a partner without an agreement": {"tenants": {TENANT: ["partner"]}, "scope": ALL_SCOPES, "org": "some-cso"},
 }
 
 

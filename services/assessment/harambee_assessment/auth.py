@@ -4,9 +4,18 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from harambee_common.agreements import AgreementAuthenticator
 from harambee_common.auth import Authenticator, TenantPrincipal
 
 CasesRead = Annotated[
     TenantPrincipal,
     Depends(Authenticator(scopes={"cases:read"}, roles={"case_worker", "intake_officer"})),
+]
+
+# County staff read their own figures; a national coordinator reads them from the national tenant,
+# only under an agreement in force that permits read_aggregates, and with small counts suppressed.
+AggregatesRead = Annotated[
+    TenantPrincipal,
+    Depends(AgreementAuthenticator(scopes={"aggregates:read"}, roles={"programme_manager", "national_coordinator"},
+                                   operation="read_aggregates", across_tenants=frozenset({"national_coordinator"}))),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from harambee_assessment import service
+from harambee_common.agreements import AGREEMENT_HANDLERS
 from harambee_common.consumer import Subscription
 from harambee_common.db import UnitOfWork
 from harambee_common.events import Event
@@ -21,6 +22,6 @@ def on_referral_received(uow: UnitOfWork, event: Event) -> None:
 
 SUBSCRIPTION = Subscription(
     name="assessment",
-    topics=("intake.events",),
-    handlers={"referral.received": on_referral_received},
+    topics=("intake.events", "registry.events"),
+    handlers={"referral.received": on_referral_received, **AGREEMENT_HANDLERS},
 )

@@ -7,9 +7,9 @@ import uuid
 from fastapi import APIRouter
 
 from harambee_assessment import service
-from harambee_assessment.auth import CasesRead
+from harambee_assessment.auth import AggregatesRead, CasesRead
 from harambee_assessment.models import Case
-from harambee_assessment.schemas import CasePage, CaseView
+from harambee_assessment.schemas import CaseAggregates, CasePage, CaseView
 from harambee_common.db import UnitOfWorkDep
 from harambee_common.pagination import Limit, decode_cursor, encode_cursor
 from harambee_common.problems import NotFound
@@ -31,6 +31,12 @@ def list_cases(
         items=[_view(c) for c in cases],
         next_cursor=encode_cursor(last.opened_at, str(last.id)) if last else None,
     )
+
+
+@router.get("/aggregates/cases", response_model=CaseAggregates)
+def case_aggregates(tenant: str, principal: AggregatesRead, uow: UnitOfWorkDep) -> CaseAggregates:
+    """Counts of the tenant's cases, for programme managers and (under agreement) national coordinators."""
+    return service.case_aggregates(uow=uow, principal=principal)
 
 
 @router.get("/cases/{case_id}", response_model=CaseView)

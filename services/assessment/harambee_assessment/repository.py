@@ -40,3 +40,10 @@ def list_cases(
         at, ident = after
         query = query.where(sa.tuple_(Case.opened_at, Case.id) < (at, uuid.UUID(ident)))
     return list(session.scalars(query))
+
+
+def count_cases_by(*, session: Session, column: sa.ColumnElement) -> list[tuple[str, int]]:
+    """Case counts grouped by one expression."""
+    return [(str(key), int(n)) for key, n in session.execute(
+        sa.select(column, sa.func.count()).group_by(column).order_by(column)
+    )]

@@ -23,3 +23,20 @@ class CasePage(BaseModel):
 
     items: list[CaseView]
     next_cursor: str | None
+
+
+class Count(BaseModel):
+    """One cell of an aggregate: its count, or null when it is too small to publish."""
+
+    key: str
+    count: int | None
+    suppressed: bool
+
+
+class CaseAggregates(BaseModel):
+    """Counts of a tenant's cases; cells below the threshold are suppressed for outside readers."""
+
+    tenant: str
+    suppression_threshold: int | None
+    by_status: list[Count]
+    by_month_opened: list[Count]

@@ -5,8 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
+
 from harambee_assessment import repository
 from harambee_assessment.models import Case
+from harambee_assessment.schemas import CaseAggregates, Count
 from harambee_common.access import record_access
 from harambee_common.auth import TenantPrincipal
 from harambee_common.db import UnitOfWork
@@ -79,4 +82,22 @@ def _record_read(uow: UnitOfWork, principal: TenantPrincipal, case: Case) -> Non
         resource=f"case/{case.id}",
         fields=("status", "referral_id", "opened_at"),
         purpose="case-management",
+    )
+
+
+def case_aggregates(*, uow: UnitOfWork, principal: TenantPrincipal) -> CaseAggregates:
+    """Case counts by status and month opened; suppressed below the agreement's threshold for outsiders."""
+    threshold = principal.agreement.suppression_threshold if principal.agreement else None
+    month = sa.func.to_char(sa.func.date_trunc("month", Case.opened_at), "YYYY-MM")
+
+    def cells(rows: list[tuple[str, int]]) -> list[Count]:
+        small = threshold is not None
+        return [Count(key=k, count=None if small and n < threshold else n, suppressed=small and n < threshold)
+                for k, n in rows]
+
+    return CaseAggregates(
+        tenant=uow.tenant,
+        suppression_threshold=threshold,
+        by_status=cells(repository.count_cases_by(session=uow.session, column=Case.status)),
+        by_month_opened=cells(repository.count_cases_by(session=uow.session, column=month)),
     )

@@ -1,0 +1,256 @@
+"""Data-sharing agreements, applied by every service on every request from another party.
+
+Each service keeps a local copy of the registry's agreements (table `agreement_copies`), fed by the
+`agreement.*` events on `registry.events` and by a bootstrap from the registry's read API. A request
+from a party outside the tenant — a partner organisation's system, or another tenant — is allowed only
+under an agreement in force today that names that party and permits the operation; every decision,
+granted or refused, is published (with the agreement's id and version) for the audit log.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import op
+from fastapi import Request
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from harambee_common.auth import Authenticator, TenantPrincipal
+from harambee_common.db import UnitOfWork, UnitOfWorkDep
+from harambee_common.events import Event
+from harambee_common.problems import Forbidden
+
+AGREEMENT_EVENTS = (
+    "agreement.created",
+    "agreement.activated",
+    "agreement.suspended",
+    "agreement.terminated",
+    "agreement.expired",
+)
+# Roles a tenant grants to people and systems of other organisations: they act only under an agreement.
+EXTERNAL_ROLES = frozenset({"partner", "intervention_provider"})
+
+copies = sa.table(
+    "agreement_copies",
+    sa.column("agreement_id", sa.Uuid),
+    sa.column("tenant_id", sa.Text),
+    sa.column("version", sa.Integer),
+    sa.column("status", sa.Text),
+    sa.column("valid_from", sa.Date),
+    sa.column("valid_until", sa.Date),
+    sa.column("terms", JSONB),
+    sa.column("updated_at", sa.DateTime(timezone=True)),
+)
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """One agreement as this service's copy holds it."""
+
+    id: uuid.UUID
+    tenant: str
+    version: int
+    status: str
+    valid_from: date
+    valid_until: date
+    terms: dict[str, Any]
+
+    def in_force(self, on: date) -> bool:
+        """Only an active version within its dates permits anything."""
+        return self.status == "active" and self.valid_from <= on <= self.valid_until
+
+    def names(self, kind: str, party: str) -> bool:
+        """Whether the party (a tenant or an organisation) is a party to this agreement."""
+        return any(p["kind"] == kind and p["id"] == party for p in self.terms.get("parties", ()))
+
+    def permits(self, operation: str) -> bool:
+        """Whether the agreement lists the operation."""
+        return operation in self.terms.get("operations", ())
+
+    @property
+    def fields(self) -> frozenset[str]:
+        """Every field the agreement's data categories name."""
+        return frozenset(f for c in self.terms.get("data_categories", ()) for f in c.get("fields", ()))
+
+    @property
+    def suppression_threshold(self) -> int:
+        """Aggregates below this count are suppressed."""
+        return int(self.terms.get("aggregate_suppression_threshold", 5))
+
+
+@dataclass(frozen=True)
+class Party:
+    """Who asks, as an agreement would name them."""
+
+    kind: str  # "organisation" or "tenant"
+    id: str
+
+
+def create_agreement_copies(component: str) -> None:
+    """Migration step: the local copy of the registry's agreements."""
+    op.create_table(
+        "agreement_copies",
+        sa.Column("agreement_id", sa.Uuid, primary_key=True),
+        sa.Column("tenant_id", sa.Text, nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("status", sa.Text, nullable=False),
+        sa.Column("valid_from", sa.Date, nullable=False),
+        sa.Column("valid_until", sa.Date, nullable=False),
+        sa.Column("terms", JSONB, nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("agreement_copies_tenant", "agreement_copies", ["tenant_id"])
+    from harambee_common.migrations import protect_tenant_table
+
+    protect_tenant_table("agreement_copies", component=component, privileges="SELECT, INSERT, UPDATE")
+
+
+def store_agreement(*, session: Session, view: dict[str, Any]) -> bool:
+    """Stores an agreement version unless the copy already holds it or a later one; returns whether it did."""
+    terms = {k: v for k, v in view.items() if k not in ("id", "tenant", "version", "status")}
+    stored = session.scalar(
+        insert(copies)
+        .values(
+            agreement_id=uuid.UUID(str(view["id"])),
+            tenant_id=view["tenant"],
+            version=int(view["version"]),
+            status=view["status"],
+            valid_from=date.fromisoformat(str(view["valid_from"])),
+            valid_until=date.fromisoformat(str(view["valid_until"])),
+            terms=terms,
+            updated_at=datetime.now(UTC),
+        )
+        .on_conflict_do_update(
+            index_elements=["agreement_id"],
+            set_={
+                "version": sa.text("excluded.version"),
+                "status": sa.text("excluded.status"),
+                "valid_from": sa.text("excluded.valid_from"),
+                "valid_until": sa.text("excluded.valid_until"),
+                "terms": sa.text("excluded.terms"),
+                "updated_at": sa.text("excluded.updated_at"),
+            },
+            # Events of one agreement arrive in order, but a bootstrap may race them: never go back.
+            where=sa.text("agreement_copies.version < excluded.version"),
+        )
+        .returning(copies.c.agreement_id)
+    )
+    return stored is not None
+
+
+def on_agreement_event(uow: UnitOfWork, event: Event) -> None:
+    """Consumer handler: an agreement changed in the registry; bring the copy up to date."""
+    store_agreement(session=uow.session, view=event.data)
+
+
+AGREEMENT_HANDLERS = dict.fromkeys(AGREEMENT_EVENTS, on_agreement_event)
+
+
+def agreements_of(*, session: Session) -> list[Agreement]:
+    """Every agreement of the transaction's tenant (row-level security scopes the query)."""
+    rows = session.execute(
+        sa.select(copies.c.agreement_id, copies.c.tenant_id, copies.c.version, copies.c.status,
+                  copies.c.valid_from, copies.c.valid_until, copies.c.terms)
+    ).all()
+    return [Agreement(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of applying the agreements to one request."""
+
+    granted: bool
+    operation: str
+    party: Party
+    agreement: Agreement | None
+    reason: str
+
+
+def decide(*, session: Session, party: Party, operation: str, on: date) -> Decision:
+    """Finds the agreement in force that lets party perform operation in the session's tenant."""
+    named = [a for a in agreements_of(session=session) if a.names(party.kind, party.id)]
+    permitting = [a for a in named if a.permits(operation)]
+    in_force = [a for a in permitting if a.in_force(on)]
+    if in_force:
+        chosen = max(in_force, key=lambda a: (a.valid_until, a.version))
+        return Decision(True, operation, party, chosen, "in force")
+    if permitting:
+        latest = max(permitting, key=lambda a: a.version)
+        return Decision(False, operation, party, latest, f"agreement is {latest.status} or out of its dates")
+    return Decision(False, operation, party, None, "no agreement permits this")
+
+
+def decision_event(*, decision: Decision, principal: TenantPrincipal, topic: str, source: str) -> Event:
+    """The event that records a decision for the audit log."""
+    agreement = decision.agreement
+    return Event(
+        type="agreement.applied" if decision.granted else "agreement.refused",
+        tenant=principal.tenant,
+        topic=topic,
+        source=source,
+        subject=str(agreement.id) if agreement else f"{decision.party.kind}:{decision.party.id}",
+        data={
+            "actor": principal.actor,
+            "client_id": principal.principal.client_id,
+            "party": {"kind": decision.party.kind, "id": decision.party.id},
+            "operation": decision.operation,
+            "agreement_id": str(agreement.id) if agreement else None,
+            "agreement_version": agreement.version if agreement else None,
+            "reason": decision.reason,
+        },
+    )
+
+
+def party_of(principal: TenantPrincipal) -> Party | None:
+    """The outside party a principal acts for, or None for the tenant's own staff."""
+    if principal.home_tenant is not None:
+        return Party("tenant", principal.home_tenant)
+    if principal.roles & EXTERNAL_ROLES or not principal.roles:
+        if principal.organisation:
+            return Party("organisation", principal.organisation)
+        return Party("organisation", "(none)")  # an external role without an organisation matches nothing
+    return None
+
+
+class AgreementRefused(Forbidden):
+    slug, title = "no-agreement", "No data-sharing agreement in force permits this"
+
+
+def require_agreement(*, uow: UnitOfWork, principal: TenantPrincipal, operation: str, topic: str,
+                      source: str) -> TenantPrincipal:
+    """Lets an outside party through only under an agreement in force; records the decision either way."""
+    party = party_of(principal)
+    if party is None:
+        return principal  # the tenant's own staff: the tenant is the controller of its data
+    decision = decide(session=uow.session, party=party, operation=operation, on=datetime.now(UTC).date())
+    event = decision_event(decision=decision, principal=principal, topic=topic, source=source)
+    if not decision.granted:
+        refusal = AgreementRefused(f"No agreement in force lets {party.kind} '{party.id}' {operation} here.")
+        refusal.events.append(event)
+        raise refusal
+    uow.publish(event)
+    return replace(principal, agreement=decision.agreement)
+
+
+class AgreementAuthenticator(Authenticator):
+    """An Authenticator that also applies the agreements, in the request's own unit of work."""
+
+    def __init__(self, *, scopes: set[str], roles: set[str] | None, operation: str,
+                 across_tenants: frozenset[str] = frozenset()) -> None:
+        super().__init__(scopes=scopes, roles=roles)
+        self.operation = operation
+        self.across_tenants = across_tenants
+
+    async def __call__(self, request: Request, uow: UnitOfWorkDep) -> TenantPrincipal:  # type: ignore[override]
+        principal = await super().__call__(request)
+        component = request.app.state.settings.component
+        return await run_in_threadpool(
+            require_agreement, uow=uow, principal=principal, operation=self.operation,
+            topic=f"{component}.events", source=f"/harambee/{component}",
+        )
