@@ -113,9 +113,10 @@ def test_one_abusive_client_does_not_hold_up_another(gateway_url: str, signing_k
     assert allowed <= BURST + RATE * elapsed + 1
     assert abuse.retry_after == {"1"}
     assert abuse.problem_types == {"https://harambee.example/problems/too-many-requests"}
-    # Refusals cost the gateway next to nothing, so the polite client's latency barely moves.
+    # Refusals cost the gateway next to nothing, so the polite client is not queued behind the abuser
+    # (whose 600 requests would take seconds): its median stays well under that, even on a busy machine.
     baseline, loaded = statistics.median(alone.latencies), statistics.median(during.latencies)
-    assert loaded < baseline * 5 + 0.05, (baseline, loaded)
+    assert loaded < baseline * 10 + 0.25, (baseline, loaded)
 
 
 def test_callers_without_a_valid_token_are_limited_by_address_and_still_forwarded(

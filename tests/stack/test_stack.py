@@ -107,10 +107,12 @@ def test_keys_are_generated_once_readable_by_the_owner_only_and_of_the_contracte
 
 def test_stopping_the_stack_leaves_no_process_behind(tmp_path: Path) -> None:
     command = dummy(intake=["--spawn-grandchild"], audit=["--ignore-sigterm"])
+    # Other fixtures of the session (its PostgreSQL, broker, an e2e stack) are our descendants too.
+    before = _descendants()
     stack = _stack(tmp_path, command, stop_timeout=2.0).start()
     assert stack.credentials["gateway_url"] == stack.gateway_url
     assert all(_ready(stack.url(name)) for name in stack.ports)
-    started = _descendants()
+    started = _descendants() - before
     grandchild = int(stack.log_path("intake").read_text().split("grandchild ")[1].split()[0])
     assert grandchild in started
     server = postmaster_pid(stack.state_dir / "postgres")
