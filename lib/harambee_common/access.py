@@ -19,11 +19,14 @@ def record_access(
     resource: str,
     fields: Iterable[str],
     purpose: str,
+    emergency_reason: str | None = None,
 ) -> None:
     """Writes an `access.recorded` event to the outbox in the transaction that reads the data.
 
     The caller returns the data only after the unit of work commits, so no read goes unrecorded.
+    A read made under an emergency ("break the glass") gives its reason; audit queues it for review.
     """
+    emergency = {"emergency": True, "reason": emergency_reason} if emergency_reason is not None else {}
     uow.publish(
         Event(
             type="access.recorded",
@@ -39,6 +42,7 @@ def record_access(
                 "resource": resource,
                 "fields": sorted(fields),
                 "purpose": purpose,
+                **emergency,
             },
         )
     )

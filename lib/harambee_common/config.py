@@ -17,6 +17,9 @@ class Settings:
     issuer: str
     audience: str
     jwks_url: str
+    # The service's own client at the gateway, for the registry's read API (agreement bootstrap).
+    registry_client_id: str | None = None
+    registry_client_secret: str | None = None
 
     @classmethod
     def from_env(cls, component: str) -> Settings:
@@ -33,4 +36,6 @@ class Settings:
             issuer=issuer,
             audience=os.environ.get("HARAMBEE_AUDIENCE", "urn:harambee:api"),
             jwks_url=os.environ.get("JWKS_URL", f"{issuer}/.well-known/jwks.json"),
+            registry_client_id=os.environ.get("REGISTRY_CLIENT_ID"),
+            registry_client_secret=os.environ.get("REGISTRY_CLIENT_SECRET"),
         )

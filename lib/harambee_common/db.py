@@ -55,6 +55,21 @@ def unit_of_work(factory: sessionmaker[Session], tenant: str) -> Iterator[UnitOf
         yield UnitOfWork(session, tenant)
 
 
+@contextmanager
+def in_tenant(uow: UnitOfWork, tenant: str) -> Iterator[UnitOfWork]:
+    """The same transaction, scoped for one step to another tenant (a flow between two tenants).
+
+    Row-level security then checks that step's rows against the other tenant, and its events belong
+    to that tenant's log. Pending changes are flushed on the way in and out, so that each is checked
+    against the tenant it was made in. On an error the transaction is rolled back anyway.
+    """
+    uow.session.flush()
+    set_tenant(uow.session, tenant)
+    yield UnitOfWork(uow.session, tenant)
+    uow.session.flush()
+    set_tenant(uow.session, uow.tenant)
+
+
 def _request_unit_of_work(request: Request) -> Iterator[UnitOfWork]:
     tenant = request.path_params.get("tenant")
     if not tenant:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from harambee_common import health, whoami
+from harambee_common.agreement_sync import AgreementSync
 from harambee_common.auth import KeyCache, TokenVerifier
 from harambee_common.config import Settings
 from harambee_common.consumer import EventConsumer, Subscription
@@ -25,14 +26,20 @@ def create_service_app(
     routers: Sequence[APIRouter],
     subscriptions: Sequence[Subscription] = (),
     relay: bool = True,
+    agreements: bool = False,
 ) -> FastAPI:
-    """A service's FastAPI app; its relay and consumers run while the app runs."""
+    """A service's FastAPI app; its relay, consumers and agreement bootstrap run while the app runs.
+
+    agreements=True: the service keeps a copy of the data-sharing agreements (its subscriptions take
+    the registry's agreement events); with registry credentials configured it also loads the copy at
+    startup from the registry's read API.
+    """
     engine = create_db_engine(settings.database_url)
     sessions = session_factory(engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        workers: list[OutboxRelay | EventConsumer] = []
+        workers: list[OutboxRelay | EventConsumer | AgreementSync] = []
         if relay:
             relay_engine = create_db_engine(settings.relay_database_url, pool_size=2)
             workers.append(OutboxRelay(engine=relay_engine, bootstrap=settings.kafka_bootstrap_servers))
@@ -40,6 +47,10 @@ def create_service_app(
             EventConsumer(subscription=s, sessions=sessions, bootstrap=settings.kafka_bootstrap_servers)
             for s in subscriptions
         ]
+        if agreements and settings.registry_client_id and settings.registry_client_secret:
+            workers.append(AgreementSync(sessions=sessions, gateway_url=settings.issuer,
+                                         client_id=settings.registry_client_id,
+                                         client_secret=settings.registry_client_secret))
         for worker in workers:
             worker.start()
         app.state.workers = workers

@@ -170,10 +170,12 @@ class Stack:
                 self._teardown.callback(self.postgres.drop, database)
         self._migrate()
 
+        # Seeded before anything starts (it writes the registry directly), so that each service starts
+        # with its own registry client, which loads its copy of the agreements.
+        self._seed_demo()
         # The gateway first: the services verify tokens against its JWKS.
         self._start_components(["gateway"])
         self._start_components(list(SERVICES))
-        self._seed_demo()
 
     def _check_ports_free(self) -> None:
         for name, port in self.ports.items():
@@ -246,6 +248,11 @@ class Stack:
         )
         if component == "gateway":
             env.update({f"{s.upper()}_URL": self.url(s) for s in SERVICES})
+        elif self.credentials_path.exists():
+            registry = next((c for c in self.credentials.get("clients", []) if c["name"] == f"{component}-service"),
+                            None)
+            if registry is not None:
+                env.update(REGISTRY_CLIENT_ID=registry["client_id"], REGISTRY_CLIENT_SECRET=registry["client_secret"])
         return env
 
     def _wait_ready(self, name: str) -> None:

@@ -15,4 +15,5 @@ def create_app() -> FastAPI:
         title="Harambee assessment",
         routers=[router],
         subscriptions=[SUBSCRIPTION],
+        agreements=True,
     )
