@@ -6,12 +6,12 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
 from harambee_common.pagination import Limit, decode_cursor, encode_cursor
 from harambee_common.problems import ValidationFailed
-from harambee_gateway import agreements, service
+from harambee_gateway import agreements, identity_providers, service
 from harambee_gateway.auth import PlatformAdmin, RegistrySession
 from harambee_gateway.schemas import (
     AgreementChange,
@@ -22,7 +22,11 @@ from harambee_gateway.schemas import (
     ClientCreated,
     ClientSecret,
     ClientView,
+    ExternalIdentityCreate,
+    ExternalIdentityView,
     GrantIn,
+    IdentityProviderIn,
+    IdentityProviderView,
     OrganisationCreate,
     OrganisationUpdate,
     OrganisationView,
@@ -39,10 +43,23 @@ from harambee_gateway.schemas import (
     TenantUpdate,
     TenantView,
 )
+from harambee_gateway.secret_box import SecretBox
 from harambee_gateway.signing import KeyRing
 
 router = APIRouter(prefix="/admin/v1", tags=["admin"])
 Row = TypeVar("Row")
+
+
+def _provider_secrets(request: Request) -> SecretBox:
+    return request.app.state.provider_secrets
+
+
+def _callback_url(request: Request) -> str:
+    return identity_providers.callback_url(gateway_issuer=request.app.state.settings.issuer)
+
+
+ProviderSecrets = Annotated[SecretBox, Depends(_provider_secrets)]
+CallbackUrl = Annotated[str, Depends(_callback_url)]
 
 
 def _page(rows: Sequence[Row], limit: int, view: Callable[[Row], Any], key: Callable[[Row], str]) -> dict:
@@ -83,6 +100,66 @@ def update_tenant(slug: str, body: TenantUpdate, admin: PlatformAdmin, db_sessio
     """Renames a tenant, sets the counties a national tenant oversees, or requires a second factor."""
     tenant = service.update_tenant(db_session=db_session, slug=slug, changes=body, actor=admin.subject)
     return TenantView.model_validate(tenant)
+
+
+@router.put("/tenants/{slug}/identity-provider")
+def configure_identity_provider(
+    slug: str,
+    body: IdentityProviderIn,
+    admin: PlatformAdmin,
+    db_session: RegistrySession,
+    box: ProviderSecrets,
+    callback: CallbackUrl,
+) -> IdentityProviderView:
+    """Makes the tenant sign its people in through this OpenID Connect provider; register `redirect_uri` there."""
+    provider = identity_providers.configure_provider(
+        db_session=db_session, box=box, tenant=slug, data=body, actor=admin.subject
+    )
+    return IdentityProviderView.of(provider, redirect_uri=callback)
+
+
+@router.get("/tenants/{slug}/identity-provider")
+def get_identity_provider(
+    slug: str, admin: PlatformAdmin, db_session: RegistrySession, callback: CallbackUrl
+) -> IdentityProviderView:
+    """The tenant's provider, without its client secret."""
+    provider = identity_providers.get_provider(db_session=db_session, tenant=slug)
+    return IdentityProviderView.of(provider, redirect_uri=callback)
+
+
+@router.delete("/tenants/{slug}/identity-provider", status_code=status.HTTP_204_NO_CONTENT)
+def remove_identity_provider(slug: str, admin: PlatformAdmin, db_session: RegistrySession) -> Response:
+    """Stops trusting the tenant's provider; its people sign in with their passwords again."""
+    identity_providers.remove_provider(db_session=db_session, tenant=slug, actor=admin.subject)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/tenants/{slug}/identity-provider/links", status_code=status.HTTP_201_CREATED)
+def link_external_identity(
+    slug: str, body: ExternalIdentityCreate, admin: PlatformAdmin, db_session: RegistrySession
+) -> ExternalIdentityView:
+    """Links a subject at the tenant's provider (its subject claim's value) to a person."""
+    link = identity_providers.link_identity(db_session=db_session, tenant=slug, data=body, actor=admin.subject)
+    return ExternalIdentityView.model_validate(link)
+
+
+@router.get("/tenants/{slug}/identity-provider/links")
+def list_external_identities(
+    slug: str, admin: PlatformAdmin, db_session: RegistrySession, limit: Limit = 50, cursor: str | None = None
+) -> Page[ExternalIdentityView]:
+    """Lists the tenant's links, oldest first."""
+    after = decode_cursor(cursor) if cursor else None
+    rows = identity_providers.list_links(db_session=db_session, tenant=slug, after=after, limit=limit)
+    return Page[ExternalIdentityView](**_page(rows, limit, ExternalIdentityView.model_validate, lambda x: str(x.id)))
+
+
+@router.delete("/tenants/{slug}/identity-provider/links/{link_id}", status_code=status.HTTP_204_NO_CONTENT)
+def unlink_external_identity(
+    slug: str, link_id: uuid.UUID, admin: PlatformAdmin, db_session: RegistrySession
+) -> Response:
+    """Removes a link: that subject signs nobody in any more."""
+    identity_providers.unlink_identity(db_session=db_session, tenant=slug, link_id=link_id, actor=admin.subject)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/organisations", status_code=status.HTTP_201_CREATED)

@@ -16,6 +16,8 @@ from harambee_gateway.auth import local_verifier
 from harambee_gateway.config import GatewaySettings
 from harambee_gateway.endpoints import router
 from harambee_gateway.expiry import AgreementExpiry
+from harambee_gateway.external_signin import ProviderKeys
+from harambee_gateway.identity_providers import secret_box
 from harambee_gateway.oauth import GatewayAuthorizationServer, HarambeeTokenGenerator
 from harambee_gateway.proxy import ServiceProxy, UpstreamPool
 from harambee_gateway.ratelimit import RateLimiter
@@ -63,6 +65,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.signing_key = signing_key
     app.state.sessions = sessions
     app.state.upstreams = pool
+    # Tenants' external OpenID Connect providers: their client secrets, and their JWKS as fetched.
+    app.state.provider_secrets = secret_box(settings.signing_key_pem)
+    app.state.provider_keys = ProviderKeys()
     app.state.authorization_server = GatewayAuthorizationServer(
         session_factory=sessions,
         token_generator=HarambeeTokenGenerator(

@@ -1,4 +1,4 @@
-"""The registry's tables: tenants, organisations, machine clients and their grants."""
+"""The registry's tables: tenants, organisations, clients, people, agreements, identity providers."""
 
 from __future__ import annotations
 
@@ -176,6 +176,8 @@ class AuthorizationCode(Base):
     code_challenge_method: Mapped[str] = mapped_column(sa.Text)
     auth_time: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     amr: Mapped[list[str]] = mapped_column(ARRAY(sa.Text))
+    # The tenant whose external provider vouched for the person: their token holds roles there only.
+    via_tenant: Mapped[str | None] = mapped_column(sa.ForeignKey("tenants.slug"))
     expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
@@ -189,3 +191,54 @@ class StoredSigningKey(Base):
     encrypted_private_key: Mapped[bytes] = mapped_column(sa.LargeBinary)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
     signs_from: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class IdentityProvider(Base):
+    """The external OpenID Connect provider a tenant trusts to sign its people in."""
+
+    __tablename__ = "identity_providers"
+
+    tenant: Mapped[str] = mapped_column(sa.ForeignKey("tenants.slug"), primary_key=True)
+    issuer: Mapped[str] = mapped_column(sa.Text)
+    client_id: Mapped[str] = mapped_column(sa.Text)
+    # Sealed with secret_box under a key derived from the bootstrap key, bound to the tenant.
+    encrypted_client_secret: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    token_endpoint_auth_method: Mapped[str] = mapped_column(sa.Text)
+    authorization_endpoint: Mapped[str] = mapped_column(sa.Text)
+    token_endpoint: Mapped[str] = mapped_column(sa.Text)
+    jwks_uri: Mapped[str] = mapped_column(sa.Text)
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(sa.Text))
+    subject_claim: Mapped[str] = mapped_column(sa.Text)
+    require_verified_email: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.true())
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+
+
+class ExternalIdentity(Base):
+    """A subject at a tenant's provider, linked by an administrator to a Harambee person."""
+
+    __tablename__ = "external_identities"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    tenant: Mapped[str] = mapped_column(sa.ForeignKey("tenants.slug"))
+    issuer: Mapped[str] = mapped_column(sa.Text)
+    claim: Mapped[str] = mapped_column(sa.Text)
+    subject: Mapped[str] = mapped_column(sa.Text)
+    person_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("people.id"))
+    created_by: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+
+
+class ExternalSignIn(Base):
+    """A sign-in sent to a tenant's provider and not yet back: one use, ten minutes."""
+
+    __tablename__ = "external_sign_ins"
+
+    state_hash: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    browser_hash: Mapped[str] = mapped_column(sa.Text)
+    tenant: Mapped[str] = mapped_column(sa.ForeignKey("tenants.slug"))
+    nonce: Mapped[str] = mapped_column(sa.Text)
+    code_verifier: Mapped[str] = mapped_column(sa.Text)
+    authorization_request: Mapped[dict] = mapped_column(JSONB)
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

@@ -14,6 +14,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, ClassVar
+from urllib.parse import urlencode
 
 from authlib.common.encoding import to_unicode
 from authlib.oauth2.rfc6749 import (
@@ -155,6 +156,14 @@ class StarletteOAuth2Request(OAuth2Request):
         self._form = {key: value for key, value in form.items() if isinstance(value, str)}
         self.payload = FormPayload(form)
 
+    @classmethod
+    def resumed(cls, request: Request, parameters: FormData, public_base_url: str) -> StarletteOAuth2Request:
+        """An authorization request kept while the person signed in elsewhere, as if it were sent again."""
+        resumed = cls(request, parameters, public_base_url)
+        resumed._query = {key: value for key, value in parameters.items() if isinstance(value, str)}
+        resumed.uri = f"{public_base_url}/oauth/authorize?{urlencode(resumed._query)}"
+        return resumed
+
     @property
     def args(self) -> dict[str, str]:
         return self._query
@@ -244,6 +253,7 @@ class RedeemedCode:
     code_challenge_method: str
     auth_time: Any
     amr: tuple[str, ...]
+    via_tenant: str | None = None
 
     def get_redirect_uri(self) -> str:
         return self.redirect_uri
@@ -291,6 +301,7 @@ class PersonAuthorizationCodeGrant(grants.AuthorizationCodeGrant):
                 code_challenge_method=row.code_challenge_method,
                 auth_time=row.auth_time,
                 amr=tuple(row.amr),
+                via_tenant=row.via_tenant,
             )
 
     def delete_authorization_code(self, authorization_code: RedeemedCode) -> None:

@@ -18,6 +18,9 @@ from harambee_gateway.models import (
     AuthorizationCode,
     Client,
     ClientGrant,
+    ExternalIdentity,
+    ExternalSignIn,
+    IdentityProvider,
     Organisation,
     Person,
     PersonRole,
@@ -306,6 +309,103 @@ def consume_authorization_code(*, db_session: Session, code_hash: str, client_id
 def list_signing_keys(*, db_session: Session) -> list[StoredSigningKey]:
     """Every stored signing key, oldest first."""
     return list(db_session.scalars(sa.select(StoredSigningKey).order_by(StoredSigningKey.signs_from)))
+
+
+def get_identity_provider(*, db_session: Session, tenant: str, for_update: bool = False) -> IdentityProvider | None:
+    """The external provider the tenant trusts, if any."""
+    query = sa.select(IdentityProvider).where(IdentityProvider.tenant == tenant)
+    if for_update:
+        query = query.with_for_update()
+    return db_session.scalars(query).one_or_none()
+
+
+def tenants_with_identity_provider(*, db_session: Session, slugs: list[str]) -> set[str]:
+    """The tenants among slugs that sign their people in through an external provider."""
+    if not slugs:
+        return set()
+    return set(db_session.scalars(sa.select(IdentityProvider.tenant).where(IdentityProvider.tenant.in_(slugs))))
+
+
+def delete(*, db_session: Session, row: object) -> None:
+    """Deletes a row now (so a failure shows here)."""
+    db_session.delete(row)
+    db_session.flush()
+
+
+def find_external_identity(
+    *, db_session: Session, tenant: str, issuer: str, claim: str, subject: str
+) -> ExternalIdentity | None:
+    """The link of this subject at this provider, in this tenant."""
+    return db_session.scalars(
+        sa.select(ExternalIdentity).where(
+            ExternalIdentity.tenant == tenant,
+            ExternalIdentity.issuer == issuer,
+            ExternalIdentity.claim == claim,
+            ExternalIdentity.subject == subject,
+        )
+    ).one_or_none()
+
+
+def find_external_identity_of_person(
+    *, db_session: Session, tenant: str, issuer: str, claim: str, person_id: uuid.UUID
+) -> ExternalIdentity | None:
+    """The person's link at this provider, in this tenant."""
+    return db_session.scalars(
+        sa.select(ExternalIdentity).where(
+            ExternalIdentity.tenant == tenant,
+            ExternalIdentity.issuer == issuer,
+            ExternalIdentity.claim == claim,
+            ExternalIdentity.person_id == person_id,
+        )
+    ).one_or_none()
+
+
+def get_external_identity(*, db_session: Session, tenant: str, link_id: uuid.UUID) -> ExternalIdentity | None:
+    """A link of the tenant by its id."""
+    return db_session.scalars(
+        sa.select(ExternalIdentity).where(ExternalIdentity.id == link_id, ExternalIdentity.tenant == tenant)
+    ).one_or_none()
+
+
+def list_external_identities(
+    *, db_session: Session, tenant: str, after: After, limit: int
+) -> list[ExternalIdentity]:
+    """A page of the tenant's links, oldest first."""
+    query = _page(
+        sa.select(ExternalIdentity).where(ExternalIdentity.tenant == tenant),
+        created_at=ExternalIdentity.created_at,
+        key=ExternalIdentity.id,
+        after=after,
+        limit=limit,
+        key_type=uuid.UUID,
+    )
+    return list(db_session.scalars(query))
+
+
+def delete_finished_external_sign_ins(*, db_session: Session) -> None:
+    """Forgets sign-ins at providers that were used or have expired."""
+    db_session.execute(
+        sa.delete(ExternalSignIn).where(
+            sa.or_(ExternalSignIn.used_at.is_not(None), ExternalSignIn.expires_at < sa.func.now())
+        ),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def consume_external_sign_in(*, db_session: Session, state_hash: str) -> ExternalSignIn | None:
+    """Marks a sign-in at a provider used, atomically, if it is unused and unexpired; returns it."""
+    now = sa.func.now()
+    return db_session.scalars(
+        sa.update(ExternalSignIn)
+        .where(
+            ExternalSignIn.state_hash == state_hash,
+            ExternalSignIn.used_at.is_(None),
+            ExternalSignIn.expires_at > now,
+        )
+        .values(used_at=now)
+        .returning(ExternalSignIn),
+        execution_options={"synchronize_session": False},
+    ).one_or_none()
 
 
 def database_is_reachable(*, db_session: Session) -> bool:

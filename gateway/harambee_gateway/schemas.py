@@ -458,3 +458,94 @@ class AgreementView(AgreementTerms):
     changed_by: str
     reason: str | None
     changed_at: datetime
+
+
+# --- External identity providers -----------------------------------------------------------------
+
+Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=500)]
+ClaimName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$")]
+ProviderScope = Annotated[str, StringConstraints(pattern=r"^[\x21\x23-\x5b\x5d-\x7e]{1,100}$")]
+
+
+class IdentityProviderIn(BaseModel):
+    """The OpenID Connect provider a tenant trusts; endpoints left out are discovered from the issuer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    issuer: Url = Field(description="exactly as the provider's ID tokens state it in `iss`")
+    client_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    client_secret: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = Field(
+        default=None, description="required the first time; left out, the stored secret is kept"
+    )
+    token_endpoint_auth_method: Literal["client_secret_basic", "client_secret_post"] = "client_secret_basic"
+    authorization_endpoint: Url | None = None
+    token_endpoint: Url | None = None
+    jwks_uri: Url | None = None
+    subject_claim: ClaimName = Field(default="sub", description="the ID-token claim that names the person")
+    scopes: list[ProviderScope] | None = Field(
+        default=None, max_length=20, description="default: openid, plus email when subject_claim is email"
+    )
+    require_verified_email: bool = Field(
+        default=True, description="with subject_claim email: refuse unless the provider says email_verified"
+    )
+
+
+class IdentityProviderView(BaseModel):
+    """A tenant's provider: never its client secret. Register `redirect_uri` at the provider."""
+
+    tenant: str
+    issuer: str
+    client_id: str
+    client_secret_set: bool = True
+    token_endpoint_auth_method: str
+    authorization_endpoint: str
+    token_endpoint: str
+    jwks_uri: str
+    subject_claim: str
+    scopes: list[str]
+    require_verified_email: bool
+    redirect_uri: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, provider: Any, *, redirect_uri: str) -> Self:
+        """The view of a stored provider, with the gateway's callback to register there."""
+        return cls(
+            tenant=provider.tenant,
+            issuer=provider.issuer,
+            client_id=provider.client_id,
+            token_endpoint_auth_method=provider.token_endpoint_auth_method,
+            authorization_endpoint=provider.authorization_endpoint,
+            token_endpoint=provider.token_endpoint,
+            jwks_uri=provider.jwks_uri,
+            subject_claim=provider.subject_claim,
+            scopes=list(provider.scopes),
+            require_verified_email=provider.require_verified_email,
+            redirect_uri=redirect_uri,
+            created_at=provider.created_at,
+            updated_at=provider.updated_at,
+        )
+
+
+class ExternalIdentityCreate(BaseModel):
+    """Links a subject at the tenant's provider (the value of its subject claim) to a person."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subject: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=320)]
+    person_id: uuid.UUID
+
+
+class ExternalIdentityView(BaseModel):
+    """A subject at the tenant's provider and the person it signs in as."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    tenant: str
+    issuer: str
+    claim: str
+    subject: str
+    person_id: uuid.UUID
+    created_at: datetime

@@ -1,5 +1,9 @@
 """People signing in: password (argon2id), a TOTP second factor, lockout, and what their token holds.
 
+A tenant that trusts an external provider confers its roles only on a sign-in through that
+provider (external_signin): a password sign-in holds roles in the other tenants only, so a person
+removed from the county's directory loses the county's roles with it.
+
 Functions here never commit; the caller's transaction does.
 """
 
@@ -54,6 +58,8 @@ class SignedInPerson:
     organisation: str | None
     auth_time: int
     amr: tuple[str, ...]
+    # Set when a tenant's external provider vouched for the person; `tenants` then holds that one.
+    via_tenant: str | None = None
 
     def get_user_id(self) -> str:
         return str(self.person_id)
@@ -64,10 +70,24 @@ class SignedInPerson:
         return frozenset(s for roles in self.tenants.values() for r in roles for s in ROLE_SCOPES.get(r, ()))
 
 
-def signed_in(person: Person, *, auth_time: int, amr: tuple[str, ...]) -> SignedInPerson:
-    """The sign-in view of a person loaded with their organisation and current roles."""
+def signed_in(
+    *, db_session: Session, person: Person, auth_time: int, amr: tuple[str, ...], via_tenant: str | None = None
+) -> SignedInPerson:
+    """The sign-in view of a person loaded with their organisation and current roles.
+
+    Through a tenant's provider (via_tenant) it holds that tenant's roles only; otherwise the
+    roles in every tenant that does not sign its people in through a provider.
+    """
+    held = sorted(person.roles, key=lambda r: (r.tenant, r.role))
+    if via_tenant is not None:
+        held = [r for r in held if r.tenant == via_tenant]
+    else:
+        directory = repository.tenants_with_identity_provider(
+            db_session=db_session, slugs=sorted({r.tenant for r in held})
+        )
+        held = [r for r in held if r.tenant not in directory]
     tenants: dict[str, list[str]] = {}
-    for role in sorted(person.roles, key=lambda r: (r.tenant, r.role)):
+    for role in held:
         tenants.setdefault(role.tenant, []).append(role.role)
     return SignedInPerson(
         person_id=person.id,
@@ -75,6 +95,7 @@ def signed_in(person: Person, *, auth_time: int, amr: tuple[str, ...]) -> Signed
         organisation=person.organisation.slug if person.organisation else None,
         auth_time=auth_time,
         amr=amr,
+        via_tenant=via_tenant,
     )
 
 
@@ -108,7 +129,10 @@ def authenticate(*, db_session: Session, username: str, password: str, otp: str 
     person.failed_sign_ins = 0
     person.locked_until = None
     db_session.flush()
-    return signed_in(person, auth_time=int(now.timestamp()), amr=tuple(amr))
+    view = signed_in(db_session=db_session, person=person, auth_time=int(now.timestamp()), amr=tuple(amr))
+    if person.roles and not view.tenants:
+        raise SignInFailed("Your programme signs you in through its own directory: use its sign-in instead.")
+    return view
 
 
 def _failed(*, person: Person, now: datetime) -> None:
@@ -175,6 +199,7 @@ def save_code(
             code_challenge_method="S256",
             auth_time=datetime.fromtimestamp(person.auth_time, UTC),
             amr=list(person.amr),
+            via_tenant=person.via_tenant,
             expires_at=datetime.now(UTC) + CODE_TTL,
         ),
     )
@@ -190,4 +215,10 @@ def person_for_token(*, db_session: Session, code: AuthorizationCode) -> SignedI
     person = repository.get_person(db_session=db_session, person_id=code.person_id)
     if person is None or person.disabled_at is not None:
         return None
-    return signed_in(person, auth_time=int(code.auth_time.timestamp()), amr=tuple(code.amr))
+    return signed_in(
+        db_session=db_session,
+        person=person,
+        auth_time=int(code.auth_time.timestamp()),
+        amr=tuple(code.amr),
+        via_tenant=code.via_tenant,
+    )

@@ -3,6 +3,10 @@
 GET validates the authorization request and shows the form; POST checks the credentials and,
 when they are right, redirects back to the app with a one-time code. The request's parameters
 travel in hidden fields and are validated again on POST, so nothing is kept between the two.
+
+With `tenant=<slug>` (sent by the app, or chosen on the page) and a tenant that trusts an external
+OpenID Connect provider, GET sends the person to that provider instead; they come back to
+`/oauth/external/callback`, and the same authorization request is resumed (external_signin).
 """
 
 from __future__ import annotations
@@ -12,13 +16,14 @@ from typing import Annotated
 
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from harambee_gateway import signin
+from harambee_gateway import external_signin, identity_providers, signin
 from harambee_gateway.config import GatewaySettings
+from harambee_gateway.external_signin import BROWSER_COOKIE, ExternalSignInRefused
 from harambee_gateway.oauth import GatewayAuthorizationServer, StarletteOAuth2Request
 
 router = APIRouter(tags=["oauth"])
@@ -60,7 +65,7 @@ SessionsDep = Annotated[sessionmaker[Session], Depends(_sessions)]
 
 
 @router.get("/oauth/authorize", response_class=HTMLResponse)
-async def sign_in_page(request: Request, settings: SettingsDep, server: ServerDep) -> Response:
+async def sign_in_page(request: Request, settings: SettingsDep, server: ServerDep, sessions: SessionsDep) -> Response:
     """Shows the sign-in form for a valid authorization request (RFC 6749 §4.1.1, RFC 7636)."""
     parameters = FormData(request.query_params.multi_items())
     oauth_request = StarletteOAuth2Request(request, parameters, settings.issuer)
@@ -68,7 +73,83 @@ async def sign_in_page(request: Request, settings: SettingsDep, server: ServerDe
         await run_in_threadpool(server.get_consent_grant, oauth_request)
     except OAuth2Error as error:
         return _refusal(server, oauth_request, error)
+    tenant = (request.query_params.get("tenant") or "").strip()
+    if tenant:
+        return await run_in_threadpool(_depart, request, settings, sessions, parameters, tenant)
     return _page(parameters, message=None, status=200)
+
+
+def _depart(
+    request: Request, settings: GatewaySettings, sessions: sessionmaker[Session], parameters: FormData, tenant: str
+) -> Response:
+    """Sends the person to their tenant's provider, or back to the form when it trusts none."""
+    browser = external_signin.browser_token(request.cookies.get(BROWSER_COOKIE))
+    kept = {k: str(v) for k, v in parameters.items() if k in AUTHORIZATION_PARAMETERS}
+    with sessions() as db_session, db_session.begin():
+        departure = external_signin.begin(
+            db_session=db_session,
+            tenant=tenant,
+            authorization_request=kept,
+            browser=browser,
+            redirect_uri=identity_providers.callback_url(gateway_issuer=settings.issuer),
+        )
+    if departure is None:
+        message = "That programme does not sign in through its own directory: use your username and password."
+        return _page(parameters, message=message, status=400)
+    response = RedirectResponse(departure.url, status_code=302, headers={"Cache-Control": "no-store"})
+    # Lax, so that it comes back with the provider's top-level redirect; scoped to the OAuth paths.
+    response.set_cookie(
+        BROWSER_COOKIE,
+        departure.browser_token,
+        max_age=int(external_signin.SIGN_IN_TTL.total_seconds()),
+        path="/oauth",
+        secure=settings.issuer.startswith("https://"),
+        httponly=True,
+        samesite="lax",
+    )
+    return response
+
+
+@router.get(identity_providers.CALLBACK_PATH, response_class=HTMLResponse)
+async def external_callback(request: Request, settings: SettingsDep, server: ServerDep) -> Response:
+    """Where a tenant's provider returns the person: validate, map to a person, resume the app's request."""
+    return await run_in_threadpool(_return_from_provider, request, settings, server)
+
+
+def _return_from_provider(request: Request, settings: GatewaySettings, server: GatewayAuthorizationServer) -> Response:
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    query = request.query_params
+    state, code = query.get("state"), query.get("code")
+    try:
+        if not state:
+            raise ExternalSignInRefused("This page is reached from your programme's directory only.", status=400)
+        # Committed as spent before the provider is asked, so a return works once whatever follows.
+        with sessions() as db_session, db_session.begin():
+            pending = external_signin.claim(
+                db_session=db_session,
+                box=request.app.state.provider_secrets,
+                state=state,
+                browser=request.cookies.get(BROWSER_COOKIE),
+            )
+        if query.get("error") or not code:
+            raise ExternalSignInRefused("The sign-in at your programme's directory was cancelled or failed.")
+        claims = external_signin.verify_at_provider(
+            pending=pending,
+            code=code,
+            redirect_uri=identity_providers.callback_url(gateway_issuer=settings.issuer),
+            keys=request.app.state.provider_keys,
+        )
+        with sessions() as db_session, db_session.begin():
+            person = external_signin.person_for(db_session=db_session, pending=pending, claims=claims)
+    except ExternalSignInRefused as refusal:
+        return _notice("You could not be signed in", str(refusal), status=refusal.status)
+    parameters = FormData(list(pending.authorization_request.items()))
+    oauth_request = StarletteOAuth2Request.resumed(request, parameters, settings.issuer)
+    try:
+        grant = server.get_consent_grant(oauth_request)
+    except OAuth2Error as error:
+        return _refusal(server, oauth_request, error)
+    return server.create_authorization_response(request=oauth_request, grant_user=person, grant=grant)
 
 
 @router.post("/oauth/authorize", response_class=HTMLResponse)
@@ -116,12 +197,13 @@ def _refusal(server: GatewayAuthorizationServer, oauth_request: StarletteOAuth2R
     """An error goes back to the app only when its redirect URI was verified; otherwise it is shown here."""
     if error.redirect_uri:
         return server.handle_error_response(oauth_request, error)
-    body = (
-        "<h1>This sign-in link is not valid</h1>"
-        f"<p>{escape(error.description or error.error)}</p>"
-        "<p>Go back to the application and try again.</p>"
-    )
-    return HTMLResponse(_document(body), status_code=400, headers=PAGE_HEADERS)
+    return _notice("This sign-in link is not valid", error.description or error.error, status=400)
+
+
+def _notice(title: str, message: str, *, status: int) -> HTMLResponse:
+    """A page that ends the sign-in here, saying why."""
+    body = f"<h1>{escape(title)}</h1><p>{escape(message)}</p><p>Go back to the application and try again.</p>"
+    return HTMLResponse(_document(body), status_code=status, headers=PAGE_HEADERS)
 
 
 def _page(parameters: FormData, *, message: str | None, status: int, ask_for_code: bool = False) -> HTMLResponse:
@@ -139,6 +221,11 @@ def _page(parameters: FormData, *, message: str | None, status: int, ask_for_cod
 <label>One-time code ({code_hint})
 <input name="otp" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{{6}}"></label>
 <button type="submit">Sign in</button>
+</form>
+<form method="get" action="/oauth/authorize">{hidden}
+<label>Or sign in through your programme's own directory: programme code
+<input name="tenant" placeholder="e.g. ke-kilifi" pattern="[a-z0-9][a-z0-9-]{{1,62}}"></label>
+<button type="submit">Continue to your directory</button>
 </form>"""
     return HTMLResponse(_document(body), status_code=status, headers=PAGE_HEADERS)
 

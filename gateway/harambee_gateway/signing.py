@@ -20,16 +20,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from joserfc.jwk import ECKey, KeySet
 from sqlalchemy.orm import Session
 
 from harambee_gateway import repository
 from harambee_gateway.models import StoredSigningKey
 from harambee_gateway.registry_events import PLATFORM, registry_event
+from harambee_gateway.secret_box import derive_key
 
 ALGORITHM = "ES256"
 log = logging.getLogger(__name__)
@@ -191,10 +191,7 @@ class KeyRing:
 
 
 def _derive_kek(bootstrap_pem: bytes) -> bytes:
-    private = serialization.load_pem_private_key(bootstrap_pem, password=None)
-    assert isinstance(private, ec.EllipticCurvePrivateKey)
-    secret = private.private_numbers().private_value.to_bytes(32, "big")
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"harambee gateway signing keys").derive(secret)
+    return derive_key(bootstrap_pem, info=b"harambee gateway signing keys")
 
 
 class KeyRingRefresher:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 import uuid
@@ -46,6 +47,7 @@ def gateway_settings(
     token_ttl_seconds: int = 900,
     relay_database_url: str | None = None,
     bootstrap: str | None = None,
+    issuer: str = ISSUER,
 ) -> GatewaySettings:
     """Settings as the environment would give them, without touching the environment.
 
@@ -57,9 +59,9 @@ def gateway_settings(
             database_url=database_url,
             relay_database_url=relay_database_url or database_url,
             kafka_bootstrap_servers=bootstrap or "127.0.0.1:9092",
-            issuer=ISSUER,
+            issuer=issuer,
             audience=AUDIENCE,
-            jwks_url=f"{ISSUER}/.well-known/jwks.json",
+            jwks_url=f"{issuer}/.well-known/jwks.json",
         ),
         signing_key_pem=signing_key_pem,
         token_ttl_seconds=token_ttl_seconds,
@@ -69,10 +71,19 @@ def gateway_settings(
     )
 
 
+def free_port() -> int:
+    """A port of 127.0.0.1 free just now, for a server whose URL must be known before it starts."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @contextmanager
-def serving(app: ASGIApp) -> Iterator[str]:
-    """Serves app with uvicorn on a free port of 127.0.0.1; yields its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="auto", proxy_headers=False)
+def serving(app: ASGIApp, *, port: int = 0) -> Iterator[str]:
+    """Serves app with uvicorn on 127.0.0.1 (a free port unless one is given); yields its base URL."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="auto", proxy_headers=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
