@@ -7,6 +7,7 @@ import json
 import pytest
 import sqlalchemy
 
+from tests.intake.helpers import agree
 from tests.support.services import rows, running_service
 
 TENANT = "ke-mombasa"
@@ -22,6 +23,8 @@ REFERRAL = {
 @pytest.fixture(scope="module")
 def intake(postgres, broker, issuer):
     with running_service("intake", postgres=postgres, broker=broker, issuer=issuer) as running:
+        for tenant in (TENANT,):
+            agree(running[0], tenant)
         yield running
 
 

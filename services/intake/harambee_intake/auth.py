@@ -1,17 +1,67 @@
-"""Who may call intake's endpoints, as types."""
+"""Who may call intake's endpoints, as types.
+
+Partner systems act for an organisation outside the tenant: they pass only under a data-sharing
+agreement in force that permits the operation (`submit_referrals`, `read_referral_status`); the
+decision is published for the audit log either way. Programme staff act for the tenant itself.
+"""
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
+from harambee_common.agreements import AgreementAuthenticator
 from harambee_common.auth import Authenticator, TenantPrincipal
+from harambee_common.problems import Forbidden
 
 ReferralsWrite = Annotated[
     TenantPrincipal,
-    Depends(Authenticator(scopes={"referrals:write"}, roles={"partner", "intake_officer"})),
+    Depends(AgreementAuthenticator(scopes={"referrals:write"}, roles={"partner", "intake_officer"},
+                                   operation="submit_referrals")),
 ]
 ReferralsRead = Annotated[
     TenantPrincipal,
-    Depends(Authenticator(scopes={"referrals:read"},
-                          roles={"partner", "intake_officer", "case_worker"})),
+    Depends(AgreementAuthenticator(scopes={"referrals:read"}, roles={"partner", "intake_officer", "case_worker"},
+                                   operation="read_referral_status")),
+]
+# Screening, the vault and the person's rights: the intake officer's work.
+IntakeOfficer = Annotated[
+    TenantPrincipal,
+    Depends(Authenticator(scopes={"referrals:write"}, roles={"intake_officer"})),
+]
+# Programme staff who read referral content (never identity).
+StaffRead = Annotated[
+    TenantPrincipal,
+    Depends(Authenticator(scopes={"referrals:read"}, roles={"intake_officer", "case_worker"})),
+]
+# Anyone with a role in the tenant: the coded lists a referral is made of are not secret.
+AnyMember = Annotated[TenantPrincipal, Depends(Authenticator(scopes=set(), roles=None))]
+# Partner systems following their own referrals' status (webhooks).
+PartnerIntegration = Annotated[
+    TenantPrincipal,
+    Depends(AgreementAuthenticator(scopes={"referrals:read"}, roles={"partner"}, operation="read_referral_status")),
+]
+
+
+class EitherOf:
+    """A dependency admitting a caller whom any one of several authenticators admits."""
+
+    def __init__(self, *options: Authenticator) -> None:
+        self.options = options
+
+    async def __call__(self, request: Request) -> TenantPrincipal:
+        refusal: Forbidden | None = None
+        for option in self.options:
+            try:
+                return await option(request)
+            except Forbidden as exc:  # a missing scope or role: another option may still admit
+                refusal = refusal or exc
+        assert refusal is not None
+        raise refusal
+
+
+# Tracked rights requests and retention reports: officers, and compliance officers reviewing them.
+RightsRead = Annotated[
+    TenantPrincipal,
+    Depends(EitherOf(Authenticator(scopes={"referrals:read"}, roles={"intake_officer"}),
+                     Authenticator(scopes={"audit:read"}, roles={"compliance_officer"}))),
 ]

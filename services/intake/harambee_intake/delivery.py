@@ -1,0 +1,188 @@
+"""The webhook dispatcher: a background thread that sends queued deliveries, signed, with retries.
+
+It leases due deliveries in a short transaction, sends them outside any transaction (a slow
+receiver holds no locks), then records the attempt. Failures are retried with exponential backoff
+and jitter up to a maximum number of attempts; the partner reads every attempt in its log.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from ipaddress import ip_address
+from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from harambee_common.db import unit_of_work
+from harambee_intake import repository, webhooks
+from harambee_intake.models import WebhookAttempt
+from harambee_intake.vault import Vault
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 6 * 3600
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    """How the dispatcher behaves; every value has an environment variable."""
+
+    allow_private: bool = False  # INTAKE_WEBHOOK_ALLOW_PRIVATE_NETWORKS=1: http and private addresses
+    poll_seconds: float = 1.0  # INTAKE_WEBHOOK_POLL_SECONDS
+    retry_base_seconds: float = 30.0  # INTAKE_WEBHOOK_RETRY_BASE_SECONDS: first retry after about this
+    max_attempts: int = 8  # INTAKE_WEBHOOK_MAX_ATTEMPTS
+    timeout_seconds: float = 10.0  # INTAKE_WEBHOOK_TIMEOUT_SECONDS: per attempt
+    batch: int = 20  # deliveries leased per tenant per round
+
+    @classmethod
+    def from_env(cls) -> WebhookConfig:
+        """The configuration in the environment, with these defaults."""
+        env = os.environ.get
+        return cls(
+            allow_private=env("INTAKE_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "0") == "1",
+            poll_seconds=float(env("INTAKE_WEBHOOK_POLL_SECONDS", cls.poll_seconds)),
+            retry_base_seconds=float(env("INTAKE_WEBHOOK_RETRY_BASE_SECONDS", cls.retry_base_seconds)),
+            max_attempts=int(env("INTAKE_WEBHOOK_MAX_ATTEMPTS", cls.max_attempts)),
+            timeout_seconds=float(env("INTAKE_WEBHOOK_TIMEOUT_SECONDS", cls.timeout_seconds)),
+        )
+
+    def backoff(self, attempts: int) -> float:
+        """Seconds before the next attempt after this many: exponential, capped, with ±20% jitter."""
+        delay = min(self.retry_base_seconds * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS)
+        return delay * random.uniform(0.8, 1.2)
+
+
+@dataclass(frozen=True)
+class _Job:
+    tenant: str
+    delivery_id: uuid.UUID
+    attempt: int
+    url: str
+    secret: str
+    body: bytes
+
+
+class WebhookDispatcher:
+    """Sends every tenant's due deliveries; never in the path of a user's request."""
+
+    def __init__(self, *, sessions: sessionmaker[Session], vault: Vault, config: WebhookConfig) -> None:
+        self._sessions = sessions
+        self._vault = vault
+        self.config = config
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="webhook-dispatcher", daemon=True)
+        timeout = httpx.Timeout(config.timeout_seconds, connect=min(3.0, config.timeout_seconds))
+        self._http = httpx.Client(follow_redirects=False, timeout=timeout)
+
+    def start(self) -> None:
+        """Starts dispatching in the background."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stops after the attempt in flight."""
+        self._stop.set()
+        self._thread.join(timeout=self.config.timeout_seconds + 5)
+        self._http.close()
+
+    def _run(self) -> None:
+        pause = self.config.poll_seconds
+        while not self._stop.is_set():
+            try:
+                sent = self.dispatch_once()
+                pause = self.config.poll_seconds
+            except Exception as exc:  # a database outage: wait and try again
+                log.warning("webhook dispatcher: %s; retrying in %.1fs", type(exc).__name__, pause)
+                sent = 0
+                pause = min(pause * 2, 30.0)
+            if not sent:
+                self._stop.wait(pause)
+
+    def dispatch_once(self, *, max_tenants: int = 50) -> int:
+        """One round: each tenant with deliveries due gets one leased batch sent. Returns attempts made."""
+        with self._sessions() as session:
+            tenants = repository.tenants_with_due_deliveries(session=session, limit=max_tenants)
+        attempts = 0
+        for tenant in tenants:
+            if self._stop.is_set():
+                break
+            for job in self._lease(tenant):
+                self._attempt(job)
+                attempts += 1
+        return attempts
+
+    def _lease(self, tenant: str) -> list[_Job]:
+        lease = self.config.timeout_seconds * (self.config.batch + 1)
+        with unit_of_work(self._sessions, tenant) as uow:
+            claimed = repository.claim_due_deliveries(
+                session=uow.session, limit=self.config.batch,
+                lease_until=datetime.now(UTC) + timedelta(seconds=lease))
+            return [
+                _Job(tenant=tenant, delivery_id=delivery.id, attempt=delivery.attempts, url=subscription.url,
+                     secret=webhooks.secret_of(vault=self._vault, subscription=subscription),
+                     body=webhooks.canonical(delivery.payload))
+                for delivery, subscription in claimed
+            ]
+
+    def _attempt(self, job: _Job) -> None:
+        started = time.monotonic()
+        status, error = self._send(job)
+        elapsed = int((time.monotonic() - started) * 1000)
+        now = datetime.now(UTC)
+        with unit_of_work(self._sessions, job.tenant) as uow:
+            delivery = repository.get_delivery(session=uow.session, delivery_id=job.delivery_id)
+            if delivery is None:
+                return
+            repository.add_attempt(session=uow.session, attempt=WebhookAttempt(
+                tenant_id=job.tenant, delivery_id=delivery.id, attempt=job.attempt, at=now, status_code=status,
+                error=error, duration_ms=elapsed))
+            delivery.last_status, delivery.last_error, delivery.leased_until = status, error, None
+            if delivery.state != "pending":  # cancelled while in flight
+                return
+            if status is not None and 200 <= status < 300:
+                delivery.state, delivery.delivered_at, delivery.next_attempt_at = "delivered", now, None
+            elif error == DESTINATION_REFUSED or job.attempt >= self.config.max_attempts:
+                delivery.state, delivery.next_attempt_at = "failed", None
+            else:
+                delivery.next_attempt_at = now + timedelta(seconds=self.config.backoff(job.attempt))
+
+    def _send(self, job: _Job) -> tuple[int | None, str | None]:
+        if not self.config.allow_private and not _resolves_publicly(job.url):
+            return None, DESTINATION_REFUSED
+        timestamp = int(time.time())
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "Harambee-Webhooks/1",
+            "Harambee-Webhook-Id": str(job.delivery_id),
+            "Harambee-Webhook-Timestamp": str(timestamp),
+            "Harambee-Webhook-Signature": webhooks.sign(job.secret, timestamp, job.body),
+        }
+        try:
+            response = self._http.post(job.url, content=job.body, headers=headers)
+        except httpx.TimeoutException:
+            return None, "timeout"
+        except httpx.HTTPError as exc:
+            return None, f"connection failed ({type(exc).__name__})"
+        return response.status_code, None if response.is_success else f"HTTP {response.status_code}"
+
+
+DESTINATION_REFUSED = "destination refused: it resolves to a non-public address"
+
+
+def _resolves_publicly(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if not webhooks.public_host(host):
+        return False
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return True  # let the request fail as a connection error, and be retried
+    return all(ip_address(info[4][0]).is_global for info in infos)

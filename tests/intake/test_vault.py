@@ -1,0 +1,267 @@
+"""The person-data vault: repeat referrals linked by blind index, candidates, merges, re-identification,
+tenant key rotation."""
+
+from __future__ import annotations
+
+import base64
+import os
+
+import pytest
+import sqlalchemy
+from fastapi.testclient import TestClient
+
+from harambee_intake.app import create_app
+from tests.intake.helpers import Desk, dump, execute, outbox, person
+from tests.support.services import patched_env, rows, running_service
+
+HALIMA = person("Halima", "Odhiambo", "2009-07-14", phone="+254 711 000 222")
+
+
+@pytest.fixture(scope="module")
+def intake(postgres, broker, issuer):
+    with running_service("intake", postgres=postgres, broker=broker, issuer=issuer) as running:
+        yield running
+
+
+@pytest.fixture
+def desk(intake, issuer) -> Desk:
+    return Desk(intake[0], issuer)
+
+
+def test_the_same_person_referred_by_two_partners_is_linked_to_one_subject(intake, desk):
+    _, database = intake
+    first = desk.submit(HALIMA, org="school-cso")
+    # Another partner spells it with other case, spacing, accents and order of names.
+    second = desk.submit(person("ODHIAMBO", "  Hálima ", "2009-07-14"), org="health-cso")
+    subjects = {e.data["subject_ref"] for e in outbox(database.owner, "referral.received")
+                if e.data["referral_id"] in (first["id"], second["id"])}
+    assert len(subjects) == 1
+    [event] = outbox(database.owner, "referral.received", referral_id=second["id"])
+    assert event.data["repeat_referral"] is True
+    view = desk.referral(second["id"])
+    assert view["repeat_referral"] is True
+    assert [p["id"] for p in view["prior_referrals"]] == [first["id"]]
+    assert view["prior_referrals"][0]["organisation"] == "school-cso"
+    assert desk.referral(first["id"])["subject_ref"] == view["subject_ref"]
+
+
+def test_repeat_referrals_are_found_through_the_blind_index_alone(intake, desk):
+    _, database = intake
+    first = desk.submit(HALIMA)
+    subject = desk.subject_of(first["id"])
+    assert execute(database.owner, "DELETE FROM subject_index WHERE subject_id = :s", s=subject) > 0
+    second = desk.submit(HALIMA)
+    assert desk.subject_of(second["id"]) != subject
+
+
+def test_the_blind_index_holds_keyed_digests_that_differ_between_tenants(intake, issuer):
+    client, database = intake
+    one, two = Desk(client, issuer), Desk(client, issuer)
+    subjects = [d.subject_of(d.submit(HALIMA)["id"]) for d in (one, two)]
+    digests = [
+        {bytes(r.digest) for r in rows(database.owner, "SELECT digest FROM subject_index WHERE subject_id = :s",
+                                       s=s)}
+        for s in subjects
+    ]
+    assert digests[0] and not digests[0] & digests[1]
+    stored = dump(database.owner, "subject_index")
+    for value in ("Halima", "halima", "odhiambo", "2009-07-14", "711000222", "H450"):
+        assert value not in stored
+
+
+@pytest.mark.parametrize("variant, signal", [
+    (person("Halimah", "Odhiambo", "2009-07-14"), "phonetic_dob"),
+    (person("Halima", "Odiambo", "2009-07-15"), "phonetic_year_month"),
+    (person("Halimah", "Odhiambo", "2009-04-14"), "phonetic_year_day"),
+    (person("Halima", "Odhiambo", "2008-07-14"), "phonetic_month_day"),
+    (person("Fatuma", "Said", "1990-01-01", phone="0711000222"), "phone"),
+    (person("Halima", "Odhiambo", None), "phonetic_name"),
+])
+def test_near_duplicates_are_offered_as_candidates_not_merged(desk, variant, signal):
+    first = desk.submit(HALIMA)
+    subject = desk.subject_of(first["id"])
+    second = desk.submit(variant)
+    view = desk.referral(second["id"])
+    assert view["subject_ref"] != subject and view["repeat_referral"] is False
+    [candidate] = view["duplicate_candidates"]
+    assert candidate["subject_ref"] == subject and signal in candidate["signals"]
+    assert candidate["referrals"] == 1 and candidate["statuses"] == ["received"]
+    assert "Halima" not in str(view)
+
+
+def test_twins_sharing_a_family_name_and_birthday_are_not_candidates(desk):
+    desk.submit(person("Amina", "Wanjiru", "2006-05-05"))
+    other = desk.submit(person("Baraka", "Wanjiru", "2006-05-05"))
+    assert desk.referral(other["id"])["duplicate_candidates"] == []
+
+
+def test_a_screener_merges_candidates_and_later_referrals_follow_the_merge(intake, desk):
+    _, database = intake
+    first = desk.submit(HALIMA)
+    variant = person("Halimah", "Odhiambo", "2009-07-14")
+    second = desk.submit(variant)
+    keep, other = desk.subject_of(first["id"]), desk.subject_of(second["id"])
+
+    response = desk.post(f"/subjects/{other}/merge", {"into": keep, "reason": "Same school, same mother."})
+    assert response.status_code == 200, response.text
+    merged = response.json()
+    assert merged["subject_ref"] == keep and merged["merged_subjects"] == [other]
+    assert {r["id"] for r in merged["referrals"]} == {first["id"], second["id"]}
+    assert merged["duplicate_candidates"] == []
+    [event] = outbox(database.owner, "subject.merged", merged_ref=other)
+    assert event.data["subject_ref"] == keep and "reason" not in event.data
+    assert desk.referral(second["id"])["prior_referrals"][0]["id"] == first["id"]
+
+    third = desk.submit(variant)  # the merged spelling now finds the person it was merged into
+    [received] = outbox(database.owner, "referral.received", referral_id=third["id"])
+    assert received.data["subject_ref"] == keep and received.data["repeat_referral"] is True
+
+
+def test_an_unmerge_restores_both_people_and_is_recorded(intake, desk):
+    _, database = intake
+    keep = desk.subject_of(desk.submit(HALIMA)["id"])
+    other_referral = desk.submit(person("Halimah", "Odhiambo", "2009-07-14"))
+    other = desk.subject_of(other_referral["id"])
+    assert desk.post(f"/subjects/{other}/merge", {"into": keep, "reason": "Looked the same."}).status_code == 200
+
+    response = desk.post(f"/subjects/{other}/unmerge", {"reason": "Different mothers: two girls."})
+    assert response.status_code == 200, response.text
+    assert [r["id"] for r in response.json()["referrals"]] == [other_referral["id"]]
+    assert desk.get(f"/subjects/{keep}").json()["merged_subjects"] == []
+    assert len(outbox(database.owner, "subject.unmerged", subject_ref=other)) == 1
+    [merge] = rows(database.owner, "SELECT reason, unmerge_reason, unmerged_by FROM subject_merges "
+                   "WHERE source_id = :s", s=other)
+    assert merge.reason == "Looked the same." and merge.unmerged_by == "officer-1"
+    again = desk.post(f"/subjects/{other}/unmerge", {"reason": "Once more, by mistake."})
+    assert again.status_code == 409
+
+
+def test_merges_are_refused_when_they_make_no_sense(desk):
+    a = desk.subject_of(desk.submit(HALIMA)["id"])
+    b = desk.subject_of(desk.submit(person("Juma", "Bakari", "2000-01-01"))["id"])
+    assert desk.post(f"/subjects/{a}/merge", {"into": a, "reason": "Same person twice."}).status_code == 409
+    assert desk.post(f"/subjects/{a}/merge", {"into": b, "reason": "short"}).status_code == 422
+    assert desk.post(f"/subjects/{a}/merge", {"into": b, "reason": "A partner may not."},
+                     headers=desk.partner()).status_code == 403
+    assert desk.post(f"/subjects/{a}/merge", {"into": b, "reason": "A case worker may not."},
+                     headers=desk.case_worker()).status_code == 403
+    assert desk.post(f"/subjects/{a}/merge", {"into": b, "reason": "Verified with the school."}).status_code == 200
+    again = desk.post(f"/subjects/{a}/merge", {"into": b, "reason": "Verified with the school."})
+    assert again.status_code == 409 and again.json()["merged_into"] == b
+
+
+def test_a_dismissed_candidate_is_not_offered_again(desk):
+    keep = desk.subject_of(desk.submit(HALIMA)["id"])
+    other = desk.subject_of(desk.submit(person("Halimah", "Odhiambo", "2009-07-14"))["id"])
+    assert desk.get(f"/subjects/{keep}").json()["duplicate_candidates"][0]["subject_ref"] == other
+    assert desk.post(f"/subjects/{keep}/candidates/{other}/dismissal").status_code == 200
+    assert desk.get(f"/subjects/{keep}").json()["duplicate_candidates"] == []
+    assert desk.post(f"/subjects/{keep}/candidates/{other}/dismissal").status_code == 404
+
+
+def test_reidentification_is_explicit_audited_and_returns_the_identity(intake, desk):
+    _, database = intake
+    referral = desk.submit({**HALIMA, "guardians": [{"name": "Rehema Odhiambo", "relationship": "mother"}]})
+    subject = desk.subject_of(referral["id"])
+    body = {"purpose": "contact_person", "reason": "Arrange the first meeting with her mother."}
+    response = desk.post(f"/subjects/{subject}/re-identification", body)
+    assert response.status_code == 200, response.text
+    found = response.json()
+    assert found["identity"]["given_name"] == "Halima"
+    assert found["identity"]["date_of_birth"] == "2009-07-14"
+    assert found["identity"]["guardians"][0]["name"] == "Rehema Odhiambo"
+    assert found["as_referred"][0]["referral_id"] == referral["id"]
+
+    [access] = outbox(database.owner, "access.recorded", resource=f"subject/{subject}/identity")
+    assert access.data["purpose"] == "re-identification:contact_person" and access.data["actor"] == "officer-1"
+    [event] = outbox(database.owner, "subject.reidentified", subject_ref=subject)
+    assert "Halima" not in str(event.data) and "meeting" not in str(event.data)
+    [record] = rows(database.owner, "SELECT actor, purpose, reason FROM reidentifications WHERE id = :i",
+                    i=found["reidentification_id"])
+    assert (record.actor, record.purpose, record.reason) == ("officer-1", "contact_person", body["reason"])
+
+
+def test_reidentification_needs_an_officer_a_purpose_and_a_reason(desk):
+    subject = desk.subject_of(desk.submit(HALIMA)["id"])
+    path = f"/subjects/{subject}/re-identification"
+    reason = {"purpose": "safeguarding", "reason": "Concern for her safety tonight."}
+    assert desk.post(path, reason, headers=desk.case_worker()).status_code == 403
+    assert desk.post(path, reason, headers=desk.partner()).status_code == 403
+    assert desk.post(path, {"purpose": "safeguarding"}).status_code == 422
+    assert desk.post(path, {"purpose": "curiosity", "reason": "I would like to know."}).status_code == 422
+    assert desk.post("/subjects/00000000-0000-0000-0000-000000000000/re-identification", reason).status_code == 404
+
+
+def test_the_reidentification_trail_cannot_be_changed_by_the_service(intake, desk):
+    _, database = intake
+    subject = desk.subject_of(desk.submit(HALIMA)["id"])
+    desk.post(f"/subjects/{subject}/re-identification", {"purpose": "safeguarding", "reason": "A real reason."})
+    # Only the stated reason can change (erasure blanks it); who, when and why-category cannot.
+    for statement in ("UPDATE reidentifications SET actor = 'x'", "UPDATE reidentifications SET purpose = 'x'",
+                      "UPDATE reidentifications SET at = now()", "DELETE FROM reidentifications"):
+        with pytest.raises(sqlalchemy.exc.ProgrammingError, match="permission denied"):
+            execute(database.app, statement, tenant=desk.tenant)
+
+
+def test_rotation_rewraps_data_keys_without_reencrypting_fields(intake, desk):
+    _, database = intake
+    referrals = [desk.submit(HALIMA), desk.submit(person("Juma", "Bakari", "2000-01-01"))]
+    query = "SELECT id, wrapped_key, key_generation, identity FROM subjects WHERE tenant_id = :t ORDER BY id"
+    before = rows(database.owner, query, t=desk.tenant)
+    sealed_before = rows(database.owner, "SELECT sealed FROM referrals WHERE tenant_id = :t ORDER BY id",
+                         t=desk.tenant)
+
+    response = desk.post("/vault/rotation")
+    assert response.status_code == 200, response.text
+    assert response.json() | {"kek_id": None} == {"generation": 1, "kek_id": None, "started": True,
+                                                    "rewrapped": 2, "remaining": 0}
+    after = rows(database.owner, query, t=desk.tenant)
+    for old, new in zip(before, after, strict=True):
+        assert new.wrapped_key != old.wrapped_key and new.key_generation == 1
+        assert new.identity == old.identity
+    assert rows(database.owner, "SELECT sealed FROM referrals WHERE tenant_id = :t ORDER BY id",
+                t=desk.tenant) == sealed_before
+    assert desk.referral(referrals[0]["id"])["concern"] == "Worried about them."
+    subject = desk.subject_of(referrals[0]["id"])
+    identity = desk.post(f"/subjects/{subject}/re-identification",
+                         {"purpose": "safeguarding", "reason": "Checking after rotation."}).json()
+    assert identity["identity"]["family_name"] == "Odhiambo"
+    later = desk.submit(person("Neema", "Akinyi", "2011-11-11"))
+    generation = rows(database.owner, "SELECT key_generation FROM subjects WHERE id = :s",
+                      s=desk.subject_of(later["id"]))[0][0]
+    assert generation == 1
+    assert desk.post("/vault/rotation").json()["generation"] == 2
+    assert len(outbox(database.owner, "tenant_key.rotated")) >= 2
+
+
+def test_a_new_key_encryption_key_takes_over_and_the_old_one_can_be_retired(desk):
+    old = os.environ["INTAKE_KEY_ENCRYPTION_KEY"]
+    new = base64.b64encode(os.urandom(32)).decode()
+    referral = desk.submit(HALIMA)
+    with patched_env({"INTAKE_KEY_ENCRYPTION_KEY": new, "INTAKE_RETIRED_KEY_ENCRYPTION_KEYS": old,
+                      "INTAKE_BLIND_INDEX_KEY": old}), TestClient(create_app()) as client:
+        rotating = Desk(client, desk.issuer, desk.tenant)
+        rotation = rotating.post("/vault/rotation").json()
+        assert rotation["remaining"] == 0 and rotation["rewrapped"] >= 1
+    with patched_env({"INTAKE_KEY_ENCRYPTION_KEY": new, "INTAKE_RETIRED_KEY_ENCRYPTION_KEYS": "",
+                      "INTAKE_BLIND_INDEX_KEY": old}), TestClient(create_app()) as client:
+        retired = Desk(client, desk.issuer, desk.tenant)
+        assert retired.referral(referral["id"])["concern"] == "Worried about them."
+        again = retired.submit(HALIMA)
+        assert retired.referral(again["id"])["prior_referrals"][0]["id"] == referral["id"]
+
+
+def test_retiring_a_key_without_pinning_the_blind_index_key_is_refused(intake):
+    env = {"INTAKE_RETIRED_KEY_ENCRYPTION_KEYS": os.environ["INTAKE_KEY_ENCRYPTION_KEY"],
+           "INTAKE_KEY_ENCRYPTION_KEY": base64.b64encode(os.urandom(32)).decode()}
+    with patched_env(env), pytest.raises(RuntimeError, match="INTAKE_BLIND_INDEX_KEY"):
+        create_app()
+
+
+def test_the_subject_view_is_staff_only_and_records_the_read(intake, desk):
+    _, database = intake
+    subject = desk.subject_of(desk.submit(HALIMA)["id"])
+    assert desk.get(f"/subjects/{subject}", headers=desk.partner()).status_code == 403
+    assert desk.get(f"/subjects/{subject}", headers=desk.case_worker()).status_code == 200
+    assert outbox(database.owner, "access.recorded", resource=f"subject/{subject}")
+    assert desk.get("/subjects/00000000-0000-0000-0000-000000000000").status_code == 404
