@@ -119,10 +119,12 @@ class EventConsumer:
         if not decoded:
             return 0
         try:
-            applied = 0
+            applied, tenant = 0, None
             with self._sessions() as session, session.begin():
                 for event, handler in decoded:
-                    set_tenant(session, event.tenant)  # per event: a batch may span tenants
+                    if event.tenant != tenant:  # a batch may span tenants; handlers restore any they change
+                        set_tenant(session, event.tenant)
+                        tenant = event.tenant
                     with _traced(event):
                         applied += self._apply_in(UnitOfWork(session, event.tenant), event, handler)
             return applied

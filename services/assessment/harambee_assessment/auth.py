@@ -19,3 +19,11 @@ AggregatesRead = Annotated[
     Depends(AgreementAuthenticator(scopes={"aggregates:read"}, roles={"programme_manager", "national_coordinator"},
                                    operation="read_aggregates", across_tenants=frozenset({"national_coordinator"}))),
 ]
+
+# County staff who manage cases propose, accept and refuse transfers. Staff tokens carry `cases:read`
+# today and the gateway's scope list has no `cases:write`, so the role is what limits this to managers
+# and case workers; the agreement between the two counties is checked in transfers.py.
+CaseTransfers = Annotated[
+    TenantPrincipal,
+    Depends(Authenticator(scopes={"cases:read"}, roles={"case_worker", "programme_manager"})),
+]

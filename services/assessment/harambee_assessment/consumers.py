@@ -1,10 +1,10 @@
-"""What assessment does with other services' events."""
+"""What assessment does with events: other services', and its own where a transfer crosses tenants."""
 
 from __future__ import annotations
 
 import uuid
 
-from harambee_assessment import service
+from harambee_assessment import service, transfers
 from harambee_common.agreements import AGREEMENT_HANDLERS
 from harambee_common.consumer import Subscription
 from harambee_common.db import UnitOfWork
@@ -20,8 +20,38 @@ def on_referral_received(uow: UnitOfWork, event: Event) -> None:
     )
 
 
+def on_transfer_proposed(uow: UnitOfWork, event: Event) -> None:
+    """A county proposed a transfer: the receiving county's side records it."""
+    if _raised_by(event, "from"):
+        transfers.receive_transfer(uow=uow, data=event.data)
+
+
+def on_transfer_accepted(uow: UnitOfWork, event: Event) -> None:
+    """The receiving county took the case over: the sender's case is marked transferred and minimised."""
+    if _raised_by(event, "to"):
+        transfers.conclude_accepted(uow=uow, data=event.data, at=event.time)
+
+
+def on_transfer_refused(uow: UnitOfWork, event: Event) -> None:
+    """The receiving county declined: the sender records it; its case stays open."""
+    if _raised_by(event, "to"):
+        transfers.conclude_refused(uow=uow, data=event.data, at=event.time)
+
+
+def _raised_by(event: Event, side: str) -> bool:
+    """Whether a transfer event comes from the tenant on the side it claims, and names two tenants."""
+    return event.tenant == event.data.get(side) and event.data.get("from") != event.data.get("to")
+
+
 SUBSCRIPTION = Subscription(
     name="assessment",
-    topics=("intake.events", "registry.events"),
-    handlers={"referral.received": on_referral_received, **AGREEMENT_HANDLERS},
+    # Its own topic too: each county's step of a transfer is the other county's news.
+    topics=("intake.events", "registry.events", "assessment.events"),
+    handlers={
+        "referral.received": on_referral_received,
+        "case.transfer_proposed": on_transfer_proposed,
+        "case.transfer_accepted": on_transfer_accepted,
+        "case.transfer_refused": on_transfer_refused,
+        **AGREEMENT_HANDLERS,
+    },
 )

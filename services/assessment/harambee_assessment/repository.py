@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from harambee_assessment.models import Case
+from harambee_assessment.models import Case, CaseTransfer
 
 
 def add_case_once(*, session: Session, case: Case) -> bool:
@@ -24,9 +24,15 @@ def add_case_once(*, session: Session, case: Case) -> bool:
     return stored is not None
 
 
-def get_case(*, session: Session, case_id: uuid.UUID) -> Case | None:
-    """Gets a case by its id."""
-    return session.get(Case, case_id)
+def add_case(*, session: Session, case: Case) -> None:
+    """Stores a new case (one received by transfer: it has no referral here)."""
+    session.add(case)
+
+
+def get_case(*, session: Session, case_id: uuid.UUID, for_update: bool = False) -> Case | None:
+    """Gets a case by its id, locked for the transaction when it is to be changed."""
+    query = sa.select(Case).where(Case.id == case_id)
+    return session.scalar(query.with_for_update() if for_update else query)
 
 
 def list_cases(
@@ -47,3 +53,46 @@ def count_cases_by(*, session: Session, column: sa.ColumnElement) -> list[tuple[
     return [(str(key), int(n)) for key, n in session.execute(
         sa.select(column, sa.func.count()).group_by(column).order_by(column)
     )]
+
+
+def add_transfer_once(*, session: Session, transfer: CaseTransfer) -> bool:
+    """Stores one side of a transfer unless the tenant already holds it; returns whether it was stored."""
+    values = {c.key: getattr(transfer, c.key) for c in CaseTransfer.__table__.columns}
+    stored = session.scalar(
+        insert(CaseTransfer).values(**values)
+        .on_conflict_do_nothing(index_elements=[CaseTransfer.tenant_id, CaseTransfer.id])
+        .returning(CaseTransfer.id)
+    )
+    return stored is not None
+
+
+def get_transfer(
+    *, session: Session, transfer_id: uuid.UUID, direction: str | None, for_update: bool = False
+) -> CaseTransfer | None:
+    """The tenant's side of a transfer (in one direction, if given); locked when it is to be decided."""
+    query = sa.select(CaseTransfer).where(CaseTransfer.id == transfer_id)
+    if direction is not None:
+        query = query.where(CaseTransfer.direction == direction)
+    return session.scalar(query.with_for_update() if for_update else query)
+
+
+def has_pending_transfer(*, session: Session, case_id: uuid.UUID) -> bool:
+    """Whether a transfer of the case is proposed and not yet decided."""
+    return bool(session.scalar(sa.select(sa.exists().where(
+        CaseTransfer.case_id == case_id, CaseTransfer.direction == "outgoing", CaseTransfer.status == "proposed",
+    ))))
+
+
+def list_transfers(
+    *, session: Session, direction: str | None, status: str | None, after: tuple[datetime, str] | None, limit: int
+) -> list[CaseTransfer]:
+    """A page of the tenant's transfers, newest first."""
+    query = sa.select(CaseTransfer).order_by(CaseTransfer.proposed_at.desc(), CaseTransfer.id.desc()).limit(limit)
+    if direction is not None:
+        query = query.where(CaseTransfer.direction == direction)
+    if status is not None:
+        query = query.where(CaseTransfer.status == status)
+    if after is not None:
+        at, ident = after
+        query = query.where(sa.tuple_(CaseTransfer.proposed_at, CaseTransfer.id) < (at, uuid.UUID(ident)))
+    return list(session.scalars(query))

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 
 class CaseView(BaseModel):
-    """A case, by pseudonymous reference only."""
+    """A case, by pseudonymous reference only.
+
+    A case transferred away shows only id, status, dates and transfer_id (and whatever the transfer's
+    agreement let the sender keep); a case received by transfer has no referral here.
+    """
 
     id: uuid.UUID
-    subject_ref: uuid.UUID
-    referral_id: uuid.UUID
+    subject_ref: uuid.UUID | None
+    referral_id: uuid.UUID | None
     status: str
     opened_at: datetime
+    closed_at: datetime | None = None
+    transfer_id: uuid.UUID | None = None
+    transferred_from: uuid.UUID | None = None
 
 
 class CasePage(BaseModel):
@@ -40,3 +48,71 @@ class CaseAggregates(BaseModel):
     suppression_threshold: int | None
     by_status: list[Count]
     by_month_opened: list[Count]
+
+
+# --- Transfers between counties -------------------------------------------------------------------
+
+TenantSlug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
+# Codes, not prose: they travel in events, which never carry what a person wrote about someone.
+TransferReason = Literal["relocation", "closer_to_support", "other"]
+RefusalReason = Literal["not_resident", "duplicate_case", "insufficient_information", "no_capacity", "other"]
+# Free text stays in the tenant that wrote it and is erased with the case's other details.
+Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+
+class TransferProposal(BaseModel):
+    """The sending county asks another county to take the case over."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    to: TenantSlug
+    reason: TransferReason
+    note: Note | None = None
+
+
+class TransferAcceptance(BaseModel):
+    """The receiving county takes the case over."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: Note | None = None
+
+
+class TransferRefusal(BaseModel):
+    """The receiving county declines the case, with a reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: RefusalReason
+    note: Note | None = None
+
+
+class TransferView(BaseModel):
+    """This tenant's side of a transfer: `outgoing` in the sender, `incoming` in the receiver.
+
+    case_id is the case in the sending tenant; received_case_id the receiver's new case, once accepted.
+    """
+
+    id: uuid.UUID
+    direction: str
+    case_id: uuid.UUID
+    subject_ref: uuid.UUID | None
+    from_tenant: str
+    to_tenant: str
+    status: str
+    reason: str
+    note: str | None
+    agreement_id: uuid.UUID | None
+    agreement_version: int | None
+    proposed_at: datetime
+    decided_at: datetime | None
+    decision_reason: str | None
+    decision_note: str | None
+    received_case_id: uuid.UUID | None
+
+
+class TransferPage(BaseModel):
+    """One page of transfers."""
+
+    items: list[TransferView]
+    next_cursor: str | None

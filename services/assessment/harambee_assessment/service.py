@@ -1,4 +1,4 @@
-"""Assessment's logic: opening cases from referrals, and showing them to programme staff."""
+"""Assessment's logic: opening cases from referrals, and showing them to programme staff (transfers: transfers.py)."""
 
 from __future__ import annotations
 
@@ -73,14 +73,17 @@ def read_case(*, uow: UnitOfWork, principal: TenantPrincipal, case_id: uuid.UUID
 
 
 def _record_read(uow: UnitOfWork, principal: TenantPrincipal, case: Case) -> None:
+    # A case minimised after a transfer no longer names a person: its read is filed under the case.
+    held = {"referral_id": case.referral_id, "closed_at": case.closed_at, "transfer_id": case.transfer_id,
+            "transferred_from": case.transferred_from}
     record_access(
         uow,
         principal=principal,
         topic=TOPIC,
         source=SOURCE,
-        subject=str(case.subject_ref),
+        subject=str(case.subject_ref) if case.subject_ref else f"case/{case.id}",
         resource=f"case/{case.id}",
-        fields=("status", "referral_id", "opened_at"),
+        fields=("status", "opened_at", *(name for name, value in held.items() if value is not None)),
         purpose="case-management",
     )
 

@@ -22,6 +22,11 @@ def add_known_case(*, session: Session, case: KnownCase) -> None:
     )
 
 
+def remove_known_case(*, session: Session, case_id: uuid.UUID) -> bool:
+    """Forgets a case (it now belongs to another tenant); returns whether it was known."""
+    return session.execute(sa.delete(KnownCase).where(KnownCase.case_id == case_id)).rowcount == 1
+
+
 def list_known_cases(
     *, session: Session, after: tuple[datetime, str] | None, limit: int
 ) -> list[KnownCase]:
