@@ -56,6 +56,14 @@ CLIENTS = (
         roles=("partner",),
         scopes=("referrals:write", "referrals:read"),
     ),
+    # The county's intake officers' system: screens referrals (accepting one opens its case).
+    DemoClientSpec(
+        name="mombasa-intake-officer",
+        organisation="mombasa-county-programme",
+        tenant="ke-mombasa",
+        roles=("intake_officer",),
+        scopes=("referrals:write", "referrals:read", "cases:read"),
+    ),
     DemoClientSpec(
         name="mombasa-case-worker",
         organisation="mombasa-county-programme",

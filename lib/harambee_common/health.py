@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from harambee_common.agreement_sync import AgreementSync
+
 router = APIRouter(tags=["health"])
 
 
@@ -24,6 +26,10 @@ def readyz(request: Request) -> JSONResponse:
         "database": _database_ok(request.app.state.engine),
         "broker": _broker_ok(request.app.state.settings.kafka_bootstrap_servers),
     }
+    # A service that applies agreements is not ready to judge requests before it holds a copy of them.
+    syncs = [w for w in getattr(request.app.state, "workers", ()) if isinstance(w, AgreementSync)]
+    if syncs:
+        checks["agreements"] = all(sync.synced.is_set() for sync in syncs)
     ready = all(checks.values())
     return JSONResponse(
         {"status": "ready" if ready else "unready", "checks": checks},

@@ -35,7 +35,7 @@ def deliver(client, event: Event) -> None:
 
 def referral_event(tenant: str) -> Event:
     subject = str(uuid.uuid4())
-    return Event(type="referral.received", tenant=tenant, topic="intake.events", source="/t", subject=subject,
+    return Event(type="referral.accepted", tenant=tenant, topic="intake.events", source="/t", subject=subject,
                  data={"referral_id": str(uuid.uuid4()), "subject_ref": subject})
 
 

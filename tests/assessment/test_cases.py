@@ -19,9 +19,9 @@ def assessment(postgres, broker, issuer):
 
 
 def deliver_referral(client, *, tenant: str = TENANT) -> Event:
-    """Hands a referral.received event to the running app's consumer, as the broker would."""
+    """Hands a referral.accepted event to the running app's consumer, as the broker would."""
     subject = str(uuid.uuid4())
-    event = Event(type="referral.received", tenant=tenant, topic="intake.events",
+    event = Event(type="referral.accepted", tenant=tenant, topic="intake.events",
                   source="/harambee/intake", subject=subject,
                   data={"referral_id": str(uuid.uuid4()), "subject_ref": subject})
     consumer = next(w for w in client.app.state.workers if hasattr(w, "apply"))
@@ -72,3 +72,13 @@ def test_malformed_case_id_and_cursor_are_client_errors(assessment, issuer):
     response = client.get(f"/v1/tenants/{TENANT}/cases?cursor=garbage", headers=case_worker(issuer))
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_only_an_accepted_referral_opens_a_case(assessment, issuer):
+    client, database = assessment
+    subject = str(uuid.uuid4())
+    received = Event(type="referral.received", tenant=TENANT, topic="intake.events", source="/harambee/intake",
+                     subject=subject, data={"referral_id": str(uuid.uuid4()), "subject_ref": subject})
+    consumer = next(w for w in client.app.state.workers if hasattr(w, "apply"))
+    consumer.apply(received.topic, received.headers(), received.value())
+    assert rows(database.owner, "SELECT count(*) FROM cases WHERE subject_ref = :s", s=subject)[0][0] == 0

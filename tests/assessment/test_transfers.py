@@ -42,9 +42,9 @@ def deliver_outbox(client, database, type_: str, transfer_id: str) -> dict[str, 
 
 
 def open_case(client, database, tenant: str) -> dict[str, Any]:
-    """Opens a case in the tenant from a referral.received event; returns its row."""
+    """Opens a case in the tenant from a referral.accepted event; returns its row."""
     subject, referral = str(uuid.uuid4()), str(uuid.uuid4())
-    deliver(client, Event(type="referral.received", tenant=tenant, topic="intake.events", source="/t",
+    deliver(client, Event(type="referral.accepted", tenant=tenant, topic="intake.events", source="/t",
                           subject=subject, data={"referral_id": referral, "subject_ref": subject}))
     [case] = rows(database.owner, "SELECT * FROM cases WHERE referral_id = :r", r=referral)
     return case._asdict()

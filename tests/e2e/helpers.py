@@ -72,3 +72,11 @@ def audit_entries(compliance: httpx.Client, **filters: str) -> list[dict[str, An
             return entries
         params["cursor"] = page["next_cursor"]
     return entries
+
+
+def accept(intake_officer: httpx.Client, referral_id: str) -> None:
+    """Screens a referral as accepted for assessment (the ETag guards against a concurrent screener)."""
+    url = f"/intake/v1/tenants/{TENANT}/referrals/{referral_id}"
+    etag = intake_officer.get(url).headers["etag"]
+    response = intake_officer.post(f"{url}/screening", json={"outcome": "accept"}, headers={"If-Match": etag})
+    assert response.status_code == 200, response.text

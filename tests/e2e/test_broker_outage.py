@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 
-from tests.e2e.helpers import REFERRAL, TENANT, audit_entries, case_for, eventually, oauth_client
+from tests.e2e.helpers import REFERRAL, TENANT, accept, audit_entries, case_for, eventually, oauth_client
 
 
 def test_referral_survives_a_broker_outage_and_arrives_exactly_once(stack):
     partner = oauth_client(stack, "cso")
+    intake_officer = oauth_client(stack, "intake-officer")
     case_worker = oauth_client(stack, "case-worker")
     compliance = oauth_client(stack, "compliance")
 
@@ -17,6 +18,7 @@ def test_referral_survives_a_broker_outage_and_arrives_exactly_once(stack):
         response = partner.post(f"/intake/v1/tenants/{TENANT}/referrals", json=REFERRAL)
         assert response.status_code == 201, response.text
         referral_id = response.json()["id"]
+        accept(intake_officer, referral_id)  # screening works with the broker down too
         assert case_for(case_worker, referral_id) is None  # nothing can flow yet
     finally:
         stack.start_broker()

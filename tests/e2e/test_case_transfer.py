@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from authlib.integrations.httpx_client import OAuth2Client
 
-from tests.e2e.helpers import REFERRAL, TENANT, audit_entries, case_for, eventually, oauth_client
+from tests.e2e.helpers import REFERRAL, TENANT, accept, audit_entries, case_for, eventually, oauth_client
 
 NAIROBI = "ke-nairobi"
 
@@ -61,6 +61,7 @@ def test_a_case_moves_from_mombasa_to_nairobi_under_their_agreement(stack):
     admin = oauth_client(stack, "platform-admin")
     partner = oauth_client(stack, "cso")
     mombasa = oauth_client(stack, "case-worker")
+    intake_officer = oauth_client(stack, "intake-officer")
     compliance = oauth_client(stack, "compliance")
     nairobi = nairobi_case_worker(stack, admin, suffix)
 
@@ -70,6 +71,7 @@ def test_a_case_moves_from_mombasa_to_nairobi_under_their_agreement(stack):
         return response.json()["id"] if response.status_code == 201 else None
 
     referral_id = eventually(submitted, timeout=60, interval=1)
+    accept(intake_officer, referral_id)
     case = eventually(lambda: case_for(mombasa, referral_id))
     subject = case["subject_ref"]
     eventually(lambda: case["id"] in known_cases(mombasa, TENANT))

@@ -27,8 +27,10 @@ def test_the_readme_session_works_as_printed(stack):
     lines = result.stdout.strip().splitlines()
     assert '"status":"received"' in lines[0]
     assert "Amina" not in result.stdout and "Odhiambo" not in result.stdout
-    assert '"subject_ref"' in lines[2]
-    audit = lines[3]
-    for event_type in ("referral.received", "case.opened", "access.recorded"):
+    assert lines[2] == "accept"
+    assert '"subject_ref"' in lines[3]
+    audit = lines[4]
+    for event_type in ("referral.received", "referral.screened", "referral.accepted", "case.opened",
+                       "access.recorded"):
         assert event_type in audit
     assert lines[-1] == "404"

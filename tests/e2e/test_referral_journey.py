@@ -7,6 +7,7 @@ import httpx
 from tests.e2e.helpers import (
     REFERRAL,
     TENANT,
+    accept,
     audit_entries,
     case_for,
     demo_client,
@@ -17,12 +18,14 @@ from tests.e2e.helpers import (
 
 def test_referral_opens_a_case_seen_by_interventions_and_audited(stack):
     partner = oauth_client(stack, "cso")
+    intake_officer = oauth_client(stack, "intake-officer")
     case_worker = oauth_client(stack, "case-worker", auth_method="client_secret_post")
     compliance = oauth_client(stack, "compliance")
 
     response = partner.post(f"/intake/v1/tenants/{TENANT}/referrals", json=REFERRAL)
     assert response.status_code == 201, response.text
     referral_id = response.json()["id"]
+    accept(intake_officer, referral_id)
 
     case = eventually(lambda: case_for(case_worker, referral_id))
     assert case["status"] == "open"
@@ -39,7 +42,8 @@ def test_referral_opens_a_case_seen_by_interventions_and_audited(stack):
         ours = {referral_id, case["id"], f"case/{case['id']}"}
         types = [e["type"] for e in audit_entries(compliance, subject=subject)
                  if ours & {e["data"].get("referral_id"), e["data"].get("case_id"), e["data"].get("resource")}]
-        return types if {"referral.received", "case.opened", "access.recorded"} <= set(types) else None
+        wanted = {"referral.received", "referral.accepted", "case.opened", "access.recorded"}
+        return types if wanted <= set(types) else None
 
     types = eventually(audited)
     assert types.count("referral.received") == 1 and types.count("case.opened") == 1

@@ -33,7 +33,7 @@ def assessment_db(postgres):
 def referral_event(subject: str | None = None) -> Event:
     subject = subject or str(uuid.uuid4())
     return Event(
-        type="referral.received", tenant=TENANT, topic="intake.events", source="/test",
+        type="referral.accepted", tenant=TENANT, topic="intake.events", source="/test",
         subject=subject, data={"referral_id": str(uuid.uuid4()), "subject_ref": subject},
     )
 
@@ -117,8 +117,8 @@ def test_a_malformed_or_failing_event_is_parked_not_retried_forever(assessment_d
     consumer = EventConsumer(subscription=ASSESSMENT,
                              sessions=session_factory(create_db_engine(assessment_db.app)),
                              bootstrap=broker.bootstrap)
-    assert consumer.apply("intake.events", [("ce_type", b"referral.received")], b"{}") is False
-    bad = Event(type="referral.received", tenant=TENANT, topic="intake.events", source="/test",
+    assert consumer.apply("intake.events", [("ce_type", b"referral.accepted")], b"{}") is False
+    bad = Event(type="referral.accepted", tenant=TENANT, topic="intake.events", source="/test",
                 subject="s", data={"referral_id": "not-a-uuid", "subject_ref": "x"})
     assert consumer.apply(bad.topic, bad.headers(), bad.value()) is False
     parked = rows(assessment_db.owner, "SELECT outcome, error FROM processed_events WHERE event_id = :i",
@@ -163,7 +163,7 @@ def test_consumer_records_the_event_id_in_the_same_transaction_as_the_effect(ass
 
     failing = EventConsumer(
         subscription=type(ASSESSMENT)(name=ASSESSMENT.name, topics=ASSESSMENT.topics,
-                                      handlers={"referral.received": explode}),
+                                      handlers={"referral.accepted": explode}),
         sessions=sessions, bootstrap=broker.bootstrap,
     )
     with pytest.raises(sa.exc.OperationalError):
@@ -177,9 +177,9 @@ def test_a_batch_is_applied_in_one_go_and_one_bad_event_does_not_spoil_it(assess
                              sessions=session_factory(create_db_engine(assessment_db.app)),
                              bootstrap=broker.bootstrap)
     good = [referral_event() for _ in range(3)]
-    nairobi = Event(type="referral.received", tenant="ke-nairobi", topic="intake.events", source="/test",
+    nairobi = Event(type="referral.accepted", tenant="ke-nairobi", topic="intake.events", source="/test",
                     subject="n", data={"referral_id": str(uuid.uuid4()), "subject_ref": str(uuid.uuid4())})
-    bad = Event(type="referral.received", tenant=TENANT, topic="intake.events", source="/test",
+    bad = Event(type="referral.accepted", tenant=TENANT, topic="intake.events", source="/test",
                 subject="s", data={"referral_id": "not-a-uuid", "subject_ref": "x"})
     batch = [(e.topic, e.headers(), e.value()) for e in [*good, nairobi, good[0], bad]]
 

@@ -11,8 +11,12 @@ from harambee_common.db import UnitOfWork
 from harambee_common.events import Event
 
 
-def on_referral_received(uow: UnitOfWork, event: Event) -> None:
-    """A referral has arrived: open its case."""
+def on_referral_accepted(uow: UnitOfWork, event: Event) -> None:
+    """Screening accepted a referral for assessment: open its case.
+
+    Only accepted referrals become cases; escalated, signposted and no-further-action ones never reach
+    assessment, as the programme's least-data rule asks.
+    """
     service.open_case(
         uow=uow,
         referral_id=uuid.UUID(event.data["referral_id"]),
@@ -48,7 +52,7 @@ SUBSCRIPTION = Subscription(
     # Its own topic too: each county's step of a transfer is the other county's news.
     topics=("intake.events", "registry.events", "assessment.events"),
     handlers={
-        "referral.received": on_referral_received,
+        "referral.accepted": on_referral_accepted,
         "case.transfer_proposed": on_transfer_proposed,
         "case.transfer_accepted": on_transfer_accepted,
         "case.transfer_refused": on_transfer_refused,

@@ -19,6 +19,7 @@ def create_app() -> FastAPI:
     app = create_service_app(
         settings=Settings.from_env("intake"), title="Harambee intake", routers=[router],
         subscriptions=[SUBSCRIPTION],
+        agreements=True,
     )
     app.state.vault = Vault.from_env()
     app.state.webhooks = WebhookConfig.from_env()
