@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -37,6 +38,14 @@ REFERRAL = {
     "concern": "Benchmark referral.",
     "indicators": ["sharing_violent_material"],
 }
+
+
+def new_referral() -> dict:
+    """A referral about a different person each time: intake serialises submissions about one person
+    (to link repeat referrals safely), so one name repeated would measure a lock, not the service."""
+    person = {"given_name": f"Bench{random.randrange(10**9)}", "family_name": f"Mark{random.randrange(10**9)}",
+              "date_of_birth": f"{random.randint(1990, 2012)}-{random.randint(1, 12):02d}-{random.randint(1, 28):02d}"}
+    return {**REFERRAL, "person": person}
 
 
 def token(stack: Stack, name_part: str) -> str:
@@ -104,7 +113,7 @@ async def steady_referrals(url: str, headers: dict[str, str], *, rate: float, se
     async with aiohttp.ClientSession() as session:
 
         async def one(at: float) -> None:
-            async with session.post(url, json=REFERRAL, headers=headers) as response:
+            async with session.post(url, json=new_referral(), headers=headers) as response:
                 if response.status == 201:
                     sent[(await response.json())["id"]] = at
 
@@ -173,9 +182,9 @@ def main() -> None:
                 ratio_post, _ = paired(
                     "(c)", lambda: run("(c) POST gateway /intake/.../referrals", "POST",
                                        f"{stack.gateway_url}/intake/v1/tenants/{TENANT}/referrals",
-                                       headers=partner, body=lambda: REFERRAL, expect=201, **common),
+                                       headers=partner, body=new_referral, expect=201, **common),
                     "(d)", lambda: run("(d) POST bare INSERT /rows", "POST", f"{bare_url}/rows",
-                                       body=lambda: REFERRAL, expect=201, **common),
+                                       body=new_referral, expect=201, **common),
                     rounds=args.rounds)
 
                 print(f"\n(e) referral -> audit entry committed, {args.rate:.0f} referrals/s for 15 s")
