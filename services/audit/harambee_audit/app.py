@@ -1,4 +1,4 @@
-"""The audit service's FastAPI app, its consumer of every topic, and its checkpointer."""
+"""The audit service's FastAPI app, its consumer of every topic, its checkpointer and read-volume watcher."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from harambee_audit.checkpointer import Checkpointer
 from harambee_audit.config import AuditSettings
 from harambee_audit.consumers import log_subscription
 from harambee_audit.endpoints import public, router
+from harambee_audit.read_volume_watcher import ReadVolumeWatcher
+from harambee_audit.workers import PeriodicWorker
 from harambee_common.config import Settings
 from harambee_common.service_app import create_service_app
 
@@ -28,26 +30,35 @@ def create_app(settings: Settings | None = None, audit: AuditSettings | None = N
         relay=True,  # checkpoints leave through the outbox as checkpoint.signed events
     )
     app.state.signer = signer
+    app.state.audit = audit
+    app.state.oversight = audit.oversight  # the interim policy; agreements will replace it (oversight.py)
     app.state.retired_keys = audit.retired_keys()
-    if signer is not None:
-        checkpointer = Checkpointer(
-            sessions=app.state.sessions, signer=signer, max_age_seconds=audit.checkpoint_seconds
+    workers: list[PeriodicWorker] = [
+        ReadVolumeWatcher(
+            sessions=app.state.sessions, rule=audit.alert_rule, interval=audit.alert_interval_seconds
         )
-        _run_with_app(app, checkpointer)
+    ]
+    if signer is not None:
+        workers.append(
+            Checkpointer(sessions=app.state.sessions, signer=signer, max_age_seconds=audit.checkpoint_seconds)
+        )
+    _run_with_app(app, workers)
     return app
 
 
-def _run_with_app(app: FastAPI, worker: Checkpointer) -> None:
-    """Starts worker after the shared workers and stops it before them."""
+def _run_with_app(app: FastAPI, workers: list[PeriodicWorker]) -> None:
+    """Starts the workers after the shared ones and stops them before."""
     shared = app.router.lifespan_context
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with shared(app):
-            worker.start()
+            for worker in workers:
+                worker.start()
             try:
                 yield
             finally:
-                worker.stop()
+                for worker in workers:
+                    worker.stop()
 
     app.router.lifespan_context = lifespan

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from harambee_audit.signing import CheckpointSigner, VerifierKey
 from harambee_audit.verify import Report, verify_file
+from harambee_audit.verify_subject import is_subject_export, verify_subject_export
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -60,10 +61,16 @@ def _verify(args: argparse.Namespace) -> int:
             print(f"\rverified {entries:,} entries ({rate:,.0f}/s)", end="", file=sys.stderr, flush=True)
 
     try:
-        report = verify_file(
-            args.export, key, allow_unsigned_tail=args.allow_unsigned_tail,
-            progress=progress if show_progress else None,
-        )
+        with args.export.open("rb") as file:
+            subject_export = is_subject_export(file.readline())
+            if subject_export:
+                file.seek(0)
+                report = verify_subject_export(file, key, progress=progress if show_progress else None)
+        if not subject_export:
+            report = verify_file(
+                args.export, key, allow_unsigned_tail=args.allow_unsigned_tail,
+                progress=progress if show_progress else None,
+            )
     except OSError as exc:
         print(f"harambee-audit: cannot read the export: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -74,6 +81,9 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _print(report: Report, key: VerifierKey, seconds: float) -> None:
+    if report.subject is not None:
+        _print_subject(report, key, seconds)
+        return
     print(
         f"export of tenant {report.tenant}: entries {report.start}..{report.end - 1} "
         f"({report.entries:,} entries, {report.checkpoints:,} checkpoints) in {seconds:.2f}s"
@@ -87,6 +97,25 @@ def _print(report: Report, key: VerifierKey, seconds: float) -> None:
             tail = f"{report.covered}..{report.end - 1}"
             print(f"NOTE: entries {tail} are not yet covered by a signed checkpoint.")
         return
+    _print_findings(report)
+
+
+def _print_subject(report: Report, key: VerifierKey, seconds: float) -> None:
+    print(
+        f"subject export of tenant {report.tenant} for subject {report.subject}: "
+        f"{report.entries:,} entries below seq {report.end} in {seconds:.2f}s"
+    )
+    if report.ok:
+        signed = f" signed at {report.latest.time}" if report.latest else ""
+        print(f"VERIFIED: each of the {report.entries:,} entries is about this subject and included in the "
+              f"checkpoint of size {report.end}{signed} by {key.name} {key.key_id}.")
+        print("NOTE: this proves each exported entry is in the log; it does not prove that the log holds no "
+              "other entry about this subject (a range export does that for a range).")
+        return
+    _print_findings(report)
+
+
+def _print_findings(report: Report) -> None:
     print(f"FAILED: {len(report.findings) + report.more_findings} problem(s)")
     for finding in report.findings:
         print(f"  {finding}")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from harambee_audit.oversight import InterimOversight
+from harambee_audit.read_volume import AlertRule
 from harambee_audit.signing import CheckpointSigner, VerifierKey
 
 log = logging.getLogger(__name__)
@@ -14,16 +16,20 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class AuditSettings:
-    """Checkpoint signing: the key file, how often, and keys retired from signing."""
+    """Checkpoint signing, the review deadline, the read-volume rule and national oversight."""
 
     signing_key_file: Path | None
     checkpoint_every: int
     checkpoint_seconds: float
     retired_keys_file: Path | None
+    review_overdue_hours: float = 72.0
+    alert_rule: AlertRule = field(default_factory=AlertRule)
+    alert_interval_seconds: float = 60.0
+    oversight: InterimOversight = field(default_factory=InterimOversight)
 
     @classmethod
     def from_env(cls) -> AuditSettings:
-        """Reads the AUDIT_SIGNING_KEY_FILE, AUDIT_CHECKPOINT_* and AUDIT_RETIRED_KEYS_FILE variables."""
+        """Reads the AUDIT_* variables (see the README)."""
         key_file = os.environ.get("AUDIT_SIGNING_KEY_FILE")
         retired = os.environ.get("AUDIT_RETIRED_KEYS_FILE")
         return cls(
@@ -31,6 +37,15 @@ class AuditSettings:
             checkpoint_every=int(os.environ.get("AUDIT_CHECKPOINT_EVERY", "1000")),
             checkpoint_seconds=float(os.environ.get("AUDIT_CHECKPOINT_SECONDS", "60")),
             retired_keys_file=Path(retired) if retired else None,
+            review_overdue_hours=float(os.environ.get("AUDIT_REVIEW_OVERDUE_HOURS", "72")),
+            alert_rule=AlertRule(
+                factor=float(os.environ.get("AUDIT_ALERT_FACTOR", "5")),
+                floor=int(os.environ.get("AUDIT_ALERT_FLOOR", "50")),
+                window_days=int(os.environ.get("AUDIT_ALERT_WINDOW_DAYS", "14")),
+                timezone=os.environ.get("AUDIT_ALERT_TIMEZONE", "Africa/Nairobi"),
+            ),
+            alert_interval_seconds=float(os.environ.get("AUDIT_ALERT_INTERVAL_SECONDS", "60")),
+            oversight=InterimOversight.parse(os.environ.get("AUDIT_OVERSIGHT")),
         )
 
     def signer(self) -> CheckpointSigner | None:

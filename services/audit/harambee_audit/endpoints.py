@@ -2,33 +2,40 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import StreamingResponse
 
-from harambee_audit import export, service
+from harambee_audit import emergency, export, read_volume, service
+from harambee_audit.auth import AuditReader, ComplianceOfficer
+from harambee_audit.config import AuditSettings
 from harambee_audit.repository import EntryQuery
 from harambee_audit.schemas import (
     CheckpointOut,
     CheckpointPageOut,
+    CloseAlertIn,
     ConsistencyProofOut,
+    EmergencyAccessOut,
+    EmergencyQueueOut,
     EntryOut,
     EntryPageOut,
     InclusionProofOut,
+    ReadAlertOut,
+    ReadAlertPageOut,
+    ReviewIn,
     SigningKeyOut,
     SigningKeysOut,
 )
-from harambee_common.auth import Authenticator, TenantPrincipal
 from harambee_common.db import UnitOfWorkDep
 from harambee_common.pagination import Limit
 
-ComplianceOfficer = Annotated[
-    TenantPrincipal,
-    Depends(Authenticator(scopes={"audit:read"}, roles={"compliance_officer"})),
-]
 Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
+QueueStatus = Annotated[
+    Literal["pending", "signed_off", "flagged", "all"], Query(description="which items; pending by default")
+]
 
 public = APIRouter(prefix="/v1", tags=["signing keys"])
 router = APIRouter(prefix="/v1/tenants/{tenant}", tags=["audit"])
@@ -45,7 +52,7 @@ def signing_keys(request: Request) -> SigningKeysOut:
 
 @router.get("/entries", response_model=EntryPageOut)
 def search_entries(
-    principal: ComplianceOfficer,
+    principal: AuditReader,
     uow: UnitOfWorkDep,
     subject: str | None = None,
     type: str | None = None,
@@ -69,14 +76,14 @@ def search_entries(
 
 
 @router.get("/entries/{seq}", response_model=EntryOut)
-def get_entry(principal: ComplianceOfficer, uow: UnitOfWorkDep, seq: int) -> EntryOut:
+def get_entry(principal: AuditReader, uow: UnitOfWorkDep, seq: int) -> EntryOut:
     """One entry by its sequence number."""
     return EntryOut.of(service.get_entry(db_session=uow.session, tenant=principal.tenant, seq=seq))
 
 
 @router.get("/entries/{seq}/inclusion-proof", response_model=InclusionProofOut)
 def inclusion_proof(
-    principal: ComplianceOfficer, uow: UnitOfWorkDep, seq: int, tree_size: int | None = None
+    principal: AuditReader, uow: UnitOfWorkDep, seq: int, tree_size: int | None = None
 ) -> InclusionProofOut:
     """The entry's audit path to a signed checkpoint (the latest unless tree_size names one)."""
     proof = service.prove_inclusion(
@@ -87,7 +94,7 @@ def inclusion_proof(
 
 @router.get("/subjects/{subject}/accesses", response_model=EntryPageOut)
 def accesses(
-    principal: ComplianceOfficer,
+    principal: AuditReader,
     uow: UnitOfWorkDep,
     subject: str,
     cursor: Cursor = None,
@@ -102,7 +109,7 @@ def accesses(
 
 @router.get("/checkpoints", response_model=CheckpointPageOut)
 def list_checkpoints(
-    principal: ComplianceOfficer, uow: UnitOfWorkDep, cursor: Cursor = None, limit: Limit = 100
+    principal: AuditReader, uow: UnitOfWorkDep, cursor: Cursor = None, limit: Limit = 100
 ) -> CheckpointPageOut:
     """Signed checkpoints in order of tree size."""
     items, next_cursor = service.list_checkpoints(
@@ -112,7 +119,7 @@ def list_checkpoints(
 
 
 @router.get("/checkpoints/latest", response_model=CheckpointOut)
-def latest_checkpoint(principal: ComplianceOfficer, uow: UnitOfWorkDep) -> CheckpointOut:
+def latest_checkpoint(principal: AuditReader, uow: UnitOfWorkDep) -> CheckpointOut:
     """The most recent signed checkpoint."""
     return CheckpointOut.of(
         service.get_checkpoint(db_session=uow.session, tenant=principal.tenant, tree_size=None)
@@ -120,7 +127,7 @@ def latest_checkpoint(principal: ComplianceOfficer, uow: UnitOfWorkDep) -> Check
 
 
 @router.get("/checkpoints/{tree_size}", response_model=CheckpointOut)
-def get_checkpoint(principal: ComplianceOfficer, uow: UnitOfWorkDep, tree_size: int) -> CheckpointOut:
+def get_checkpoint(principal: AuditReader, uow: UnitOfWorkDep, tree_size: int) -> CheckpointOut:
     """The checkpoint of one tree size."""
     return CheckpointOut.of(
         service.get_checkpoint(db_session=uow.session, tenant=principal.tenant, tree_size=tree_size)
@@ -129,7 +136,7 @@ def get_checkpoint(principal: ComplianceOfficer, uow: UnitOfWorkDep, tree_size: 
 
 @router.get("/consistency-proof", response_model=ConsistencyProofOut)
 def consistency_proof(
-    principal: ComplianceOfficer,
+    principal: AuditReader,
     uow: UnitOfWorkDep,
     first: Annotated[int, Query(ge=1)],
     second: Annotated[int, Query(ge=1)],
@@ -144,16 +151,138 @@ def consistency_proof(
 @router.get("/export", response_class=StreamingResponse)
 def export_range(
     request: Request,
-    principal: ComplianceOfficer,
+    principal: AuditReader,
     uow: UnitOfWorkDep,
     start: Annotated[int, Query(alias="from", ge=0)] = 0,
     end: Annotated[int | None, Query(alias="to", ge=0)] = None,
+    subject: Annotated[
+        str | None, Query(description="only this person's entries, each with its own inclusion proof")
+    ] = None,
 ) -> StreamingResponse:
-    """Entries [from, to) as JSONL with checkpoints and proofs; `to` defaults to the latest checkpoint."""
-    plan = export.plan(db_session=uow.session, tenant=principal.tenant, start=start, end=end)
-    filename = f"audit-{principal.tenant}-{plan.start}-{plan.end}.jsonl"
+    """Entries [from, to) as JSONL with checkpoints and proofs; `to` defaults to the latest checkpoint.
+
+    With `subject`, only the entries about that person, each with an inclusion proof against the
+    checkpoint of size `to` (which must then be a checkpoint's size).
+    """
+    if subject is not None:
+        about = export.plan_subject(
+            db_session=uow.session, tenant=principal.tenant, subject=subject, start=start, end=end
+        )
+        lines = export.subject_export_lines(sessions=request.app.state.sessions, export=about)
+        filename = f"audit-{principal.tenant}-subject-{about.start}-{about.end}.jsonl"
+    else:
+        plan = export.plan(db_session=uow.session, tenant=principal.tenant, start=start, end=end)
+        lines = export.export_lines(sessions=request.app.state.sessions, export=plan)
+        filename = f"audit-{principal.tenant}-{plan.start}-{plan.end}.jsonl"
     return StreamingResponse(
-        export.export_lines(sessions=request.app.state.sessions, export=plan),
+        lines,
         media_type="application/jsonl",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def _settings(request: Request) -> AuditSettings:
+    return request.app.state.audit
+
+
+@router.get("/emergency-accesses", response_model=EmergencyQueueOut)
+def emergency_queue(
+    request: Request,
+    principal: AuditReader,
+    uow: UnitOfWorkDep,
+    status: QueueStatus = "pending",
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> EmergencyQueueOut:
+    """The break-the-glass queue, oldest first: each access's reason, age in hours, and whether it is overdue."""
+    page = emergency.list_queue(
+        db_session=uow.session,
+        tenant=principal.tenant,
+        status=status,
+        cursor=cursor,
+        limit=limit,
+        overdue_hours=_settings(request).review_overdue_hours,
+    )
+    return EmergencyQueueOut.of(page)
+
+
+@router.get("/emergency-accesses/{seq}", response_model=EmergencyAccessOut)
+def emergency_access(
+    request: Request, principal: AuditReader, uow: UnitOfWorkDep, seq: int
+) -> EmergencyAccessOut:
+    """One emergency access by the seq of its log entry, with the decision on it if there is one."""
+    item = emergency.get_item(
+        db_session=uow.session,
+        tenant=principal.tenant,
+        seq=seq,
+        overdue_hours=_settings(request).review_overdue_hours,
+    )
+    return EmergencyAccessOut.of(item)
+
+
+@router.post(
+    "/emergency-accesses/{seq}/review", response_model=EmergencyAccessOut, status_code=201
+)
+def review_emergency_access(
+    request: Request,
+    principal: ComplianceOfficer,
+    uow: UnitOfWorkDep,
+    seq: int,
+    decision: Annotated[ReviewIn, Body()],
+) -> EmergencyAccessOut:
+    """Signs off or flags an emergency access, once; the decision is appended to the tenant's log."""
+    settings = _settings(request)
+    item = emergency.review(
+        uow=uow,
+        principal=principal,
+        seq=seq,
+        decision=decision.decision,
+        note=decision.note,
+        signer=request.app.state.signer,
+        checkpoint_every=settings.checkpoint_every,
+        overdue_hours=settings.review_overdue_hours,
+    )
+    return EmergencyAccessOut.of(item)
+
+
+@router.get("/read-alerts", response_model=ReadAlertPageOut)
+def read_alerts(
+    principal: AuditReader,
+    uow: UnitOfWorkDep,
+    status: Annotated[Literal["open", "closed", "all"], Query(description="open by default")] = "open",
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> ReadAlertPageOut:
+    """Actors whose reads on a day were far above their own usual level, oldest alert first."""
+    page = read_volume.list_alerts(
+        db_session=uow.session, tenant=principal.tenant, status=status, cursor=cursor, limit=limit
+    )
+    return ReadAlertPageOut.of(page)
+
+
+@router.get("/read-alerts/{alert_id}", response_model=ReadAlertOut)
+def read_alert(principal: AuditReader, uow: UnitOfWorkDep, alert_id: uuid.UUID) -> ReadAlertOut:
+    """One alert."""
+    return ReadAlertOut.of(
+        read_volume.get_alert(db_session=uow.session, tenant=principal.tenant, alert_id=alert_id)
+    )
+
+
+@router.post("/read-alerts/{alert_id}/close", response_model=ReadAlertOut)
+def close_read_alert(
+    request: Request,
+    principal: ComplianceOfficer,
+    uow: UnitOfWorkDep,
+    alert_id: uuid.UUID,
+    closing: Annotated[CloseAlertIn, Body()],
+) -> ReadAlertOut:
+    """Closes an open alert with a note, once; the closing is appended to the tenant's log."""
+    alert = read_volume.close_alert(
+        uow=uow,
+        principal=principal,
+        alert_id=alert_id,
+        note=closing.note,
+        signer=request.app.state.signer,
+        checkpoint_every=_settings(request).checkpoint_every,
+    )
+    return ReadAlertOut.of(alert)

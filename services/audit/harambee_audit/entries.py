@@ -20,6 +20,8 @@ ACTOR_KEYS = ("actor", "actor_id", "accessed_by")
 CLIENT_KEYS = ("client_id", "client")
 AGREEMENT_KEYS = ("agreement_id", "agreement")
 PURPOSE_KEYS = ("purpose",)
+# Break the glass: a read recorded with `"emergency": true` (and a `reason`) waits for a compliance review.
+ACCESS_TYPE = "access.recorded"
 
 
 def canonical_json(value: Any) -> bytes:
@@ -42,6 +44,17 @@ def _first_reference(data: dict[str, Any], keys: tuple[str, ...]) -> str | None:
         if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
             return str(value)
     return None
+
+
+def is_emergency_access(event: Event) -> bool:
+    """Whether the event records a read made under an emergency reason (JSON true, nothing else)."""
+    return event.type == ACCESS_TYPE and event.data.get("emergency") is True
+
+
+def emergency_reason(event: Event) -> str | None:
+    """The reason an emergency access states, or None when it gives none."""
+    reason = event.data.get("reason")
+    return reason if isinstance(reason, str) and reason.strip() else None
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,21 @@ Lines, in order:
 - `checkpoint` (closing): when `to` is not itself checkpointed, the first checkpoint after it, with a
   consistency proof from the tree of size `to`;
 - `trailer`: the counts, so that a cut-off file is noticed.
+
+A subject export (`harambee-audit-subject-export/1`) holds only the entries about one person, each
+with its own inclusion proof against one signed checkpoint:
+- `header`: tenant, subject, range [from, to), where `to` is the checkpoint's tree size;
+- `checkpoint`: that checkpoint;
+- `entry` lines, `{"audit_path": [hex, ...], "entry": <canonical entry bytes>, "kind": "entry",
+  "leaf_hash": hex}` (keys sorted, so the entry bytes end the same way as in a range export);
+- `trailer`: the counts.
+It proves that each exported entry is in the log as signed; it cannot prove that the log holds no
+other entry about the person (a range export does that for a range).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,18 +32,21 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from harambee_audit import repository
 from harambee_audit.entries import canonical_json, rfc3339
-from harambee_audit.merkle import frontier_ids
+from harambee_audit.merkle import NodeGetter, NodeId, frontier_ids, inclusion_proof, nodes_needed
 from harambee_audit.models import Checkpoint
-from harambee_audit.service import consistency_hashes
+from harambee_audit.repository import EntryQuery
+from harambee_audit.service import NotYetCheckpointed, consistency_hashes
 from harambee_audit.signing import origin
 from harambee_common.db import unit_of_work
 from harambee_common.problems import ValidationFailed
 
 FORMAT = "harambee-audit-export/1"
+SUBJECT_FORMAT = "harambee-audit-subject-export/1"
 ENTRY_PREFIX = b'{"entry":'
 ENTRY_MIDDLE = b',"kind":"entry","leaf_hash":"'
 ENTRY_SUFFIX = b'"}\n'
 CHUNK_LINES = 1000  # lines per yielded chunk: few thread hops, little memory
+PROOF_BATCH = 500  # entries whose audit paths are built from one query for their nodes
 
 
 @dataclass(frozen=True)
@@ -152,3 +166,79 @@ def _checkpoints_after(session: Session, tenant: str, after: int, end: int) -> I
         if len(page) < 500:
             return
         after = page[-1].tree_size
+
+
+@dataclass(frozen=True)
+class SubjectExportPlan:
+    """One person's entries in [start, checkpoint size), each to be proven against that checkpoint."""
+
+    tenant: str
+    subject: str
+    start: int
+    checkpoint: Checkpoint
+
+    @property
+    def end(self) -> int:
+        """The checkpoint's tree size: the range's end."""
+        return self.checkpoint.tree_size
+
+
+def plan_subject(
+    *, db_session: Session, tenant: str, subject: str, start: int, end: int | None
+) -> SubjectExportPlan:
+    """Checks the range; `end` must be a signed checkpoint's size (the latest by default)."""
+    if end is None:
+        checkpoint = repository.last_checkpoint(db_session=db_session, tenant=tenant)
+        if checkpoint is None:
+            raise NotYetCheckpointed("No signed checkpoint exists yet to prove entries against.")
+    else:
+        checkpoint = repository.get_checkpoint(db_session=db_session, tenant=tenant, tree_size=end)
+        if checkpoint is None:
+            raise ValidationFailed("For a subject export, `to` must be the tree size of a signed checkpoint.")
+    if start > checkpoint.tree_size:
+        raise ValidationFailed(f"`from` must not exceed the checkpoint's {checkpoint.tree_size} entries.")
+    return SubjectExportPlan(tenant=tenant, subject=subject, start=start, checkpoint=checkpoint)
+
+
+def subject_entry_line(path: list[bytes], canonical: bytes, leaf: bytes) -> bytes:
+    """An entry line with its audit path first, then the entry bytes verbatim, as in a range export."""
+    hashes = ",".join(f'"{h.hex()}"' for h in path).encode()
+    return b'{"audit_path":[' + hashes + b'],"entry":' + canonical + ENTRY_MIDDLE + leaf.hex().encode() + ENTRY_SUFFIX
+
+
+def subject_export_lines(*, sessions: sessionmaker[Session], export: SubjectExportPlan) -> Iterator[bytes]:
+    """The subject export as chunks of JSONL; entries are read and proven a batch at a time."""
+    tenant, size = export.tenant, export.end
+    with unit_of_work(sessions, tenant) as uow:
+        session = uow.session
+        yield _line(
+            {
+                "kind": "header",
+                "format": SUBJECT_FORMAT,
+                "tenant": tenant,
+                "origin": origin(tenant),
+                "subject": export.subject,
+                "from": export.start,
+                "to": size,
+                "exported_at": rfc3339(datetime.now(UTC)),
+            }
+        ) + _checkpoint_line(export.checkpoint, [])
+        rows = repository.stream_matching(
+            db_session=session, tenant=tenant, query=EntryQuery(subject=export.subject), start=export.start, end=size
+        )
+        entries = 0
+        while batch := list(itertools.islice(rows, PROOF_BATCH)):
+            needed: set[NodeId] = set()
+            for seq, _, _ in batch:
+                needed |= nodes_needed(lambda node, seq=seq: inclusion_proof(seq, size, node))
+            nodes = repository.get_nodes(db_session=session, tenant=tenant, ids=needed)
+            yield b"".join(
+                subject_entry_line(inclusion_proof(seq, size, _getter(nodes)), canonical, leaf)
+                for seq, canonical, leaf in batch
+            )
+            entries += len(batch)
+        yield _line({"kind": "trailer", "entries": entries, "checkpoints": 1})
+
+
+def _getter(nodes: dict[NodeId, bytes]) -> NodeGetter:
+    return lambda level, index: nodes[(level, index)]

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from harambee_audit.merkle import NodeId
-from harambee_audit.models import Checkpoint, Entry, LogHead, MerkleNode
+from harambee_audit.models import (
+    Checkpoint,
+    EmergencyAccess,
+    EmergencyReview,
+    Entry,
+    LogHead,
+    MerkleNode,
+    ReadAlert,
+    ReadCount,
+    ReadCountMark,
+)
 
 STREAM_BATCH = 2000
 # Event types that record a read of a person's data (or a refused one), whichever service made it:
@@ -62,11 +74,13 @@ def _conditions(tenant: str, query: EntryQuery) -> list[sa.ColumnElement[bool]]:
     return conditions
 
 
-def lock_head(*, db_session: Session, tenant: str) -> LogHead:
-    """The tenant's log head, created if absent and locked until the transaction ends."""
+def lock_head(*, db_session: Session, tenant: str) -> sa.Row:
+    """The tenant's log head (size, frontier, last_leaf, checkpoint_size), created if absent and locked."""
     db_session.execute(insert(LogHead).values(tenant_id=tenant).on_conflict_do_nothing())
-    return db_session.scalars(
-        sa.select(LogHead).where(LogHead.tenant_id == tenant).with_for_update()
+    return db_session.execute(
+        sa.select(LogHead.size, LogHead.frontier, LogHead.last_leaf, LogHead.checkpoint_size)
+        .where(LogHead.tenant_id == tenant)
+        .with_for_update()
     ).one()
 
 
@@ -75,16 +89,51 @@ def get_head(*, db_session: Session, tenant: str) -> LogHead | None:
     return db_session.scalars(sa.select(LogHead).where(LogHead.tenant_id == tenant)).one_or_none()
 
 
-def add_entry(*, db_session: Session, values: dict) -> None:
-    """Inserts one entry."""
-    db_session.execute(sa.insert(Entry).values(**values))
+# The entry, the Merkle subtrees its append closed, and the head's new state, in one round trip.
+_APPEND = sa.text(
+    """
+    WITH entry AS (
+        INSERT INTO entries (tenant_id, seq, event_id, type, source, subject, actor, client_id, agreement,
+                             purpose, time, recorded_at, data, canonical, leaf_hash)
+        VALUES (:tenant_id, :seq, :event_id, :type, :source, :subject, :actor, :client_id, :agreement,
+                :purpose, :time, :recorded_at, CAST(:data AS jsonb), :canonical, :leaf_hash)
+    ), nodes AS (
+        INSERT INTO merkle_nodes (tenant_id, level, idx, hash)
+        SELECT :tenant_id, n.level, n.idx, n.hash
+        FROM unnest(CAST(:levels AS smallint[]), CAST(:idxs AS bigint[]), CAST(:hashes AS bytea[]))
+             AS n(level, idx, hash)
+    )
+    UPDATE log_heads SET size = :size, frontier = :frontier, last_leaf = :leaf_hash
+    WHERE tenant_id = :tenant_id
+    """
+)
 
 
-def add_nodes(*, db_session: Session, tenant: str, nodes: Iterable[tuple[int, int, bytes]]) -> None:
-    """Inserts the Merkle subtrees an append closed."""
-    rows = [{"tenant_id": tenant, "level": lv, "idx": idx, "hash": h} for lv, idx, h in nodes]
-    if rows:
-        db_session.execute(sa.insert(MerkleNode), rows)
+def append_entry(
+    *, db_session: Session, values: dict, nodes: list[tuple[int, int, bytes]], frontier: bytes
+) -> None:
+    """Inserts an entry and the subtrees it closed, and moves the locked head past it."""
+    result = db_session.execute(
+        _APPEND,
+        {
+            **values,
+            "data": json.dumps(values["data"], ensure_ascii=False, separators=(",", ":")),
+            "levels": [level for level, _, _ in nodes],
+            "idxs": [index for _, index, _ in nodes],
+            "hashes": [h for _, _, h in nodes],
+            "frontier": frontier,
+            "size": values["seq"] + 1,
+        },
+    )
+    if result.rowcount != 1:
+        raise RuntimeError("the log head to append to is missing")
+
+
+def set_checkpointed(*, db_session: Session, tenant: str, size: int, at: datetime) -> None:
+    """Records on the locked head that a checkpoint of this size was signed."""
+    db_session.execute(
+        sa.update(LogHead).where(LogHead.tenant_id == tenant).values(checkpoint_size=size, checkpoint_at=at)
+    )
 
 
 def get_nodes(*, db_session: Session, tenant: str, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
@@ -188,12 +237,12 @@ def stream_entries(*, db_session: Session, tenant: str, start: int, end: int) ->
 
 
 def stream_matching(
-    *, db_session: Session, tenant: str, query: EntryQuery, end: int
+    *, db_session: Session, tenant: str, query: EntryQuery, end: int, start: int = 0
 ) -> Iterator[sa.Row]:
-    """(seq, canonical, leaf_hash) of matching entries below end, in batches."""
+    """(seq, canonical, leaf_hash) of matching entries in [start, end), in batches."""
     result = db_session.execute(
         sa.select(Entry.seq, Entry.canonical, Entry.leaf_hash)
-        .where(*_conditions(tenant, query), Entry.seq < end)
+        .where(*_conditions(tenant, query), Entry.seq >= start, Entry.seq < end)
         .order_by(Entry.seq)
         .execution_options(yield_per=STREAM_BATCH)
     )
@@ -205,3 +254,200 @@ def checkpoints_due(*, db_session: Session, max_age_seconds: float) -> list[str]
     return list(
         db_session.scalars(sa.text("SELECT audit_checkpoints_due(:age)"), {"age": max_age_seconds})
     )
+
+
+def add_emergency_access(*, db_session: Session, values: dict) -> None:
+    """Queues an emergency access for review."""
+    db_session.execute(sa.insert(EmergencyAccess).values(**values))
+
+
+def _emergency_status(status: str) -> list[sa.ColumnElement[bool]]:
+    if status == "pending":
+        return [EmergencyReview.seq.is_(None)]
+    if status == "all":
+        return []
+    return [EmergencyReview.decision == status]
+
+
+def _emergency_with_review(tenant: str) -> sa.Select:
+    return (
+        sa.select(EmergencyAccess, EmergencyReview)
+        .outerjoin(
+            EmergencyReview,
+            sa.and_(
+                EmergencyReview.tenant_id == EmergencyAccess.tenant_id,
+                EmergencyReview.seq == EmergencyAccess.seq,
+            ),
+        )
+        .where(EmergencyAccess.tenant_id == tenant)
+    )
+
+
+def list_emergency_accesses(
+    *, db_session: Session, tenant: str, status: str, after: tuple[datetime, int] | None, limit: int
+) -> list[tuple[EmergencyAccess, EmergencyReview | None]]:
+    """Emergency accesses with their reviews, oldest access first, after a (time, seq) position."""
+    statement = _emergency_with_review(tenant).where(*_emergency_status(status))
+    if after is not None:
+        statement = statement.where(
+            sa.tuple_(EmergencyAccess.accessed_at, EmergencyAccess.seq) > sa.tuple_(*after)
+        )
+    statement = statement.order_by(EmergencyAccess.accessed_at, EmergencyAccess.seq).limit(limit)
+    return [(access, review) for access, review in db_session.execute(statement)]
+
+
+def count_emergency_accesses(
+    *, db_session: Session, tenant: str, status: str, overdue_before: datetime
+) -> tuple[int, int]:
+    """How many emergency accesses have this status, and how many pending ones were made before a time."""
+    status_matches = sa.and_(sa.true(), *_emergency_status(status))
+    overdue = sa.and_(EmergencyReview.seq.is_(None), EmergencyAccess.accessed_at <= overdue_before)
+    statement = (
+        sa.select(sa.func.count().filter(status_matches), sa.func.count().filter(overdue))
+        .select_from(EmergencyAccess)
+        .outerjoin(
+            EmergencyReview,
+            sa.and_(
+                EmergencyReview.tenant_id == EmergencyAccess.tenant_id,
+                EmergencyReview.seq == EmergencyAccess.seq,
+            ),
+        )
+        .where(EmergencyAccess.tenant_id == tenant)
+    )
+    total, pending_overdue = db_session.execute(statement).one()
+    return total, pending_overdue
+
+
+def get_emergency_access(
+    *, db_session: Session, tenant: str, seq: int
+) -> tuple[EmergencyAccess, EmergencyReview | None] | None:
+    """One emergency access and its review (None when the entry is not an emergency access)."""
+    row = db_session.execute(_emergency_with_review(tenant).where(EmergencyAccess.seq == seq)).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+def add_emergency_review(*, db_session: Session, values: dict) -> EmergencyReview | None:
+    """Records a decision unless the access already has one; returns it, or None when it was decided before."""
+    return db_session.scalars(
+        insert(EmergencyReview)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["tenant_id", "seq"])
+        .returning(EmergencyReview)
+    ).one_or_none()
+
+
+def read_counts_due(*, db_session: Session) -> list[str]:
+    """The tenants whose logs have entries not yet counted for read-volume alerts."""
+    return list(db_session.scalars(sa.text("SELECT audit_read_counts_due()")))
+
+
+def lock_read_mark(*, db_session: Session, tenant: str) -> int | None:
+    """How far the tenant's reads are counted, locked until the transaction ends; None if another holds it."""
+    db_session.execute(insert(ReadCountMark).values(tenant_id=tenant).on_conflict_do_nothing())
+    return db_session.scalar(
+        sa.select(ReadCountMark.counted)
+        .where(ReadCountMark.tenant_id == tenant)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def set_read_mark(*, db_session: Session, tenant: str, counted: int) -> None:
+    """Records that entries [0, counted) have been counted."""
+    db_session.execute(
+        sa.update(ReadCountMark).where(ReadCountMark.tenant_id == tenant).values(counted=counted)
+    )
+
+
+_COUNT_READS = sa.text(
+    """
+    INSERT INTO read_counts AS c (tenant_id, actor, day, count)
+    SELECT tenant_id, actor, (time AT TIME ZONE :zone)::date AS day, count(*)
+    FROM entries
+    WHERE tenant_id = :tenant AND seq >= :start AND seq < :end AND type = :type AND actor IS NOT NULL
+    GROUP BY tenant_id, actor, day
+    ON CONFLICT (tenant_id, actor, day) DO UPDATE SET count = c.count + excluded.count
+    RETURNING actor, day, count
+    """
+)
+
+
+def count_reads(
+    *, db_session: Session, tenant: str, start: int, end: int, read_type: str, zone: str
+) -> list[tuple[str, date, int]]:
+    """Adds the reads in entries [start, end) to the daily counts; returns the (actor, day, total) it touched."""
+    rows = db_session.execute(
+        _COUNT_READS, {"tenant": tenant, "start": start, "end": end, "type": read_type, "zone": zone}
+    )
+    return [(actor, day, count) for actor, day, count in rows]
+
+
+def read_history(
+    *, db_session: Session, tenant: str, actors: Iterable[str], first: date, last: date
+) -> dict[tuple[str, date], int]:
+    """The daily read counts of these actors on days [first, last]."""
+    rows = db_session.execute(
+        sa.select(ReadCount.actor, ReadCount.day, ReadCount.count).where(
+            ReadCount.tenant_id == tenant,
+            ReadCount.actor.in_(list(actors)),
+            ReadCount.day >= first,
+            ReadCount.day <= last,
+        )
+    )
+    return {(actor, day): count for actor, day, count in rows}
+
+
+def raise_alert(*, db_session: Session, values: dict) -> None:
+    """Opens an alert for an actor's day, or brings an existing one's count and threshold up to date."""
+    statement = insert(ReadAlert).values(**values)
+    db_session.execute(
+        statement.on_conflict_do_update(
+            constraint="read_alerts_once_a_day",
+            set_={
+                "count": statement.excluded.count,
+                "threshold": statement.excluded.threshold,
+                "baseline": statement.excluded.baseline,
+                "updated_at": statement.excluded.updated_at,
+            },
+        )
+    )
+
+
+def list_alerts(
+    *, db_session: Session, tenant: str, status: str, after: tuple[datetime, str] | None, limit: int
+) -> list[ReadAlert]:
+    """Alerts with this status (or any, for "all"), oldest first, after a (raised_at, id) position."""
+    statement = sa.select(ReadAlert).where(ReadAlert.tenant_id == tenant)
+    if status != "all":
+        statement = statement.where(ReadAlert.status == status)
+    if after is not None:
+        at, ident = after
+        statement = statement.where(sa.tuple_(ReadAlert.raised_at, sa.cast(ReadAlert.id, sa.Text)) > (at, ident))
+    order = (ReadAlert.raised_at, sa.cast(ReadAlert.id, sa.Text))
+    return list(db_session.scalars(statement.order_by(*order).limit(limit)))
+
+
+def count_alerts(*, db_session: Session, tenant: str, status: str) -> int:
+    """How many alerts have this status (or any, for "all")."""
+    statement = sa.select(sa.func.count()).select_from(ReadAlert).where(ReadAlert.tenant_id == tenant)
+    if status != "all":
+        statement = statement.where(ReadAlert.status == status)
+    return db_session.scalar(statement)
+
+
+def get_alert(*, db_session: Session, tenant: str, alert_id: uuid.UUID) -> ReadAlert | None:
+    """One alert."""
+    return db_session.scalars(
+        sa.select(ReadAlert).where(ReadAlert.tenant_id == tenant, ReadAlert.id == alert_id)
+    ).one_or_none()
+
+
+def close_alert(*, db_session: Session, tenant: str, alert_id: uuid.UUID, values: dict) -> ReadAlert | None:
+    """Closes an open alert; returns it, or None when it was not open."""
+    return db_session.scalars(
+        sa.update(ReadAlert)
+        .where(ReadAlert.tenant_id == tenant, ReadAlert.id == alert_id, ReadAlert.status == "open")
+        .values(status="closed", **values)
+        .returning(ReadAlert),
+        # The alert was read earlier in this transaction: show what the UPDATE returned, not that copy.
+        execution_options={"synchronize_session": False, "populate_existing": True},
+    ).one_or_none()

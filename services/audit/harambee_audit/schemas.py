@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from harambee_audit.models import Checkpoint, Entry
+from harambee_audit.emergency import QueueItem, QueuePage
+from harambee_audit.models import Checkpoint, Entry, ReadAlert
+from harambee_audit.read_volume import AlertPage
 from harambee_audit.service import ConsistencyProof, EntryPage, InclusionProof
 from harambee_audit.signing import VerifierKey
 
@@ -152,3 +155,129 @@ class SigningKeysOut(BaseModel):
     """Every key that signed or signs checkpoints."""
 
     keys: list[SigningKeyOut]
+
+
+class ReviewIn(BaseModel):
+    """A compliance officer's decision on an emergency access; the note becomes part of the permanent log."""
+
+    decision: Literal["signed_off", "flagged"]
+    note: str = Field(
+        min_length=1, max_length=2000, description="why: references only, never names or contact details"
+    )
+
+
+class ReviewOut(BaseModel):
+    """The decision on an emergency access, and the log entry that records it."""
+
+    decision: str
+    note: str
+    reviewed_by: str
+    reviewed_at: datetime
+    log_seq: int
+
+
+class EmergencyAccessOut(BaseModel):
+    """An access made under an emergency reason: its reason, its age, and the decision once there is one."""
+
+    seq: int
+    event_id: str
+    subject: str
+    actor: str | None
+    client_id: str | None
+    reason: str | None
+    accessed_at: datetime
+    queued_at: datetime
+    age_hours: float
+    overdue: bool
+    status: Literal["pending", "signed_off", "flagged"]
+    review: ReviewOut | None
+
+    @classmethod
+    def of(cls, item: QueueItem) -> EmergencyAccessOut:
+        """The queue item as the API shows it."""
+        access, review = item.access, item.review
+        return cls(
+            seq=access.seq,
+            event_id=access.event_id,
+            subject=access.subject,
+            actor=access.actor,
+            client_id=access.client_id,
+            reason=access.reason,
+            accessed_at=access.accessed_at,
+            queued_at=access.queued_at,
+            age_hours=item.age_hours,
+            overdue=item.overdue,
+            status=item.status,
+            review=None if review is None else ReviewOut(
+                decision=review.decision,
+                note=review.note,
+                reviewed_by=review.reviewed_by,
+                reviewed_at=review.reviewed_at,
+                log_seq=review.log_seq,
+            ),
+        )
+
+
+class EmergencyQueueOut(BaseModel):
+    """A page of the break-the-glass queue, oldest first; `overdue` counts every pending item past the deadline."""
+
+    items: list[EmergencyAccessOut]
+    next_cursor: str | None
+    total: int
+    overdue: int
+    overdue_after_hours: float
+
+    @classmethod
+    def of(cls, page: QueuePage) -> EmergencyQueueOut:
+        """The page as the API shows it."""
+        return cls(
+            items=[EmergencyAccessOut.of(i) for i in page.items],
+            next_cursor=page.next_cursor,
+            total=page.total,
+            overdue=page.overdue,
+            overdue_after_hours=page.overdue_after_hours,
+        )
+
+
+class ReadAlertOut(BaseModel):
+    """An actor's reads on one day far above its usual level, and how the alert was closed, if it was."""
+
+    id: uuid.UUID
+    actor: str
+    day: date
+    count: int
+    threshold: float
+    baseline: float
+    raised_at: datetime
+    updated_at: datetime
+    status: Literal["open", "closed"]
+    closed_by: str | None
+    closed_at: datetime | None
+    note: str | None
+    log_seq: int | None
+
+    @classmethod
+    def of(cls, alert: ReadAlert) -> ReadAlertOut:
+        """The alert as the API shows it."""
+        return cls.model_validate(alert, from_attributes=True)
+
+
+class ReadAlertPageOut(BaseModel):
+    """A page of alerts, oldest first."""
+
+    items: list[ReadAlertOut]
+    next_cursor: str | None
+    total: int
+
+    @classmethod
+    def of(cls, page: AlertPage) -> ReadAlertPageOut:
+        """The page as the API shows it."""
+        return cls(items=[ReadAlertOut.of(a) for a in page.items], next_cursor=page.next_cursor, total=page.total)
+
+
+class CloseAlertIn(BaseModel):
+    """Why an alert is closed; the note becomes part of the permanent log."""
+
+    note: str = Field(
+        min_length=1, max_length=2000, description="why: references only, never names or contact details"
+    )

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from harambee_audit import repository
-from harambee_audit.entries import EntryRecord, rfc3339
+from harambee_audit.entries import EntryRecord, emergency_reason, is_emergency_access, rfc3339
 from harambee_audit.merkle import (
     Frontier,
     NodeGetter,
@@ -23,7 +23,7 @@ from harambee_audit.merkle import (
     nodes_needed,
     verify_consistency,
 )
-from harambee_audit.models import Checkpoint, Entry, LogHead
+from harambee_audit.models import Checkpoint, Entry
 from harambee_audit.repository import EntryQuery
 from harambee_audit.signing import CheckpointBody, CheckpointSigner
 from harambee_common.db import UnitOfWork
@@ -71,6 +71,45 @@ class ConsistencyProof:
     hashes: list[bytes]
 
 
+@dataclass
+class LockedHead:
+    """A tenant's log head, locked for the rest of the transaction, as this transaction's appends move it."""
+
+    frontier: Frontier
+    last_leaf: bytes | None
+    checkpoint_size: int
+
+    @property
+    def size(self) -> int:
+        """How many entries the log holds."""
+        return self.frontier.size
+
+
+_HEADS = "harambee_audit.heads"
+
+
+def locked_head(*, uow: UnitOfWork) -> LockedHead:
+    """The tenant's head, locked once per transaction and then kept in memory for its further appends.
+
+    The consumer applies a whole poll in one transaction; the lock is held until it ends, so no one
+    else can move the head meanwhile, and reading it again for every event would only cost round trips.
+    """
+    session, transaction = uow.session, uow.session.get_transaction()
+    cached = session.info.get(_HEADS)
+    if cached is None or cached[0] is not transaction:
+        cached = session.info[_HEADS] = (transaction, {})
+    heads: dict[str, LockedHead] = cached[1]
+    head = heads.get(uow.tenant)
+    if head is None:
+        row = repository.lock_head(db_session=session, tenant=uow.tenant)
+        head = heads[uow.tenant] = LockedHead(
+            frontier=Frontier.from_bytes(row.size, row.frontier),
+            last_leaf=row.last_leaf,
+            checkpoint_size=row.checkpoint_size,
+        )
+    return head
+
+
 def append_event(
     *,
     uow: UnitOfWork,
@@ -79,14 +118,15 @@ def append_event(
     checkpoint_every: int,
 ) -> int:
     """Appends an event to its tenant's log (signing a checkpoint when one is due); returns its seq."""
-    head = repository.lock_head(db_session=uow.session, tenant=uow.tenant)
-    frontier = Frontier.from_bytes(head.size, head.frontier)
+    head = locked_head(uow=uow)
     record = EntryRecord.from_event(
         event, seq=head.size, prev=head.last_leaf, recorded_at=datetime.now(UTC)
     )
     canonical = record.canonical()
     leaf = leaf_hash(canonical)
-    repository.add_entry(
+    closed = head.frontier.append(leaf)
+    # One statement: the entry, the subtrees it closed and the head's new state.
+    repository.append_entry(
         db_session=uow.session,
         values={
             "tenant_id": record.tenant,
@@ -105,28 +145,43 @@ def append_event(
             "canonical": canonical,
             "leaf_hash": leaf,
         },
+        nodes=closed,
+        frontier=head.frontier.to_bytes(),
     )
-    repository.add_nodes(db_session=uow.session, tenant=uow.tenant, nodes=frontier.append(leaf))
-    head.size = frontier.size
-    head.frontier = frontier.to_bytes()
     head.last_leaf = leaf
+    if is_emergency_access(event):
+        # In the transaction that records the access: an emergency access cannot escape the queue.
+        repository.add_emergency_access(
+            db_session=uow.session,
+            values={
+                "tenant_id": record.tenant,
+                "seq": record.seq,
+                "event_id": record.event_id,
+                "subject": record.subject,
+                "actor": record.actor,
+                "client_id": record.client_id,
+                "reason": emergency_reason(event),
+                "accessed_at": record.time,
+                "queued_at": record.recorded_at,
+            },
+        )
     if signer is not None and head.size - head.checkpoint_size >= checkpoint_every:
         # A log that no longer extends its last checkpoint still records; it only stops being signed.
         with contextlib.suppress(InconsistentLog):
-            _sign(uow=uow, head=head, frontier=frontier, signer=signer)
+            _sign(uow=uow, head=head, signer=signer)
     return record.seq
 
 
 def sign_checkpoint(*, uow: UnitOfWork, signer: CheckpointSigner) -> Checkpoint | None:
     """Signs a checkpoint of the tenant's log if entries were added since the last one."""
-    head = repository.lock_head(db_session=uow.session, tenant=uow.tenant)
+    head = locked_head(uow=uow)
     if head.size == head.checkpoint_size:
         return None
-    return _sign(uow=uow, head=head, frontier=Frontier.from_bytes(head.size, head.frontier), signer=signer)
+    return _sign(uow=uow, head=head, signer=signer)
 
 
-def _sign(*, uow: UnitOfWork, head: LogHead, frontier: Frontier, signer: CheckpointSigner) -> Checkpoint:
-    session, tenant = uow.session, uow.tenant
+def _sign(*, uow: UnitOfWork, head: LockedHead, signer: CheckpointSigner) -> Checkpoint:
+    session, tenant, frontier = uow.session, uow.tenant, head.frontier
     root = frontier.root()
     previous = repository.last_checkpoint(db_session=session, tenant=tenant)
     if previous is not None:
@@ -147,8 +202,8 @@ def _sign(*, uow: UnitOfWork, head: LogHead, frontier: Frontier, signer: Checkpo
         note=signer.sign_note(body.text()),
     )
     repository.add_checkpoint(db_session=session, checkpoint=checkpoint)
+    repository.set_checkpointed(db_session=session, tenant=tenant, size=frontier.size, at=signed_at)
     head.checkpoint_size = frontier.size
-    head.checkpoint_at = signed_at
     # Copies outside the audit service make a rewritten history detectable even if its database is lost.
     uow.publish(
         Event(

@@ -52,6 +52,7 @@ class Report:
     """What the verifier established about an export."""
 
     tenant: str | None = None
+    subject: str | None = None  # set for a subject export: its entries are proven one by one
     start: int = 0
     end: int = 0
     entries: int = 0
@@ -293,7 +294,7 @@ class _Verifier:
         note = str(doc.get("note", ""))
         body_text = self.key.verify_note(note)
         if body_text is None:
-            report.add(line, where, self._signature_problem(note))
+            report.add(line, where, signature_problem(self.key, note))
             return
         try:
             body = CheckpointBody.parse(body_text)
@@ -342,19 +343,6 @@ class _Verifier:
         self.last_checkpoint = report.latest = body
         report.checkpoints += 1
 
-    def _signature_problem(self, note: str) -> str:
-        signers = []
-        for line in note.partition("\n\n")[2].splitlines():
-            name, _, blob = line.removeprefix(SIGNATURE_PREFIX).partition(" ")
-            try:
-                signers.append((name, base64.b64decode(blob, validate=True)[:4].hex()))
-            except ValueError:
-                continue
-        if signers and all(key_id != self.key.key_id for _, key_id in signers):
-            names = ", ".join(f"{name} {key_id}" for name, key_id in signers)
-            return f"not signed by the pinned key {self.key.key_id} (signed by {names})"
-        return "its signature is not valid: the checkpoint was altered or replaced"
-
     def finish(self) -> Report:
         report, line = self.report, self.line_base
         counts = (report.entries, report.checkpoints)
@@ -370,6 +358,21 @@ class _Verifier:
                 f"entries seq {report.covered}..{report.end - 1} are not covered by a signed checkpoint",
             )
         return report
+
+
+def signature_problem(key: VerifierKey, note: str) -> str:
+    """Why a checkpoint's note does not verify under the pinned key."""
+    signers = []
+    for line in note.partition("\n\n")[2].splitlines():
+        name, _, blob = line.removeprefix(SIGNATURE_PREFIX).partition(" ")
+        try:
+            signers.append((name, base64.b64decode(blob, validate=True)[:4].hex()))
+        except ValueError:
+            continue
+    if signers and all(key_id != key.key_id for _, key_id in signers):
+        names = ", ".join(f"{name} {key_id}" for name, key_id in signers)
+        return f"not signed by the pinned key {key.key_id} (signed by {names})"
+    return "its signature is not valid: the checkpoint was altered or replaced"
 
 
 def _hashes(hexes: list[str]) -> list[bytes]:
