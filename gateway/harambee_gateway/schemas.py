@@ -353,6 +353,7 @@ Operation = Literal[
     "record_intervention_sessions",
     "read_intervention_tasks",
     "read_aggregates",
+    "read_audit_log",
     "transfer_cases",
 ]
 LawfulBasis = Literal[

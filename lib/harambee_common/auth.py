@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -71,8 +71,6 @@ class Principal:
     scopes: frozenset[str]
     tenants: dict[str, frozenset[str]]
     organisation: str | None
-    # National tenant -> the county tenants it oversees (the optional `oversees` claim).
-    oversees: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def roles_in(self, tenant: str) -> frozenset[str]:
         """The principal's roles in a tenant (empty if it has none there)."""
@@ -171,19 +169,7 @@ def _principal(claims: dict[str, Any]) -> Principal:
         scopes=frozenset(str(claims.get("scope", "")).split()),
         tenants={str(t): frozenset(map(str, roles or ())) for t, roles in tenants.items()},
         organisation=claims.get("org"),
-        oversees=_oversees(claims.get("oversees")),
     )
-
-
-def _oversees(claim: Any) -> dict[str, frozenset[str]]:
-    """The optional `oversees` claim; a malformed one grants nothing rather than failing the token."""
-    if not isinstance(claim, dict):
-        return {}
-    return {
-        str(tenant): frozenset(str(c) for c in counties)
-        for tenant, counties in claim.items()
-        if isinstance(counties, list)
-    }
 
 
 def bearer_token(request: Request) -> str:

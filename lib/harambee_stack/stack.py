@@ -253,6 +253,9 @@ class Stack:
                             None)
             if registry is not None:
                 env.update(REGISTRY_CLIENT_ID=registry["client_id"], REGISTRY_CLIENT_SECRET=registry["client_secret"])
+        if component == "intake":  # a person's access request gathers what these hold about them
+            env["INTAKE_SUBJECT_EXPORT_SOURCES"] = ",".join(
+                f"{s}={self.url(s)}" for s in ("assessment", "interventions"))
         return env
 
     def _wait_ready(self, name: str) -> None:

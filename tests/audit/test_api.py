@@ -60,10 +60,25 @@ def test_a_case_worker_with_the_scope_is_forbidden(api: TestClient, issuer: Toke
     assert api.get(entries_url(tenant), headers=headers).status_code == 403
 
 
-def test_an_officer_of_another_tenant_is_told_the_tenant_does_not_exist(
+def test_an_officer_of_another_tenant_cannot_tell_whether_the_tenant_exists(
+    api: TestClient, issuer: TokenIssuer, consumer: Callable[..., EventConsumer], tenant: str
+) -> None:
+    deliver(consumer(), make_event(tenant))
+    headers = issuer.headers(tenants={"ke-elsewhere": OFFICER})
+
+    existing = api.get(entries_url(tenant), headers=headers)
+    made_up = api.get(entries_url(f"{tenant}-nowhere"), headers=headers)
+
+    # An officer elsewhere may read only under an agreement (test_national.py); none names it here.
+    assert existing.status_code == made_up.status_code == 403
+    assert existing.json()["type"] == made_up.json()["type"] == "https://harambee.example/problems/no-agreement"
+    assert existing.json()["detail"] == made_up.json()["detail"]
+
+
+def test_anyone_else_of_another_tenant_is_told_the_tenant_does_not_exist(
     api: TestClient, issuer: TokenIssuer, tenant: str
 ) -> None:
-    headers = issuer.headers(tenants={"ke-elsewhere": OFFICER})
+    headers = issuer.headers(tenants={"ke-elsewhere": ["case_worker"]})
 
     response = api.get(entries_url(tenant), headers=headers)
 

@@ -1,22 +1,41 @@
-"""National compliance: officers of a national tenant read the county logs their oversight covers, and no others."""
+"""National compliance: officers of a national tenant read a county's log only under an agreement in force."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from harambee_audit.app import create_app
-from harambee_audit.oversight import InterimOversight
-from harambee_common.auth import Principal
 from harambee_common.consumer import EventConsumer
 from tests.audit.helpers import deliver, make_event
+from tests.support.agreements import agreement_event, agreement_view
 from tests.support.tokens import TokenIssuer
 
 OFFICER = ["compliance_officer"]
+
+
+@dataclass(frozen=True)
+class Counties:
+    """A national tenant, two counties with two entries each, and the consumer that fed them."""
+
+    national: str
+    county: str
+    other: str
+    audit: EventConsumer
+
+    def agree(self, **changes: Any) -> dict[str, Any]:
+        """Delivers an agreement of the county with the national tenant (read_audit_log unless told)."""
+        terms = {"tenant": self.county, "parties": [("tenant", self.national)], "operations": ["read_audit_log"],
+                 **changes}
+        view = agreement_view(**terms)
+        deliver(self.audit, agreement_event(view))
+        return view
 
 
 @pytest.fixture
@@ -26,20 +45,19 @@ def api(audit_env: dict[str, str]) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def counties(consumer: Callable[..., EventConsumer], tenant: str) -> tuple[str, str, str]:
-    """A national tenant and two counties with two entries each (the first county's second is an emergency read)."""
-    national, county, other = f"{tenant}-national", f"{tenant}-county", f"{tenant}-other"
-    audit = consumer()
-    for county_tenant in (county, other):
-        deliver(audit, make_event(county_tenant, subject="subj-n"))
-        deliver(audit, make_event(county_tenant, type="access.recorded", subject="subj-n", actor="worker-1",
-                                  emergency=True, reason="Risk to life"))
-    return national, county, other
+def counties(consumer: Callable[..., EventConsumer], tenant: str) -> Counties:
+    """The first county's second entry is an emergency read; no agreement yet."""
+    found = Counties(national=f"{tenant}-national", county=f"{tenant}-county", other=f"{tenant}-other",
+                     audit=consumer())
+    for county_tenant in (found.county, found.other):
+        deliver(found.audit, make_event(county_tenant, subject="subj-n"))
+        deliver(found.audit, make_event(county_tenant, type="access.recorded", subject="subj-n", actor="worker-1",
+                                        emergency=True, reason="Risk to life"))
+    return found
 
 
-def national_officer(issuer: TokenIssuer, national: str, oversees: list[str], **claims: object) -> dict[str, str]:
-    return issuer.headers(tenants={national: OFFICER}, sub="national-officer", oversees={national: oversees},
-                          **claims)
+def national_officer(issuer: TokenIssuer, national: str, **claims: object) -> dict[str, str]:
+    return issuer.headers(tenants={national: OFFICER}, sub="national-officer", **claims)
 
 
 def entries(owner: sa.Engine, tenant: str) -> list[dict]:
@@ -48,125 +66,159 @@ def entries(owner: sa.Engine, tenant: str) -> list[dict]:
         return [json.loads(r) for r in rows]
 
 
-def test_a_national_officer_reads_the_log_of_a_county_its_oversight_covers(
-    api: TestClient, issuer: TokenIssuer, counties: tuple[str, str, str]
+def decisions(owner: sa.Engine, tenant: str, type: str) -> list[dict]:
+    with owner.connect() as conn:
+        return list(conn.scalars(sa.text("SELECT data FROM outbox WHERE tenant_id = :t AND type = :type ORDER BY seq"),
+                                 {"t": tenant, "type": type}))
+
+
+def test_without_an_agreement_a_national_officer_is_refused_and_the_refusal_recorded(
+    api: TestClient, issuer: TokenIssuer, counties: Counties, owner: sa.Engine
 ) -> None:
-    national, county, _ = counties
-    headers = national_officer(issuer, national, [county])
+    response = api.get(f"/v1/tenants/{counties.county}/entries", headers=national_officer(issuer, counties.national))
+
+    assert response.status_code == 403 and response.json()["type"].endswith("/no-agreement")
+    [published] = decisions(owner, counties.county, "agreement.refused")
+    assert published["party"] == {"kind": "tenant", "id": counties.national}
+    assert published["operation"] == "read_audit_log" and published["agreement_id"] is None
+    log = entries(owner, counties.county)
+    assert [e["type"] for e in log] == ["referral.received", "access.recorded", "agreement.refused"]
+    assert log[2]["actor"] == "national-officer"
+
+
+def test_an_agreement_event_is_logged_and_applied_to_the_copy(counties: Counties, owner: sa.Engine) -> None:
+    view = counties.agree()
+
+    assert entries(owner, counties.county)[-1]["type"] == "agreement.activated"
+    with owner.connect() as conn:
+        copy = conn.execute(sa.text("SELECT tenant_id, version, status FROM agreement_copies "
+                                    "WHERE agreement_id = :a"), {"a": view["id"]}).one()
+    assert tuple(copy) == (counties.county, 1, "active")
+
+
+def test_under_an_agreement_in_force_a_national_officer_reads_the_countys_log(
+    api: TestClient, issuer: TokenIssuer, counties: Counties
+) -> None:
+    counties.agree()
+    headers = national_officer(issuer, counties.national)
+    county = counties.county
 
     page = api.get(f"/v1/tenants/{county}/entries", headers=headers)
     queue = api.get(f"/v1/tenants/{county}/emergency-accesses", headers=headers)
     accesses = api.get(f"/v1/tenants/{county}/subjects/subj-n/accesses", headers=headers)
 
     assert page.status_code == 200, page.text
-    assert [e["seq"] for e in page.json()["items"]] == [0, 1]
-    assert page.json()["total"] == 2  # its own read is recorded after the search, not inside it
+    assert [e["type"] for e in page.json()["items"]] == ["referral.received", "access.recorded", "agreement.activated"]
+    assert page.json()["total"] == 3  # its own read is recorded after the search, not inside it
     assert [i["reason"] for i in queue.json()["items"]] == ["Risk to life"]
     assert [e["actor"] for e in accesses.json()["items"]] == ["worker-1"]
     assert api.get(f"/v1/tenants/{county}/read-alerts", headers=headers).status_code == 200
 
 
-def test_each_national_read_is_recorded_in_the_countys_log_and_a_countys_own_reads_are_not(
-    api: TestClient, issuer: TokenIssuer, counties: tuple[str, str, str], owner: sa.Engine
+def test_each_national_read_is_logged_with_its_agreement_and_a_countys_own_reads_are_not(
+    api: TestClient, issuer: TokenIssuer, counties: Counties, owner: sa.Engine
 ) -> None:
-    national, county, _ = counties
-    api.get(f"/v1/tenants/{county}/entries", params={"subject": "subj-n"},
-            headers=national_officer(issuer, national, [county]))
-    api.get(f"/v1/tenants/{county}/entries", headers=issuer.headers(tenants={county: OFFICER}))
+    view = counties.agree()
+    api.get(f"/v1/tenants/{counties.county}/entries", params={"subject": "subj-n"},
+            headers=national_officer(issuer, counties.national))
+    api.get(f"/v1/tenants/{counties.county}/entries", headers=issuer.headers(tenants={counties.county: OFFICER}))
 
-    log = entries(owner, county)
+    log = entries(owner, counties.county)
 
-    assert [e["type"] for e in log] == ["referral.received", "access.recorded", "audit_log.read_by_oversight"]
-    record = log[2]
+    assert [e["type"] for e in log] == [
+        "referral.received", "access.recorded", "agreement.activated", "audit_log.read_by_oversight",
+    ]
+    record = log[3]
     assert (record["actor"], record["purpose"], record["subject"]) == ("national-officer", "national_oversight", "log")
-    assert record["data"]["from_tenants"] == [national]
+    assert record["agreement"] == view["id"]  # so `?agreement=` finds every read made under it
+    assert (record["data"]["agreement_id"], record["data"]["agreement_version"]) == (view["id"], 1)
+    assert record["data"]["from_tenants"] == [counties.national]
     assert record["data"]["route"] == "/v1/tenants/{tenant}/entries"
     assert record["data"]["query"] == "subject=subj-n"
-    assert record["seq"] == 2 and record["prev"] is not None  # in the county's hash chain like any entry
+    assert record["seq"] == 3 and record["prev"] is not None  # in the county's hash chain like any entry
+    [applied] = decisions(owner, counties.county, "agreement.applied")
+    assert (applied["agreement_id"], applied["agreement_version"]) == (view["id"], 1)
+    assert decisions(owner, counties.county, "agreement.refused") == []
 
 
-def test_a_county_outside_the_national_officers_oversight_does_not_exist_for_it(
-    api: TestClient, issuer: TokenIssuer, counties: tuple[str, str, str], owner: sa.Engine
+def test_a_suspended_agreement_stops_national_reads_at_once(
+    api: TestClient, issuer: TokenIssuer, counties: Counties, owner: sa.Engine
 ) -> None:
-    national, county, other = counties
+    view = counties.agree()
+    url, headers = f"/v1/tenants/{counties.county}/entries", national_officer(issuer, counties.national)
+    assert api.get(url, headers=headers).status_code == 200
 
-    response = api.get(f"/v1/tenants/{other}/entries", headers=national_officer(issuer, national, [county]))
+    counties.agree(agreement_id=view["id"], version=2, status="suspended")
+    response = api.get(url, headers=headers)
 
-    assert response.status_code == 404
-    assert response.json()["type"].endswith("/not-found")
-    assert len(entries(owner, other)) == 2  # a refused read writes nothing
+    assert response.status_code == 403 and response.json()["type"].endswith("/no-agreement")
+    refused = decisions(owner, counties.county, "agreement.refused")[-1]
+    assert (refused["agreement_id"], refused["agreement_version"]) == (view["id"], 2)
+    assert entries(owner, counties.county)[-1]["type"] == "agreement.refused"
 
 
-def test_only_compliance_officers_of_the_national_tenant_with_the_scope_oversee(
-    api: TestClient, issuer: TokenIssuer, counties: tuple[str, str, str]
+@pytest.mark.parametrize("terms", [
+    {"operations": ["read_aggregates"]},  # the agreement does not permit reading the log
+    {"parties": [("tenant", "ke-elsewhere")]},  # nor does it name this national tenant
+    {"status": "draft"},  # nor is it in force
+], ids=["operation", "party", "draft"])
+def test_an_agreement_that_does_not_cover_the_read_refuses_it(
+    api: TestClient, issuer: TokenIssuer, counties: Counties, terms: dict[str, Any]
 ) -> None:
-    national, county, _ = counties
-    coordinator = issuer.headers(tenants={national: ["national_coordinator"]}, oversees={national: [county]})
-    without_scope = national_officer(issuer, national, [county], scope="aggregates:read")
-    url = f"/v1/tenants/{county}/entries"
+    counties.agree(**terms)
+
+    response = api.get(f"/v1/tenants/{counties.county}/entries", headers=national_officer(issuer, counties.national))
+
+    assert response.status_code == 403 and response.json()["type"].endswith("/no-agreement")
+
+
+def test_an_agreement_with_one_county_opens_no_other_countys_log(
+    api: TestClient, issuer: TokenIssuer, counties: Counties, owner: sa.Engine
+) -> None:
+    counties.agree()
+
+    response = api.get(f"/v1/tenants/{counties.other}/entries", headers=national_officer(issuer, counties.national))
+
+    assert response.status_code == 403 and response.json()["type"].endswith("/no-agreement")
+    assert [e["type"] for e in entries(owner, counties.other)][2:] == ["agreement.refused"]  # and nothing read
+
+
+def test_a_refusal_starts_no_log_for_a_tenant_the_service_has_never_heard_of(
+    api: TestClient, issuer: TokenIssuer, counties: Counties, owner: sa.Engine
+) -> None:
+    made_up = f"{counties.county}-nowhere"
+
+    response = api.get(f"/v1/tenants/{made_up}/entries", headers=national_officer(issuer, counties.national))
+
+    assert response.status_code == 403
+    assert entries(owner, made_up) == []
+    assert len(decisions(owner, made_up, "agreement.refused")) == 1  # the decision is still published
+
+
+def test_only_compliance_officers_of_the_national_tenant_with_the_scope_read(
+    api: TestClient, issuer: TokenIssuer, counties: Counties
+) -> None:
+    counties.agree()
+    coordinator = issuer.headers(tenants={counties.national: ["national_coordinator"]})
+    without_scope = national_officer(issuer, counties.national, scope="aggregates:read")
+    url = f"/v1/tenants/{counties.county}/entries"
 
     assert api.get(url, headers=coordinator).status_code == 404
     refused = api.get(url, headers=without_scope)
     assert refused.status_code == 403 and refused.json()["type"].endswith("/insufficient-scope")
-    assert api.get(url, headers=issuer.headers(tenants={national: OFFICER})).status_code == 404  # no claim
 
 
-def test_a_national_officer_reads_but_does_not_review(
-    api: TestClient, issuer: TokenIssuer, counties: tuple[str, str, str]
+def test_a_national_officer_reads_but_does_not_review_even_under_an_agreement(
+    api: TestClient, issuer: TokenIssuer, counties: Counties
 ) -> None:
-    national, county, _ = counties
+    counties.agree()
+    headers = national_officer(issuer, counties.national)
+    county_officer = issuer.headers(tenants={counties.county: OFFICER})
 
-    response = api.post(f"/v1/tenants/{county}/emergency-accesses/1/review",
-                        headers=national_officer(issuer, national, [county]),
+    response = api.post(f"/v1/tenants/{counties.county}/emergency-accesses/1/review", headers=headers,
                         json={"decision": "signed_off", "note": "From national."})
 
-    assert response.status_code == 403
-    assert api.get(f"/v1/tenants/{county}/emergency-accesses/1",
-                   headers=issuer.headers(tenants={county: OFFICER})).json()["status"] == "pending"
-
-
-def test_a_configured_mapping_overrides_the_token_for_the_national_tenant_it_names(
-    audit_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, issuer: TokenIssuer,
-    counties: tuple[str, str, str],
-) -> None:
-    national, county, other = counties
-    monkeypatch.setenv("AUDIT_OVERSIGHT", f"{national}={other}; elsewhere=x")
-    api = TestClient(create_app())
-    headers = national_officer(issuer, national, [county])  # the token says county; the mapping says other
-
-    assert api.get(f"/v1/tenants/{county}/entries", headers=headers).status_code == 404
-    assert api.get(f"/v1/tenants/{other}/entries", headers=headers).status_code == 200
-
-
-def principal(tenants: dict[str, list[str]], oversees: dict[str, list[str]] | None = None) -> Principal:
-    return Principal(
-        subject="p", client_id="c", scopes=frozenset({"audit:read"}),
-        tenants={t: frozenset(r) for t, r in tenants.items()}, organisation=None,
-        oversees={t: frozenset(c) for t, c in (oversees or {}).items()},
-    )
-
-
-def test_allowed_tenants_unites_every_national_tenant_where_the_principal_is_an_officer() -> None:
-    policy = InterimOversight.parse("nat-a=c1,c2")
-    someone = principal(
-        {"nat-a": OFFICER, "nat-b": OFFICER, "nat-c": ["national_coordinator"]},
-        oversees={"nat-a": ["c9"], "nat-b": ["c3"], "nat-c": ["c4"]},
-    )
-
-    assert policy.allowed_tenants(someone) == {"c1", "c2", "c3"}
-    assert InterimOversight().allowed_tenants(principal({"c1": OFFICER})) == set()
-
-
-@pytest.mark.parametrize("text", ["nat-a", "=c1", "nat-a:c1"])
-def test_a_malformed_oversight_setting_is_refused_at_start(text: str) -> None:
-    with pytest.raises(ValueError, match="AUDIT_OVERSIGHT"):
-        InterimOversight.parse(text)
-
-
-def test_a_malformed_oversees_claim_grants_nothing(
-    api: TestClient, issuer: TokenIssuer, counties: tuple[str, str, str]
-) -> None:
-    national, county, _ = counties
-    for claim in ([county], {national: county}, "everything"):
-        headers = issuer.headers(tenants={national: OFFICER}, oversees=claim)
-        assert api.get(f"/v1/tenants/{county}/entries", headers=headers).status_code == 404
+    assert response.status_code == 404  # reviews are the county's own: the tenant does not exist for others
+    assert api.get(f"/v1/tenants/{counties.county}/emergency-accesses/1", headers=headers).status_code == 200
+    assert api.get(f"/v1/tenants/{counties.county}/emergency-accesses/1",
+                   headers=county_officer).json()["status"] == "pending"

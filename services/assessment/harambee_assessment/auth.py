@@ -27,3 +27,9 @@ CaseTransfers = Annotated[
     TenantPrincipal,
     Depends(Authenticator(scopes={"cases:read"}, roles={"case_worker", "programme_manager"})),
 ]
+
+# A data-subject access request is gathered by intake's officers with their own token.
+SubjectExport = Annotated[
+    TenantPrincipal,
+    Depends(Authenticator(scopes={"cases:read"}, roles={"intake_officer"})),
+]

@@ -8,12 +8,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, status
 
 from harambee_assessment import service, transfers
-from harambee_assessment.auth import AggregatesRead, CasesRead, CaseTransfers
+from harambee_assessment.auth import AggregatesRead, CasesRead, CaseTransfers, SubjectExport
 from harambee_assessment.models import Case, CaseTransfer
 from harambee_assessment.schemas import (
     CaseAggregates,
     CasePage,
     CaseView,
+    SubjectRecord,
     TransferAcceptance,
     TransferPage,
     TransferProposal,
@@ -47,6 +48,15 @@ def list_cases(
 def case_aggregates(tenant: str, principal: AggregatesRead, uow: UnitOfWorkDep) -> CaseAggregates:
     """Counts of the tenant's cases, for programme managers and (under agreement) national coordinators."""
     return service.case_aggregates(uow=uow, principal=principal)
+
+
+@router.get("/subjects/{subject_ref}/export", response_model=SubjectRecord, tags=["rights"])
+def export_subject(
+    tenant: str, subject_ref: uuid.UUID, principal: SubjectExport, uow: UnitOfWorkDep
+) -> SubjectRecord:
+    """Everything assessment holds about one person (intake gathers it for an access request)."""
+    cases = service.export_subject(uow=uow, principal=principal, subject_ref=subject_ref)
+    return SubjectRecord(service="assessment", subject_ref=subject_ref, cases=[_view(c) for c in cases])
 
 
 @router.get("/cases/{case_id}", response_model=CaseView)

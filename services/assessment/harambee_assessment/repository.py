@@ -96,3 +96,8 @@ def list_transfers(
         at, ident = after
         query = query.where(sa.tuple_(CaseTransfer.proposed_at, CaseTransfer.id) < (at, uuid.UUID(ident)))
     return list(session.scalars(query))
+
+
+def cases_of_subject(*, session: Session, subject_ref: uuid.UUID) -> list[Case]:
+    """Every case held about one subject, oldest first."""
+    return list(session.scalars(sa.select(Case).where(Case.subject_ref == subject_ref).order_by(Case.opened_at)))

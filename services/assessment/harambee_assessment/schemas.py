@@ -116,3 +116,11 @@ class TransferPage(BaseModel):
 
     items: list[TransferView]
     next_cursor: str | None
+
+
+class SubjectRecord(BaseModel):
+    """What assessment holds about one person, for a data-subject access request."""
+
+    service: str
+    subject_ref: uuid.UUID
+    cases: list[CaseView]

@@ -104,3 +104,19 @@ def case_aggregates(*, uow: UnitOfWork, principal: TenantPrincipal) -> CaseAggre
         by_status=cells(repository.count_cases_by(session=uow.session, column=Case.status)),
         by_month_opened=cells(repository.count_cases_by(session=uow.session, column=month)),
     )
+
+
+def export_subject(*, uow: UnitOfWork, principal: TenantPrincipal, subject_ref: uuid.UUID) -> list[Case]:
+    """Everything assessment holds about one person, for their access request; the read is recorded."""
+    cases = repository.cases_of_subject(session=uow.session, subject_ref=subject_ref)
+    record_access(
+        uow,
+        principal=principal,
+        topic=TOPIC,
+        source=SOURCE,
+        subject=str(subject_ref),
+        resource=f"subject/{subject_ref}/export",
+        fields=("cases",),
+        purpose="data-subject-access",
+    )
+    return cases

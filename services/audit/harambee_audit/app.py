@@ -27,11 +27,11 @@ def create_app(settings: Settings | None = None, audit: AuditSettings | None = N
         title="Harambee audit",
         routers=[public, router],
         subscriptions=[log_subscription(signer=signer, checkpoint_every=audit.checkpoint_every)],
-        relay=True,  # checkpoints leave through the outbox as checkpoint.signed events
+        relay=True,  # checkpoints and agreement decisions leave through the outbox
+        agreements=True,  # national oversight reads under the agreements: bootstrap the copy
     )
     app.state.signer = signer
     app.state.audit = audit
-    app.state.oversight = audit.oversight  # the interim policy; agreements will replace it (oversight.py)
     app.state.retired_keys = audit.retired_keys()
     workers: list[PeriodicWorker] = [
         ReadVolumeWatcher(

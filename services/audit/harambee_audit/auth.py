@@ -1,71 +1,73 @@
 """Who may call the compliance API: the tenant's compliance officers, and for reading, national ones.
 
 A compliance officer of the tenant in the path reads and reviews its log. A compliance officer of a
-national tenant whose oversight covers that tenant (`OversightPolicy.allowed_tenants`) reads it too,
-but does not review (sign-offs and closings stay with the county's own officers); each such read is
-appended to the county's log before the response leaves, so a county sees who looked from outside.
+national tenant reads it too, but only under an agreement in force in the county that names the
+national tenant and permits `read_audit_log` (harambee_common.agreements decides, and publishes the
+decision); it never reviews (sign-offs and closings stay with the county's own officers). Each such
+read, and each refusal, is appended to the county's log, so a county sees who looked from outside.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from harambee_audit import service
-from harambee_audit.oversight import OversightPolicy, acting_from
-from harambee_common.auth import Authenticator, TenantPrincipal, bearer_token
-from harambee_common.db import UnitOfWorkDep
+from harambee_common.agreements import AgreementAuthenticator, AgreementRefused
+from harambee_common.auth import Authenticator, TenantPrincipal
+from harambee_common.db import UnitOfWorkDep, unit_of_work
 from harambee_common.events import Event
-from harambee_common.problems import Forbidden, InsufficientScope, NotFound
 
 SCOPE = "audit:read"
 ROLE = "compliance_officer"
+OPERATION = "read_audit_log"
 OVERSIGHT_READ = "audit_log.read_by_oversight"
 
 
-@dataclass(frozen=True)
-class AuditPrincipal(TenantPrincipal):
-    """A compliance officer reading a tenant's log; `overseen_from` is set when acting from a national tenant."""
+class LogReadAuthenticator(AgreementAuthenticator):
+    """The tenant's compliance officers, or a national one under an agreement; a refusal is also logged.
 
-    overseen_from: tuple[str, ...] = ()
+    The agreements publish their decisions on audit.events, which this service does not consume (its
+    own output), so the refusal is appended to the county's log here, in a transaction of its own:
+    the request's is rolled back.
+    """
 
+    def __init__(self) -> None:
+        super().__init__(scopes={SCOPE}, roles={ROLE}, operation=OPERATION, across_tenants=frozenset({ROLE}))
 
-class AuditAuthenticator:
-    """A dependency: the tenant's compliance officer, or (when oversight is allowed) a national one covering it."""
-
-    def __init__(self, *, oversight: bool) -> None:
-        self._own = Authenticator(scopes={SCOPE}, roles={ROLE})
-        self._oversight = oversight
-
-    async def __call__(self, request: Request) -> AuditPrincipal:
+    async def __call__(self, request: Request, uow: UnitOfWorkDep) -> TenantPrincipal:  # type: ignore[override]
         try:
-            own = await self._own(request)
-        except (NotFound, Forbidden):
-            # The token was verified (and cached) before the tenant or the role was found wanting.
-            principal = request.app.state.verifier.cached(bearer_token(request))
-            policy: OversightPolicy = request.app.state.oversight
-            tenant = request.path_params["tenant"]
-            if principal is None or tenant not in policy.allowed_tenants(principal):
-                raise
-            if not self._oversight:
-                raise Forbidden("Only the tenant's own compliance officers review its log.") from None
-            if SCOPE not in principal.scopes:
-                raise InsufficientScope(f"This operation needs the scope(s): {SCOPE}.") from None
-            return AuditPrincipal(principal=principal, tenant=tenant, overseen_from=tuple(acting_from(principal)))
-        return AuditPrincipal(principal=own.principal, tenant=own.tenant)
+            return await super().__call__(request, uow)
+        except AgreementRefused as refusal:
+            await run_in_threadpool(_log_refusal, request, refusal)
+            raise
+
+
+def _log_refusal(request: Request, refusal: AgreementRefused) -> None:
+    """Appends the refusal's decision events to the tenant's log, if the tenant has one.
+
+    A slug the service has never heard of gets no log: any officer of any tenant may ask, and must
+    not be able to start logs for made-up tenants (the outbox still carries the decision).
+    """
+    with unit_of_work(request.app.state.sessions, request.path_params["tenant"]) as uow:
+        if not service.has_log(db_session=uow.session, tenant=uow.tenant):
+            return
+        for event in refusal.events:
+            service.append_event(uow=uow, event=event, signer=request.app.state.signer,
+                                 checkpoint_every=request.app.state.audit.checkpoint_every)
 
 
 def _recorded(
     request: Request,
-    principal: Annotated[AuditPrincipal, Depends(AuditAuthenticator(oversight=True))],
+    principal: Annotated[TenantPrincipal, Depends(LogReadAuthenticator())],
     uow: UnitOfWorkDep,
-) -> Iterator[AuditPrincipal]:
+) -> Iterator[TenantPrincipal]:
     """Appends an oversight read to the tenant's log after the route ran, before the transaction commits."""
     yield principal
-    if principal.overseen_from:
+    if principal.home_tenant is not None:
         service.append_event(
             uow=uow,
             event=Event(
@@ -78,7 +80,9 @@ def _recorded(
                     "actor": principal.actor,
                     "client_id": principal.principal.client_id,
                     "purpose": "national_oversight",
-                    "from_tenants": list(principal.overseen_from),
+                    "from_tenants": [principal.home_tenant],
+                    "agreement_id": str(principal.agreement.id),
+                    "agreement_version": principal.agreement.version,
                     "route": request.scope["route"].path if request.scope.get("route") else request.url.path,
                     "path": request.url.path,
                     "query": str(request.url.query),
@@ -89,7 +93,7 @@ def _recorded(
         )
 
 
-# Reads: the tenant's officers, and national officers whose oversight covers the tenant (recorded).
-AuditReader = Annotated[AuditPrincipal, Depends(_recorded, scope="function")]
-# Reviews: the tenant's own compliance officers only.
-ComplianceOfficer = Annotated[AuditPrincipal, Depends(AuditAuthenticator(oversight=False))]
+# Reads: the tenant's officers, and national officers under an agreement (each read recorded).
+AuditReader = Annotated[TenantPrincipal, Depends(_recorded, scope="function")]
+# Reviews: the tenant's own compliance officers only; to anyone else the tenant does not exist.
+ComplianceOfficer = Annotated[TenantPrincipal, Depends(Authenticator(scopes={SCOPE}, roles={ROLE}))]

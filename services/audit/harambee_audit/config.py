@@ -7,7 +7,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harambee_audit.oversight import InterimOversight
 from harambee_audit.read_volume import AlertRule
 from harambee_audit.signing import CheckpointSigner, VerifierKey
 
@@ -16,7 +15,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class AuditSettings:
-    """Checkpoint signing, the review deadline, the read-volume rule and national oversight."""
+    """Checkpoint signing, the review deadline and the read-volume rule."""
 
     signing_key_file: Path | None
     checkpoint_every: int
@@ -25,7 +24,6 @@ class AuditSettings:
     review_overdue_hours: float = 72.0
     alert_rule: AlertRule = field(default_factory=AlertRule)
     alert_interval_seconds: float = 60.0
-    oversight: InterimOversight = field(default_factory=InterimOversight)
 
     @classmethod
     def from_env(cls) -> AuditSettings:
@@ -45,7 +43,6 @@ class AuditSettings:
                 timezone=os.environ.get("AUDIT_ALERT_TIMEZONE", "Africa/Nairobi"),
             ),
             alert_interval_seconds=float(os.environ.get("AUDIT_ALERT_INTERVAL_SECONDS", "60")),
-            oversight=InterimOversight.parse(os.environ.get("AUDIT_OVERSIGHT")),
         )
 
     def signer(self) -> CheckpointSigner | None:

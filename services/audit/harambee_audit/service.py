@@ -110,6 +110,11 @@ def locked_head(*, uow: UnitOfWork) -> LockedHead:
     return head
 
 
+def has_log(*, db_session: Session, tenant: str) -> bool:
+    """Whether the tenant's log has begun (the service has recorded anything of the tenant)."""
+    return repository.get_head(db_session=db_session, tenant=tenant) is not None
+
+
 def append_event(
     *,
     uow: UnitOfWork,

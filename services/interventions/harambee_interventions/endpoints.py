@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter
 
+from harambee_common.access import record_access
 from harambee_common.db import UnitOfWorkDep
 from harambee_common.pagination import Limit, decode_cursor, encode_cursor
 from harambee_interventions import repository
-from harambee_interventions.auth import CasesRead
-from harambee_interventions.schemas import KnownCasePage, KnownCaseView
+from harambee_interventions.auth import CasesRead, SubjectExport
+from harambee_interventions.schemas import KnownCasePage, KnownCaseView, SubjectRecord
 
 router = APIRouter(prefix="/v1/tenants/{tenant}", tags=["cases"])
 
@@ -25,4 +28,19 @@ def list_known_cases(
         items=[KnownCaseView(case_id=c.case_id, subject_ref=c.subject_ref, opened_at=c.opened_at)
                for c in cases],
         next_cursor=encode_cursor(last.opened_at, str(last.case_id)) if last else None,
+    )
+
+
+@router.get("/subjects/{subject_ref}/export", response_model=SubjectRecord, tags=["rights"])
+def export_subject(tenant: str, subject_ref: uuid.UUID, principal: SubjectExport, uow: UnitOfWorkDep) -> SubjectRecord:
+    """Everything interventions holds about one person (intake gathers it for an access request)."""
+    cases = repository.known_cases_of_subject(session=uow.session, subject_ref=subject_ref)
+    record_access(uow, principal=principal, topic="interventions.events", source="/harambee/interventions",
+                  subject=str(subject_ref), resource=f"subject/{subject_ref}/export", fields=("known_cases",),
+                  purpose="data-subject-access")
+    return SubjectRecord(
+        service="interventions",
+        subject_ref=subject_ref,
+        known_cases=[KnownCaseView(case_id=c.case_id, subject_ref=c.subject_ref, opened_at=c.opened_at)
+                     for c in cases],
     )

@@ -40,3 +40,10 @@ def list_known_cases(
         at, ident = after
         query = query.where(sa.tuple_(KnownCase.opened_at, KnownCase.case_id) < (at, uuid.UUID(ident)))
     return list(session.scalars(query))
+
+
+def known_cases_of_subject(*, session: Session, subject_ref: uuid.UUID) -> list[KnownCase]:
+    """Every known case about one subject, oldest first."""
+    return list(session.scalars(
+        sa.select(KnownCase).where(KnownCase.subject_ref == subject_ref).order_by(KnownCase.opened_at)
+    ))

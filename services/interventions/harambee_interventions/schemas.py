@@ -21,3 +21,11 @@ class KnownCasePage(BaseModel):
 
     items: list[KnownCaseView]
     next_cursor: str | None
+
+
+class SubjectRecord(BaseModel):
+    """What interventions holds about one person, for a data-subject access request."""
+
+    service: str
+    subject_ref: uuid.UUID
+    known_cases: list[KnownCaseView]
