@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.exc import SQLAlchemyError
@@ -10,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from harambee_common.problems import ServiceUnavailable
-from harambee_gateway import oauth, repository, service
+from harambee_gateway import oauth, repository, security_events, service
 from harambee_gateway.config import GatewaySettings
 from harambee_gateway.oauth import GatewayAuthorizationServer
 from harambee_gateway.schemas import AuthorizationServerMetadata, Health
@@ -42,6 +44,9 @@ async def issue_token(request: Request, settings: SettingsDep, server: Authoriza
     oauth_request = await oauth.read_token_request(request, public_base_url=settings.issuer)
     # Client lookup and argon2 verification block; keep them off the event loop.
     response = await run_in_threadpool(server.create_token_response, oauth_request)
+    if response.status_code >= 400:  # refusals are audited; issued tokens are not personal data
+        client_id = oauth_request.form.get("client_id") or _basic_client_id(request)
+        await run_in_threadpool(_record_refusal, request.app.state.sessions, oauth_request, response, client_id)
     origin = request.headers.get("origin")
     client_id = oauth_request.form.get("client_id")
     if origin and client_id:
@@ -51,6 +56,25 @@ async def issue_token(request: Request, settings: SettingsDep, server: Authoriza
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Vary"] = "Origin"
     return response
+
+
+def _basic_client_id(request: Request) -> str | None:
+    """The client id of a client_secret_basic Authorization header (never the secret)."""
+    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        return unquote(base64.b64decode(encoded).decode().partition(":")[0]) or None
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _record_refusal(sessions: sessionmaker[Session], oauth_request: oauth.StarletteOAuth2Request,
+                    response: Response, client_id: str | None) -> None:
+    with sessions() as db_session, db_session.begin():
+        security_events.record_token_refusal(
+            db_session=db_session, client_id=client_id, grant_type=oauth_request.form.get("grant_type"),
+            status=response.status_code, body=bytes(response.body))
 
 
 def _browser_origins(sessions: sessionmaker[Session], client_id: str) -> frozenset[str]:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from harambee_gateway import external_signin, identity_providers, signin
+from harambee_gateway import external_signin, identity_providers, security_events, signin
 from harambee_gateway.config import GatewaySettings
 from harambee_gateway.external_signin import BROWSER_COOKIE, ExternalSignInRefused
 from harambee_gateway.oauth import GatewayAuthorizationServer, StarletteOAuth2Request
@@ -141,6 +141,8 @@ def _return_from_provider(request: Request, settings: GatewaySettings, server: G
         )
         with sessions() as db_session, db_session.begin():
             person = external_signin.person_for(db_session=db_session, pending=pending, claims=claims)
+            security_events.record_sign_in(db_session=db_session, person=person, failure=None,
+                                           client_id=pending.authorization_request.get("client_id"))
     except ExternalSignInRefused as refusal:
         return _notice("You could not be signed in", str(refusal), status=refusal.status)
     parameters = FormData(list(pending.authorization_request.items()))
@@ -180,10 +182,13 @@ def _complete_sign_in(
     failure: signin.SignInFailed | None = None
     # Committed even when sign-in fails: the failure count and the used TOTP step must stick.
     with sessions() as db_session, db_session.begin():
+        person = None
         try:
             person = signin.authenticate(db_session=db_session, username=username, password=password, otp=otp or None)
         except signin.SignInFailed as exc:
             failure = exc
+        security_events.record_sign_in(db_session=db_session, person=person, failure=failure,
+                                       client_id=parameters.get("client_id"))
     if failure is not None:
         return _page(
             parameters, message=str(failure), status=401, ask_for_code=isinstance(failure, signin.SecondFactorNeeded)

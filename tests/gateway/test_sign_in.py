@@ -24,7 +24,7 @@ from harambee_gateway.app import create_app
 from harambee_stack.postgres import ComponentDatabase
 from tests.gateway.browser import Browser, form_fields, new_person, spa_callback, verifier_for
 from tests.gateway.conftest import ISSUER, gateway_settings, serving
-from tests.support.services import patched_env
+from tests.support.services import patched_env, rows
 
 
 @pytest.fixture(scope="module")
@@ -218,3 +218,16 @@ def test_a_tenant_can_require_a_second_factor(browser: Browser, admin: httpx.Cli
 def _payload(token: str) -> str:
     segment = token.split(".")[1]
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)).decode()
+
+
+def test_sign_ins_and_failures_are_published_for_the_audit_log_without_names(
+    browser: Browser, admin: httpx.Client, database: ComponentDatabase
+) -> None:
+    person_id, username, password = new_person(admin, "ke-mombasa", "case_worker")
+    assert browser.sign_in(username, "wrong-password").status_code == 401
+    assert browser.sign_in(username, password).status_code == 200
+    succeeded = rows(database.owner, "SELECT tenant_id, subject, data FROM outbox WHERE type = 'sign_in.succeeded' "
+                     "AND subject = :p", p=person_id)
+    assert [(r.tenant_id, r.data["actor"]) for r in succeeded] == [("ke-mombasa", person_id)]
+    failed = rows(database.owner, "SELECT data::text AS data FROM outbox WHERE type = 'sign_in.failed'")
+    assert failed and all(username not in r.data and "wrong-password" not in r.data for r in failed)

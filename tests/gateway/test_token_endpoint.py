@@ -230,3 +230,14 @@ def test_readiness_reflects_the_database(gateway: TestClient, signing_key_pem: b
         response = without_database.get("/readyz")
         assert response.status_code == 503
         assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_refused_token_requests_are_published_with_the_client_reference_only(
+    gateway: TestClient, partner: dict[str, str], database: ComponentDatabase
+) -> None:
+    gateway.post("/oauth/token", data={"grant_type": "client_credentials"},
+                 auth=(partner["client_id"], partner["client_secret"] + "x"))
+    refused = rows(database.owner, "SELECT tenant_id, data FROM outbox WHERE type = 'token.refused' "
+                   "AND data->>'client_id' = :c", c=partner["client_id"])
+    assert refused and refused[-1].data["error"] == "invalid_client" and refused[-1].tenant_id == "platform"
+    assert partner["client_secret"] not in str(refused[-1].data)

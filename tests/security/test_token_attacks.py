@@ -19,8 +19,9 @@ SERVICES = {
     "intake": "/v1/tenants/ke-mombasa/referrals",
     "assessment": "/v1/tenants/ke-mombasa/cases",
     "interventions": "/v1/tenants/ke-mombasa/cases",
+    "audit": "/v1/tenants/ke-mombasa/entries",
 }
-GOOD = {"tenants": {TENANT: ["case_worker"]}, "scope": "referrals:read cases:read"}
+GOOD = {"tenants": {TENANT: ["case_worker", "compliance_officer"]}, "scope": "referrals:read cases:read audit:read"}
 
 
 def b64(data: bytes) -> str:
@@ -50,7 +51,7 @@ def attacks(issuer) -> dict[str, str]:
     signing_input = f"{b64(json.dumps(hs_header).encode())}.{b64(json.dumps(claims).encode())}"
     hs_signature = b64(hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest())
     head, _, signature = good.split(".")
-    tampered_claims = {**claims, "tenants": {TENANT: ["case_worker", "compliance_officer"]}}
+    tampered_claims = {**claims, "tenants": {TENANT: ["case_worker", "compliance_officer", "intake_officer"]}}
     stranger = new_key()
     now = int(time.time())
     return {
@@ -93,5 +94,6 @@ def test_the_genuine_token_is_accepted(service, issuer):
 
 def test_a_scope_never_granted_is_refused(service, issuer):
     client, path = service
-    response = client.get(path, headers=issuer.headers(tenants={TENANT: ["case_worker"]}, scope="audit:read"))
+    response = client.get(path, headers=issuer.headers(tenants={TENANT: ["case_worker", "compliance_officer"]},
+                                                      scope="registry:read"))
     assert response.status_code == 403
