@@ -78,6 +78,22 @@ CLIENTS = (
         roles=("compliance_officer",),
         scopes=("audit:read",),
     ),
+    # Nairobi's programme staff: receives cases that move from Mombasa under their agreement.
+    DemoClientSpec(
+        name="nairobi-case-worker",
+        organisation=None,
+        tenant="ke-nairobi",
+        roles=("case_worker",),
+        scopes=("referrals:read", "cases:read"),
+    ),
+    # Reviews a county's audit log from the national programme, under the county's agreement.
+    DemoClientSpec(
+        name="national-compliance",
+        organisation=None,
+        tenant="ke-national",
+        roles=("compliance_officer",),
+        scopes=("audit:read",),
+    ),
     # Reads county aggregates, only where the county's agreement with the national programme allows.
     DemoClientSpec(
         name="national-coordinator",
@@ -215,6 +231,39 @@ def demo_agreements(*, on: date) -> list[AgreementCreate]:
             consent_required=False,
             retention=Retention(days=1825, then="delete"),
             aggregate_suppression_threshold=5,
+            **validity,
+        ),
+        AgreementCreate(
+            reference="ke-mombasa-ke-national-audit-oversight",
+            title="National compliance review of Mombasa's audit log",
+            purpose="The national programme's compliance officers review who accessed what in the county's log.",
+            parties=[
+                AgreementParty(kind="tenant", id="ke-mombasa", role="controller", lawful_basis="public_interest"),
+                AgreementParty(kind="tenant", id="ke-national", role="recipient", lawful_basis="legal_obligation"),
+            ],
+            data_categories=[
+                DataCategory(name="audit_log", sensitive=False,
+                             fields=["seq", "type", "time", "subject_ref", "actor", "client_id", "agreement_id"]),
+            ],
+            operations=["read_audit_log"],
+            consent_required=False,
+            retention=Retention(days=365, then="delete"),
+            **validity,
+        ),
+        AgreementCreate(
+            reference="ke-mombasa-ke-nairobi-case-transfers",
+            title="Transfer of cases from Mombasa to Nairobi when a person moves",
+            purpose="Continuity of support for a person who relocates from Mombasa to Nairobi.",
+            parties=[
+                AgreementParty(kind="tenant", id="ke-mombasa", role="controller", lawful_basis="public_interest"),
+                AgreementParty(kind="tenant", id="ke-nairobi", role="recipient", lawful_basis="public_interest"),
+            ],
+            data_categories=[
+                DataCategory(name="case", sensitive=True, fields=["case_id", "subject_ref", "status", "opened_at"]),
+            ],
+            operations=["transfer_cases"],
+            consent_required=True,
+            retention=Retention(days=365, then="delete"),
             **validity,
         ),
     ]

@@ -64,6 +64,11 @@ def test_a_case_moves_from_mombasa_to_nairobi_under_their_agreement(stack):
     intake_officer = oauth_client(stack, "intake-officer")
     compliance = oauth_client(stack, "compliance")
     nairobi = nairobi_case_worker(stack, admin, suffix)
+    # The demo data's own transfer agreement is suspended first (it reaches assessment while the case
+    # below is made), so that the first proposal finds none in force.
+    demo = next(a for a in admin.get("/admin/v1/agreements", params={"limit": 100}).json()["items"]
+                if a["reference"] == "ke-mombasa-ke-nairobi-case-transfers")
+    assert admin.post(f"/admin/v1/agreements/{demo['id']}/suspend", json={"reason": "test"}).status_code == 200
 
     def submitted():  # the partner's agreement reaches intake as an event after the stack starts
         response = partner.post(f"/intake/v1/tenants/{TENANT}/referrals", json=REFERRAL)
@@ -78,7 +83,7 @@ def test_a_case_moves_from_mombasa_to_nairobi_under_their_agreement(stack):
     propose_url = f"/assessment/v1/tenants/{TENANT}/cases/{case['id']}/transfers"
     proposal = {"to": NAIROBI, "reason": "relocation", "note": "Family moved to Nairobi."}
 
-    refused = mombasa.post(propose_url, json=proposal)  # no agreement yet
+    refused = mombasa.post(propose_url, json=proposal)  # the demo agreement was suspended at the start
     assert refused.status_code == 403 and refused.json()["type"].endswith("/no-agreement")
 
     agreement = admin.post("/admin/v1/agreements", json=transfer_agreement(suffix))
@@ -126,5 +131,13 @@ def test_a_case_moves_from_mombasa_to_nairobi_under_their_agreement(stack):
 
     types = eventually(audited)
     assert "case.opened" in types
+
+    # Intake moved the person's identity with the case: Mombasa's log records the release, and Mombasa's
+    # intake can no longer re-identify them.
+    eventually(lambda: "subject.released" in {e["type"] for e in audit_entries(compliance, subject=subject)},
+               timeout=60, interval=1)
+    reidentified = intake_officer.post(f"/intake/v1/tenants/{TENANT}/subjects/{subject}/re-identification",
+                                       json={"purpose": "contact_person", "reason": "Arrange a meeting."})
+    assert reidentified.status_code == 404, reidentified.text
     for entry in audit_entries(compliance, subject=subject):
         assert "Family moved" not in str(entry)

@@ -106,7 +106,7 @@ def test_seeding_records_one_agreement_of_each_kind(gateway: TestClient, intake:
     assert partner["onward_sharing"] == {"allowed": False, "to": [], "conditions": None}
     assert partner["reidentification_allowed"] is False
     national = gateway.get("/registry/v1/agreements", params={"party": "tenant:ke-national"}, headers=intake).json()
-    (aggregates,) = national["items"]
+    (aggregates,) = [a for a in national["items"] if a["reference"] == "ke-mombasa-ke-national-aggregates"]
     assert aggregates["operations"] == ["read_aggregates"]
     assert aggregates["aggregate_suppression_threshold"] == 5
     assert {(p["id"], p["role"]) for p in aggregates["parties"]} == {
