@@ -40,7 +40,7 @@ def oauth_client(stack: Stack, name_part: str, *, auth_method: str = "client_sec
     return client
 
 
-def eventually(probe: Callable[[], T | None], *, timeout: float = 30, interval: float = 0.3) -> T:
+def eventually(probe: Callable[[], T | None], *, timeout: float = 60, interval: float = 0.3) -> T:
     """Polls probe until it returns something truthy, for at most timeout seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

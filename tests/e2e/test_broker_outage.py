@@ -3,8 +3,21 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
+import pytest
+
+from harambee_stack.stack import Stack, free_ports
 from tests.e2e.helpers import REFERRAL, TENANT, accept, audit_entries, case_for, eventually, oauth_client
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A stack of this test's own: the embedded broker keeps its log in memory, so a restart empties
+    every topic, which would leave the other tests' consumers with positions past the new logs (a real
+    Kafka cluster keeps its log through an outage)."""
+    with Stack(state_dir=tmp_path_factory.mktemp("outage"), ports=free_ports(), ephemeral=True) as own:
+        yield own
 
 
 def test_referral_survives_a_broker_outage_and_arrives_exactly_once(stack):
