@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from harambee_common.config import Settings
 from harambee_common.service_app import create_service_app
-from harambee_intake.consumers import SUBSCRIPTION
+from harambee_intake.consumers import subscription
 from harambee_intake.delivery import WebhookConfig, WebhookDispatcher
 from harambee_intake.endpoints import router
 from harambee_intake.retention import RetentionScheduler
@@ -16,12 +16,13 @@ from harambee_intake.vault import Vault
 
 def create_app() -> FastAPI:
     """Builds the intake app from the environment."""
+    vault = Vault.from_env()
     app = create_service_app(
         settings=Settings.from_env("intake"), title="Harambee intake", routers=[router],
-        subscriptions=[SUBSCRIPTION],
+        subscriptions=[subscription(vault=vault)],
         agreements=True,
     )
-    app.state.vault = Vault.from_env()
+    app.state.vault = vault
     app.state.webhooks = WebhookConfig.from_env()
     shared = app.router.lifespan_context
 

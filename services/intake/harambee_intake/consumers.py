@@ -1,8 +1,28 @@
-"""What intake does with other services' events: it keeps its copy of the data-sharing agreements."""
+"""What intake does with other services' events: it keeps its copy of the data-sharing agreements, and
+moves a person's identity with their case when another county takes the case over."""
 
 from __future__ import annotations
 
 from harambee_common.agreements import AGREEMENT_HANDLERS
-from harambee_common.consumer import Subscription
+from harambee_common.consumer import Handler, Subscription
+from harambee_common.db import UnitOfWork
+from harambee_common.events import Event
+from harambee_intake import transfers
+from harambee_intake.vault import Vault
 
-SUBSCRIPTION = Subscription(name="intake", topics=("registry.events",), handlers={**AGREEMENT_HANDLERS})
+
+def on_transfer_accepted(*, vault: Vault) -> Handler:
+    """The handler for `case.transfer_accepted`: the receiving county's intake takes the person over."""
+    def handle(uow: UnitOfWork, event: Event) -> None:
+        if transfers.is_for_intake(tenant=event.tenant, data=event.data):
+            transfers.take_over(uow=uow, vault=vault, data=event.data)
+    return handle
+
+
+def subscription(*, vault: Vault) -> Subscription:
+    """Intake's consumer: registry events for the agreements, assessment events for case transfers."""
+    return Subscription(
+        name="intake",
+        topics=("registry.events", "assessment.events"),
+        handlers={"case.transfer_accepted": on_transfer_accepted(vault=vault), **AGREEMENT_HANDLERS},
+    )

@@ -648,9 +648,7 @@ def shred(*, session: Session, subject_ids: list[uuid.UUID], at: datetime) -> di
         "rights_requests": session.execute(
             sa.update(RightsRequest).where(RightsRequest.subject_id.in_(subject_ids)).values(sealed=None)).rowcount,
         "blind_index": delete_index(session=session, subject_ids=subject_ids),
-        "candidates": session.execute(sa.delete(DuplicateCandidate).where(sa.or_(
-            DuplicateCandidate.subject_id.in_(subject_ids),
-            DuplicateCandidate.candidate_id.in_(subject_ids)))).rowcount,
+        "candidates": delete_candidates(session=session, subject_ids=subject_ids),
     }
     # Staff's stated reasons may name the person; that the operation happened stays on record.
     session.execute(sa.update(Reidentification).where(Reidentification.subject_id.in_(subject_ids))
@@ -660,6 +658,66 @@ def shred(*, session: Session, subject_ids: list[uuid.UUID], at: datetime) -> di
         .values(reason="[erased]", unmerge_reason=sa.case((SubjectMerge.unmerge_reason.is_(None), None),
                                                           else_="[erased]")))
     return counts
+
+
+# --- transfer of a person to another tenant ----------------------------------------------------
+
+
+def move_subject(
+    *, session: Session, subject: Subject, to_tenant: str, wrapped: bytes | None, generation: int,
+    kek_id: str | None,
+) -> bool:
+    """Gives a subject of the transaction's tenant to another tenant, with its key wrapped for it.
+
+    Row-level security forbids a plain UPDATE of tenant_id; the migration's function is the one
+    crossing, and only ever gives away a row of the tenant the transaction is scoped to.
+    """
+    moved = session.scalar(sa.select(sa.func.intake_move_subject(
+        subject.id, to_tenant, wrapped, generation, kek_id)))
+    # The object now describes a row this tenant cannot see: never serve it from the identity map.
+    session.expunge(subject)
+    return bool(moved)
+
+
+def release(*, session: Session, subject_ids: list[uuid.UUID], at: datetime) -> dict[str, Any]:
+    """Minimises what the tenant keeps about subjects that moved away, as retention minimises referrals.
+
+    The data key now lives in another tenant, and everything here sealed under it would be readable by
+    whoever holds that tenant's key: the sealed fields go (SQL NULL, not JSON null); the coded skeleton
+    stays for the figures.
+    """
+    referral_ids = list(session.scalars(
+        sa.update(Referral).where(Referral.subject_id.in_(subject_ids))
+        .values(sealed=sa.null(), concern=None, minimised_at=sa.func.coalesce(Referral.minimised_at, at),
+                version=Referral.version + 1, updated_at=at)
+        .returning(Referral.id)))
+    counts: dict[str, Any] = {
+        "referral_ids": referral_ids,
+        "screenings": session.execute(
+            sa.update(Screening).where(Screening.referral_id.in_(referral_ids)).values(sealed=sa.null())).rowcount
+        if referral_ids else 0,
+        "consents": session.execute(
+            sa.update(Consent).where(Consent.subject_id.in_(subject_ids)).values(sealed=sa.null())).rowcount,
+        "rights_requests": session.execute(
+            sa.update(RightsRequest).where(RightsRequest.subject_id.in_(subject_ids)).values(sealed=sa.null())).rowcount,
+        "blind_index": delete_index(session=session, subject_ids=subject_ids),
+        "candidates": delete_candidates(session=session, subject_ids=subject_ids),
+    }
+    # Staff's stated reasons may name the person; that the operation happened stays on record here.
+    session.execute(sa.update(Reidentification).where(Reidentification.subject_id.in_(subject_ids))
+                    .values(reason="[transferred]"))
+    session.execute(sa.update(SubjectMerge).where(sa.or_(
+        SubjectMerge.source_id.in_(subject_ids), SubjectMerge.target_id.in_(subject_ids)))
+        .values(reason="[transferred]", unmerge_reason=sa.case((SubjectMerge.unmerge_reason.is_(None), None),
+                                                               else_="[transferred]")))
+    return counts
+
+
+def delete_candidates(*, session: Session, subject_ids: list[uuid.UUID]) -> int:
+    """Removes every candidate pair with one of these subjects on either side."""
+    return session.execute(sa.delete(DuplicateCandidate).where(sa.or_(
+        DuplicateCandidate.subject_id.in_(subject_ids),
+        DuplicateCandidate.candidate_id.in_(subject_ids)))).rowcount
 
 
 def referrals_to_minimise(*, session: Session, outcome: str, before: datetime, limit: int) -> list[Referral]:

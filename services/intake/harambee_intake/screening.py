@@ -57,7 +57,8 @@ def screen(
     previous = referral.partner_status
     reason, detail, handoff = _reason(uow, decision)
     subject = repository.get_subject(session=uow.session, subject_id=referral.subject_id)
-    assert subject is not None
+    if subject is None:  # a referral stays with its county when the person's case moves to another
+        raise InvalidState("The person this referral is about has moved to another county's programme.")
     screening_id = uuid.uuid4()
     sealed = None
     if decision.note or detail:

@@ -146,7 +146,7 @@ def read_referral(
         return referral
     _record_read(uow, principal, referral, fields=CONTENT_FIELDS)
     return ReferralDetail(referral=referral, content=open_content(uow=uow, vault=vault, referral=referral),
-                          history=subjects.history(uow=uow, subject_id=referral.subject_id),
+                          history=subjects.history_if_here(uow=uow, subject_id=referral.subject_id),
                           decision=screening.read_decision(uow=uow, vault=vault, referral=referral))
 
 

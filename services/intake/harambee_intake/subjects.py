@@ -206,6 +206,14 @@ def history(*, uow: UnitOfWork, subject_id: uuid.UUID) -> History:
                    version=asked.version if asked is not None else 0)
 
 
+def history_if_here(*, uow: UnitOfWork, subject_id: uuid.UUID) -> History | None:
+    """A subject's history, or None when the subject is not this tenant's (the person moved county)."""
+    try:
+        return history(uow=uow, subject_id=subject_id)
+    except NotFound:
+        return None
+
+
 def read_history(*, uow: UnitOfWork, principal: TenantPrincipal, subject_id: uuid.UUID) -> History:
     """A subject's history for a screener; the read is recorded first."""
     found = history(uow=uow, subject_id=subject_id)

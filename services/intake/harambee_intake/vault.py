@@ -150,6 +150,15 @@ class Vault:
         key = self._unwrap(tenant=tenant, subject=subject, wrapped=wrapped)
         return self._wrap(key, tenant=tenant, subject=subject, generation=generation)
 
+    def transfer(
+        self, *, from_tenant: str, to_tenant: str, subject: str, wrapped: WrappedKey, generation: int
+    ) -> WrappedKey:
+        """The same data key, unwrapped with one tenant's key and wrapped under another's.
+
+        Fields sealed under the key are bound to the subject, not the tenant, so they move as they are.
+        """
+        key = self._unwrap(tenant=from_tenant, subject=subject, wrapped=wrapped)
+        return self._wrap(key, tenant=to_tenant, subject=subject, generation=generation)
 
     def wrap_secret(self, secret: bytes, *, tenant: str, context: str, generation: int) -> WrappedKey:
         """Another secret of the tenant (e.g. a webhook's signing secret), wrapped like a data key."""

@@ -1,0 +1,145 @@
+"""A person's identity follows their case when it moves to another county.
+
+Assessment raises `case.transfer_accepted` in the receiving county once that county takes a case over.
+Intake applies its own copy of the sending county's agreements (`transfer_cases`, naming the receiving
+tenant) and, under one in force, moves the person in the consumer's one transaction:
+
+- The subject row keeps its id and changes tenant, with every subject merged into the same person.
+  The id is the subject_ref by which assessment, interventions and the audit log follow the person,
+  and the identity fields are sealed bound to it (`vault.identity_context`), not to the tenant: they
+  move untouched. Only the data key is unwrapped with the sender's tenant key and wrapped under the
+  receiver's.
+- The blind index is recomputed with the receiver's key; the sender's index rows and duplicate
+  candidates go.
+- The sender's own records about the person (referrals, screenings, consents, rights requests) stay
+  the sender's and keep pointing at the id, but are minimised as retention does: they were sealed
+  under the same data key, which the receiver now holds.
+
+Every decision is published, with the agreement's id and version, in the receiving county's log (its
+staff's acceptance set the move off, as assessment records its own decision there); `subject.rekeyed`
+goes to the receiver's log and `subject.released` to the sender's. References only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from harambee_common.agreements import Decision, Party, decide, decision_event
+from harambee_common.auth import Principal, TenantPrincipal
+from harambee_common.db import UnitOfWork, in_tenant
+from harambee_intake import matching, repository, subjects
+from harambee_intake.events import SOURCE, TOPIC, event
+from harambee_intake.models import Subject
+from harambee_intake.vault import Vault, identity_context
+
+OPERATION = "transfer_cases"
+CLIENT_ID = "harambee-intake"  # the decision is applied by intake itself, on the accepting actor's behalf
+
+
+@dataclass(frozen=True)
+class Moved:
+    """One subject handed to the receiving tenant, with its blind-index values there."""
+
+    subject_id: uuid.UUID
+    digests: list[matching.Digest]
+
+
+@dataclass(frozen=True)
+class TakeOver:
+    """What a transfer did: the decision, and the subjects it moved (none when refused or erased)."""
+
+    decision: Decision
+    moved: list[uuid.UUID]
+
+
+def is_for_intake(*, tenant: str, data: dict[str, Any]) -> bool:
+    """Whether an accepted transfer was raised by its receiving county and names two counties."""
+    return bool(data.get("from")) and tenant == data.get("to") and data.get("from") != data.get("to")
+
+
+def take_over(*, uow: UnitOfWork, vault: Vault, data: dict[str, Any]) -> TakeOver:
+    """Moves the person of an accepted case transfer into the unit of work's tenant, under the sender's agreement."""
+    sending = data["from"]
+    with in_tenant(uow, sending) as sender:
+        decision = decide(session=sender.session, party=Party("tenant", uow.tenant), operation=OPERATION,
+                          on=datetime.now(UTC).date())
+    uow.publish(decision_event(decision=decision, principal=_acting(uow=uow, data=data), topic=TOPIC,
+                               source=SOURCE))
+    if not decision.granted or decision.agreement is None:
+        return TakeOver(decision=decision, moved=[])
+
+    subject_ref = uuid.UUID(str(data["subject_ref"]))
+    generation = subjects.tenant_generation(uow=uow)
+    now = datetime.now(UTC)
+    with in_tenant(uow, sending) as sender:
+        members = _person(uow=sender, subject_ref=subject_ref)
+        if not any(m.wrapped_key is not None for m in members):
+            return TakeOver(decision=decision, moved=[])  # unknown here, moved already, or erased
+        moved = [_move(uow=sender, vault=vault, subject=m, to=uow.tenant, generation=generation)
+                 for m in members]
+        ids = [m.subject_id for m in moved]
+        released = repository.release(session=sender.session, subject_ids=ids, at=now)
+        sender.publish(event("subject.released", sender, subject=str(subject_ref), data={
+            **_references(data, subject_ref=subject_ref, ids=ids),
+            "referral_ids": [str(r) for r in released["referral_ids"]],
+            "minimised_at": now.isoformat(),
+        }))
+
+    for member in moved:
+        exact = next((d.value for d in member.digests if d.kind == matching.EXACT), None)
+        if exact is not None:  # as at intake: a submission about the same person waits for this one
+            repository.lock_person(session=uow.session, tenant=uow.tenant, digest=exact)
+        repository.add_index(session=uow.session, tenant=uow.tenant, subject_id=member.subject_id,
+                             digests=[(d.kind, d.value) for d in member.digests])
+    uow.publish(event("subject.rekeyed", uow, subject=str(subject_ref), data={
+        **_references(data, subject_ref=subject_ref, ids=ids),
+        "key_generation": generation, "kek_id": vault.kek_id,
+        "agreement_id": str(decision.agreement.id), "agreement_version": decision.agreement.version,
+    }))
+    return TakeOver(decision=decision, moved=ids)
+
+
+def _person(*, uow: UnitOfWork, subject_ref: uuid.UUID) -> list[Subject]:
+    """The subject and every subject merged into the same person, locked (empty if not in this tenant)."""
+    root = repository.roots(session=uow.session, subject_ids=[subject_ref]).get(subject_ref)
+    if root is None:
+        return []
+    members = repository.tree(session=uow.session, root=root)
+    return repository.lock_subjects(session=uow.session, subject_ids=members)
+
+
+def _move(*, uow: UnitOfWork, vault: Vault, subject: Subject, to: str, generation: int) -> Moved:
+    """Re-wraps one subject's key for the receiving tenant and hands the row over; an erased one moves bare."""
+    digests: list[matching.Digest] = []
+    wrapped, kek_id = None, None
+    if subject.wrapped_key is not None:
+        stored = subjects.wrapped_key(subject)
+        key = vault.data_key(tenant=uow.tenant, subject=str(subject.id), wrapped=stored)
+        fields = {name: key.decrypt_text(value, context=identity_context(str(subject.id), name))
+                  for name, value in (subject.identity or {}).items()}
+        if "given_name" in fields and "family_name" in fields:
+            digests = matching.digests(vault.blind_index_key(to), fields)
+        rewrapped = vault.transfer(from_tenant=uow.tenant, to_tenant=to, subject=str(subject.id), wrapped=stored,
+                                   generation=generation)
+        wrapped, kek_id = rewrapped.wrapped, rewrapped.kek_id
+    subject_id = subject.id
+    if not repository.move_subject(session=uow.session, subject=subject, to_tenant=to, wrapped=wrapped,
+                                   generation=generation, kek_id=kek_id):
+        raise RuntimeError("a locked subject of the sending tenant could not be moved")
+    return Moved(subject_id=subject_id, digests=digests)
+
+
+def _acting(*, uow: UnitOfWork, data: dict[str, Any]) -> TenantPrincipal:
+    """The receiving county's staff member who accepted the transfer, as the decision's actor."""
+    principal = Principal(subject=str(data.get("actor") or "unknown"), client_id=CLIENT_ID, scopes=frozenset(),
+                          tenants={}, organisation=None)
+    return TenantPrincipal(principal=principal, tenant=uow.tenant)
+
+
+def _references(data: dict[str, Any], *, subject_ref: uuid.UUID, ids: list[uuid.UUID]) -> dict[str, Any]:
+    return {"subject_ref": str(subject_ref), "subject_refs": [str(i) for i in ids],
+            "transfer_id": str(data.get("transfer_id")), "case_id": str(data.get("case_id")),
+            "received_case_id": str(data.get("received_case_id")), "from": data["from"], "to": data["to"]}
