@@ -13,7 +13,7 @@ import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, get_args
 from urllib.parse import urlencode
 
 from authlib.common.encoding import to_unicode
@@ -35,19 +35,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from harambee_gateway import credentials, service, signin
+from harambee_gateway.schemas import Scope
 from harambee_gateway.service import RegisteredClient
 from harambee_gateway.signin import SignedInPerson
 from harambee_gateway.signing import ALGORITHM, KeyRing, SigningKey
 
-SCOPES_SUPPORTED = (
-    "referrals:write",
-    "referrals:read",
-    "cases:read",
-    "audit:read",
-    "aggregates:read",
-    "registry:read",
-    "registry:admin",
-)
+# One list of scopes: the admin API validates against the same Literal.
+SCOPES_SUPPORTED: tuple[str, ...] = get_args(Scope)
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 PUBLIC_AUTH_METHOD = "none"
 GRANT_TYPES = ("client_credentials", "authorization_code")
