@@ -15,6 +15,7 @@ import asyncio
 import os
 import random
 import statistics
+import string
 import subprocess
 import sys
 import tempfile
@@ -40,10 +41,15 @@ REFERRAL = {
 }
 
 
+def _name() -> str:
+    # Letters only: intake folds names to letter tokens, so "Bench123" and "Bench456" are one name to it.
+    return "".join(random.choices(string.ascii_lowercase, k=random.randint(5, 9))).capitalize()
+
+
 def new_referral() -> dict:
-    """A referral about a different person each time: intake serialises submissions about one person
-    (to link repeat referrals safely), so one name repeated would measure a lock, not the service."""
-    person = {"given_name": f"Bench{random.randrange(10**9)}", "family_name": f"Mark{random.randrange(10**9)}",
+    """A referral about a different person each time, as most referrals are: one name repeated would
+    measure the linking of repeat referrals (and the per-person lock that keeps it safe), not intake."""
+    person = {"given_name": _name(), "family_name": _name(),
               "date_of_birth": f"{random.randint(1990, 2012)}-{random.randint(1, 12):02d}-{random.randint(1, 28):02d}"}
     return {**REFERRAL, "person": person}
 

@@ -152,12 +152,13 @@ def on_agreement_event(uow: UnitOfWork, event: Event) -> None:
 AGREEMENT_HANDLERS = dict.fromkeys(AGREEMENT_EVENTS, on_agreement_event)
 
 
+_AGREEMENTS = sa.select(copies.c.agreement_id, copies.c.tenant_id, copies.c.version, copies.c.status,
+                        copies.c.valid_from, copies.c.valid_until, copies.c.terms)
+
+
 def agreements_of(*, session: Session) -> list[Agreement]:
     """Every agreement of the transaction's tenant (row-level security scopes the query)."""
-    rows = session.execute(
-        sa.select(copies.c.agreement_id, copies.c.tenant_id, copies.c.version, copies.c.status,
-                  copies.c.valid_from, copies.c.valid_until, copies.c.terms)
-    ).all()
+    rows = session.execute(_AGREEMENTS).all()
     return [Agreement(*row) for row in rows]
 
 

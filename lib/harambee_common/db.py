@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from harambee_common.events import Event, outbox_row
+from harambee_common.events import OUTBOX_INSERT, Event, outbox_row
 from harambee_common.problems import Problem
 
 
@@ -28,9 +28,12 @@ def session_factory(engine: sa.Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+_SET_TENANT = sa.text("SELECT set_config('app.tenant_id', :tenant, true)")
+
+
 def set_tenant(session: Session, tenant: str) -> None:
     """Scopes the current transaction to one tenant; row-level security does the rest."""
-    session.execute(sa.select(sa.func.set_config("app.tenant_id", tenant, True)))
+    session.execute(_SET_TENANT, {"tenant": tenant})
 
 
 class UnitOfWork:
@@ -44,7 +47,7 @@ class UnitOfWork:
         """Records an event in the outbox, in the same transaction as the change."""
         if event.tenant != self.tenant:
             raise ValueError("an event must belong to the unit of work's tenant")
-        self.session.execute(outbox_row(event))
+        self.session.execute(OUTBOX_INSERT, outbox_row(event))
 
 
 @contextmanager

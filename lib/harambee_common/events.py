@@ -116,17 +116,22 @@ def from_message(topic: str, headers: list[tuple[str, bytes]], value: bytes | No
     )
 
 
-def outbox_row(event: Event) -> sa.Insert:
-    """The INSERT that puts an event in the outbox."""
-    return outbox.insert().values(
-        id=event.id,
-        tenant_id=event.tenant,
-        topic=event.topic,
-        key=event.key,
-        type=event.type,
-        source=event.source,
-        subject=event.subject,
-        time=event.time,
-        traceparent=event.traceparent,
-        data=event.data,
-    )
+# One statement for every event: built once, its compiled form is cached (a `.values()` per event was
+# rebuilt and re-keyed on every publish, a measurable share of a referral's CPU).
+OUTBOX_INSERT = outbox.insert()
+
+
+def outbox_row(event: Event) -> dict[str, Any]:
+    """The outbox row of an event: execute `OUTBOX_INSERT` with it."""
+    return {
+        "id": event.id,
+        "tenant_id": event.tenant,
+        "topic": event.topic,
+        "key": event.key,
+        "type": event.type,
+        "source": event.source,
+        "subject": event.subject,
+        "time": event.time,
+        "traceparent": event.traceparent,
+        "data": event.data,
+    }

@@ -101,7 +101,11 @@ class Matches:
 def find_duplicates(*, uow: UnitOfWork, vault: Vault, identity: dict[str, str]) -> Matches:
     """Looks a person up by blind index alone (never decrypting): one indexed probe per digest."""
     digests = matching.digests(vault.blind_index_key(uow.tenant), identity)
-    probes = matching.probes(digests, has_date_of_birth="date_of_birth" in identity)
+    return _matches(uow=uow, digests=digests, has_date_of_birth="date_of_birth" in identity)
+
+
+def _matches(*, uow: UnitOfWork, digests: list[matching.Digest], has_date_of_birth: bool) -> Matches:
+    probes = matching.probes(digests, has_date_of_birth=has_date_of_birth)
     found = repository.find_matches(session=uow.session, tenant=uow.tenant, digests=[d.value for d in probes])
     root_of = repository.roots(session=uow.session, subject_ids=[s for s, _ in found])
     kinds_by_root: dict[uuid.UUID, list[str]] = {}
@@ -114,11 +118,12 @@ def find_duplicates(*, uow: UnitOfWork, vault: Vault, identity: dict[str, str]) 
 
 def link_person(*, uow: UnitOfWork, vault: Vault, identity: dict[str, str]) -> Link:
     """The subject for a newly referred person: an exact blind-index match, or a new subject."""
-    exact_digest = next((d.value for d in matching.digests(vault.blind_index_key(uow.tenant), identity)
-                         if d.kind == matching.EXACT), None)
+    digests = matching.digests(vault.blind_index_key(uow.tenant), identity)
+    has_dob = "date_of_birth" in identity
+    exact_digest = next((d.value for d in digests if d.kind == matching.EXACT), None)
     if exact_digest is not None:  # two submissions about one new person must not make two subjects
         repository.lock_person(session=uow.session, tenant=uow.tenant, digest=exact_digest)
-    matches = find_duplicates(uow=uow, vault=vault, identity=identity)
+    matches = _matches(uow=uow, digests=digests, has_date_of_birth=has_dob)
 
     if matches.exact:
         subjects = [repository.get_subject(session=uow.session, subject_id=r) for r in matches.exact]
@@ -139,7 +144,6 @@ def link_person(*, uow: UnitOfWork, vault: Vault, identity: dict[str, str]) -> L
                              digests=[(d.kind, d.value) for d in matches.digests])
         repeat = False
 
-    has_dob = "date_of_birth" in identity
     candidates = [
         (root, matching.score(kinds), sorted(set(kinds)))
         for root, kinds in matches.near.items()

@@ -9,6 +9,7 @@ another row or field does not decrypt.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -178,6 +179,7 @@ def kek_id(kek: bytes) -> str:
     return hmac.new(kek, b"harambee-kek-id", hashlib.sha256).hexdigest()[:16]
 
 
+@functools.lru_cache(maxsize=1024)  # a pure function of its inputs, derived on every submission otherwise
 def _hkdf(key: bytes, info: str) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info.encode()).derive(key)
 
