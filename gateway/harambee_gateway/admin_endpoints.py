@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
-from harambee_common.pagination import Limit, decode_cursor, encode_cursor
+from harambee_common.pagination import Limit
 from harambee_common.problems import ValidationFailed
 from harambee_gateway import agreements, identity_providers, service
 from harambee_gateway.auth import PlatformAdmin, RegistrySession
+from harambee_gateway.paging import after_cursor, next_cursor
 from harambee_gateway.schemas import (
     AgreementChange,
     AgreementCreate,
@@ -47,7 +47,6 @@ from harambee_gateway.secret_box import SecretBox
 from harambee_gateway.signing import KeyRing
 
 router = APIRouter(prefix="/admin/v1", tags=["admin"])
-Row = TypeVar("Row")
 
 
 def _provider_secrets(request: Request) -> SecretBox:
@@ -62,16 +61,6 @@ ProviderSecrets = Annotated[SecretBox, Depends(_provider_secrets)]
 CallbackUrl = Annotated[str, Depends(_callback_url)]
 
 
-def _page(rows: Sequence[Row], limit: int, view: Callable[[Row], Any], key: Callable[[Row], str]) -> dict:
-    more = len(rows) > limit
-    rows = rows[:limit]
-    last = rows[-1] if more else None
-    return {
-        "items": [view(r) for r in rows],
-        "next_cursor": encode_cursor(last.created_at, key(last)) if last is not None else None,  # type: ignore[attr-defined]
-    }
-
-
 @router.post("/tenants", status_code=status.HTTP_201_CREATED)
 def create_tenant(body: TenantCreate, admin: PlatformAdmin, db_session: RegistrySession) -> TenantView:
     """Creates a county or national tenant."""
@@ -84,9 +73,8 @@ def list_tenants(
     admin: PlatformAdmin, db_session: RegistrySession, limit: Limit = 50, cursor: str | None = None
 ) -> Page[TenantView]:
     """Lists tenants, oldest first."""
-    after = decode_cursor(cursor) if cursor else None
-    rows = service.list_tenants(db_session=db_session, after=after, limit=limit)
-    return Page[TenantView](**_page(rows, limit, TenantView.model_validate, lambda t: t.slug))
+    found = service.list_tenants(db_session=db_session, after=after_cursor(cursor), limit=limit)
+    return Page[TenantView].of(found, TenantView.model_validate)
 
 
 @router.get("/tenants/{slug}")
@@ -148,9 +136,8 @@ def list_external_identities(
     slug: str, admin: PlatformAdmin, db_session: RegistrySession, limit: Limit = 50, cursor: str | None = None
 ) -> Page[ExternalIdentityView]:
     """Lists the tenant's links, oldest first."""
-    after = decode_cursor(cursor) if cursor else None
-    rows = identity_providers.list_links(db_session=db_session, tenant=slug, after=after, limit=limit)
-    return Page[ExternalIdentityView](**_page(rows, limit, ExternalIdentityView.model_validate, lambda x: str(x.id)))
+    found = identity_providers.list_links(db_session=db_session, tenant=slug, after=after_cursor(cursor), limit=limit)
+    return Page[ExternalIdentityView].of(found, ExternalIdentityView.model_validate)
 
 
 @router.delete("/tenants/{slug}/identity-provider/links/{link_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -176,9 +163,8 @@ def list_organisations(
     admin: PlatformAdmin, db_session: RegistrySession, limit: Limit = 50, cursor: str | None = None
 ) -> Page[OrganisationView]:
     """Lists organisations, oldest first."""
-    after = decode_cursor(cursor) if cursor else None
-    rows = service.list_organisations(db_session=db_session, after=after, limit=limit)
-    return Page[OrganisationView](**_page(rows, limit, OrganisationView.model_validate, lambda o: o.slug))
+    found = service.list_organisations(db_session=db_session, after=after_cursor(cursor), limit=limit)
+    return Page[OrganisationView].of(found, OrganisationView.model_validate)
 
 
 @router.get("/organisations/{slug}")
@@ -208,9 +194,8 @@ def list_clients(
     admin: PlatformAdmin, db_session: RegistrySession, limit: Limit = 50, cursor: str | None = None
 ) -> Page[ClientView]:
     """Lists clients, oldest first."""
-    after = decode_cursor(cursor) if cursor else None
-    rows = service.list_clients(db_session=db_session, after=after, limit=limit)
-    return Page[ClientView](**_page(rows, limit, ClientView.of, lambda c: c.client_id))
+    found = service.list_clients(db_session=db_session, after=after_cursor(cursor), limit=limit)
+    return Page[ClientView].of(found, ClientView.of)
 
 
 @router.get("/clients/{client_id}")
@@ -270,9 +255,8 @@ def list_people(
     admin: PlatformAdmin, db_session: RegistrySession, limit: Limit = 50, cursor: str | None = None
 ) -> Page[PersonView]:
     """Lists people with their current roles, oldest first."""
-    after = decode_cursor(cursor) if cursor else None
-    rows = service.list_people(db_session=db_session, after=after, limit=limit)
-    return Page[PersonView](**_page(rows, limit, PersonView.of, lambda p: str(p.id)))
+    found = service.list_people(db_session=db_session, after=after_cursor(cursor), limit=limit)
+    return Page[PersonView].of(found, PersonView.of)
 
 
 @router.get("/people/{person_id}")
@@ -380,15 +364,9 @@ def agreement_page(
     *, db_session: Session, party: str | None, status: str | None, limit: int, cursor: str | None
 ) -> Page[AgreementView]:
     """One page of agreements with the cursor to the next."""
-    after = decode_cursor(cursor) if cursor else None
+    after = after_cursor(cursor)
     found = agreements.list_agreements(db_session=db_session, party=party, status=status, after=after, limit=limit)
-    more = len(found) > limit
-    found = found[:limit]
-    last = found[-1][0] if more else None
-    return Page[AgreementView](
-        items=[v for _, v in found],
-        next_cursor=encode_cursor(last.created_at, str(last.id)) if last is not None else None,
-    )
+    return Page[AgreementView](items=found.rows, next_cursor=next_cursor(found))
 
 
 @router.get("/signing-keys")

@@ -13,9 +13,11 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session
 
-from harambee_common.problems import Conflict, NotFound, ValidationFailed
+from harambee_common.problems import Conflict, ValidationFailed
 from harambee_gateway import repository
 from harambee_gateway.models import Agreement, AgreementParty, AgreementVersion
+from harambee_gateway.not_found import or_not_found
+from harambee_gateway.paging import After, Slice
 from harambee_gateway.registry_events import registry_event
 from harambee_gateway.schemas import AgreementCreate, AgreementTerms, AgreementView
 
@@ -64,9 +66,7 @@ def change_status(
     *, db_session: Session, agreement_id: uuid.UUID, status: str, actor: str, reason: str | None
 ) -> AgreementView:
     """Moves an agreement to a new status as a new version; refuses changes its status does not allow."""
-    agreement = repository.get_agreement(db_session=db_session, agreement_id=agreement_id)
-    if agreement is None:
-        raise NotFound("No such agreement.")
+    agreement = _get(db_session=db_session, agreement_id=agreement_id)
     # No lock: two concurrent changes both write version n + 1, and the primary key refuses one.
     current = repository.latest_version(db_session=db_session, agreement_id=agreement_id)
     if current.status not in TRANSITIONS[status]:
@@ -102,23 +102,19 @@ def expire_lapsed(*, db_session: Session, on: date, actor: str) -> list[Agreemen
 
 def get_agreement(*, db_session: Session, agreement_id: uuid.UUID) -> AgreementView:
     """The agreement in its current version."""
-    agreement = repository.get_agreement(db_session=db_session, agreement_id=agreement_id)
-    if agreement is None:
-        raise NotFound("No such agreement.")
+    agreement = _get(db_session=db_session, agreement_id=agreement_id)
     return view(agreement, repository.latest_version(db_session=db_session, agreement_id=agreement_id))
 
 
 def list_versions(*, db_session: Session, agreement_id: uuid.UUID) -> list[AgreementView]:
     """Every version of an agreement, oldest first."""
-    agreement = repository.get_agreement(db_session=db_session, agreement_id=agreement_id)
-    if agreement is None:
-        raise NotFound("No such agreement.")
+    agreement = _get(db_session=db_session, agreement_id=agreement_id)
     return [view(agreement, v) for v in repository.list_versions(db_session=db_session, agreement_id=agreement_id)]
 
 
 def list_agreements(
-    *, db_session: Session, party: str | None, status: str | None, after: repository.After, limit: int
-) -> list[tuple[Agreement, AgreementView]]:
+    *, db_session: Session, party: str | None, status: str | None, after: After, limit: int
+) -> Slice[AgreementView]:
     """A page of agreements in their current version; party is `slug`, `tenant:slug` or `organisation:slug`."""
     parsed: tuple[str | None, str] | None = None
     if party:
@@ -129,7 +125,12 @@ def list_agreements(
     found = repository.list_current_agreements(
         db_session=db_session, party=parsed, status=status, after=after, limit=limit
     )
-    return [(agreement, view(agreement, version)) for agreement, version in found]
+    return Slice(rows=[view(agreement, version) for agreement, version in found.rows], after=found.after)
+
+
+def _get(*, db_session: Session, agreement_id: uuid.UUID) -> Agreement:
+    agreement = repository.get_agreement(db_session=db_session, agreement_id=agreement_id)
+    return or_not_found(agreement, "No such agreement.")
 
 
 def view(agreement: Agreement, version: AgreementVersion) -> AgreementView:

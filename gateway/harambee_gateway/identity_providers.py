@@ -17,9 +17,11 @@ from urllib.parse import urlsplit
 import httpx
 from sqlalchemy.orm import Session
 
-from harambee_common.problems import Conflict, NotFound, ValidationFailed
-from harambee_gateway import repository
+from harambee_common.problems import Conflict, ValidationFailed
+from harambee_gateway import repository, service
 from harambee_gateway.models import ExternalIdentity, IdentityProvider
+from harambee_gateway.not_found import or_not_found
+from harambee_gateway.paging import After, Slice
 from harambee_gateway.registry_events import registry_event
 from harambee_gateway.schemas import ExternalIdentityCreate, IdentityProviderIn
 from harambee_gateway.secret_box import SecretBox
@@ -51,12 +53,9 @@ def normalised_subject(*, claim: str, value: str) -> str:
 
 def get_provider(*, db_session: Session, tenant: str) -> IdentityProvider:
     """The tenant's provider; NotFound when the tenant or its provider does not exist."""
-    if repository.get_tenant(db_session=db_session, slug=tenant) is None:
-        raise NotFound(f"No tenant {tenant!r}.")
+    service.get_tenant(db_session=db_session, slug=tenant)
     provider = repository.get_identity_provider(db_session=db_session, tenant=tenant)
-    if provider is None:
-        raise NotFound(f"The tenant {tenant!r} has no external identity provider.")
-    return provider
+    return or_not_found(provider, f"The tenant {tenant!r} has no external identity provider.")
 
 
 def configure_provider(
@@ -78,10 +77,7 @@ def configure_provider(
             raise ValidationFailed(f"The provider's discovery document lacks {', '.join(missing)}.")
     for name, url in endpoints.items():
         _check_url(name, url)
-    found = repository.get_tenant(db_session=db_session, slug=tenant)
-    if found is None:
-        raise NotFound(f"No tenant {tenant!r}.")
-    if found.kind == "platform":
+    if service.get_tenant(db_session=db_session, slug=tenant).kind == "platform":
         raise ValidationFailed("Platform administrators sign in to the gateway itself, not through a provider.")
     existing = repository.get_identity_provider(db_session=db_session, tenant=tenant, for_update=True)
     if existing is None and data.client_secret is None:
@@ -164,18 +160,16 @@ def link_identity(*, db_session: Session, tenant: str, data: ExternalIdentityCre
     return link
 
 
-def list_links(*, db_session: Session, tenant: str, after: repository.After, limit: int) -> list[ExternalIdentity]:
+def list_links(*, db_session: Session, tenant: str, after: After, limit: int) -> Slice[ExternalIdentity]:
     """A page of the tenant's links, oldest first."""
-    if repository.get_tenant(db_session=db_session, slug=tenant) is None:
-        raise NotFound(f"No tenant {tenant!r}.")
+    service.get_tenant(db_session=db_session, slug=tenant)
     return repository.list_external_identities(db_session=db_session, tenant=tenant, after=after, limit=limit)
 
 
 def unlink_identity(*, db_session: Session, tenant: str, link_id: uuid.UUID, actor: str) -> None:
     """Removes a link: that subject no longer signs anyone in."""
     link = repository.get_external_identity(db_session=db_session, tenant=tenant, link_id=link_id)
-    if link is None:
-        raise NotFound("No such link.")
+    link = or_not_found(link, "No such link.")
     repository.delete(db_session=db_session, row=link)
     _publish_link(db_session=db_session, type="external_identity.unlinked", link=link, actor=actor)
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, selectinload
 
 from harambee_common.db import set_tenant
-from harambee_common.events import Event, outbox_row
+from harambee_common.events import OUTBOX_INSERT, Event, outbox_row
 from harambee_gateway.models import (
     Agreement,
     AgreementParty,
@@ -27,9 +28,14 @@ from harambee_gateway.models import (
     StoredSigningKey,
     Tenant,
 )
+from harambee_gateway.paging import After, Keyset, Slice
 
-# A keyset position: (created_at, key) of the last row of the previous page.
-After = tuple[datetime, str] | None
+TENANTS = Keyset(Tenant.created_at, Tenant.slug)
+ORGANISATIONS = Keyset(Organisation.created_at, Organisation.slug)
+CLIENTS = Keyset(Client.created_at, Client.client_id)
+PEOPLE = Keyset(Person.created_at, Person.id, key_type=uuid.UUID)
+AGREEMENTS = Keyset(Agreement.created_at, Agreement.id, key_type=uuid.UUID)
+EXTERNAL_IDENTITIES = Keyset(ExternalIdentity.created_at, ExternalIdentity.id, key_type=uuid.UUID)
 
 
 def get_active_client(*, db_session: Session, client_id: str) -> Client | None:
@@ -76,7 +82,7 @@ def add_event(*, db_session: Session, event: Event) -> None:
     several tenants, so the transaction's tenant is set to each event's before its row.
     """
     set_tenant(db_session, event.tenant)
-    db_session.execute(outbox_row(event))
+    db_session.execute(OUTBOX_INSERT, outbox_row(event))
 
 
 def get_tenant(*, db_session: Session, slug: str) -> Tenant | None:
@@ -89,20 +95,14 @@ def get_grant(*, db_session: Session, client_id: str, tenant: str) -> ClientGran
     return db_session.get(ClientGrant, (client_id, tenant))
 
 
-def _page(
-    query: sa.Select,
-    *,
-    created_at: sa.ColumnElement,
-    key: sa.ColumnElement,
-    after: After,
-    limit: int,
-    key_type: type = str,
-) -> sa.Select:
-    """The query in (created_at, key) order, after a keyset position, with one row more than a page."""
-    if after is not None:
-        at, ident = after
-        query = query.where(sa.tuple_(created_at, key) > sa.tuple_(sa.literal(at), sa.literal(key_type(ident))))
-    return query.order_by(created_at, key).limit(limit + 1)
+def _page(*, db_session: Session, query: sa.Select, keyset: Keyset, after: After, limit: int) -> Slice[Any]:
+    """One page of the query in the keyset's order, after a position.
+
+    A row is what the query selects: its one entity, or a tuple whose first item is the keyset's.
+    """
+    found = db_session.execute(keyset.after(query, after).limit(limit + 1)).all()
+    rows = [row[0] if len(row) == 1 else tuple(row) for row in found[:limit]]
+    return Slice(rows=rows, after=keyset.position(found[limit - 1][0]) if len(found) > limit else None)
 
 
 def add(*, db_session: Session, row: object) -> None:
@@ -111,10 +111,9 @@ def add(*, db_session: Session, row: object) -> None:
     db_session.flush()
 
 
-def list_tenants(*, db_session: Session, after: After, limit: int) -> list[Tenant]:
+def list_tenants(*, db_session: Session, after: After, limit: int) -> Slice[Tenant]:
     """A page of tenants, oldest first."""
-    query = _page(sa.select(Tenant), created_at=Tenant.created_at, key=Tenant.slug, after=after, limit=limit)
-    return list(db_session.scalars(query))
+    return _page(db_session=db_session, query=sa.select(Tenant), keyset=TENANTS, after=after, limit=limit)
 
 
 def existing_tenants(*, db_session: Session, slugs: list[str]) -> dict[str, Tenant]:
@@ -124,16 +123,10 @@ def existing_tenants(*, db_session: Session, slugs: list[str]) -> dict[str, Tena
     return {t.slug: t for t in db_session.scalars(sa.select(Tenant).where(Tenant.slug.in_(slugs)))}
 
 
-def list_organisations(*, db_session: Session, after: After, limit: int) -> list[Organisation]:
+def list_organisations(*, db_session: Session, after: After, limit: int) -> Slice[Organisation]:
     """A page of organisations, oldest first."""
-    query = _page(
-        sa.select(Organisation),
-        created_at=Organisation.created_at,
-        key=Organisation.slug,
-        after=after,
-        limit=limit,
-    )
-    return list(db_session.scalars(query))
+    query = sa.select(Organisation)
+    return _page(db_session=db_session, query=query, keyset=ORGANISATIONS, after=after, limit=limit)
 
 
 def get_client(*, db_session: Session, client_id: str, for_update: bool = False) -> Client | None:
@@ -148,16 +141,10 @@ def get_client(*, db_session: Session, client_id: str, for_update: bool = False)
     return db_session.scalars(query).one_or_none()
 
 
-def list_clients(*, db_session: Session, after: After, limit: int) -> list[Client]:
+def list_clients(*, db_session: Session, after: After, limit: int) -> Slice[Client]:
     """A page of clients with their organisations and grants, oldest first."""
-    query = _page(
-        sa.select(Client).options(selectinload(Client.organisation), selectinload(Client.grants)),
-        created_at=Client.created_at,
-        key=Client.client_id,
-        after=after,
-        limit=limit,
-    )
-    return list(db_session.scalars(query))
+    query = sa.select(Client).options(selectinload(Client.organisation), selectinload(Client.grants))
+    return _page(db_session=db_session, query=query, keyset=CLIENTS, after=after, limit=limit)
 
 
 def _person_query() -> sa.Select:
@@ -177,17 +164,9 @@ def get_person_by_username(*, db_session: Session, username: str) -> Person | No
     return db_session.scalars(_person_query().where(Person.username == username)).one_or_none()
 
 
-def list_people(*, db_session: Session, after: After, limit: int) -> list[Person]:
+def list_people(*, db_session: Session, after: After, limit: int) -> Slice[Person]:
     """A page of people with their current roles, oldest first."""
-    query = _page(
-        _person_query(),
-        created_at=Person.created_at,
-        key=Person.id,
-        after=after,
-        limit=limit,
-        key_type=uuid.UUID,
-    )
-    return list(db_session.scalars(query))
+    return _page(db_session=db_session, query=_person_query(), keyset=PEOPLE, after=after, limit=limit)
 
 
 def get_current_role(*, db_session: Session, person_id: uuid.UUID, tenant: str, role: str) -> PersonRole | None:
@@ -264,7 +243,7 @@ def list_current_agreements(
     status: str | None,
     after: After,
     limit: int,
-) -> list[tuple[Agreement, AgreementVersion]]:
+) -> Slice[tuple[Agreement, AgreementVersion]]:
     """A page of agreements in their current version, optionally of one party or in one status."""
     query = _current_versions()
     if party is not None:
@@ -275,10 +254,7 @@ def list_current_agreements(
         query = query.where(Agreement.id.in_(parties))
     if status is not None:
         query = query.where(AgreementVersion.status == status)
-    query = _page(
-        query, created_at=Agreement.created_at, key=Agreement.id, after=after, limit=limit, key_type=uuid.UUID
-    )
-    return [(row[0], row[1]) for row in db_session.execute(query)]
+    return _page(db_session=db_session, query=query, keyset=AGREEMENTS, after=after, limit=limit)
 
 
 def lapsed_agreement_ids(*, db_session: Session, today: date) -> list[uuid.UUID]:
@@ -369,17 +345,10 @@ def get_external_identity(*, db_session: Session, tenant: str, link_id: uuid.UUI
 
 def list_external_identities(
     *, db_session: Session, tenant: str, after: After, limit: int
-) -> list[ExternalIdentity]:
+) -> Slice[ExternalIdentity]:
     """A page of the tenant's links, oldest first."""
-    query = _page(
-        sa.select(ExternalIdentity).where(ExternalIdentity.tenant == tenant),
-        created_at=ExternalIdentity.created_at,
-        key=ExternalIdentity.id,
-        after=after,
-        limit=limit,
-        key_type=uuid.UUID,
-    )
-    return list(db_session.scalars(query))
+    query = sa.select(ExternalIdentity).where(ExternalIdentity.tenant == tenant)
+    return _page(db_session=db_session, query=query, keyset=EXTERNAL_IDENTITIES, after=after, limit=limit)
 
 
 def delete_finished_external_sign_ins(*, db_session: Session) -> None:

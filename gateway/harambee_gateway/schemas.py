@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from harambee_gateway.paging import Row, Slice, next_cursor
 
 
 class AuthorizationServerMetadata(BaseModel):
@@ -100,6 +103,11 @@ class Page(BaseModel, Generic[T]):
 
     items: list[T]
     next_cursor: str | None
+
+    @classmethod
+    def of(cls, found: Slice[Row], view: Callable[[Row], T]) -> Self:
+        """The page of rows the repository found, each shown through view."""
+        return cls(items=[view(row) for row in found.rows], next_cursor=next_cursor(found))
 
 
 class TenantCreate(BaseModel):

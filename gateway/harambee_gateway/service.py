@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from harambee_common.problems import Conflict, NotFound, ValidationFailed
 from harambee_gateway import credentials, repository, signin
 from harambee_gateway.models import Client, Organisation, Person, PersonRole, Tenant
+from harambee_gateway.not_found import or_not_found
+from harambee_gateway.paging import After, Slice
 from harambee_gateway.registry_events import PLATFORM, registry_event
 from harambee_gateway.schemas import (
     ClientCreate,
@@ -114,13 +116,10 @@ def ensure_tenant(
     existing = repository.get_tenant(db_session=db_session, slug=slug)
     if existing is None:
         tenant = Tenant(slug=slug, name=name, kind=kind, oversees=list(oversees))
-        repository.add(db_session=db_session, row=tenant)
-        db_session.refresh(tenant)
-        _publish_tenant(db_session=db_session, tenant=tenant, type="tenant.created", actor=actor)
+        _add_and_publish(db_session=db_session, record=tenant, actor=actor)
     elif (existing.name, existing.kind, list(existing.oversees)) != (name, kind, list(oversees)):
         existing.name, existing.kind, existing.oversees = name, kind, list(oversees)
-        db_session.flush()
-        _publish_tenant(db_session=db_session, tenant=existing, type="tenant.updated", actor=actor)
+        _flush_and_publish(db_session=db_session, record=existing, actor=actor)
 
 
 def ensure_organisation(
@@ -130,15 +129,10 @@ def ensure_organisation(
     existing = repository.get_organisation_by_slug(db_session=db_session, slug=slug)
     if existing is None:
         organisation = Organisation(slug=slug, name=name, kind=kind, tenants=list(tenants))
-        repository.add(db_session=db_session, row=organisation)
-        db_session.refresh(organisation)
-        _publish_organisation(
-            db_session=db_session, organisation=organisation, type="organisation.created", actor=actor
-        )
+        _add_and_publish(db_session=db_session, record=organisation, actor=actor)
     elif (existing.name, existing.kind, list(existing.tenants)) != (name, kind, list(tenants)):
         existing.name, existing.kind, existing.tenants = name, kind, list(tenants)
-        db_session.flush()
-        _publish_organisation(db_session=db_session, organisation=existing, type="organisation.updated", actor=actor)
+        _flush_and_publish(db_session=db_session, record=existing, actor=actor)
 
 
 def register_client(*, db_session: Session, name: str, organisation: str | None, actor: str) -> IssuedCredentials:
@@ -215,15 +209,43 @@ def _publish_client_event(*, db_session: Session, type: str, client_id: str, act
     )
 
 
+def _add_and_publish(*, db_session: Session, record: Tenant | Organisation, actor: str) -> None:
+    repository.add(db_session=db_session, row=record)
+    db_session.refresh(record)
+    _publish_record(db_session=db_session, record=record, change="created", actor=actor)
+
+
+def _flush_and_publish(*, db_session: Session, record: Tenant | Organisation, actor: str) -> None:
+    db_session.flush()
+    _publish_record(db_session=db_session, record=record, change="updated", actor=actor)
+
+
+def _publish_record(*, db_session: Session, record: Tenant | Organisation, change: str, actor: str) -> None:
+    """Publishes a tenant or an organisation as it now stands."""
+    # A tenant's events are its own; an organisation works in several tenants, so its events are the platform's.
+    if isinstance(record, Tenant):
+        entity, tenant = "tenant", record.slug
+        extra: dict = {"oversees": list(record.oversees), "require_totp": record.require_totp}
+    else:
+        entity, tenant, extra = "organisation", PLATFORM, {"tenants": list(record.tenants)}
+    repository.add_event(
+        db_session=db_session,
+        event=registry_event(
+            type=f"{entity}.{change}",
+            tenant=tenant,
+            subject=record.slug,
+            actor=actor,
+            data={entity: record.slug, "name": record.name, "kind": record.kind, **extra},
+        ),
+    )
+
+
 # --- Administration ------------------------------------------------------------------------------
 
 
 def get_tenant(*, db_session: Session, slug: str) -> Tenant:
     """The tenant; NotFound when there is none."""
-    tenant = repository.get_tenant(db_session=db_session, slug=slug)
-    if tenant is None:
-        raise NotFound(f"No tenant {slug!r}.")
-    return tenant
+    return or_not_found(repository.get_tenant(db_session=db_session, slug=slug), f"No tenant {slug!r}.")
 
 
 def create_tenant(*, db_session: Session, data: TenantCreate, actor: str) -> Tenant:
@@ -234,9 +256,7 @@ def create_tenant(*, db_session: Session, data: TenantCreate, actor: str) -> Ten
     tenant = Tenant(
         slug=data.slug, name=data.name, kind=data.kind, oversees=data.oversees, require_totp=data.require_totp
     )
-    repository.add(db_session=db_session, row=tenant)
-    db_session.refresh(tenant)
-    _publish_tenant(db_session=db_session, tenant=tenant, type="tenant.created", actor=actor)
+    _add_and_publish(db_session=db_session, record=tenant, actor=actor)
     return tenant
 
 
@@ -250,12 +270,11 @@ def update_tenant(*, db_session: Session, slug: str, changes: TenantUpdate, acto
         tenant.name = changes.name
     if changes.require_totp is not None:
         tenant.require_totp = changes.require_totp
-    db_session.flush()
-    _publish_tenant(db_session=db_session, tenant=tenant, type="tenant.updated", actor=actor)
+    _flush_and_publish(db_session=db_session, record=tenant, actor=actor)
     return tenant
 
 
-def list_tenants(*, db_session: Session, after: repository.After, limit: int) -> list[Tenant]:
+def list_tenants(*, db_session: Session, after: After, limit: int) -> Slice[Tenant]:
     """A page of tenants."""
     return repository.list_tenants(db_session=db_session, after=after, limit=limit)
 
@@ -272,31 +291,10 @@ def _check_oversight(*, db_session: Session, kind: str, oversees: list[str]) -> 
         raise ValidationFailed(f"A national tenant oversees county tenants only, not: {', '.join(not_county)}.")
 
 
-def _publish_tenant(*, db_session: Session, tenant: Tenant, type: str, actor: str) -> None:
-    repository.add_event(
-        db_session=db_session,
-        event=registry_event(
-            type=type,
-            tenant=tenant.slug,
-            subject=tenant.slug,
-            actor=actor,
-            data={
-                "tenant": tenant.slug,
-                "name": tenant.name,
-                "kind": tenant.kind,
-                "oversees": list(tenant.oversees),
-                "require_totp": tenant.require_totp,
-            },
-        ),
-    )
-
-
 def get_organisation(*, db_session: Session, slug: str) -> Organisation:
     """The organisation; NotFound when there is none."""
     organisation = repository.get_organisation_by_slug(db_session=db_session, slug=slug)
-    if organisation is None:
-        raise NotFound(f"No organisation {slug!r}.")
-    return organisation
+    return or_not_found(organisation, f"No organisation {slug!r}.")
 
 
 def create_organisation(*, db_session: Session, data: OrganisationCreate, actor: str) -> Organisation:
@@ -305,9 +303,7 @@ def create_organisation(*, db_session: Session, data: OrganisationCreate, actor:
         raise Conflict(f"An organisation {data.slug!r} exists already.")
     _check_programme_tenants(db_session=db_session, slugs=data.tenants)
     organisation = Organisation(slug=data.slug, name=data.name, kind=data.kind, tenants=data.tenants)
-    repository.add(db_session=db_session, row=organisation)
-    db_session.refresh(organisation)
-    _publish_organisation(db_session=db_session, organisation=organisation, type="organisation.created", actor=actor)
+    _add_and_publish(db_session=db_session, record=organisation, actor=actor)
     return organisation
 
 
@@ -319,12 +315,11 @@ def update_organisation(*, db_session: Session, slug: str, changes: Organisation
         organisation.tenants = changes.tenants
     if changes.name is not None:
         organisation.name = changes.name
-    db_session.flush()
-    _publish_organisation(db_session=db_session, organisation=organisation, type="organisation.updated", actor=actor)
+    _flush_and_publish(db_session=db_session, record=organisation, actor=actor)
     return organisation
 
 
-def list_organisations(*, db_session: Session, after: repository.After, limit: int) -> list[Organisation]:
+def list_organisations(*, db_session: Session, after: After, limit: int) -> Slice[Organisation]:
     """A page of organisations."""
     return repository.list_organisations(db_session=db_session, after=after, limit=limit)
 
@@ -336,30 +331,10 @@ def _check_programme_tenants(*, db_session: Session, slugs: list[str]) -> None:
         raise ValidationFailed(f"Unknown programme tenants: {', '.join(unknown)}.")
 
 
-def _publish_organisation(*, db_session: Session, organisation: Organisation, type: str, actor: str) -> None:
-    repository.add_event(
-        db_session=db_session,
-        event=registry_event(
-            type=type,
-            tenant=PLATFORM,
-            subject=organisation.slug,
-            actor=actor,
-            data={
-                "organisation": organisation.slug,
-                "name": organisation.name,
-                "kind": organisation.kind,
-                "tenants": list(organisation.tenants),
-            },
-        ),
-    )
-
-
 def get_client(*, db_session: Session, client_id: str, for_update: bool = False) -> Client:
     """The client, revoked or not; NotFound when there is none."""
     client = repository.get_client(db_session=db_session, client_id=client_id, for_update=for_update)
-    if client is None:
-        raise NotFound(f"No client {client_id!r}.")
-    return client
+    return or_not_found(client, f"No client {client_id!r}.")
 
 
 def create_client(*, db_session: Session, data: ClientCreate, actor: str) -> tuple[Client, str]:
@@ -554,17 +529,14 @@ def revoke_client(*, db_session: Session, client_id: str, actor: str) -> Client:
     return client
 
 
-def list_clients(*, db_session: Session, after: repository.After, limit: int) -> list[Client]:
+def list_clients(*, db_session: Session, after: After, limit: int) -> Slice[Client]:
     """A page of clients."""
     return repository.list_clients(db_session=db_session, after=after, limit=limit)
 
 
 def get_person(*, db_session: Session, person_id: uuid.UUID) -> Person:
     """The person; NotFound when there is none."""
-    person = repository.get_person(db_session=db_session, person_id=person_id)
-    if person is None:
-        raise NotFound("No such person.")
-    return person
+    return or_not_found(repository.get_person(db_session=db_session, person_id=person_id), "No such person.")
 
 
 def create_person(*, db_session: Session, data: PersonCreate, actor: str) -> tuple[Person, str | None]:
@@ -682,6 +654,6 @@ def _publish_person(*, db_session: Session, type: str, person_id: uuid.UUID, act
     )
 
 
-def list_people(*, db_session: Session, after: repository.After, limit: int) -> list[Person]:
+def list_people(*, db_session: Session, after: After, limit: int) -> Slice[Person]:
     """A page of people."""
     return repository.list_people(db_session=db_session, after=after, limit=limit)

@@ -13,7 +13,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from starlette.types import Receive, Scope, Send
 
 from harambee_common.auth import KeyCache, TokenVerifier
-from tests.gateway.conftest import AUDIENCE, ISSUER
+from tests.gateway.issuer import AUDIENCE, ISSUER
 
 
 async def spa_callback(scope: Scope, receive: Receive, send: Send) -> None:

@@ -5,55 +5,14 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 
-from harambee_common.migrations import upgrade
-from harambee_gateway.__main__ import main
-from harambee_gateway.app import create_app
 from harambee_stack.postgres import ComponentDatabase
-from tests.gateway.conftest import ISSUER, gateway_settings, gateway_token
-from tests.support.services import patched_env, rows
-
-
-@pytest.fixture(scope="module")
-def database(postgres: Any) -> ComponentDatabase:
-    database = postgres.provision("gateway")
-    upgrade(package="harambee_gateway", url=database.owner)
-    return database
-
-
-@pytest.fixture(scope="module")
-def demo(database: ComponentDatabase, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    out = tmp_path_factory.mktemp("seed") / "demo.json"
-    with patched_env({"DATABASE_URL": database.app}):
-        main(["seed-demo", "--out", str(out), "--gateway-url", ISSUER])
-    return {c["name"]: c for c in json.loads(out.read_text())["clients"]}
-
-
-@pytest.fixture(scope="module")
-def gateway(database: ComponentDatabase, signing_key_pem: bytes) -> Iterator[TestClient]:
-    settings = gateway_settings(signing_key_pem=signing_key_pem, database_url=database.app)
-    with TestClient(create_app(settings)) as client:
-        yield client
-
-
-def token_for(gateway: TestClient, client_id: str, secret: str) -> httpx.Response:
-    return gateway.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret))
-
-
-@pytest.fixture(scope="module")
-def admin(gateway: TestClient, demo: dict) -> dict[str, str]:
-    """The Authorization header of the seeded platform administrator."""
-    credentials = demo["platform-admin"]
-    assert (credentials["tenant"], credentials["scope"]) == ("platform", "registry:admin")
-    response = token_for(gateway, credentials["client_id"], credentials["client_secret"])
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+from tests.gateway.conftest import gateway_token, token_for
+from tests.support.services import rows
 
 
 def unique(prefix: str) -> str:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,52 +12,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from harambee_common.db import create_db_engine
-from harambee_common.migrations import upgrade
 from harambee_gateway import agreements
-from harambee_gateway.__main__ import main
-from harambee_gateway.app import create_app
 from harambee_stack.postgres import ComponentDatabase
-from tests.gateway.conftest import ISSUER, gateway_settings
-from tests.support.services import patched_env, rows
+from tests.gateway.conftest import bearer
+from tests.support.services import rows
 
 TODAY = datetime.now(UTC).date()
-
-
-@pytest.fixture(scope="module")
-def database(postgres: Any) -> ComponentDatabase:
-    database = postgres.provision("gateway")
-    upgrade(package="harambee_gateway", url=database.owner)
-    return database
-
-
-@pytest.fixture(scope="module")
-def demo(database: ComponentDatabase, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    out = tmp_path_factory.mktemp("seed") / "demo.json"
-    with patched_env({"DATABASE_URL": database.app}):
-        main(["seed-demo", "--out", str(out), "--gateway-url", ISSUER])
-    return {c["name"]: c for c in json.loads(out.read_text())["clients"]}
-
-
-@pytest.fixture(scope="module")
-def gateway(database: ComponentDatabase, signing_key_pem: bytes) -> Iterator[TestClient]:
-    settings = gateway_settings(signing_key_pem=signing_key_pem, database_url=database.app)
-    with TestClient(create_app(settings)) as client:
-        yield client
-
-
-def bearer(gateway: TestClient, credentials: dict) -> dict[str, str]:
-    response = gateway.post(
-        "/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(credentials["client_id"], credentials["client_secret"]),
-    )
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
-@pytest.fixture(scope="module")
-def admin(gateway: TestClient, demo: dict) -> dict[str, str]:
-    return bearer(gateway, demo["platform-admin"])
 
 
 @pytest.fixture(scope="module")

@@ -9,18 +9,16 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from harambee_common.migrations import upgrade
 from harambee_gateway.__main__ import main
 from harambee_gateway.app import create_app
-from tests.gateway.conftest import gateway_settings
+from tests.gateway.conftest import gateway_settings, migrated_database
 from tests.support.services import patched_env, rows
 
 
 def test_a_new_deployment_gets_its_first_administrator_and_rotates_keys(
     postgres: Any, signing_key_pem: bytes, key_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    database = postgres.provision("gateway")
-    upgrade(package="harambee_gateway", url=database.owner)
+    database = migrated_database(postgres)
     with patched_env({"DATABASE_URL": database.app, "GATEWAY_SIGNING_KEY_FILE": str(key_file)}):
         main(["create-admin-client", "--name", "first-admin"])
         admin = json.loads(capsys.readouterr().out)

@@ -29,13 +29,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from harambee_common.migrations import upgrade
-from harambee_gateway.__main__ import main
 from harambee_gateway.app import create_app
 from harambee_stack.postgres import ComponentDatabase
-from tests.gateway.browser import Browser, new_person, spa_callback, verifier_for
+from tests.gateway.browser import Browser, new_person, verifier_for
 from tests.gateway.conftest import free_port, gateway_settings, serving
-from tests.support.services import patched_env, rows
+from tests.support.services import rows
 
 # --- the stand-in provider ----------------------------------------------------------------------
 
@@ -144,21 +142,6 @@ class StandInProvider:
 
 
 @pytest.fixture(scope="module")
-def database(postgres: Any) -> ComponentDatabase:
-    database = postgres.provision("gateway")
-    upgrade(package="harambee_gateway", url=database.owner)
-    return database
-
-
-@pytest.fixture(scope="module")
-def demo(database: ComponentDatabase, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    out = tmp_path_factory.mktemp("seed") / "demo.json"
-    with patched_env({"DATABASE_URL": database.app}):
-        main(["seed-demo", "--out", str(out)])
-    return json.loads(out.read_text())
-
-
-@pytest.fixture(scope="module")
 def gateway_url(database: ComponentDatabase, signing_key_pem: bytes) -> Iterator[str]:
     """The gateway, on a port chosen first: its issuer URL (where providers send people back) is its own."""
     port = free_port()
@@ -183,77 +166,37 @@ def provider(stand_in: StandInProvider) -> Iterator[StandInProvider]:
     stand_in.reset()
 
 
-@pytest.fixture(scope="module")
-def callback_url() -> Iterator[str]:
-    with serving(spa_callback) as url:
-        yield f"{url}/callback"
-
-
-@pytest.fixture(scope="module")
-def admin(gateway_url: str, demo: dict) -> Iterator[httpx.Client]:
-    creds = next(c for c in demo["clients"] if c["name"] == "platform-admin")
-    token = httpx.post(
-        f"{gateway_url}/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(creds["client_id"], creds["client_secret"]),
-    ).json()["access_token"]
-    with httpx.Client(base_url=gateway_url, headers={"Authorization": f"Bearer {token}"}) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def app_client_id(admin: httpx.Client, callback_url: str) -> str:
-    response = admin.post(
-        "/admin/v1/clients",
-        json={
-            "name": f"web-{uuid.uuid4().hex[:6]}",
-            "client_type": "public",
-            "redirect_uris": [callback_url],
-            "allowed_scopes": ["referrals:read", "referrals:write", "cases:read"],
-        },
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["client_id"]
-
-
-def new_tenant(admin: httpx.Client) -> str:
+def new_tenant(admin_api: httpx.Client) -> str:
     slug = f"ke-county-{uuid.uuid4().hex[:6]}"
-    created = admin.post("/admin/v1/tenants", json={"slug": slug, "name": "A county", "kind": "county"})
+    created = admin_api.post("/admin/v1/tenants", json={"slug": slug, "name": "A county", "kind": "county"})
     assert created.status_code == 201, created.text
     return slug
 
 
-def configure(admin: httpx.Client, tenant: str, provider: StandInProvider, **changes: Any) -> httpx.Response:
+def configure(admin_api: httpx.Client, tenant: str, provider: StandInProvider, **changes: Any) -> httpx.Response:
     """Points the tenant at the stand-in provider by its issuer alone: the rest is discovered."""
     body = {"issuer": provider.issuer, "client_id": provider.client_id, "client_secret": provider.client_secret}
-    return admin.put(f"/admin/v1/tenants/{tenant}/identity-provider", json={**body, **changes})
+    return admin_api.put(f"/admin/v1/tenants/{tenant}/identity-provider", json={**body, **changes})
 
 
 @pytest.fixture(scope="module")
-def county(admin: httpx.Client, stand_in: StandInProvider) -> str:
+def county(admin_api: httpx.Client, stand_in: StandInProvider) -> str:
     """A county tenant that signs its people in through the stand-in provider."""
-    tenant = new_tenant(admin)
-    configured = configure(admin, tenant, stand_in)
+    tenant = new_tenant(admin_api)
+    configured = configure(admin_api, tenant, stand_in)
     assert configured.status_code == 200, configured.text
     return tenant
 
 
-def linked_person(admin: httpx.Client, tenant: str, role: str) -> tuple[str, str]:
+def linked_person(admin_api: httpx.Client, tenant: str, role: str) -> tuple[str, str]:
     """A person with a role in the tenant, linked to a fresh subject at its provider; returns both."""
-    person_id, _, _ = new_person(admin, tenant, role)
+    person_id, _, _ = new_person(admin_api, tenant, role)
     subject = f"staff-{uuid.uuid4().hex[:8]}"
-    link = admin.post(
+    link = admin_api.post(
         f"/admin/v1/tenants/{tenant}/identity-provider/links", json={"subject": subject, "person_id": person_id}
     )
     assert link.status_code == 201, link.text
     return person_id, subject
-
-
-@pytest.fixture
-def browser(gateway_url: str, app_client_id: str, callback_url: str) -> Iterator[Browser]:
-    browser = Browser(gateway_url, app_client_id, callback_url)
-    yield browser
-    browser.http.close()
 
 
 def claims_of(token: str) -> dict[str, Any]:
@@ -265,10 +208,10 @@ def claims_of(token: str) -> dict[str, Any]:
 
 
 def test_an_administrator_points_a_county_at_its_directory_and_its_secret_never_comes_back(
-    admin: httpx.Client, provider: StandInProvider, gateway_url: str, database: ComponentDatabase
+    admin_api: httpx.Client, provider: StandInProvider, gateway_url: str, database: ComponentDatabase
 ) -> None:
-    tenant = new_tenant(admin)
-    configured = configure(admin, tenant, provider, subject_claim="sub")
+    tenant = new_tenant(admin_api)
+    configured = configure(admin_api, tenant, provider, subject_claim="sub")
     assert configured.status_code == 200, configured.text
     view = configured.json()
     # Discovered from the issuer's /.well-known/openid-configuration.
@@ -279,7 +222,7 @@ def test_an_administrator_points_a_county_at_its_directory_and_its_secret_never_
     # What the administrator registers at the directory as the redirect URI.
     assert view["redirect_uri"] == f"{gateway_url}/oauth/external/callback"
     assert view["client_secret_set"] is True
-    fetched = admin.get(f"/admin/v1/tenants/{tenant}/identity-provider")
+    fetched = admin_api.get(f"/admin/v1/tenants/{tenant}/identity-provider")
     assert fetched.status_code == 200
     for answer in (configured, fetched):
         assert provider.client_secret not in answer.text
@@ -288,21 +231,21 @@ def test_an_administrator_points_a_county_at_its_directory_and_its_secret_never_
     query = "SELECT encrypted_client_secret FROM identity_providers WHERE tenant = :t"
     (stored,) = rows(database.owner, query, t=tenant)
     assert provider.client_secret.encode() not in bytes(stored.encrypted_client_secret)
-    again = admin.put(
+    again = admin_api.put(
         f"/admin/v1/tenants/{tenant}/identity-provider",
         json={"issuer": provider.issuer, "client_id": provider.client_id, "scopes": ["openid", "profile"]},
     )
     assert again.status_code == 200, again.text
     assert again.json()["scopes"] == ["openid", "profile"]
 
-    person_id, _, _ = new_person(admin, tenant, "case_worker")
-    linked = admin.post(
+    person_id, _, _ = new_person(admin_api, tenant, "case_worker")
+    linked = admin_api.post(
         f"/admin/v1/tenants/{tenant}/identity-provider/links",
         json={"subject": "amina.odhiambo", "person_id": person_id},
     )
     assert linked.status_code == 201, linked.text
     assert linked.json()["issuer"] == provider.issuer
-    listed = admin.get(f"/admin/v1/tenants/{tenant}/identity-provider/links").json()
+    listed = admin_api.get(f"/admin/v1/tenants/{tenant}/identity-provider/links").json()
     assert [link["person_id"] for link in listed["items"]] == [person_id]
 
     # Published as events, by reference: neither the secret nor the external subject.
@@ -321,47 +264,47 @@ def test_an_administrator_points_a_county_at_its_directory_and_its_secret_never_
     assert "amina.odhiambo" not in everything
 
 
-def test_configuration_errors_are_problems(admin: httpx.Client, provider: StandInProvider) -> None:
-    tenant = new_tenant(admin)
+def test_configuration_errors_are_problems(admin_api: httpx.Client, provider: StandInProvider) -> None:
+    tenant = new_tenant(admin_api)
     problems = {
-        "no secret the first time": configure(admin, tenant, provider, client_secret=None),
-        "plain http off the loopback": configure(admin, tenant, provider, issuer="http://directory.example"),
-        "an issuer whose discovery names another": configure(admin, tenant, provider, issuer=provider.issuer + "/"),
-        "scopes without openid": configure(admin, tenant, provider, scopes=["email"]),
-        "the platform tenant": configure(admin, "platform", provider),
+        "no secret the first time": configure(admin_api, tenant, provider, client_secret=None),
+        "plain http off the loopback": configure(admin_api, tenant, provider, issuer="http://directory.example"),
+        "an issuer whose discovery names another": configure(admin_api, tenant, provider, issuer=provider.issuer + "/"),
+        "scopes without openid": configure(admin_api, tenant, provider, scopes=["email"]),
+        "the platform tenant": configure(admin_api, "platform", provider),
     }
     for case, response in problems.items():
         assert response.status_code == 422, (case, response.text)
         assert response.headers["content-type"] == "application/problem+json", case
         assert provider.client_secret not in response.text
-    assert configure(admin, "ke-nowhere-0000", provider).status_code == 404
-    assert admin.get(f"/admin/v1/tenants/{tenant}/identity-provider").status_code == 404
+    assert configure(admin_api, "ke-nowhere-0000", provider).status_code == 404
+    assert admin_api.get(f"/admin/v1/tenants/{tenant}/identity-provider").status_code == 404
     # No provider, so nothing to link to.
-    person_id, _, _ = new_person(admin, tenant, "case_worker")
-    link = admin.post(
+    person_id, _, _ = new_person(admin_api, tenant, "case_worker")
+    link = admin_api.post(
         f"/admin/v1/tenants/{tenant}/identity-provider/links", json={"subject": "x", "person_id": person_id}
     )
     assert link.status_code == 404
 
 
-def test_a_subject_and_a_person_are_linked_once(admin: httpx.Client, county: str) -> None:
-    person_id, subject = linked_person(admin, county, "case_worker")
+def test_a_subject_and_a_person_are_linked_once(admin_api: httpx.Client, county: str) -> None:
+    person_id, subject = linked_person(admin_api, county, "case_worker")
     links = f"/admin/v1/tenants/{county}/identity-provider/links"
-    other_id, _, _ = new_person(admin, county, "case_worker")
-    assert admin.post(links, json={"subject": subject, "person_id": other_id}).status_code == 409
-    assert admin.post(links, json={"subject": "someone-else", "person_id": person_id}).status_code == 409
-    assert admin.post(links, json={"subject": "nobody", "person_id": str(uuid.uuid4())}).status_code == 422
+    other_id, _, _ = new_person(admin_api, county, "case_worker")
+    assert admin_api.post(links, json={"subject": subject, "person_id": other_id}).status_code == 409
+    assert admin_api.post(links, json={"subject": "someone-else", "person_id": person_id}).status_code == 409
+    assert admin_api.post(links, json={"subject": "nobody", "person_id": str(uuid.uuid4())}).status_code == 422
 
 
 # --- signing in ----------------------------------------------------------------------------------
 
 
 def test_a_person_signs_in_through_their_countys_directory_and_holds_their_roles_there(
-    browser: Browser, admin: httpx.Client, provider: StandInProvider, county: str, gateway_url: str
+    browser: Browser, admin_api: httpx.Client, provider: StandInProvider, county: str, gateway_url: str
 ) -> None:
-    person_id, subject = linked_person(admin, county, "case_worker")
+    person_id, subject = linked_person(admin_api, county, "case_worker")
     # A role elsewhere too: a sign-in vouched for by this county's directory carries this county's only.
-    admin.post(f"/admin/v1/people/{person_id}/roles", json={"tenant": "ke-mombasa", "role": "intake_officer"})
+    admin_api.post(f"/admin/v1/people/{person_id}/roles", json={"tenant": "ke-mombasa", "role": "intake_officer"})
     provider.subject = subject
 
     landed = browser.open_sign_in(tenant=county)
@@ -394,15 +337,15 @@ def test_a_person_signs_in_through_their_countys_directory_and_holds_their_roles
 
 
 def test_password_sign_in_confers_no_role_in_a_county_that_uses_its_directory(
-    browser: Browser, admin: httpx.Client, county: str, gateway_url: str
+    browser: Browser, admin_api: httpx.Client, county: str, gateway_url: str
 ) -> None:
-    _, username, password = new_person(admin, county, "case_worker")
+    _, username, password = new_person(admin_api, county, "case_worker")
     refused = browser.sign_in(username, password)
     assert refused.status_code == 401 and not refused.history
     assert "own directory" in refused.text
 
-    person_id, username, password = new_person(admin, "ke-mombasa", "case_worker")
-    admin.post(f"/admin/v1/people/{person_id}/roles", json={"tenant": county, "role": "case_worker"})
+    person_id, username, password = new_person(admin_api, "ke-mombasa", "case_worker")
+    admin_api.post(f"/admin/v1/people/{person_id}/roles", json={"tenant": county, "role": "case_worker"})
     landed = browser.sign_in(username, password)
     token = browser.exchange(landed.json()["code"]).json()["access_token"]
     assert verifier_for(gateway_url, issuer=gateway_url).verify(token).tenants == {
@@ -415,9 +358,9 @@ def test_password_sign_in_confers_no_role_in_a_county_that_uses_its_directory(
     ["wrong-nonce", "wrong-audience", "another-key", "wrong-issuer", "expired"],
 )
 def test_an_id_token_not_meant_for_this_sign_in_is_refused(
-    browser: Browser, admin: httpx.Client, provider: StandInProvider, county: str, gateway_url: str, tampering: str
+    browser: Browser, admin_api: httpx.Client, provider: StandInProvider, county: str, gateway_url: str, tampering: str
 ) -> None:
-    _, subject = linked_person(admin, county, "case_worker")
+    _, subject = linked_person(admin_api, county, "case_worker")
     provider.subject = subject
     if tampering == "wrong-nonce":
         provider.claims = {"nonce": secrets.token_urlsafe(32)}
@@ -441,7 +384,7 @@ def test_an_id_token_not_meant_for_this_sign_in_is_refused(
 
 
 def test_an_unknown_external_subject_is_refused_and_nobody_is_created(
-    browser: Browser, admin: httpx.Client, provider: StandInProvider, county: str, gateway_url: str, database: Any
+    browser: Browser, admin_api: httpx.Client, provider: StandInProvider, county: str, gateway_url: str, database: Any
 ) -> None:
     provider.subject = f"stranger-{uuid.uuid4().hex[:8]}"
     people_before = rows(database.owner, "SELECT count(*) AS n FROM people")[0].n
@@ -457,20 +400,20 @@ def test_an_unknown_external_subject_is_refused_and_nobody_is_created(
 
 
 def test_an_unlinked_subject_no_longer_signs_in(
-    browser: Browser, admin: httpx.Client, provider: StandInProvider, county: str
+    browser: Browser, admin_api: httpx.Client, provider: StandInProvider, county: str
 ) -> None:
-    _, subject = linked_person(admin, county, "case_worker")
-    links = admin.get(f"/admin/v1/tenants/{county}/identity-provider/links", params={"limit": 200}).json()["items"]
+    _, subject = linked_person(admin_api, county, "case_worker")
+    links = admin_api.get(f"/admin/v1/tenants/{county}/identity-provider/links", params={"limit": 200}).json()["items"]
     link_id = next(link["id"] for link in links if link["subject"] == subject)
-    assert admin.delete(f"/admin/v1/tenants/{county}/identity-provider/links/{link_id}").status_code == 204
+    assert admin_api.delete(f"/admin/v1/tenants/{county}/identity-provider/links/{link_id}").status_code == 204
     provider.subject = subject
     assert browser.open_sign_in(tenant=county).status_code == 403
 
 
 def test_a_return_from_the_directory_works_once_and_only_in_the_browser_that_left(
-    browser: Browser, admin: httpx.Client, provider: StandInProvider, county: str, gateway_url: str
+    browser: Browser, admin_api: httpx.Client, provider: StandInProvider, county: str, gateway_url: str
 ) -> None:
-    _, provider.subject = linked_person(admin, county, "case_worker")
+    _, provider.subject = linked_person(admin_api, county, "case_worker")
     browser.http.follow_redirects = False
     to_provider = browser.open_sign_in(tenant=county)
     assert to_provider.status_code == 302
@@ -497,14 +440,14 @@ def test_a_county_without_a_directory_shows_the_password_form(browser: Browser) 
 
 
 def test_a_directory_that_names_people_by_email_must_have_verified_it(
-    browser: Browser, admin: httpx.Client, provider: StandInProvider
+    browser: Browser, admin_api: httpx.Client, provider: StandInProvider
 ) -> None:
-    tenant = new_tenant(admin)
-    assert configure(admin, tenant, provider, subject_claim="email").json()["scopes"] == ["openid", "email"]
-    person_id, _, _ = new_person(admin, tenant, "case_worker")
+    tenant = new_tenant(admin_api)
+    assert configure(admin_api, tenant, provider, subject_claim="email").json()["scopes"] == ["openid", "email"]
+    person_id, _, _ = new_person(admin_api, tenant, "case_worker")
     provider.subject = f"amina-{uuid.uuid4().hex[:6]}"
     email = f"{provider.subject}@county.example"
-    admin.post(
+    admin_api.post(
         f"/admin/v1/tenants/{tenant}/identity-provider/links", json={"subject": email.upper(), "person_id": person_id}
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterator
@@ -18,31 +17,14 @@ from sqlalchemy.orm import Session
 from harambee_common import auth as common_auth
 from harambee_common.auth import KeyCache, TokenVerifier
 from harambee_common.db import create_db_engine
-from harambee_common.migrations import upgrade
 from harambee_common.problems import Unauthenticated
-from harambee_gateway.__main__ import main
 from harambee_gateway.app import create_app
 from harambee_gateway.signing import RETENTION_MARGIN, KeyRing, SigningKey
 from harambee_stack.postgres import ComponentDatabase
-from tests.gateway.conftest import AUDIENCE, ISSUER, gateway_settings, serving
-from tests.support.services import patched_env, rows
+from tests.gateway.conftest import AUDIENCE, ISSUER, gateway_settings, migrated_database, serving
+from tests.support.services import rows
 
 TTL = 900
-
-
-@pytest.fixture(scope="module")
-def database(postgres: Any) -> ComponentDatabase:
-    database = postgres.provision("gateway")
-    upgrade(package="harambee_gateway", url=database.owner)
-    return database
-
-
-@pytest.fixture(scope="module")
-def demo(database: ComponentDatabase, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    out = tmp_path_factory.mktemp("seed") / "demo.json"
-    with patched_env({"DATABASE_URL": database.app}):
-        main(["seed-demo", "--out", str(out), "--gateway-url", ISSUER])
-    return {c["name"]: c for c in json.loads(out.read_text())["clients"]}
 
 
 @contextmanager
@@ -159,8 +141,7 @@ def test_a_key_that_signed_before_publication_would_fail(
 
 
 def test_retired_keys_leave_the_jwks_once_their_tokens_have_expired(postgres: Any, signing_key_pem: bytes) -> None:
-    database = postgres.provision("gateway")
-    upgrade(package="harambee_gateway", url=database.owner)
+    database = migrated_database(postgres)
     ring = KeyRing(SigningKey(signing_key_pem), token_ttl_seconds=TTL)
     engine = create_db_engine(database.app, pool_size=1)
     try:

@@ -9,11 +9,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from harambee_common.migrations import upgrade
 from harambee_gateway.__main__ import main
 from harambee_gateway.app import create_app
 from harambee_gateway.seed import TENANTS
-from tests.gateway.conftest import ISSUER, gateway_settings
+from tests.gateway.conftest import ISSUER, gateway_settings, migrated_database
 from tests.gateway.events import outbox_ids, read_events
 from tests.support.services import patched_env, rows
 
@@ -21,8 +20,7 @@ from tests.support.services import patched_env, rows
 def test_seeding_publishes_each_change_once_with_no_secret(
     postgres: Any, broker: Any, signing_key_pem: bytes, tmp_path: Path
 ) -> None:
-    database = postgres.provision("gateway")
-    upgrade(package="harambee_gateway", url=database.owner)
+    database = migrated_database(postgres)
     out = tmp_path / "demo.json"
     with patched_env({"DATABASE_URL": database.app}):
         main(["seed-demo", "--out", str(out), "--gateway-url", ISSUER])
@@ -74,8 +72,7 @@ def test_seeding_publishes_each_change_once_with_no_secret(
 
 
 def test_seeding_again_publishes_rotations_but_not_unchanged_records(postgres: Any, tmp_path: Path) -> None:
-    database = postgres.provision("gateway")
-    upgrade(package="harambee_gateway", url=database.owner)
+    database = migrated_database(postgres)
     with patched_env({"DATABASE_URL": database.app}):
         main(["seed-demo", "--out", str(tmp_path / "a.json"), "--gateway-url", ISSUER])
         first = len(outbox_ids(database.owner))

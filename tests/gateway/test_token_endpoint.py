@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,41 +12,11 @@ from fastapi.testclient import TestClient
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from harambee_common.migrations import upgrade
-from harambee_gateway.__main__ import main
 from harambee_gateway.app import create_app
 from harambee_gateway.seed import ORGANISATIONS, TENANTS
 from harambee_stack.postgres import ComponentDatabase
-from tests.gateway.conftest import AUDIENCE, ISSUER, NO_DATABASE, gateway_settings
-from tests.support.services import patched_env, rows
-
-
-def seed(database: ComponentDatabase, out: Path) -> dict[str, dict[str, str]]:
-    """Runs `seed-demo` as the runtime role; returns the demo clients by name."""
-    with patched_env({"DATABASE_URL": database.app}):
-        main(["seed-demo", "--out", str(out), "--gateway-url", ISSUER])
-    document = json.loads(out.read_text())
-    assert document["gateway"] == ISSUER
-    return {client["name"]: client for client in document["clients"]}
-
-
-@pytest.fixture(scope="module")
-def database(postgres: Any) -> ComponentDatabase:
-    database = postgres.provision("gateway")
-    upgrade(package="harambee_gateway", url=database.owner)
-    return database
-
-
-@pytest.fixture(scope="module")
-def demo(database: ComponentDatabase, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    return seed(database, tmp_path_factory.mktemp("seed") / "demo.json")
-
-
-@pytest.fixture(scope="module")
-def gateway(database: ComponentDatabase, signing_key_pem: bytes) -> Iterator[TestClient]:
-    settings = gateway_settings(signing_key_pem=signing_key_pem, database_url=database.app)
-    with TestClient(create_app(settings)) as client:
-        yield client
+from tests.gateway.conftest import AUDIENCE, ISSUER, NO_DATABASE, gateway_settings, migrated_database, seed_demo
+from tests.support.services import rows
 
 
 @pytest.fixture
@@ -184,10 +152,9 @@ def test_the_runtime_role_may_not_delete_registry_rows(database: ComponentDataba
 def test_seeding_again_keeps_client_ids_and_replaces_secrets(
     postgres: Any, signing_key_pem: bytes, tmp_path: Path
 ) -> None:
-    database = postgres.provision("gateway")
-    upgrade(package="harambee_gateway", url=database.owner)
-    first = seed(database, tmp_path / "first.json")
-    second = seed(database, tmp_path / "second.json")
+    database = migrated_database(postgres)
+    first = seed_demo(database, tmp_path / "first.json")
+    second = seed_demo(database, tmp_path / "second.json")
     assert {n: c["client_id"] for n, c in first.items()} == {n: c["client_id"] for n, c in second.items()}
     assert (tmp_path / "second.json").stat().st_mode & 0o077 == 0
     settings = gateway_settings(signing_key_pem=signing_key_pem, database_url=database.app)
