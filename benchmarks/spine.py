@@ -27,6 +27,7 @@ import httpx
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu import accounted, line
 from load import Result, run
 
 from harambee_stack.ports import free_port
@@ -97,15 +98,18 @@ def start_bare_insert(stack: Stack, state: Path) -> tuple[subprocess.Popen[bytes
 
 
 def paired(label_x: str, x, label_y: str, y, *, rounds: int) -> tuple[float, list[Result]]:
-    """Runs y then x, rounds times; the ratio of their median throughputs x/y."""
+    """Runs y then x, rounds times; the ratio of their median throughputs x/y.
+
+    Each run's line is followed by where its CPU went, per request, in every process it kept busy.
+    """
     results: list[Result] = []
     xs, ys = [], []
     for _ in range(rounds):
-        ry, rx = y(), x()
-        ys.append(ry.rps)
-        xs.append(rx.rps)
-        results += [ry, rx]
-        print(f"  {ry.line()}\n  {rx.line()}", flush=True)
+        for run_one, throughputs in ((y, ys), (x, xs)):
+            result, spent = accounted(run_one, requests=lambda r: r.requests)
+            throughputs.append(result.rps)
+            results.append(result)
+            print(f"  {result.line()}\n      {line(spent)}", flush=True)
     ratio = statistics.median(xs) / statistics.median(ys)
     print(f"  => {label_x} / {label_y} = {ratio:.2f} (median of {rounds})", flush=True)
     return ratio, results

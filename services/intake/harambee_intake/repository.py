@@ -123,9 +123,13 @@ def get_subject(*, session: Session, subject_id: uuid.UUID) -> Subject | None:
     return session.get(Subject, subject_id)
 
 
-def list_vocabularies(*, session: Session) -> list[Vocabulary]:
-    """The tenant's own lists."""
-    return list(session.scalars(sa.select(Vocabulary)))
+# Read on every submission to check its codes: plain rows, no ORM identity map to fill.
+_VOCABULARIES = sa.select(Vocabulary.name, Vocabulary.entries, Vocabulary.version)
+
+
+def list_vocabularies(*, session: Session) -> list[sa.Row[tuple[str, list[dict[str, Any]], int]]]:
+    """The tenant's own lists: name, entries and version of each."""
+    return list(session.execute(_VOCABULARIES))
 
 
 def get_vocabulary(*, session: Session, name: str) -> Vocabulary | None:
