@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
+import psycopg
 import sqlalchemy as sa
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
@@ -60,6 +61,22 @@ class UnitOfWork:
             rows = [outbox_row(event) for event in self._events]
             self.session.execute(OUTBOX_INSERT, rows if len(rows) > 1 else rows[0])
             self._events.clear()
+
+
+@contextmanager
+def pipelined(uow: UnitOfWork) -> Iterator[None]:
+    """Sends the statements inside without waiting for each one's result (psycopg's pipeline mode).
+
+    Only for writes whose results nothing inside reads: they cost one round trip together, and an
+    error in any of them is raised when the block ends (as SQLAlchemy's exception, so an outage is
+    still a 503), failing the unit of work.
+    """
+    driver = uow.session.connection().connection.driver_connection
+    try:
+        with driver.pipeline():
+            yield
+    except psycopg.Error as exc:
+        raise sa.exc.DBAPIError.instance(None, None, exc, psycopg.Error) from exc
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from typing import Any
 
 from harambee_common.access import record_access
 from harambee_common.auth import TenantPrincipal
-from harambee_common.db import UnitOfWork
+from harambee_common.db import UnitOfWork, pipelined
 from harambee_common.events import Event
 from harambee_common.problems import Forbidden, NotFound, ValidationFailed
 from harambee_intake import repository, screening, subjects, vocabularies, webhooks
@@ -105,8 +105,6 @@ def submit_referral(
         age_band=age_band,
         sealed=link.data_key.seal(_sealed(referral_in), context=f"referral:{referral_id}"),
     )
-    repository.add_referral(session=uow.session, referral=referral)
-    subjects.record_candidates(uow=uow, link=link, referral_id=referral.id)
     uow.publish(
         event(
             "referral.received",
@@ -122,6 +120,11 @@ def submit_referral(
             },
         )
     )
+    with pipelined(uow):  # every write of a submission, in one round trip: nothing here reads
+        subjects.store_new_subject(uow=uow, link=link)
+        repository.add_referral(session=uow.session, referral=referral)
+        subjects.record_candidates(uow=uow, link=link, referral_id=referral.id)
+        uow.write_events()
     return referral
 
 

@@ -36,6 +36,7 @@ class Link:
     data_key: DataKey
     repeat: bool
     candidates: list[tuple[uuid.UUID, int, list[str]]]  # (subject, score, index kinds matched)
+    index: list[matching.Digest]  # the person's blind-index values, stored with a new subject
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,8 @@ def _matches(*, uow: UnitOfWork, digests: list[matching.Digest], has_date_of_bir
 
 
 def link_person(*, uow: UnitOfWork, vault: Vault, identity: dict[str, str]) -> Link:
-    """The subject for a newly referred person: an exact blind-index match, or a new subject."""
+    """The subject for a newly referred person: an exact blind-index match, or a new subject that
+    store_new_subject stores (reads here, writes there, so that the writes can go in one round trip)."""
     digests = matching.digests(vault.blind_index_key(uow.tenant), identity)
     has_dob = "date_of_birth" in identity
     exact_digest = next((d.value for d in digests if d.kind == matching.EXACT), None)
@@ -139,9 +141,6 @@ def link_person(*, uow: UnitOfWork, vault: Vault, identity: dict[str, str]) -> L
             key_generation=wrapped.generation, kek_id=wrapped.kek_id, version=1,
             identity=seal_identity(key, subject_id=subject_id, identity=identity),
         )
-        repository.add_subject(session=uow.session, subject=subject)
-        repository.add_index(session=uow.session, tenant=uow.tenant, subject_id=subject_id,
-                             digests=[(d.kind, d.value) for d in matches.digests])
         repeat = False
 
     candidates = [
@@ -150,7 +149,16 @@ def link_person(*, uow: UnitOfWork, vault: Vault, identity: dict[str, str]) -> L
         if root != subject.id and matching.is_candidate(kinds, has_date_of_birth=has_dob)
     ]
     candidates.sort(key=lambda c: -c[1])
-    return Link(subject=subject, data_key=key, repeat=repeat, candidates=candidates[:MAX_CANDIDATES])
+    return Link(subject=subject, data_key=key, repeat=repeat, candidates=candidates[:MAX_CANDIDATES],
+                index=matches.digests)
+
+
+def store_new_subject(*, uow: UnitOfWork, link: Link) -> None:
+    """Stores the subject link_person made, with its blind index; nothing for a repeat referral."""
+    if not link.repeat:
+        repository.add_subject(session=uow.session, subject=link.subject)
+        repository.add_index(session=uow.session, tenant=uow.tenant, subject_id=link.subject.id,
+                             digests=[(d.kind, d.value) for d in link.index])
 
 
 def seal_identity(key: DataKey, *, subject_id: uuid.UUID, identity: dict[str, str]) -> dict[str, str]:
