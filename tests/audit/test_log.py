@@ -18,10 +18,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from harambee_audit.app import create_app
-from harambee_audit.merkle import leaf_hash
+from harambee_audit.merkle import Frontier, leaf_hash
 from harambee_common import kafka
 from harambee_common.consumer import EventConsumer
 from harambee_common.db import unit_of_work
+from harambee_common.events import Event
 from tests.audit.helpers import deliver, make_event, wait_until
 
 
@@ -216,3 +217,85 @@ def test_a_batch_spanning_tenants_with_a_redelivery_inside_appends_each_event_on
 
     assert [(e.seq, e.event_id) for e in entries_of(owner, tenant)] == [(0, first.id), (1, third.id)]
     assert [(e.seq, e.event_id) for e in entries_of(owner, other)] == [(0, second.id)]
+
+
+def sound_log(owner: sa.Engine, tenant: str) -> tuple[list[dict[str, Any]], list[int]]:
+    """Rebuilds a tenant's tree from its stored entries and checks everything stored against it:
+    the chain, the leaf hashes, the Merkle subtrees, the head and every checkpoint's root.
+    Returns the entries' documents in log order and the checkpoints' sizes."""
+    frontier, nodes, roots, documents = Frontier(), {}, {}, []
+    with owner.connect() as conn:
+        entries = conn.execute(
+            sa.text("SELECT seq, canonical, leaf_hash FROM entries WHERE tenant_id = :t ORDER BY seq"),
+            {"t": tenant},
+        ).all()
+        stored_nodes = conn.execute(
+            sa.text("SELECT level, idx, hash FROM merkle_nodes WHERE tenant_id = :t"), {"t": tenant}
+        ).all()
+        head = conn.execute(
+            sa.text("SELECT size, frontier, last_leaf FROM log_heads WHERE tenant_id = :t"), {"t": tenant}
+        ).one()
+        checkpoints = conn.execute(
+            sa.text("SELECT tree_size, root_hash FROM checkpoints WHERE tenant_id = :t ORDER BY tree_size"),
+            {"t": tenant},
+        ).all()
+    previous = None
+    for seq, canonical, leaf in entries:
+        document = json.loads(canonical)
+        assert (document["seq"], document["prev"]) == (seq, previous.hex() if previous else None)
+        assert leaf == leaf_hash(canonical)
+        nodes.update({(level, index): h for level, index, h in frontier.append(leaf)})
+        roots[frontier.size] = frontier.root()
+        documents.append(document)
+        previous = leaf
+    assert [e.seq for e in entries] == list(range(len(entries)))
+    assert {(n.level, n.idx): n.hash for n in stored_nodes} == nodes
+    assert (head.size, head.frontier, head.last_leaf) == (frontier.size, frontier.to_bytes(), previous)
+    assert checkpoints and all(roots[c.tree_size] == c.root_hash for c in checkpoints)
+    return documents, [c.tree_size for c in checkpoints]
+
+
+def test_a_batch_spanning_tenants_builds_the_logs_one_event_at_a_time_would(
+    consumer: Callable[..., EventConsumer], owner: sa.Engine, tenant: str
+) -> None:
+    # Runs of different lengths per tenant, a redelivery and an emergency read inside the batch, and a
+    # checkpoint due (every 4 entries) several times in the middle of it.
+    pattern = [0, 0, 1, 2, 2, 2, 0, 1, 1, 1, 1, 1, 0, 2, 0, 0, 0, 1, 2, 2, 0, 1]
+    subjects = [f"subj-{uuid.uuid4().hex[:8]}" for _ in pattern]
+
+    def events(tenants: list[str]) -> list[Event]:
+        made = [
+            make_event(tenants[t], subject=s, referral_id=s, step=i)
+            for i, (t, s) in enumerate(zip(pattern, subjects, strict=True))
+        ]
+        made[9] = make_event(tenants[1], type="access.recorded", subject=subjects[9], actor="worker-1",
+                             emergency=True, reason="Threat to life", referral_id=subjects[9], step=9)
+        return made
+
+    alone, together = [[f"{tenant}-{name}-{k}" for k in range(3)] for name in ("alone", "batch")]
+    audit = consumer(checkpoint_every=4)
+    for event in events(alone):
+        assert deliver(audit, event) is True
+    batch = events(together)
+    messages = [(e.topic, e.headers(), e.value()) for e in batch]
+    assert audit.apply_many([*messages[:8], messages[3], *messages[8:]]) == len(batch)
+
+    for one, other in zip(alone, together, strict=True):
+        (as_alone, sizes_alone), (as_batch, sizes_batch) = sound_log(owner, one), sound_log(owner, other)
+        assert [(d["seq"], d["type"], d["subject"], d["data"]) for d in as_alone] == [
+            (d["seq"], d["type"], d["subject"], d["data"]) for d in as_batch
+        ]
+        assert [d["event_id"] for d in as_batch] == [e.id for e in batch if e.tenant == other]
+        assert sizes_alone == sizes_batch
+    with owner.connect() as conn:
+        # One transaction (processed_at is its start): not a failed batch applied again one by one.
+        assert conn.scalar(
+            sa.text("SELECT count(DISTINCT processed_at) FROM processed_events WHERE event_id = ANY(:ids)"),
+            {"ids": [e.id for e in batch]},
+        ) == 1
+        queued = conn.execute(
+            sa.text("SELECT q.event_id, e.event_id FROM emergency_accesses q JOIN entries e "
+                    "USING (tenant_id, seq) WHERE tenant_id = :t"),
+            {"t": together[1]},
+        ).all()
+    assert queued == [(batch[9].id, batch[9].id)]

@@ -24,18 +24,21 @@ PURPOSE_KEYS = ("purpose",)
 ACCESS_TYPE = "access.recorded"
 
 
+# Built once: json.dumps with these options would build an encoder for every entry.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def canonical_json(value: Any) -> bytes:
     """Sorted keys, compact separators, UTF-8; NaN and infinities are refused."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode()
+    return _CANONICAL.encode(value).encode()
 
 
 def rfc3339(moment: datetime) -> str:
     """A UTC timestamp with microseconds and a Z, the one time format in entries."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat, not strftime (twice as slow): "2025-01-01T00:00:00.000000+00:00" less the offset.
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def _first_reference(data: dict[str, Any], keys: tuple[str, ...]) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -74,14 +73,21 @@ def _conditions(tenant: str, query: EntryQuery) -> list[sa.ColumnElement[bool]]:
     return conditions
 
 
+# Built once: the consumer locks a head in every transaction it commits.
+_LOCK_HEAD = (
+    sa.select(LogHead.size, LogHead.frontier, LogHead.last_leaf, LogHead.checkpoint_size)
+    .where(LogHead.tenant_id == sa.bindparam("tenant"))
+    .with_for_update()
+)
+
+
 def lock_head(*, db_session: Session, tenant: str) -> sa.Row:
     """The tenant's log head (size, frontier, last_leaf, checkpoint_size), created if absent and locked."""
-    db_session.execute(insert(LogHead).values(tenant_id=tenant).on_conflict_do_nothing())
-    return db_session.execute(
-        sa.select(LogHead.size, LogHead.frontier, LogHead.last_leaf, LogHead.checkpoint_size)
-        .where(LogHead.tenant_id == tenant)
-        .with_for_update()
-    ).one()
+    row = db_session.execute(_LOCK_HEAD, {"tenant": tenant}).one_or_none()
+    if row is None:  # the tenant's first entry (or a concurrent first: the insert then waits, does nothing)
+        db_session.execute(insert(LogHead).values(tenant_id=tenant).on_conflict_do_nothing())
+        row = db_session.execute(_LOCK_HEAD, {"tenant": tenant}).one()
+    return row
 
 
 def get_head(*, db_session: Session, tenant: str) -> LogHead | None:
@@ -89,40 +95,61 @@ def get_head(*, db_session: Session, tenant: str) -> LogHead | None:
     return db_session.scalars(sa.select(LogHead).where(LogHead.tenant_id == tenant)).one_or_none()
 
 
-# The entry, the Merkle subtrees its append closed, and the head's new state, in one round trip.
-_APPEND = sa.text(
-    """
+# The order of an entry's fields in the tuples append_entries takes.
+ENTRY_COLUMNS = (
+    "seq", "event_id", "type", "source", "subject", "actor", "client_id", "agreement", "purpose", "time",
+    "recorded_at", "data", "canonical", "leaf_hash",
+)
+_ENTRY_TYPES = (
+    "bigint", "text", "text", "text", "text", "text", "text", "text", "text", "timestamptz",
+    "timestamptz", "jsonb", "bytea", "bytea",
+)
+_COLUMNS = ", ".join(ENTRY_COLUMNS)
+# Arrays go in binary (%(...)b): psycopg writes a text array in Python, escaping every quote of every
+# element (the canonical JSON is full of them), which cost more than the rest of an append.
+_ARRAYS = ", ".join(f"CAST(%({c})b AS {t}[])" for c, t in zip(ENTRY_COLUMNS, _ENTRY_TYPES, strict=True))
+
+# A tenant's entries, the Merkle subtrees they closed and the head's new state, in one round trip
+# whatever their number: one array per column keeps the statement text (and its plan) the same.
+_APPEND = f"""
     WITH entry AS (
-        INSERT INTO entries (tenant_id, seq, event_id, type, source, subject, actor, client_id, agreement,
-                             purpose, time, recorded_at, data, canonical, leaf_hash)
-        VALUES (:tenant_id, :seq, :event_id, :type, :source, :subject, :actor, :client_id, :agreement,
-                :purpose, :time, :recorded_at, CAST(:data AS jsonb), :canonical, :leaf_hash)
+        INSERT INTO entries (tenant_id, {_COLUMNS})
+        SELECT %(tenant_id)s, {_COLUMNS} FROM unnest({_ARRAYS}) AS e({_COLUMNS})
     ), nodes AS (
         INSERT INTO merkle_nodes (tenant_id, level, idx, hash)
-        SELECT :tenant_id, n.level, n.idx, n.hash
-        FROM unnest(CAST(:levels AS smallint[]), CAST(:idxs AS bigint[]), CAST(:hashes AS bytea[]))
+        SELECT %(tenant_id)s, n.level, n.idx, n.hash
+        FROM unnest(CAST(%(levels)b AS smallint[]), CAST(%(idxs)b AS bigint[]), CAST(%(hashes)b AS bytea[]))
              AS n(level, idx, hash)
     )
-    UPDATE log_heads SET size = :size, frontier = :frontier, last_leaf = :leaf_hash
-    WHERE tenant_id = :tenant_id
-    """
-)
+    UPDATE log_heads SET size = %(size)s, frontier = %(frontier)s, last_leaf = %(last_leaf)s
+    WHERE tenant_id = %(tenant_id)s
+"""
 
 
-def append_entry(
-    *, db_session: Session, values: dict, nodes: list[tuple[int, int, bytes]], frontier: bytes
+def append_entries(
+    *,
+    db_session: Session,
+    tenant: str,
+    entries: list[tuple],
+    nodes: list[tuple[int, int, bytes]],
+    size: int,
+    frontier: bytes,
+    last_leaf: bytes | None,
 ) -> None:
-    """Inserts an entry and the subtrees it closed, and moves the locked head past it."""
-    result = db_session.execute(
+    """Inserts entries (tuples in ENTRY_COLUMNS order, data as JSON text) and the subtrees they closed,
+    and moves the locked head past them."""
+    columns = zip(*entries, strict=True)
+    result = db_session.connection().exec_driver_sql(
         _APPEND,
         {
-            **values,
-            "data": json.dumps(values["data"], ensure_ascii=False, separators=(",", ":")),
+            "tenant_id": tenant,
+            **{name: list(values) for name, values in zip(ENTRY_COLUMNS, columns, strict=True)},
             "levels": [level for level, _, _ in nodes],
             "idxs": [index for _, index, _ in nodes],
             "hashes": [h for _, _, h in nodes],
+            "size": size,
             "frontier": frontier,
-            "size": values["seq"] + 1,
+            "last_leaf": last_leaf,
         },
     )
     if result.rowcount != 1:

@@ -13,13 +13,12 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from harambee_audit import repository
-from harambee_audit.entries import EntryRecord, emergency_reason, is_emergency_access, rfc3339
+from harambee_audit.appends import LockedHead, locked_head, write_pending
+from harambee_audit.entries import emergency_reason, is_emergency_access, rfc3339
 from harambee_audit.merkle import (
-    Frontier,
     NodeGetter,
     consistency_proof,
     inclusion_proof,
-    leaf_hash,
     nodes_needed,
     verify_consistency,
 )
@@ -71,45 +70,6 @@ class ConsistencyProof:
     hashes: list[bytes]
 
 
-@dataclass
-class LockedHead:
-    """A tenant's log head, locked for the rest of the transaction, as this transaction's appends move it."""
-
-    frontier: Frontier
-    last_leaf: bytes | None
-    checkpoint_size: int
-
-    @property
-    def size(self) -> int:
-        """How many entries the log holds."""
-        return self.frontier.size
-
-
-_HEADS = "harambee_audit.heads"
-
-
-def locked_head(*, uow: UnitOfWork) -> LockedHead:
-    """The tenant's head, locked once per transaction and then kept in memory for its further appends.
-
-    The consumer applies a whole poll in one transaction; the lock is held until it ends, so no one
-    else can move the head meanwhile, and reading it again for every event would only cost round trips.
-    """
-    session, transaction = uow.session, uow.session.get_transaction()
-    cached = session.info.get(_HEADS)
-    if cached is None or cached[0] is not transaction:
-        cached = session.info[_HEADS] = (transaction, {})
-    heads: dict[str, LockedHead] = cached[1]
-    head = heads.get(uow.tenant)
-    if head is None:
-        row = repository.lock_head(db_session=session, tenant=uow.tenant)
-        head = heads[uow.tenant] = LockedHead(
-            frontier=Frontier.from_bytes(row.size, row.frontier),
-            last_leaf=row.last_leaf,
-            checkpoint_size=row.checkpoint_size,
-        )
-    return head
-
-
 def has_log(*, db_session: Session, tenant: str) -> bool:
     """Whether the tenant's log has begun (the service has recorded anything of the tenant)."""
     return repository.get_head(db_session=db_session, tenant=tenant) is not None
@@ -124,36 +84,7 @@ def append_event(
 ) -> int:
     """Appends an event to its tenant's log (signing a checkpoint when one is due); returns its seq."""
     head = locked_head(uow=uow)
-    record = EntryRecord.from_event(
-        event, seq=head.size, prev=head.last_leaf, recorded_at=datetime.now(UTC)
-    )
-    canonical = record.canonical()
-    leaf = leaf_hash(canonical)
-    closed = head.frontier.append(leaf)
-    # One statement: the entry, the subtrees it closed and the head's new state.
-    repository.append_entry(
-        db_session=uow.session,
-        values={
-            "tenant_id": record.tenant,
-            "seq": record.seq,
-            "event_id": record.event_id,
-            "type": record.type,
-            "source": record.source,
-            "subject": record.subject,
-            "actor": record.actor,
-            "client_id": record.client_id,
-            "agreement": record.agreement,
-            "purpose": record.purpose,
-            "time": record.time,
-            "recorded_at": record.recorded_at,
-            "data": record.data,
-            "canonical": canonical,
-            "leaf_hash": leaf,
-        },
-        nodes=closed,
-        frontier=head.frontier.to_bytes(),
-    )
-    head.last_leaf = leaf
+    record = head.append(event, recorded_at=datetime.now(UTC))
     if is_emergency_access(event):
         # In the transaction that records the access: an emergency access cannot escape the queue.
         repository.add_emergency_access(
@@ -187,6 +118,7 @@ def sign_checkpoint(*, uow: UnitOfWork, signer: CheckpointSigner) -> Checkpoint 
 
 def _sign(*, uow: UnitOfWork, head: LockedHead, signer: CheckpointSigner) -> Checkpoint:
     session, tenant, frontier = uow.session, uow.tenant, head.frontier
+    write_pending(db_session=session, head=head)  # the proof below reads the stored tree
     root = frontier.root()
     previous = repository.last_checkpoint(db_session=session, tenant=tenant)
     if previous is not None:
