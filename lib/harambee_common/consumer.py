@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -27,6 +28,13 @@ _RECORD = sa.text(
     "INSERT INTO processed_events (consumer, event_id, tenant_id, type, outcome, error) "
     "VALUES (:consumer, :event_id, :tenant, :type, :outcome, :error) "
     "ON CONFLICT (consumer, event_id) DO NOTHING"
+)
+# A batch's ids in one statement: it returns those recorded now, i.e. the events not applied before.
+_RECORD_NEW = sa.text(
+    "INSERT INTO processed_events (consumer, event_id, tenant_id, type, outcome) "
+    "SELECT :consumer, e.id, :tenant, e.type, 'applied' "
+    "FROM unnest(CAST(:ids AS text[]), CAST(:types AS text[])) AS e(id, type) "
+    "ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id"
 )
 
 
@@ -119,14 +127,22 @@ class EventConsumer:
         if not decoded:
             return 0
         try:
-            applied, tenant = 0, None
+            applied = 0
             with self._sessions() as session, session.begin():
-                for event, handler in decoded:
-                    if event.tenant != tenant:  # a batch may span tenants; handlers restore any they change
-                        set_tenant(session, event.tenant)
-                        tenant = event.tenant
-                    with _traced(event):
-                        applied += self._apply_in(UnitOfWork(session, event.tenant), event, handler)
+                # A batch may span tenants: each run of one tenant's events is recorded in one statement,
+                # then applied (handlers restore any tenant they change).
+                for tenant, group in itertools.groupby(decoded, key=lambda d: d[0].tenant):
+                    run = list(group)
+                    set_tenant(session, tenant)
+                    new = self._record_new(session, tenant, [event for event, _ in run])
+                    uow = UnitOfWork(session, tenant)
+                    for event, handler in run:
+                        if event.id in new:
+                            new.discard(event.id)  # the same event twice in one batch: applied once
+                            with _traced(event):
+                                handler(uow, event)
+                            applied += 1
+                    uow.write_events()
             return applied
         except Exception as exc:
             if _is_outage(exc):
@@ -164,6 +180,11 @@ class EventConsumer:
         with unit_of_work(self._sessions, event.tenant) as uow:
             self._record(uow, event, outcome="failed", error=type(error).__name__)
         return False
+
+    def _record_new(self, session: Session, tenant: str, events: list[Event]) -> set[str]:
+        ids = session.scalars(_RECORD_NEW, {"consumer": self.subscription.name, "tenant": tenant,
+                                            "ids": [e.id for e in events], "types": [e.type for e in events]})
+        return set(ids)
 
     def _record(self, uow: UnitOfWork, event: Event, *, outcome: str, error: str | None) -> bool:
         result = uow.session.execute(

@@ -190,3 +190,23 @@ def test_a_batch_is_applied_in_one_go_and_one_bad_event_does_not_spoil_it(assess
     assert [tuple(o) for o in outcomes] == [("applied", 4), ("failed", 1)]
     tenants = rows(assessment_db.owner, "SELECT tenant_id, count(*) FROM cases GROUP BY tenant_id ORDER BY 1")
     assert [tuple(t) for t in tenants] == [("ke-mombasa", 3), ("ke-nairobi", 1)]
+
+
+def test_a_batch_over_two_tenants_with_a_repeat_is_applied_once_each_in_one_transaction(assessment_db, broker):
+    consumer = EventConsumer(subscription=ASSESSMENT,
+                             sessions=session_factory(create_db_engine(assessment_db.app)),
+                             bootstrap=broker.bootstrap)
+    mombasa = [referral_event() for _ in range(2)]
+    nairobi = Event(type="referral.accepted", tenant="ke-nairobi", topic="intake.events", source="/test",
+                    subject="n", data={"referral_id": str(uuid.uuid4()), "subject_ref": str(uuid.uuid4())})
+    batch = [(e.topic, e.headers(), e.value()) for e in [mombasa[0], mombasa[0], nairobi, mombasa[1], nairobi]]
+
+    assert consumer.apply_many(batch) == 3
+    recorded = rows(assessment_db.owner, "SELECT tenant_id, count(*), count(DISTINCT processed_at) "
+                    "FROM processed_events GROUP BY tenant_id ORDER BY 1")
+    assert [tuple(r) for r in recorded] == [("ke-mombasa", 2, 1), ("ke-nairobi", 1, 1)]
+    times = rows(assessment_db.owner, "SELECT count(DISTINCT processed_at) FROM processed_events")
+    assert times[0][0] == 1  # one transaction (now() is its start): not the one-by-one fallback
+    opened = rows(assessment_db.owner, "SELECT tenant_id, count(*) FROM outbox WHERE type = 'case.opened' "
+                  "GROUP BY tenant_id ORDER BY 1")
+    assert [tuple(o) for o in opened] == [("ke-mombasa", 2), ("ke-nairobi", 1)]
