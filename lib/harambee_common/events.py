@@ -27,6 +27,8 @@ outbox = sa.table(
     sa.column("traceparent"),
     sa.column("data", sa.JSON),
 )
+# The outbox's trigger NOTIFYs this channel when events are inserted; the relay LISTENs.
+OUTBOX_CHANNEL = "harambee_outbox"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from alembic import command, context, op
 from alembic.config import Config
 from sqlalchemy import MetaData, engine_from_config, pool, text
 
+from harambee_common.events import OUTBOX_CHANNEL
+
 
 def upgrade(*, package: str, url: str, revision: str = "head") -> None:
     """Applies a component's migrations to the database at url (as its owner role)."""
@@ -71,6 +73,22 @@ def create_outbox(component: str) -> None:
     op.execute("CREATE INDEX outbox_unpublished ON outbox (seq) WHERE published_at IS NULL")
     protect_tenant_table("outbox", component=component, privileges="INSERT")
     op.execute(f'GRANT SELECT, UPDATE ON outbox TO "{component}_relay"')
+
+
+def notify_outbox() -> None:
+    """Has every INSERT into the outbox NOTIFY the relay (delivered when its transaction commits)."""
+    op.execute(
+        "CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS "
+        f"$$ BEGIN PERFORM pg_notify('{OUTBOX_CHANNEL}', ''); RETURN NULL; END $$"
+    )
+    op.execute("CREATE TRIGGER outbox_notify AFTER INSERT ON outbox "
+               "FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()")
+
+
+def drop_notify_outbox() -> None:
+    """Undoes notify_outbox."""
+    op.execute("DROP TRIGGER outbox_notify ON outbox")
+    op.execute("DROP FUNCTION outbox_notify()")
 
 
 def create_processed_events(component: str) -> None:

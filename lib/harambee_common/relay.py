@@ -1,15 +1,22 @@
-"""The outbox relay: publishes committed events, in order, and marks them sent."""
+"""The outbox relay: publishes committed events, in order, and marks them sent.
+
+Between batches it sleeps until a transaction commits events (the outbox's trigger NOTIFYs, and
+PostgreSQL delivers that at commit), so an event leaves at once and an idle service does not poll
+its database twenty times a second. A slow poll remains, for a notification missed while the
+listening connection was away.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 import sqlalchemy as sa
 from kafka import KafkaProducer
 
 from harambee_common import kafka
-from harambee_common.events import Event
+from harambee_common.events import OUTBOX_CHANNEL, Event
 
 log = logging.getLogger(__name__)
 
@@ -26,13 +33,14 @@ _MARK = sa.text("UPDATE outbox SET published_at = now() WHERE seq = ANY(:seqs)")
 class OutboxRelay:
     """A background thread; a broker outage delays events, it never loses one."""
 
-    def __init__(self, *, engine: sa.Engine, bootstrap: str, idle_seconds: float = 0.05) -> None:
+    def __init__(self, *, engine: sa.Engine, bootstrap: str, idle_seconds: float = 2.0) -> None:
         self._engine = engine
         self._bootstrap = bootstrap
         self._idle = idle_seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
         self._producer: KafkaProducer | None = None
+        self._listener: Any = None  # a pooled DBAPI connection, LISTENing
 
     def start(self) -> None:
         """Starts relaying in the background."""
@@ -41,7 +49,9 @@ class OutboxRelay:
     def stop(self) -> None:
         """Stops after the batch in flight."""
         self._stop.set()
+        self._wake()
         self._thread.join(timeout=15)
+        self._drop_listener()
         if self._producer is not None:
             self._producer.close(timeout=5)
 
@@ -49,13 +59,15 @@ class OutboxRelay:
         backoff = 0.5
         while not self._stop.is_set():
             try:
+                self._ensure_listener()  # before the batch: what commits during it wakes the next wait
                 sent = self.relay_once()
                 backoff = 0.5
                 if not sent:
-                    self._stop.wait(self._idle)
+                    self._wait_for_events()
             except Exception as exc:  # a broker or database outage: wait and try again
                 log.warning("outbox relay: %s; retrying in %.1fs", type(exc).__name__, backoff)
                 self._drop_producer()
+                self._drop_listener()
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
 
@@ -82,6 +94,33 @@ class OutboxRelay:
                 future.get(timeout=10)  # raises if the broker did not acknowledge
             conn.execute(_MARK, {"seqs": [row["seq"] for row in rows]})
         return len(rows)
+
+    def _wait_for_events(self) -> None:
+        """Returns when events are committed, stop() is called, or the idle poll is due."""
+        for _ in self._listener.driver_connection.notifies(timeout=self._idle, stop_after=1):
+            pass
+
+    def _ensure_listener(self) -> None:
+        if self._listener is None:
+            listener = self._engine.raw_connection()
+            listener.driver_connection.autocommit = True
+            listener.driver_connection.execute(f"LISTEN {OUTBOX_CHANNEL}")
+            self._listener = listener
+
+    def _drop_listener(self) -> None:
+        if self._listener is not None:
+            listener, self._listener = self._listener, None
+            try:
+                listener.invalidate()  # its session state (LISTEN, autocommit) must not return to the pool
+            except Exception:
+                log.debug("closing a failed listener", exc_info=True)
+
+    def _wake(self) -> None:
+        try:
+            with self._engine.connect() as conn, conn.begin():
+                conn.execute(sa.select(sa.func.pg_notify(OUTBOX_CHANNEL, "")))
+        except Exception:  # the database is away: the wait ends at its timeout anyway
+            log.debug("waking the relay", exc_info=True)
 
     def _ensure_producer(self) -> KafkaProducer:
         if self._producer is None:

@@ -210,3 +210,23 @@ def test_a_batch_over_two_tenants_with_a_repeat_is_applied_once_each_in_one_tran
     opened = rows(assessment_db.owner, "SELECT tenant_id, count(*) FROM outbox WHERE type = 'case.opened' "
                   "GROUP BY tenant_id ORDER BY 1")
     assert [tuple(o) for o in opened] == [("ke-mombasa", 2), ("ke-nairobi", 1)]
+
+
+def test_the_relay_wakes_when_events_commit_rather_than_at_its_next_poll(assessment_db, broker):
+    relay = OutboxRelay(engine=create_db_engine(assessment_db.relay), bootstrap=broker.bootstrap,
+                        idle_seconds=60)  # a poll would come far too late for this test
+    relay.start()
+    try:
+        time.sleep(1)  # the relay has found the outbox empty and waits
+        event = referral_event()
+        committed = time.monotonic()
+        publish(assessment_db, [event])
+        while time.monotonic() - committed < 20 and not rows(
+                assessment_db.owner, "SELECT 1 FROM outbox WHERE id = :i AND published_at IS NOT NULL", i=event.id):
+            time.sleep(0.05)
+        assert time.monotonic() - committed < 20
+        assert len(read_topic(broker.bootstrap, "intake.events", {event.id})) == 1
+    finally:
+        stopping = time.monotonic()
+        relay.stop()
+        assert time.monotonic() - stopping < 10  # stop() wakes it too: no waiting out the poll
