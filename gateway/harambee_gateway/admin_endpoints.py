@@ -57,7 +57,12 @@ def _callback_url(request: Request) -> str:
     return identity_providers.callback_url(gateway_issuer=request.app.state.settings.issuer)
 
 
+def _totp_secrets(request: Request) -> SecretBox:
+    return request.app.state.totp_secrets
+
+
 ProviderSecrets = Annotated[SecretBox, Depends(_provider_secrets)]
+TotpSecrets = Annotated[SecretBox, Depends(_totp_secrets)]
 CallbackUrl = Annotated[str, Depends(_callback_url)]
 
 
@@ -273,9 +278,11 @@ def reset_password(person_id: uuid.UUID, admin: PlatformAdmin, db_session: Regis
 
 
 @router.post("/people/{person_id}/second-factor")
-def enrol_second_factor(person_id: uuid.UUID, admin: PlatformAdmin, db_session: RegistrySession) -> SecondFactor:
+def enrol_second_factor(
+    person_id: uuid.UUID, admin: PlatformAdmin, db_session: RegistrySession, box: TotpSecrets
+) -> SecondFactor:
     """Sets up a TOTP second factor; hand the secret (or its URI as a QR code) to the person once."""
-    secret, uri = service.enrol_second_factor(db_session=db_session, person_id=person_id, actor=admin.subject)
+    secret, uri = service.enrol_second_factor(db_session=db_session, box=box, person_id=person_id, actor=admin.subject)
     return SecondFactor(secret=secret, otpauth_uri=uri)
 
 

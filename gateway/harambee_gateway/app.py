@@ -11,6 +11,7 @@ from sqlalchemy.orm import sessionmaker
 from harambee_common.db import create_db_engine
 from harambee_common.problems import install_problem_handlers
 from harambee_common.relay import OutboxRelay
+from harambee_gateway import totp_secrets
 from harambee_gateway.admin_endpoints import router as admin_router
 from harambee_gateway.auth import local_verifier
 from harambee_gateway.config import GatewaySettings
@@ -33,9 +34,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     engine = create_db_engine(settings.common.database_url, pool_size=5)
     sessions = sessionmaker(engine, expire_on_commit=False)
     pool = UpstreamPool(pool_size=settings.upstream_pool_size)
+    # People's TOTP secrets: sealed at enrolment, opened at sign-in.
+    totp_box = totp_secrets.secret_box(settings.signing_key_pem)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # At startup, not in a migration: migrations run without the bootstrap key the seal needs.
+        totp_secrets.seal_clear_secrets_at_startup(sessions=sessions, box=totp_box)
         relay: OutboxRelay | None = None
         relay_engine = None
         expiry = AgreementExpiry(sessions=sessions, interval_seconds=settings.agreement_expiry_interval_seconds)
@@ -68,6 +73,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # Tenants' external OpenID Connect providers: their client secrets, and their JWKS as fetched.
     app.state.provider_secrets = secret_box(settings.signing_key_pem)
     app.state.provider_keys = ProviderKeys()
+    app.state.totp_secrets = totp_box
     app.state.authorization_server = GatewayAuthorizationServer(
         session_factory=sessions,
         token_generator=HarambeeTokenGenerator(

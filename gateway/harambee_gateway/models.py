@@ -96,7 +96,10 @@ class Person(Base):
     organisation_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("organisations.id"))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
     disabled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # In clear, as versions before 0008 stored it: emptied at startup (totp_secrets), dropped in a later migration.
     totp_secret: Mapped[str | None] = mapped_column(sa.Text)
+    # Sealed with totp_secrets under a key derived from the bootstrap key, bound to the person's id.
+    encrypted_totp_secret: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     # The last TOTP time step accepted: a code is good once.
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     failed_sign_ins: Mapped[int] = mapped_column(sa.Integer, server_default="0")

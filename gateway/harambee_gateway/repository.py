@@ -164,6 +164,23 @@ def get_person_by_username(*, db_session: Session, username: str) -> Person | No
     return db_session.scalars(_person_query().where(Person.username == username)).one_or_none()
 
 
+def clear_totp_secrets(*, db_session: Session) -> list[tuple[uuid.UUID, str]]:
+    """Each person whose TOTP secret an older version stored in clear, with that secret."""
+    query = sa.select(Person.id, Person.totp_secret).where(Person.totp_secret.is_not(None)).order_by(Person.id)
+    return [(row.id, row.totp_secret) for row in db_session.execute(query)]
+
+
+def replace_clear_totp_secret(*, db_session: Session, person_id: uuid.UUID, clear: str, sealed: bytes) -> bool:
+    """Stores the sealed secret in place of the clear one, if the row still holds that clear one."""
+    result = db_session.execute(
+        sa.update(Person)
+        .where(Person.id == person_id, Person.totp_secret == clear)
+        .values(encrypted_totp_secret=sealed, totp_secret=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
 def list_people(*, db_session: Session, after: After, limit: int) -> Slice[Person]:
     """A page of people with their current roles, oldest first."""
     return _page(db_session=db_session, query=_person_query(), keyset=PEOPLE, after=after, limit=limit)

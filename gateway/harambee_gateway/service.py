@@ -28,6 +28,7 @@ from harambee_gateway.schemas import (
     TenantCreate,
     TenantUpdate,
 )
+from harambee_gateway.secret_box import SecretBox
 
 PLATFORM_ADMIN = "platform_admin"
 SERVICE_ROLE = "service"
@@ -638,9 +639,11 @@ def reset_password(*, db_session: Session, person_id: uuid.UUID, actor: str) -> 
     return password
 
 
-def enrol_second_factor(*, db_session: Session, person_id: uuid.UUID, actor: str) -> tuple[str, str]:
-    """Gives a person a new TOTP secret; returns it and its otpauth URI (shown once)."""
-    secret, uri = signin.enrol_totp(db_session=db_session, person_id=person_id)
+def enrol_second_factor(
+    *, db_session: Session, box: SecretBox, person_id: uuid.UUID, actor: str
+) -> tuple[str, str]:
+    """Gives a person a new TOTP secret, stored sealed with box; returns it and its otpauth URI (shown once)."""
+    secret, uri = signin.enrol_totp(db_session=db_session, box=box, person_id=person_id)
     _publish_person(db_session=db_session, type="person.second_factor_enrolled", person_id=person_id, actor=actor)
     return secret, uri
 

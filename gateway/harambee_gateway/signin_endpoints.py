@@ -25,6 +25,7 @@ from harambee_gateway import external_signin, identity_providers, security_event
 from harambee_gateway.config import GatewaySettings
 from harambee_gateway.external_signin import BROWSER_COOKIE, ExternalSignInRefused
 from harambee_gateway.oauth import GatewayAuthorizationServer, StarletteOAuth2Request
+from harambee_gateway.secret_box import SecretBox
 
 router = APIRouter(tags=["oauth"])
 
@@ -162,13 +163,22 @@ async def sign_in(request: Request, settings: SettingsDep, server: ServerDep, se
     oauth_request = StarletteOAuth2Request(request, parameters, settings.issuer)
     username, password, otp = (str(form.get(name) or "") for name in ("username", "password", "otp"))
     return await run_in_threadpool(
-        _complete_sign_in, server, sessions, oauth_request, parameters, username, password, otp
+        _complete_sign_in,
+        server,
+        sessions,
+        request.app.state.totp_secrets,
+        oauth_request,
+        parameters,
+        username,
+        password,
+        otp,
     )
 
 
 def _complete_sign_in(
     server: GatewayAuthorizationServer,
     sessions: sessionmaker[Session],
+    totp_box: SecretBox,
     oauth_request: StarletteOAuth2Request,
     parameters: FormData,
     username: str,
@@ -184,7 +194,9 @@ def _complete_sign_in(
     with sessions() as db_session, db_session.begin():
         person = None
         try:
-            person = signin.authenticate(db_session=db_session, username=username, password=password, otp=otp or None)
+            person = signin.authenticate(
+                db_session=db_session, box=totp_box, username=username, password=password, otp=otp or None
+            )
         except signin.SignInFailed as exc:
             failure = exc
         security_events.record_sign_in(db_session=db_session, person=person, failure=failure,
