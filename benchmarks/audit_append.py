@@ -4,8 +4,9 @@
 
 (a) in this process, no broker: `EventConsumer.apply` (one transaction per event: set the tenant,
 record the event id, lock the tenant's head, one statement for the entry, its closed tree nodes and
-the head, commit) and `apply_many` over 200 events (as the consumer applies a poll: the tenant is set
-and the head locked once, then two statements per event, one commit);
+the head, commit) and `apply_many` over 200 events (as the consumer applies a poll: per tenant, the
+tenant set, the batch's event ids recorded in one statement and the head locked once; the entries,
+nodes and head written in one statement at commit);
 (b) the real path: events produced to the topics first, then `python -m harambee_audit serve` drains
 them; the rate is measured between its first and last committed entry. Loopback only.
 """
