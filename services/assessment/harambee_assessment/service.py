@@ -8,15 +8,13 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from harambee_assessment import repository
+from harambee_assessment.events import SOURCE, TOPIC
 from harambee_assessment.models import Case
 from harambee_assessment.schemas import CaseAggregates, Count
 from harambee_common.access import record_access
 from harambee_common.auth import TenantPrincipal
 from harambee_common.db import UnitOfWork
 from harambee_common.events import Event
-
-TOPIC = "assessment.events"
-SOURCE = "/harambee/assessment"
 
 
 def open_case(*, uow: UnitOfWork, referral_id: uuid.UUID, subject_ref: uuid.UUID) -> Case | None:

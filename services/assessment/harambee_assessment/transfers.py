@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from harambee_assessment import repository
+from harambee_assessment.events import SOURCE, TOPIC
 from harambee_assessment.models import Case, CaseTransfer
 from harambee_common.access import record_access
 from harambee_common.agreements import (
@@ -42,8 +43,6 @@ from harambee_common.db import UnitOfWork, in_tenant
 from harambee_common.events import Event
 from harambee_common.problems import Conflict, NotFound, ValidationFailed
 
-TOPIC = "assessment.events"
-SOURCE = "/harambee/assessment"
 OPERATION = "transfer_cases"
 RETAINED_CATEGORY = "retained_by_sender"
 # Beyond the minimum (id, status, dates, transfer reference), what an agreement may let the sender keep.

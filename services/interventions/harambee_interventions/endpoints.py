@@ -11,6 +11,7 @@ from harambee_common.db import UnitOfWorkDep
 from harambee_common.pagination import Limit, decode_cursor, encode_cursor
 from harambee_interventions import repository
 from harambee_interventions.auth import CasesRead, SubjectExport
+from harambee_interventions.events import SOURCE, TOPIC
 from harambee_interventions.schemas import KnownCasePage, KnownCaseView, SubjectRecord
 
 router = APIRouter(prefix="/v1/tenants/{tenant}", tags=["cases"])
@@ -35,7 +36,7 @@ def list_known_cases(
 def export_subject(tenant: str, subject_ref: uuid.UUID, principal: SubjectExport, uow: UnitOfWorkDep) -> SubjectRecord:
     """Everything interventions holds about one person (intake gathers it for an access request)."""
     cases = repository.known_cases_of_subject(session=uow.session, subject_ref=subject_ref)
-    record_access(uow, principal=principal, topic="interventions.events", source="/harambee/interventions",
+    record_access(uow, principal=principal, topic=TOPIC, source=SOURCE,
                   subject=str(subject_ref), resource=f"subject/{subject_ref}/export", fields=("known_cases",),
                   purpose="data-subject-access")
     return SubjectRecord(
