@@ -23,6 +23,17 @@ from harambee_common.tracing import current_traceparent, new_traceparent
 log = logging.getLogger(__name__)
 
 Handler = Callable[[UnitOfWork, Event], None]
+# The registry's events (agreements) are applied first in a batch: other events are decided against
+# the agreements, and one published before them must not lose to the order partitions came back in.
+FIRST_TOPIC = "registry.events"
+
+
+class RetryLater(Exception):
+    """An event that cannot be applied yet: something it relies on (an agreement) has not arrived.
+
+    Like an outage, the batch is rolled back and its offsets are not committed: the consumer pauses
+    and applies it again, rather than parking it. Handlers bound how long they ask for this.
+    """
 
 _RECORD = sa.text(
     "INSERT INTO processed_events (consumer, event_id, tenant_id, type, outcome, error) "
@@ -120,10 +131,12 @@ class EventConsumer:
     def apply_many(self, messages: Iterable[tuple[str, Iterable[tuple[str, bytes]], bytes | None]]) -> int:
         """Applies messages in one transaction (one commit per poll, not per event); returns how many.
 
-        If any event fails, the batch is rolled back and each event is applied alone, so that only
-        the failing one is parked.
+        The registry's events go first (FIRST_TOPIC); otherwise each topic's keep their order. If any
+        event fails, the batch is rolled back and each event is applied alone, so that only the
+        failing one is parked.
         """
-        decoded = [d for d in (self._decode(*m) for m in messages) if d is not None]
+        ordered = sorted(messages, key=lambda m: m[0] != FIRST_TOPIC)  # a stable sort
+        decoded = [d for d in (self._decode(*m) for m in ordered) if d is not None]
         if not decoded:
             return 0
         try:
@@ -202,8 +215,9 @@ class EventConsumer:
 
 
 def _is_outage(exc: Exception) -> bool:
-    """Whether the database itself failed (retry later), as opposed to this event (park it)."""
-    return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+    """Whether to retry later (the database failed, or the event asked to wait) rather than park the event."""
+    return (isinstance(exc, OperationalError | RetryLater)
+            or (isinstance(exc, DBAPIError) and exc.connection_invalidated))
 
 
 @contextmanager

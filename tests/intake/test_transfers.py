@@ -5,11 +5,14 @@ without one nothing moves and the refusal is recorded."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from harambee_common.consumer import RetryLater
 from harambee_common.events import Event
+from harambee_intake.transfers import COPY_LAG_WAIT
 from harambee_intake.vault import KeyUnavailable, WrappedKey
 from tests.intake.helpers import FULL_REFERRAL, IDENTITY, NARRATIVE, Desk, dump, execute, outbox, person, submit
 from tests.support.agreements import agreement_event, agreement_view
@@ -36,11 +39,14 @@ def receiver(intake, issuer) -> Desk:
     return Desk(intake[0], issuer)
 
 
+def consumer_of(client):
+    return next(w for w in client.app.state.workers if getattr(w, "subscription", None)
+                and w.subscription.name == "intake")
+
+
 def deliver(client, event: Event) -> bool:
     """Hands an event to intake's consumer, as the broker would; returns whether it was applied."""
-    consumer = next(w for w in client.app.state.workers if getattr(w, "subscription", None)
-                    and w.subscription.name == "intake")
-    return consumer.apply(event.topic, event.headers(), event.value())
+    return consumer_of(client).apply(event.topic, event.headers(), event.value())
 
 
 def agree_transfers(sender: Desk, receiver: Desk) -> dict[str, Any]:
@@ -50,14 +56,17 @@ def agree_transfers(sender: Desk, receiver: Desk) -> dict[str, Any]:
     return view
 
 
-def accepted(sender: Desk, receiver: Desk, subject: str, *, tenant: str | None = None) -> Event:
-    """Assessment's `case.transfer_accepted`, raised in the receiving county."""
+def accepted(sender: Desk, receiver: Desk, subject: str, *, tenant: str | None = None,
+             under: dict[str, Any] | None = None, at: datetime | None = None) -> Event:
+    """Assessment's `case.transfer_accepted`, raised in the receiving county, under an agreement (a made-up
+    one unless `under` gives its view), at a time (now unless `at`)."""
+    agreement = under or {"id": str(uuid.uuid4()), "version": 1}
     data = {"transfer_id": str(uuid.uuid4()), "case_id": str(uuid.uuid4()), "received_case_id": str(uuid.uuid4()),
             "subject_ref": subject, "from": sender.tenant, "to": receiver.tenant, "reason": "relocation",
             "actor": f"case_worker@{receiver.tenant}", "opened_at": "2025-01-01T00:00:00+00:00",
-            "agreement_id": str(uuid.uuid4()), "agreement_version": 1}
+            "agreement_id": agreement["id"], "agreement_version": agreement["version"]}
     return Event(type="case.transfer_accepted", tenant=tenant or receiver.tenant, topic="assessment.events",
-                 source="/harambee/assessment", subject=subject, data=data)
+                 source="/harambee/assessment", subject=subject, data=data, time=at or datetime.now(UTC))
 
 
 def person_with_history(sender: Desk, database) -> tuple[str, str]:
@@ -153,8 +162,10 @@ def test_without_an_agreement_nothing_moves_and_the_refusal_is_recorded(intake, 
     client, database = intake
     subject, referral_id = person_with_history(sender, database)
     before = dump(database.owner, f"subjects WHERE id = '{subject}'", f"referrals WHERE id = '{referral_id}'")
+    # The agreement it names never reached this copy, and the acceptance has waited long enough for it.
+    long_ago = datetime.now(UTC) - COPY_LAG_WAIT - timedelta(minutes=1)
 
-    assert deliver(client, accepted(sender, receiver, subject))
+    assert deliver(client, accepted(sender, receiver, subject, at=long_ago))
 
     assert reidentify(sender, subject).status_code == 200
     assert reidentify(receiver, subject).status_code == 404
@@ -166,6 +177,36 @@ def test_without_an_agreement_nothing_moves_and_the_refusal_is_recorded(intake, 
     assert refused.data["actor"] == f"case_worker@{receiver.tenant}"
     assert not outbox(database.owner, "subject.rekeyed", subject_ref=subject)
     assert not outbox(database.owner, "subject.released", subject_ref=subject)
+
+
+def test_an_acceptance_waits_for_its_agreement_to_reach_the_copy_then_moves_the_person(intake, sender, receiver):
+    client, database = intake
+    view = agreement_view(tenant=sender.tenant, parties=[("tenant", receiver.tenant)], operations=["transfer_cases"])
+    subject = sender.subject_of(sender.submit(FULL_REFERRAL["person"])["id"])
+    event = accepted(sender, receiver, subject, under=view)
+
+    with pytest.raises(RetryLater):  # assessment accepted under an agreement this copy has not seen yet
+        deliver(client, event)
+    assert reidentify(sender, subject).status_code == 200
+    assert not rows(database.owner, "SELECT 1 FROM processed_events WHERE event_id = :i", i=event.id)
+    assert not rows(database.owner, "SELECT 1 FROM outbox WHERE type = 'agreement.refused' "
+                    "AND data->'party'->>'id' = :t", t=receiver.tenant)
+
+    assert deliver(client, agreement_event(view))  # the agreement arrives; the same event is applied again
+    assert deliver(client, event)
+    assert reidentify(receiver, subject).status_code == 200
+    assert len(outbox(database.owner, "subject.rekeyed", subject_ref=subject)) == 1
+
+
+def test_an_agreement_in_the_same_batch_as_the_acceptance_is_applied_first(intake, sender, receiver):
+    client, _ = intake
+    view = agreement_view(tenant=sender.tenant, parties=[("tenant", receiver.tenant)], operations=["transfer_cases"])
+    subject = sender.subject_of(sender.submit(FULL_REFERRAL["person"])["id"])
+    batch = [(e.topic, e.headers(), e.value()) for e in (accepted(sender, receiver, subject, under=view),
+                                                          agreement_event(view))]
+
+    assert consumer_of(client).apply_many(batch) == 2  # one poll: the acceptance came back before the agreement
+    assert reidentify(receiver, subject).status_code == 200
 
 
 def test_a_redelivered_or_repeated_acceptance_has_no_second_effect(intake, sender, receiver):

@@ -15,7 +15,7 @@ def on_transfer_accepted(*, vault: Vault) -> Handler:
     """The handler for `case.transfer_accepted`: the receiving county's intake takes the person over."""
     def handle(uow: UnitOfWork, event: Event) -> None:
         if transfers.is_for_intake(tenant=event.tenant, data=event.data):
-            transfers.take_over(uow=uow, vault=vault, data=event.data)
+            transfers.take_over(uow=uow, vault=vault, data=event.data, accepted_at=event.time)
     return handle
 
 

@@ -15,6 +15,10 @@ tenant) and, under one in force, moves the person in the consumer's one transact
   the sender's and keep pointing at the id, but are minimised as retention does: they were sealed
   under the same data key, which the receiver now holds.
 
+Assessment accepted under an agreement of its own copy, named in the event. If intake's copy has not
+reached that agreement's version yet, the acceptance is retried (RetryLater) rather than refused, for
+up to COPY_LAG_WAIT; a batch applies the registry's agreement events before the rest.
+
 Every decision is published, with the agreement's id and version, in the receiving county's log (its
 staff's acceptance set the move off, as assessment records its own decision there); `subject.rekeyed`
 goes to the receiver's log and `subject.released` to the sender's. References only.
@@ -24,11 +28,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from harambee_common.agreements import Decision, Party, decide, decision_event
+from harambee_common.agreements import Decision, Party, agreements_of, decide, decision_event
 from harambee_common.auth import Principal, TenantPrincipal
+from harambee_common.consumer import RetryLater
 from harambee_common.db import UnitOfWork, in_tenant
 from harambee_intake import matching, repository, subjects
 from harambee_intake.events import SOURCE, TOPIC, event
@@ -36,6 +41,9 @@ from harambee_intake.models import Subject
 from harambee_intake.vault import Vault, identity_context
 
 OPERATION = "transfer_cases"
+# How long an acceptance waits for this copy of the agreements to catch up before it is decided on what
+# the copy holds. Beyond the agreement events, the registry sync refreshes the copy every 5 minutes.
+COPY_LAG_WAIT = timedelta(minutes=15)
 CLIENT_ID = "harambee-intake"  # the decision is applied by intake itself, on the accepting actor's behalf
 
 
@@ -60,12 +68,18 @@ def is_for_intake(*, tenant: str, data: dict[str, Any]) -> bool:
     return bool(data.get("from")) and tenant == data.get("to") and data.get("from") != data.get("to")
 
 
-def take_over(*, uow: UnitOfWork, vault: Vault, data: dict[str, Any]) -> TakeOver:
-    """Moves the person of an accepted case transfer into the unit of work's tenant, under the sender's agreement."""
+def take_over(*, uow: UnitOfWork, vault: Vault, data: dict[str, Any], accepted_at: datetime) -> TakeOver:
+    """Moves the person of an accepted case transfer into the unit of work's tenant, under the sender's agreement.
+
+    Raises RetryLater while this copy of the agreements has not yet caught up with the version assessment
+    accepted under (for up to COPY_LAG_WAIT): the copy lagging is not the sender refusing.
+    """
     sending = data["from"]
     with in_tenant(uow, sending) as sender:
         decision = decide(session=sender.session, party=Party("tenant", uow.tenant), operation=OPERATION,
                           on=datetime.now(UTC).date())
+        if not decision.granted and _copy_behind(sender, data) and datetime.now(UTC) - accepted_at < COPY_LAG_WAIT:
+            raise RetryLater(f"the copy of {sending}'s agreements has not reached the one the transfer names")
     uow.publish(decision_event(decision=decision, principal=_acting(uow=uow, data=data), topic=TOPIC,
                                source=SOURCE))
     if not decision.granted or decision.agreement is None:
@@ -100,6 +114,15 @@ def take_over(*, uow: UnitOfWork, vault: Vault, data: dict[str, Any]) -> TakeOve
         "agreement_id": str(decision.agreement.id), "agreement_version": decision.agreement.version,
     }))
     return TakeOver(decision=decision, moved=ids)
+
+
+def _copy_behind(sender: UnitOfWork, data: dict[str, Any]) -> bool:
+    """Whether the agreement assessment accepted under is missing here, or here at an older version."""
+    named, version = data.get("agreement_id"), data.get("agreement_version")
+    if not named or not isinstance(version, int):
+        return False
+    held = next((a for a in agreements_of(session=sender.session) if str(a.id) == named), None)
+    return held is None or held.version < version
 
 
 def _person(*, uow: UnitOfWork, subject_ref: uuid.UUID) -> list[Subject]:
