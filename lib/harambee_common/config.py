@@ -20,6 +20,8 @@ class Settings:
     # The service's own client at the gateway, for the registry's read API (agreement bootstrap).
     registry_client_id: str | None = None
     registry_client_secret: str | None = None
+    # RUN_RELAY=0: `serve` leaves the outbox to a `relay` process of its own (see cli.py).
+    run_relay: bool = True
 
     @classmethod
     def from_env(cls, component: str) -> Settings:
@@ -38,4 +40,5 @@ class Settings:
             jwks_url=os.environ.get("JWKS_URL", f"{issuer}/.well-known/jwks.json"),
             registry_client_id=os.environ.get("REGISTRY_CLIENT_ID"),
             registry_client_secret=os.environ.get("REGISTRY_CLIENT_SECRET"),
+            run_relay=os.environ.get("RUN_RELAY", "1") != "0",
         )

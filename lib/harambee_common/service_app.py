@@ -40,7 +40,7 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         workers: list[OutboxRelay | EventConsumer | AgreementSync] = []
-        if relay:
+        if relay and settings.run_relay:
             relay_engine = create_db_engine(settings.relay_database_url, pool_size=2)
             workers.append(OutboxRelay(engine=relay_engine, bootstrap=settings.kafka_bootstrap_servers))
         workers += [

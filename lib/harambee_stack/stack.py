@@ -35,7 +35,7 @@ SERVICES = tuple(c for c in COMPONENTS if c != "gateway")
 # The variables the stack sets itself; values inherited from the caller's shell must not leak through.
 _STACK_VARIABLES = (
     "DATABASE_URL", "MIGRATION_DATABASE_URL", "RELAY_DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS",
-    "HARAMBEE_ISSUER", "HARAMBEE_AUDIENCE", "JWKS_URL", "HOST", "PORT",
+    "HARAMBEE_ISSUER", "HARAMBEE_AUDIENCE", "JWKS_URL", "HOST", "PORT", "RUN_RELAY",
 )
 
 
@@ -211,6 +211,11 @@ class Stack:
             self._processes[name] = process
             self._teardown.callback(process.stop, timeout=self._stop_timeout)
             process.start()
+            if name in SERVICES:  # each service's outbox relay runs beside it (RUN_RELAY=0, see _env)
+                relay = self._process(name, "relay", name=f"{name}-relay")
+                self._processes[relay.name] = relay
+                self._teardown.callback(relay.stop, timeout=self._stop_timeout)
+                relay.start()
         for name in names:
             self._wait_ready(name)
 
@@ -246,6 +251,10 @@ class Stack:
             PORT=str(self.ports[component]),
             PYTHONUNBUFFERED="1",  # a crash's last lines must reach the log file
         )
+        if component in SERVICES:
+            # In its own process the relay does not compete with the API's request threads for one
+            # interpreter (cli.py has the figures).
+            env["RUN_RELAY"] = "0"
         if component == "gateway":
             env.update({f"{s.upper()}_URL": self.url(s) for s in SERVICES})
         elif self.credentials_path.exists():

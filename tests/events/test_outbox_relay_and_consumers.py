@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -230,3 +234,21 @@ def test_the_relay_wakes_when_events_commit_rather_than_at_its_next_poll(assessm
         stopping = time.monotonic()
         relay.stop()
         assert time.monotonic() - stopping < 10  # stop() wakes it too: no waiting out the poll
+
+
+def test_the_relay_verb_publishes_the_outbox_from_its_own_process_and_stops_on_sigterm(assessment_db, broker):
+    env = {**os.environ, **assessment_db.env(), "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap}
+    relay = subprocess.Popen([sys.executable, "-m", "harambee_assessment", "relay"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        event = referral_event()
+        publish(assessment_db, [event])
+        assert len(read_topic(broker.bootstrap, "intake.events", {event.id})) == 1
+        assert rows(assessment_db.owner, "SELECT published_at IS NOT NULL AS sent FROM outbox WHERE id = :i",
+                    i=event.id)[0].sent
+        relay.send_signal(signal.SIGTERM)
+        assert relay.wait(timeout=15) == 0
+    finally:
+        if relay.poll() is None:
+            relay.kill()
+            relay.wait()
