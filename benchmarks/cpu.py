@@ -20,8 +20,9 @@ T = TypeVar("T")
 def _group(cmdline: str) -> str:
     if cmdline.startswith("postgres"):
         return "postgresql"
-    if component := re.search(r"-m harambee_(\w+) serve", cmdline):
-        return component.group(1)
+    if component := re.search(r"-m harambee_(\w+) (serve|relay)", cmdline):
+        name, verb = component.groups()
+        return name if verb == "serve" else f"{name} relay"
     if "bare_insert:app" in cmdline:
         return "bare app"
     if "tansu" in cmdline:
