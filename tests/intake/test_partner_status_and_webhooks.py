@@ -5,15 +5,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import pytest
 
 from harambee_common.problems import ValidationFailed
+from harambee_intake.delivery import DESTINATION_REFUSED, WebhookConfig, WebhookDispatcher, _Job
 from harambee_intake.webhooks import check_url
 from tests.intake.helpers import Desk, dump, person
 from tests.support.services import patched_env, running_service
@@ -289,3 +292,42 @@ def test_no_organisation_no_webhooks(desk):
     orgless = desk.issuer.headers(tenants={desk.tenant: ["partner"]}, scope="referrals:read",
                                   client_id=f"c-{uuid.uuid4().hex[:6]}")
     assert desk.post("/webhooks", {"url": "https://partner.example.org/x"}, headers=orgless).status_code == 403
+
+
+def test_a_delivery_goes_to_the_address_that_was_checked_even_if_the_name_is_rebound(monkeypatch):
+    """DNS rebinding: the name resolves to a public address for the check, then to loopback. The request
+    must go to the checked address, the name only in the Host header and the TLS server name."""
+    answers = iter(["1.1.1.1", "127.0.0.1"])
+    real = socket.getaddrinfo
+
+    def rebinding(host, *args, **kwargs):
+        if host != "hooks.partner.test":
+            return real(host, *args, **kwargs)
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (next(answers), 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    sent: list[httpx.Request] = []
+    dispatcher = WebhookDispatcher(sessions=None, vault=None, config=WebhookConfig(allow_private=False))
+    dispatcher._http = httpx.Client(transport=httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(204)))
+    job = _Job(tenant="ke-mombasa", delivery_id=uuid.uuid4(), attempt=1,
+               url="https://hooks.partner.test:8443/harambee?x=1", secret="whsec_test", body=b"{}")
+
+    assert dispatcher._send(job) == (204, None)
+    [request] = sent
+    assert (request.url.host, request.url.port, request.url.path, request.url.query) == (
+        "1.1.1.1", 8443, "/harambee", b"x=1")
+    assert request.headers["Host"] == "hooks.partner.test:8443"
+    assert request.extensions["sni_hostname"] == "hooks.partner.test"
+
+
+def test_a_name_that_resolves_to_a_private_address_is_refused_without_a_request(monkeypatch):
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: [
+        (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("10.0.0.5", 0))])
+    sent: list[httpx.Request] = []
+    dispatcher = WebhookDispatcher(sessions=None, vault=None, config=WebhookConfig(allow_private=False))
+    dispatcher._http = httpx.Client(transport=httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(204)))
+    job = _Job(tenant="ke-mombasa", delivery_id=uuid.uuid4(), attempt=1,
+               url="https://hooks.partner.test/harambee", secret="whsec_test", body=b"{}")
+
+    assert dispatcher._send(job) == (None, DESTINATION_REFUSED)
+    assert sent == []

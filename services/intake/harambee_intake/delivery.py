@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from ipaddress import ip_address
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
@@ -155,10 +155,18 @@ class WebhookDispatcher:
                 delivery.next_attempt_at = now + timedelta(seconds=self.config.backoff(job.attempt))
 
     def _send(self, job: _Job) -> tuple[int | None, str | None]:
-        if not self.config.allow_private and not _resolves_publicly(job.url):
-            return None, DESTINATION_REFUSED
+        url, pinned, extensions = job.url, {}, {}
+        if not self.config.allow_private:
+            try:
+                address = _public_address(job.url)
+            except OSError:
+                return None, "connection failed (name resolution)"  # retried, like any connection failure
+            if address is None:
+                return None, DESTINATION_REFUSED
+            url, pinned, extensions = _pinned(job.url, address)
         timestamp = int(time.time())
         headers = {
+            **pinned,
             "Content-Type": "application/json",
             "User-Agent": "Harambee-Webhooks/1",
             "Harambee-Webhook-Id": str(job.delivery_id),
@@ -166,7 +174,7 @@ class WebhookDispatcher:
             "Harambee-Webhook-Signature": webhooks.sign(job.secret, timestamp, job.body),
         }
         try:
-            response = self._http.post(job.url, content=job.body, headers=headers)
+            response = self._http.post(url, content=job.body, headers=headers, extensions=extensions)
         except httpx.TimeoutException:
             return None, "timeout"
         except httpx.HTTPError as exc:
@@ -177,12 +185,27 @@ class WebhookDispatcher:
 DESTINATION_REFUSED = "destination refused: it resolves to a non-public address"
 
 
-def _resolves_publicly(url: str) -> bool:
+def _public_address(url: str) -> str | None:
+    """The address to deliver to, if every address the host resolves to is public; None if not.
+
+    Raises OSError when the name does not resolve.
+    """
     host = urlsplit(url).hostname or ""
     if not webhooks.public_host(host):
-        return False
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except OSError:
-        return True  # let the request fail as a connection error, and be retried
-    return all(ip_address(info[4][0]).is_global for info in infos)
+        return None
+    addresses = [info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)]
+    return addresses[0] if all(ip_address(a).is_global for a in addresses) else None
+
+
+def _pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    """The request aimed at the address that was checked, not at the name, which could be resolved again
+    to another address between the check and the connection (DNS rebinding). The name still goes in the
+    Host header and, for https, in the TLS server name, against which the certificate is verified."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    literal = f"[{address}]" if ":" in address else address
+    netloc = f"{literal}:{parts.port}" if parts.port else literal
+    named = f"[{host}]" if ":" in host else host
+    host_header = f"{named}:{parts.port}" if parts.port else named
+    extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+    return urlunsplit(parts._replace(netloc=netloc)), {"Host": host_header}, extensions
