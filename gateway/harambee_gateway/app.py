@@ -42,7 +42,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         # At startup, not in a migration: migrations run without the bootstrap key the seal needs.
         totp_secrets.seal_clear_secrets_at_startup(sessions=sessions, box=totp_box)
         relay: OutboxRelay | None = None
-        relay_engine = None
         expiry = AgreementExpiry(sessions=sessions, interval_seconds=settings.agreement_expiry_interval_seconds)
         expiry.start()
         keys = KeyRingRefresher(
@@ -50,8 +49,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         )
         keys.start()
         if settings.run_relay:
-            relay_engine = create_db_engine(settings.common.relay_database_url, pool_size=2)
-            relay = OutboxRelay(engine=relay_engine, bootstrap=settings.common.kafka_bootstrap_servers)
+            relay = OutboxRelay.for_database(settings.common.relay_database_url,
+                                             bootstrap=settings.common.kafka_bootstrap_servers)
             relay.start()
         try:
             yield
@@ -60,8 +59,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             expiry.stop()
             if relay is not None:
                 relay.stop()
-            if relay_engine is not None:
-                relay_engine.dispose()
             await pool.close()
             engine.dispose()
 

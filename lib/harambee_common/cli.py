@@ -15,7 +15,6 @@ import signal
 import threading
 
 from harambee_common.config import Settings
-from harambee_common.db import create_db_engine
 from harambee_common.migrations import upgrade
 from harambee_common.relay import OutboxRelay
 
@@ -52,12 +51,10 @@ def main(*, component: str, app_factory: str, default_port: int) -> None:
 
 def _relay(settings: Settings) -> None:
     """Relays the component's outbox until SIGTERM or SIGINT."""
-    engine = create_db_engine(settings.relay_database_url, pool_size=2)
-    relay = OutboxRelay(engine=engine, bootstrap=settings.kafka_bootstrap_servers)
+    relay = OutboxRelay.for_database(settings.relay_database_url, bootstrap=settings.kafka_bootstrap_servers)
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
     relay.start()
     stopping.wait()
     relay.stop()
-    engine.dispose()

@@ -177,7 +177,6 @@ class EventConsumer:
         if not self._record(uow, event, outcome="applied", error=None):
             return False  # a redelivery: its effect is already committed
         handler(uow, event)
-        uow.write_events()  # a batch may switch tenant for the next event
         return True
 
     def _apply_alone(self, event: Event, handler: Handler) -> bool:

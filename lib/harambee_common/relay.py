@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from kafka import KafkaProducer
 
 from harambee_common import kafka
+from harambee_common.db import create_db_engine
 from harambee_common.events import OUTBOX_CHANNEL, Event
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,14 @@ class OutboxRelay:
         self._thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
         self._producer: KafkaProducer | None = None
         self._listener: Any = None  # a pooled DBAPI connection, LISTENing
+        self._owns_engine = False
+
+    @classmethod
+    def for_database(cls, url: str, *, bootstrap: str) -> OutboxRelay:
+        """A relay on its own small pool for the relay role's URL; stop() disposes of the pool."""
+        relay = cls(engine=create_db_engine(url, pool_size=2), bootstrap=bootstrap)
+        relay._owns_engine = True
+        return relay
 
     def start(self) -> None:
         """Starts relaying in the background."""
@@ -54,6 +63,8 @@ class OutboxRelay:
         self._drop_listener()
         if self._producer is not None:
             self._producer.close(timeout=5)
+        if self._owns_engine:
+            self._engine.dispose()
 
     def _run(self) -> None:
         backoff = 0.5

@@ -41,8 +41,8 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         workers: list[OutboxRelay | EventConsumer | AgreementSync] = []
         if relay and settings.run_relay:
-            relay_engine = create_db_engine(settings.relay_database_url, pool_size=2)
-            workers.append(OutboxRelay(engine=relay_engine, bootstrap=settings.kafka_bootstrap_servers))
+            workers.append(OutboxRelay.for_database(settings.relay_database_url,
+                                                    bootstrap=settings.kafka_bootstrap_servers))
         workers += [
             EventConsumer(subscription=s, sessions=sessions, bootstrap=settings.kafka_bootstrap_servers)
             for s in subscriptions

@@ -34,10 +34,17 @@ def assessment_db(postgres):
     return database
 
 
-def referral_event(subject: str | None = None) -> Event:
+@pytest.fixture
+def consumer(assessment_db, broker) -> EventConsumer:
+    """Assessment's consumer on the test database, fed by hand (apply, apply_many)."""
+    return EventConsumer(subscription=ASSESSMENT, sessions=session_factory(create_db_engine(assessment_db.app)),
+                         bootstrap=broker.bootstrap)
+
+
+def referral_event(subject: str | None = None, *, tenant: str = TENANT) -> Event:
     subject = subject or str(uuid.uuid4())
     return Event(
-        type="referral.accepted", tenant=TENANT, topic="intake.events", source="/test",
+        type="referral.accepted", tenant=tenant, topic="intake.events", source="/test",
         subject=subject, data={"referral_id": str(uuid.uuid4()), "subject_ref": subject},
     )
 
@@ -103,10 +110,7 @@ def test_two_relays_publish_every_event_exactly_once_in_order(assessment_db, bro
     assert messages[0].key == f"{TENANT}:{subject}".encode()
 
 
-def test_same_event_applied_twice_has_one_effect(assessment_db, broker):
-    consumer = EventConsumer(subscription=ASSESSMENT,
-                             sessions=session_factory(create_db_engine(assessment_db.app)),
-                             bootstrap=broker.bootstrap)
+def test_same_event_applied_twice_has_one_effect(assessment_db, consumer):
     event = referral_event()
     assert consumer.apply(event.topic, event.headers(), event.value()) is True
     assert consumer.apply(event.topic, event.headers(), event.value()) is False
@@ -117,10 +121,7 @@ def test_same_event_applied_twice_has_one_effect(assessment_db, broker):
     assert opened[0][0] == 1
 
 
-def test_a_malformed_or_failing_event_is_parked_not_retried_forever(assessment_db, broker):
-    consumer = EventConsumer(subscription=ASSESSMENT,
-                             sessions=session_factory(create_db_engine(assessment_db.app)),
-                             bootstrap=broker.bootstrap)
+def test_a_malformed_or_failing_event_is_parked_not_retried_forever(assessment_db, consumer):
     assert consumer.apply("intake.events", [("ce_type", b"referral.accepted")], b"{}") is False
     bad = Event(type="referral.accepted", tenant=TENANT, topic="intake.events", source="/test",
                 subject="s", data={"referral_id": "not-a-uuid", "subject_ref": "x"})
@@ -176,13 +177,9 @@ def test_consumer_records_the_event_id_in_the_same_transaction_as_the_effect(ass
     assert consumer.apply(event.topic, event.headers(), event.value()) is True
 
 
-def test_a_batch_is_applied_in_one_go_and_one_bad_event_does_not_spoil_it(assessment_db, broker):
-    consumer = EventConsumer(subscription=ASSESSMENT,
-                             sessions=session_factory(create_db_engine(assessment_db.app)),
-                             bootstrap=broker.bootstrap)
+def test_a_batch_is_applied_in_one_go_and_one_bad_event_does_not_spoil_it(assessment_db, consumer):
     good = [referral_event() for _ in range(3)]
-    nairobi = Event(type="referral.accepted", tenant="ke-nairobi", topic="intake.events", source="/test",
-                    subject="n", data={"referral_id": str(uuid.uuid4()), "subject_ref": str(uuid.uuid4())})
+    nairobi = referral_event(tenant="ke-nairobi")
     bad = Event(type="referral.accepted", tenant=TENANT, topic="intake.events", source="/test",
                 subject="s", data={"referral_id": "not-a-uuid", "subject_ref": "x"})
     batch = [(e.topic, e.headers(), e.value()) for e in [*good, nairobi, good[0], bad]]
@@ -196,13 +193,9 @@ def test_a_batch_is_applied_in_one_go_and_one_bad_event_does_not_spoil_it(assess
     assert [tuple(t) for t in tenants] == [("ke-mombasa", 3), ("ke-nairobi", 1)]
 
 
-def test_a_batch_over_two_tenants_with_a_repeat_is_applied_once_each_in_one_transaction(assessment_db, broker):
-    consumer = EventConsumer(subscription=ASSESSMENT,
-                             sessions=session_factory(create_db_engine(assessment_db.app)),
-                             bootstrap=broker.bootstrap)
+def test_a_batch_over_two_tenants_with_a_repeat_is_applied_once_each_in_one_transaction(assessment_db, consumer):
     mombasa = [referral_event() for _ in range(2)]
-    nairobi = Event(type="referral.accepted", tenant="ke-nairobi", topic="intake.events", source="/test",
-                    subject="n", data={"referral_id": str(uuid.uuid4()), "subject_ref": str(uuid.uuid4())})
+    nairobi = referral_event(tenant="ke-nairobi")
     batch = [(e.topic, e.headers(), e.value()) for e in [mombasa[0], mombasa[0], nairobi, mombasa[1], nairobi]]
 
     assert consumer.apply_many(batch) == 3
@@ -236,10 +229,13 @@ def test_the_relay_wakes_when_events_commit_rather_than_at_its_next_poll(assessm
         assert time.monotonic() - stopping < 10  # stop() wakes it too: no waiting out the poll
 
 
-def test_the_relay_verb_publishes_the_outbox_from_its_own_process_and_stops_on_sigterm(assessment_db, broker):
+def test_the_relay_verb_publishes_the_outbox_from_its_own_process_and_stops_on_sigterm(
+    assessment_db, broker, tmp_path: Path
+):
     env = {**os.environ, **assessment_db.env(), "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap}
+    log = (tmp_path / "relay.log").open("wb")  # a file, not an unread pipe that could fill and block it
     relay = subprocess.Popen([sys.executable, "-m", "harambee_assessment", "relay"], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                             stdout=log, stderr=subprocess.STDOUT)
     try:
         event = referral_event()
         publish(assessment_db, [event])
@@ -252,3 +248,4 @@ def test_the_relay_verb_publishes_the_outbox_from_its_own_process_and_stops_on_s
         if relay.poll() is None:
             relay.kill()
             relay.wait()
+        log.close()
