@@ -14,47 +14,35 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from harambee_common.agreements import store_agreement
 from harambee_common.db import unit_of_work
+from harambee_common.workers import PeriodicWorker
 
 log = logging.getLogger(__name__)
 
 MAX_PAGES = 1000  # a bound, not an expectation: a registry holds hundreds of agreements
 
 
-class AgreementSync:
-    """A background thread: load every agreement version from the registry into the local copy."""
+class AgreementSync(PeriodicWorker):
+    """Loads every agreement version from the registry into the local copy: at start, then now and then.
+
+    Until the gateway answers (it may start after the service) each try is retried with a back-off.
+    """
+
+    name = "agreement-sync"
 
     def __init__(self, *, sessions: sessionmaker[Session], gateway_url: str, client_id: str, client_secret: str,
                  interval_seconds: float = 300.0) -> None:
+        super().__init__(interval=interval_seconds, first_run_after=0)
         self._sessions = sessions
         self._gateway = gateway_url.rstrip("/")
         self._auth = (client_id, client_secret)
-        self._interval = interval_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="agreement-sync", daemon=True)
         self.synced = threading.Event()
 
-    def start(self) -> None:
-        """Starts syncing in the background."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stops after the sync in flight."""
-        self._stop.set()
-        self._thread.join(timeout=15)
-
-    def _run(self) -> None:
-        backoff = 1.0
-        while not self._stop.is_set():
-            try:
-                count = self.sync_once()
-                log.info("agreement copy synced from the registry: %d agreements", count)
-                self.synced.set()
-                backoff = 1.0
-                self._stop.wait(self._interval)
-            except (httpx.HTTPError, KeyError, ValueError) as exc:  # the gateway is not up yet, or away
-                log.warning("agreement sync: %s; retrying in %.0fs", type(exc).__name__, backoff)
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
+    def run_once(self) -> int:
+        """One sync; the copy counts as loaded from the first that succeeds."""
+        count = self.sync_once()
+        log.info("agreement copy synced from the registry: %d agreements", count)
+        self.synced.set()
+        return count
 
     def sync_once(self) -> int:
         """Loads every agreement's current version; returns how many the registry holds."""

@@ -21,9 +21,13 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from harambee_common import catalogue
 from harambee_common.auth import Authenticator, TenantPrincipal
+from harambee_common.components import component
 from harambee_common.db import UnitOfWork, UnitOfWorkDep
+from harambee_common.event_source import EventSource
 from harambee_common.events import Event
+from harambee_common.permissions import Role, Scope
 from harambee_common.problems import Forbidden
 
 AGREEMENT_EVENTS = (
@@ -34,7 +38,7 @@ AGREEMENT_EVENTS = (
     "agreement.expired",
 )
 # Roles a tenant grants to people and systems of other organisations: they act only under an agreement.
-EXTERNAL_ROLES = frozenset({"partner", "intervention_provider"})
+EXTERNAL_ROLES = frozenset({Role.partner, Role.intervention_provider})
 
 copies = sa.table(
     "agreement_copies",
@@ -187,25 +191,21 @@ def decide(*, session: Session, party: Party, operation: str, on: date) -> Decis
     return Decision(False, operation, party, None, "no agreement permits this")
 
 
-def decision_event(*, decision: Decision, principal: TenantPrincipal, topic: str, source: str) -> Event:
+def decision_event(*, decision: Decision, principal: TenantPrincipal, source: EventSource) -> Event:
     """The event that records a decision for the audit log."""
     agreement = decision.agreement
-    return Event(
-        type="agreement.applied" if decision.granted else "agreement.refused",
-        tenant=principal.tenant,
-        topic=topic,
-        source=source,
-        subject=str(agreement.id) if agreement else f"{decision.party.kind}:{decision.party.id}",
-        data={
-            "actor": principal.actor,
-            "client_id": principal.principal.client_id,
-            "party": {"kind": decision.party.kind, "id": decision.party.id},
-            "operation": decision.operation,
-            "agreement_id": str(agreement.id) if agreement else None,
-            "agreement_version": agreement.version if agreement else None,
-            "reason": decision.reason,
-        },
+    model = catalogue.AgreementApplied if decision.granted else catalogue.AgreementRefused
+    data = model(
+        actor=principal.actor,
+        client_id=principal.principal.client_id,
+        party=catalogue.Party(kind=decision.party.kind, id=decision.party.id),
+        operation=decision.operation,
+        agreement_id=agreement.id if agreement else None,
+        agreement_version=agreement.version if agreement else None,
+        reason=decision.reason,
     )
+    subject = str(agreement.id) if agreement else f"{decision.party.kind}:{decision.party.id}"
+    return source.event(data, tenant=principal.tenant, subject=subject)
 
 
 def party_of(principal: TenantPrincipal) -> Party | None:
@@ -223,14 +223,14 @@ class AgreementRefused(Forbidden):
     slug, title = "no-agreement", "No data-sharing agreement in force permits this"
 
 
-def require_agreement(*, uow: UnitOfWork, principal: TenantPrincipal, operation: str, topic: str,
-                      source: str) -> TenantPrincipal:
+def require_agreement(*, uow: UnitOfWork, principal: TenantPrincipal, operation: str,
+                      source: EventSource) -> TenantPrincipal:
     """Lets an outside party through only under an agreement in force; records the decision either way."""
     party = party_of(principal)
     if party is None:
         return principal  # the tenant's own staff: the tenant is the controller of its data
     decision = decide(session=uow.session, party=party, operation=operation, on=datetime.now(UTC).date())
-    event = decision_event(decision=decision, principal=principal, topic=topic, source=source)
+    event = decision_event(decision=decision, principal=principal, source=source)
     if not decision.granted:
         refusal = AgreementRefused(f"No agreement in force lets {party.kind} '{party.id}' {operation} here.")
         refusal.events.append(event)
@@ -242,16 +242,15 @@ def require_agreement(*, uow: UnitOfWork, principal: TenantPrincipal, operation:
 class AgreementAuthenticator(Authenticator):
     """An Authenticator that also applies the agreements, in the request's own unit of work."""
 
-    def __init__(self, *, scopes: set[str], roles: set[str] | None, operation: str,
-                 across_tenants: frozenset[str] = frozenset()) -> None:
+    def __init__(self, *, scopes: set[Scope], roles: set[Role] | None, operation: str,
+                 across_tenants: frozenset[Role] = frozenset()) -> None:
         super().__init__(scopes=scopes, roles=roles)
         self.operation = operation
         self.across_tenants = across_tenants
 
     async def __call__(self, request: Request, uow: UnitOfWorkDep) -> TenantPrincipal:  # type: ignore[override]
         principal = await super().__call__(request)
-        component = request.app.state.settings.component
+        source = EventSource.of(component(request.app.state.settings.component))
         return await run_in_threadpool(
-            require_agreement, uow=uow, principal=principal, operation=self.operation,
-            topic=f"{component}.events", source=f"/harambee/{component}",
+            require_agreement, uow=uow, principal=principal, operation=self.operation, source=source,
         )

@@ -16,6 +16,7 @@ from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 from starlette.concurrency import run_in_threadpool
 
+from harambee_common.permissions import Role, Scope
 from harambee_common.problems import Forbidden, InsufficientScope, NotFound, Unauthenticated
 
 log = logging.getLogger(__name__)
@@ -187,7 +188,7 @@ class Authenticator:
     # requires an agreement between the two tenants, sets any.
     across_tenants: frozenset[str] = frozenset()
 
-    def __init__(self, *, scopes: set[str], roles: set[str] | None) -> None:
+    def __init__(self, *, scopes: set[Scope], roles: set[Role] | None) -> None:
         """roles=None admits any role the principal holds in the tenant."""
         self.scopes = frozenset(scopes)
         self.roles = None if roles is None else frozenset(roles)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -15,10 +14,12 @@ from kafka.structs import OffsetAndMetadata
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from harambee_common import kafka
+from harambee_common import catalogue, kafka
+from harambee_common.catalogue import CATALOGUE, EventData
 from harambee_common.db import UnitOfWork, set_tenant, unit_of_work
 from harambee_common.events import Event, MalformedEvent, from_message
 from harambee_common.tracing import current_traceparent, new_traceparent
+from harambee_common.workers import PeriodicWorker
 
 log = logging.getLogger(__name__)
 
@@ -51,16 +52,30 @@ _RECORD_NEW = sa.text(
 
 @dataclass(frozen=True)
 class Subscription:
-    """Which topics a consumer reads, and the handler per event type (others are skipped)."""
+    """Which topics a consumer reads, and the handler per event type (others are skipped).
+
+    Handlers are keyed by the event's catalogued data model (`{ReferralAccepted: on_referral_accepted}`);
+    a handler reads the validated data with `ReferralAccepted.of(event)`.
+    """
 
     name: str
     topics: tuple[str, ...]
-    handlers: dict[str, Handler]
+    handlers: Mapping[type[EventData] | str, Handler]
     fallback: Handler | None = None  # for consumers that take every type (audit)
 
+    def __post_init__(self) -> None:
+        by_type = {key if isinstance(key, str) else key.type: handler for key, handler in self.handlers.items()}
+        object.__setattr__(self, "handlers", by_type)
 
-class EventConsumer:
-    """A background thread that applies each event once, then commits the offset."""
+    def handler_for(self, event_type: str) -> Handler | None:
+        """The handler of an event type, the fallback, or None when this consumer skips it."""
+        return self.handlers.get(event_type, self.fallback)  # type: ignore[call-overload]
+
+
+class EventConsumer(PeriodicWorker):
+    """Applies each event of its subscription once, then commits the offset (a background worker)."""
+
+    drains = True
 
     def __init__(
         self,
@@ -70,48 +85,41 @@ class EventConsumer:
         bootstrap: str,
         group_id: str | None = None,
     ) -> None:
+        self.name = f"consumer-{subscription.name}"
+        # No pause between polls: the poll itself waits up to half a second for messages.
+        super().__init__(interval=0, first_run_after=0, max_backoff=5.0, stop_timeout=20)
         self.subscription = subscription
         self._sessions = sessions
         self._bootstrap = bootstrap
         self._group_id = group_id or subscription.name
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, name=f"consumer-{subscription.name}", daemon=True
-        )
+        self._client: KafkaConsumer | None = None
 
-    def start(self) -> None:
-        """Starts consuming in the background."""
-        self._thread.start()
+    def run_once(self) -> int:
+        """Polls one batch and applies it; returns how many messages it held."""
+        client = self._ensure_client()
+        batch = client.poll(timeout_ms=500)
+        if batch:
+            self._apply_batch(client, batch)
+        return sum(len(records) for records in batch.values())
 
-    def stop(self) -> None:
-        """Stops after the batch in flight."""
-        self._stop.set()
-        self._thread.join(timeout=20)
+    def recover(self) -> None:
+        """A broker or database outage: reconnect (uncommitted offsets are read again)."""
+        self.close()
 
-    def _run(self) -> None:
-        backoff = 0.5
-        while not self._stop.is_set():
-            client: KafkaConsumer | None = None
+    def close(self) -> None:
+        """Leaves the group without committing anything not yet applied."""
+        if self._client is not None:
+            client, self._client = self._client, None
             try:
-                kafka.ensure_topics(self._bootstrap, self.subscription.topics)
-                client = kafka.consumer(
-                    self._bootstrap, group_id=self._group_id, topics=self.subscription.topics
-                )
-                backoff = 0.5
-                while not self._stop.is_set():
-                    batch = client.poll(timeout_ms=500)
-                    if batch:
-                        self._apply_batch(client, batch)
-            except Exception as exc:  # broker or database outage: reconnect after a pause
-                log.warning(
-                    "consumer %s: %s; reconnecting in %.1fs",
-                    self.subscription.name, type(exc).__name__, backoff,
-                )
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-            finally:
-                if client is not None:
-                    client.close(autocommit=False)
+                client.close(autocommit=False)
+            except Exception:
+                log.debug("closing a failed consumer", exc_info=True)
+
+    def _ensure_client(self) -> KafkaConsumer:
+        if self._client is None:
+            kafka.ensure_topics(self._bootstrap, self.subscription.topics)
+            self._client = kafka.consumer(self._bootstrap, group_id=self._group_id, topics=self.subscription.topics)
+        return self._client
 
     def _apply_batch(self, client: KafkaConsumer, batch: dict) -> None:
         offsets: dict[TopicPartition, OffsetAndMetadata] = {}
@@ -170,8 +178,18 @@ class EventConsumer:
         except MalformedEvent as exc:
             log.error("consumer %s: dropping a malformed message on %s: %s", self.subscription.name, topic, exc)
             return None
-        handler = self.subscription.handlers.get(event.type, self.subscription.fallback)
-        return None if handler is None else (event, handler)
+        handler = self.subscription.handler_for(event.type)
+        if handler is None:
+            return None
+        if event.type in CATALOGUE:
+            try:
+                event = catalogue.validated(event)
+            except MalformedEvent as exc:
+                # The producer and this consumer disagree on the event's shape: park it, apply nothing.
+                log.error("consumer %s: event %s does not fit the catalogue: %s", self.subscription.name, event.id, exc)
+                self._park(event, "MalformedEvent")
+                return None
+        return event, handler
 
     def _apply_in(self, uow: UnitOfWork, event: Event, handler: Handler) -> bool:
         if not self._record(uow, event, outcome="applied", error=None):
@@ -189,9 +207,13 @@ class EventConsumer:
             error = exc  # a bug or bad data: park the event rather than block the topic
         log.error("consumer %s: event %s (%s) failed: %s",
                   self.subscription.name, event.id, event.type, type(error).__name__)
-        with unit_of_work(self._sessions, event.tenant) as uow:
-            self._record(uow, event, outcome="failed", error=type(error).__name__)
+        self._park(event, type(error).__name__)
         return False
+
+    def _park(self, event: Event, error: str) -> None:
+        """Records an event as failed, so that it is neither applied nor retried."""
+        with unit_of_work(self._sessions, event.tenant) as uow:
+            self._record(uow, event, outcome="failed", error=error)
 
     def _record_new(self, session: Session, tenant: str, events: list[Event]) -> set[str]:
         ids = session.scalars(_RECORD_NEW, {"consumer": self.subscription.name, "tenant": tenant,

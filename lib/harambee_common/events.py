@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,11 +44,17 @@ class Event:
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     time: datetime = field(default_factory=lambda: datetime.now(UTC))
     traceparent: str | None = field(default_factory=current_traceparent.get)
+    # The data as its catalogued model, once validated (see harambee_common.catalogue); not sent.
+    payload: Any = field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> str:
         """The partition key: one tenant's events about one subject stay in order."""
         return f"{self.tenant}:{self.subject}"
+
+    def with_payload(self, payload: Any) -> Event:
+        """The same event with its validated data model attached."""
+        return replace(self, payload=payload)
 
     def headers(self) -> list[tuple[str, bytes]]:
         """The CloudEvents 1.0 Kafka binary-binding headers."""

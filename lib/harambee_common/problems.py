@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,6 +15,7 @@ PROBLEM_BASE = "https://harambee.example/problems/"
 MEDIA_TYPE = "application/problem+json"
 
 log = logging.getLogger(__name__)
+Row = TypeVar("Row")
 
 
 class Problem(Exception):
@@ -153,3 +154,10 @@ def install_problem_handlers(app: FastAPI) -> None:
             problem = cls(str(exc.detail) if exc.detail else None)
         problem.headers.update(exc.headers or {})
         return problem_response(problem, request.url.path)
+
+
+def or_not_found(row: Row | None, detail: str) -> Row:
+    """The one way "there is none" becomes a 404: the row found, or NotFound with the detail."""
+    if row is None:
+        raise NotFound(detail)
+    return row

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from fastapi import APIRouter, FastAPI
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from harambee_common import health, whoami
@@ -17,6 +19,19 @@ from harambee_common.db import create_db_engine, session_factory
 from harambee_common.problems import install_problem_handlers
 from harambee_common.relay import OutboxRelay
 from harambee_common.tracing import current_traceparent, new_traceparent
+from harambee_common.workers import Worker
+
+
+@dataclass(frozen=True)
+class ServiceContext:
+    """What a service's own background workers are built from when the app starts."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+
+
+# Builds one of a service's own workers (a dispatcher, a scheduler) when the app starts.
+WorkerFactory = Callable[[ServiceContext], Worker]
 
 
 def create_service_app(
@@ -27,37 +42,41 @@ def create_service_app(
     subscriptions: Sequence[Subscription] = (),
     relay: bool = True,
     agreements: bool = False,
+    workers: Sequence[WorkerFactory] = (),
 ) -> FastAPI:
-    """A service's FastAPI app; its relay, consumers and agreement bootstrap run while the app runs.
+    """A service's FastAPI app; its relay, consumers, agreement bootstrap and workers run while the app runs.
 
     agreements=True: the service keeps a copy of the data-sharing agreements (its subscriptions take
     the registry's agreement events); with registry credentials configured it also loads the copy at
-    startup from the registry's read API.
+    startup from the registry's read API. `workers` are the service's own background jobs: built when
+    the app starts, after the shared ones, and stopped before them (`app.state.workers` holds all).
     """
     engine = create_db_engine(settings.database_url)
     sessions = session_factory(engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        workers: list[OutboxRelay | EventConsumer | AgreementSync] = []
+        running: list[Worker] = []
         if relay and settings.run_relay:
-            workers.append(OutboxRelay.for_database(settings.relay_database_url,
+            running.append(OutboxRelay.for_database(settings.relay_database_url,
                                                     bootstrap=settings.kafka_bootstrap_servers))
-        workers += [
+        running += [
             EventConsumer(subscription=s, sessions=sessions, bootstrap=settings.kafka_bootstrap_servers)
             for s in subscriptions
         ]
         if agreements and settings.registry_client_id and settings.registry_client_secret:
-            workers.append(AgreementSync(sessions=sessions, gateway_url=settings.issuer,
+            running.append(AgreementSync(sessions=sessions, gateway_url=settings.issuer,
                                          client_id=settings.registry_client_id,
                                          client_secret=settings.registry_client_secret))
-        for worker in workers:
+        context = ServiceContext(settings=settings, sessions=sessions)
+        running += [build(context) for build in workers]
+        for worker in running:
             worker.start()
-        app.state.workers = workers
+        app.state.workers = running
         try:
             yield
         finally:
-            for worker in workers:
+            for worker in reversed(running):
                 worker.stop()
             engine.dispose()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -53,9 +55,26 @@ def test_a_child_span_keeps_the_trace_and_a_bad_parent_starts_a_new_one():
     assert trace_id(new_traceparent("garbage")) not in (None, trace_id(parent))
 
 
-def test_a_cursor_round_trips_and_a_forged_one_is_a_client_error():
-    at = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-    assert decode_cursor(encode_cursor(at, "abc")) == (at, "abc")
+def test_a_cursor_round_trips_with_its_types():
+    at, ident = datetime(2026, 11, 24, 12, 0, tzinfo=UTC), uuid.uuid4()
+    assert decode_cursor(encode_cursor(at, ident), datetime, uuid.UUID) == (at, ident)
+    assert decode_cursor(encode_cursor(2**63 - 1), int) == (2**63 - 1,)
+
+
+@pytest.mark.parametrize(("cursor", "types"), [
+    ("definitely-not-ours", (datetime, str)),
+    ("é", (str,)),  # not ASCII, so not base64
+    (encode_cursor("2026-11-24T12:00:00+00:00", "not-a-uuid"), (datetime, uuid.UUID)),
+    (encode_cursor("yesterday", str(uuid.uuid4())), (datetime, uuid.UUID)),
+    (encode_cursor(2**63), (int,)),  # beyond PostgreSQL's bigint
+    (encode_cursor(-1), (int,)),
+    (encode_cursor(True), (int,)),
+    (encode_cursor("7"), (int,)),
+    (encode_cursor(1, 2), (int,)),  # the wrong number of values
+    (base64.urlsafe_b64encode(b'{"a": 1}').decode(), (str,)),  # not a list
+], ids=["garbage", "non-ascii", "bad-uuid", "bad-time", "bigint-overflow", "negative", "bool", "text-for-int",
+        "too-many", "not-a-list"])
+def test_a_cursor_the_api_did_not_issue_is_a_client_error(cursor: str, types: tuple[type, ...]):
     with pytest.raises(ValidationFailed):
-        decode_cursor("definitely-not-ours")
+        decode_cursor(cursor, *types)
 

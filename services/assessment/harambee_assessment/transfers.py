@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from harambee_assessment import repository
-from harambee_assessment.events import SOURCE, TOPIC
+from harambee_assessment.events import EVENTS, SOURCE, TOPIC
 from harambee_assessment.models import Case, CaseTransfer
 from harambee_common.access import record_access
 from harambee_common.agreements import (
@@ -197,7 +197,7 @@ def _transfer_decision(
     """
     decision = decide(session=sending.session, party=Party("tenant", receiving), operation=OPERATION,
                       on=datetime.now(UTC).date())
-    event = decision_event(decision=decision, principal=principal, topic=TOPIC, source=SOURCE)
+    event = decision_event(decision=decision, principal=principal, source=EVENTS)
     if not decision.granted or decision.agreement is None:
         refusal = AgreementRefused(f"No agreement in force lets '{sending.tenant}' transfer cases to '{receiving}'.")
         refusal.events.append(event)

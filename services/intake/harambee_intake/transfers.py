@@ -36,7 +36,7 @@ from harambee_common.auth import Principal, TenantPrincipal
 from harambee_common.consumer import RetryLater
 from harambee_common.db import UnitOfWork, in_tenant
 from harambee_intake import matching, repository, subjects
-from harambee_intake.events import SOURCE, TOPIC, event
+from harambee_intake.events import EVENTS, event
 from harambee_intake.models import Subject
 from harambee_intake.vault import Vault, identity_context
 
@@ -80,8 +80,7 @@ def take_over(*, uow: UnitOfWork, vault: Vault, data: dict[str, Any], accepted_a
                           on=datetime.now(UTC).date())
         if not decision.granted and _copy_behind(sender, data) and datetime.now(UTC) - accepted_at < COPY_LAG_WAIT:
             raise RetryLater(f"the copy of {sending}'s agreements has not reached the one the transfer names")
-    uow.publish(decision_event(decision=decision, principal=_acting(uow=uow, data=data), topic=TOPIC,
-                               source=SOURCE))
+    uow.publish(decision_event(decision=decision, principal=_acting(uow=uow, data=data), source=EVENTS))
     if not decision.granted or decision.agreement is None:
         return TakeOver(decision=decision, moved=[])
 

@@ -1,0 +1,5 @@
+"""Events published on `assessment.events` by the assessment service."""
+
+from __future__ import annotations
+
+TOPIC = "assessment.events"

@@ -1,0 +1,48 @@
+"""The scopes a token may carry and the roles a principal may hold in a tenant: one list for everyone.
+
+The gateway grants and documents them, every service checks them, and CONVENTIONS.md lists them.
+Both are `StrEnum`s, so a member is the very string that travels in the token.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+
+class Scope(StrEnum):
+    """What a token lets a client do at all; roles then decide where and on what."""
+
+    referrals_write = "referrals:write"
+    referrals_read = "referrals:read"
+    cases_read = "cases:read"
+    audit_read = "audit:read"
+    aggregates_read = "aggregates:read"
+    registry_read = "registry:read"
+    registry_admin = "registry:admin"
+
+
+class Role(StrEnum):
+    """What a principal is in one tenant."""
+
+    intake_officer = "intake_officer"
+    case_worker = "case_worker"
+    panel_member = "panel_member"
+    intervention_provider = "intervention_provider"
+    programme_manager = "programme_manager"
+    national_coordinator = "national_coordinator"
+    compliance_officer = "compliance_officer"
+    platform_admin = "platform_admin"
+    # Machine clients only: a partner organisation's system, or a Harambee service.
+    partner = "partner"
+    service = "service"
+
+
+# Roles that only machine clients hold; people are granted the others.
+CLIENT_ONLY_ROLES = frozenset({Role.partner, Role.service})
+
+# The same lists as string literals, for Pydantic models and so the OpenAPI documents (an enum there
+# would become a named schema, and change what partners' generated clients call it).
+ScopeName = Literal[tuple(s.value for s in Scope)]  # type: ignore[valid-type]
+PersonRoleName = Literal[tuple(r.value for r in Role if r not in CLIENT_ONLY_ROLES)]  # type: ignore[valid-type]
+ClientRoleName = Literal[tuple(r.value for r in Role)]  # type: ignore[valid-type]
