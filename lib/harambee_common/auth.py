@@ -147,7 +147,9 @@ class TokenVerifier:
             header = jws.extract_compact(token.encode()).protected
         except (JoseError, ValueError) as exc:
             raise Unauthenticated("The access token is malformed.") from exc
-        if header.get("typ", "").lower() not in ("at+jwt", "application/at+jwt"):
+        typ = header.get("typ")
+        # A header is attacker-controlled JSON: a typ that is not a string is refused, not a crash.
+        if not isinstance(typ, str) or typ.lower() not in ("at+jwt", "application/at+jwt"):
             raise Unauthenticated("The token is not an access token (typ must be at+jwt).")
         if header.get("alg") not in ALGORITHMS:
             raise Unauthenticated("The token's signing algorithm is not accepted.")

@@ -77,6 +77,10 @@ class PreconditionFailed(Problem):
     status, slug, title = 412, "precondition-failed", "The resource has changed"
 
 
+class PayloadTooLarge(Problem):
+    status, slug, title = 413, "payload-too-large", "The request body is too large"
+
+
 class ValidationFailed(Problem):
     status, slug, title = 422, "validation-failed", "The request is not valid"
 
@@ -101,6 +105,7 @@ _HTTP_PROBLEMS: dict[int, type[Problem]] = {
     404: NotFound,
     409: Conflict,
     412: PreconditionFailed,
+    413: PayloadTooLarge,
 }
 
 
