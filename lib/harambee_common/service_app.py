@@ -19,6 +19,7 @@ from harambee_common.db import create_db_engine, session_factory
 from harambee_common.problems import install_problem_handlers
 from harambee_common.relay import OutboxRelay
 from harambee_common.request_limits import BodyLimitMiddleware
+from harambee_common.tenancy import path_parameters_in_path_order
 from harambee_common.tracing import current_traceparent, new_traceparent
 from harambee_common.workers import Worker
 
@@ -93,6 +94,7 @@ def create_service_app(
     app.include_router(whoami.router)
     for router in routers:
         app.include_router(router)
+    path_parameters_in_path_order(app)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(TraceContextMiddleware)
     return app

@@ -3,40 +3,24 @@ with small counts suppressed; suspension stops the flow at the next request."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
-from harambee_common.events import Event
+from tests.assessment.support import deliver, referral_accepted
 from tests.support.agreements import agreement_event, agreement_view
-from tests.support.services import rows, running_service
+from tests.support.services import rows
 
 COUNTY = "ke-mombasa"
 URL = f"/v1/tenants/{COUNTY}/aggregates/cases"
 
 
 @pytest.fixture(scope="module")
-def assessment(postgres, broker, issuer):
-    with running_service("assessment", postgres=postgres, broker=broker, issuer=issuer) as running:
-        client, _ = running
-        for tenant, n in ((COUNTY, 7), ("ke-nairobi", 2)):
-            for _ in range(n):
-                deliver(client, referral_event(tenant))
-        yield running
-
-
-def consumer(client):
-    return next(w for w in client.app.state.workers if hasattr(w, "apply"))
-
-
-def deliver(client, event: Event) -> None:
-    consumer(client).apply(event.topic, event.headers(), event.value())
-
-
-def referral_event(tenant: str) -> Event:
-    subject = str(uuid.uuid4())
-    return Event(type="referral.accepted", tenant=tenant, topic="intake.events", source="/t", subject=subject,
-                 data={"referral_id": str(uuid.uuid4()), "subject_ref": subject})
+def assessment(assessment):
+    """The service (conftest's), with seven cases in the county and two in Nairobi."""
+    client, _ = assessment
+    for tenant, n in ((COUNTY, 7), ("ke-nairobi", 2)):
+        for _ in range(n):
+            assert deliver(client, referral_accepted(tenant))
+    return assessment
 
 
 def national(issuer) -> dict[str, str]:

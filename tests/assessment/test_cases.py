@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
-
-import pytest
+from datetime import UTC, datetime
 
 from harambee_common.events import Event
-from tests.support.services import rows, running_service
+from tests.assessment.support import deliver, referral_accepted
+from tests.support.services import rows
 
 TENANT = "ke-mombasa"
 
 
-@pytest.fixture(scope="module")
-def assessment(postgres, broker, issuer):
-    with running_service("assessment", postgres=postgres, broker=broker, issuer=issuer) as running:
-        yield running
-
-
 def deliver_referral(client, *, tenant: str = TENANT) -> Event:
     """Hands a referral.accepted event to the running app's consumer, as the broker would."""
-    subject = str(uuid.uuid4())
-    event = Event(type="referral.accepted", tenant=tenant, topic="intake.events",
-                  source="/harambee/intake", subject=subject,
-                  data={"referral_id": str(uuid.uuid4()), "subject_ref": subject})
-    consumer = next(w for w in client.app.state.workers if hasattr(w, "apply"))
-    assert consumer.apply(event.topic, event.headers(), event.value())
+    event = referral_accepted(tenant)
+    assert deliver(client, event)
     return event
 
 
@@ -74,11 +66,33 @@ def test_malformed_case_id_and_cursor_are_client_errors(assessment, issuer):
     assert response.headers["content-type"] == "application/problem+json"
 
 
+def test_a_cursor_whose_id_is_not_a_uuid_is_a_client_error(assessment, issuer):
+    client, _ = assessment
+    forged = base64.urlsafe_b64encode(json.dumps([datetime.now(UTC).isoformat(), "not-a-uuid"]).encode()).decode()
+    for path in ("cases", "transfers"):
+        headers = issuer.headers(tenants={TENANT: ["case_worker"]}, scope="cases:read")
+        response = client.get(f"/v1/tenants/{TENANT}/{path}", params={"cursor": forged}, headers=headers)
+        assert response.status_code == 422, path
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_cases_page_newest_first_and_the_cursor_continues_where_the_page_ended(assessment, issuer):
+    client, _ = assessment
+    tenant = "ke-lamu"
+    opened = [deliver_referral(client, tenant=tenant).data["referral_id"] for _ in range(3)]
+    url, headers = f"/v1/tenants/{tenant}/cases", case_worker(issuer, tenant)
+
+    first = client.get(url, params={"limit": 2}, headers=headers).json()
+    last = client.get(url, params={"limit": 2, "cursor": first["next_cursor"]}, headers=headers).json()
+
+    referrals = [c["referral_id"] for c in first["items"] + last["items"]]
+    assert referrals == list(reversed(opened)) and first["next_cursor"] and last["next_cursor"] is None
+
+
 def test_only_an_accepted_referral_opens_a_case(assessment, issuer):
     client, database = assessment
     subject = str(uuid.uuid4())
     received = Event(type="referral.received", tenant=TENANT, topic="intake.events", source="/harambee/intake",
                      subject=subject, data={"referral_id": str(uuid.uuid4()), "subject_ref": subject})
-    consumer = next(w for w in client.app.state.workers if hasattr(w, "apply"))
-    consumer.apply(received.topic, received.headers(), received.value())
+    deliver(client, received)
     assert rows(database.owner, "SELECT count(*) FROM cases WHERE subject_ref = :s", s=subject)[0][0] == 0

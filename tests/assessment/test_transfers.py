@@ -3,31 +3,14 @@ refuses; after acceptance the case lives in the receiving county and the sender 
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-import pytest
-
 from harambee_common.events import Event
+from tests.assessment.support import deliver, referral_accepted
 from tests.support.agreements import agreement_event, agreement_view
-from tests.support.services import rows, running_service
+from tests.support.services import rows
 
 NOTE = "Moved in with an aunt in Eastleigh after the school term."
-
-
-@pytest.fixture(scope="module")
-def assessment(postgres, broker, issuer):
-    with running_service("assessment", postgres=postgres, broker=broker, issuer=issuer) as running:
-        yield running
-
-
-def consumer(client):
-    return next(w for w in client.app.state.workers if hasattr(w, "apply"))
-
-
-def deliver(client, event: Event) -> None:
-    """Hands an event to the app's consumer, as the broker would (the broker may have been first: no matter)."""
-    consumer(client).apply(event.topic, event.headers(), event.value())
 
 
 def deliver_outbox(client, database, type_: str, transfer_id: str) -> dict[str, Any]:
@@ -43,10 +26,9 @@ def deliver_outbox(client, database, type_: str, transfer_id: str) -> dict[str, 
 
 def open_case(client, database, tenant: str) -> dict[str, Any]:
     """Opens a case in the tenant from a referral.accepted event; returns its row."""
-    subject, referral = str(uuid.uuid4()), str(uuid.uuid4())
-    deliver(client, Event(type="referral.accepted", tenant=tenant, topic="intake.events", source="/t",
-                          subject=subject, data={"referral_id": referral, "subject_ref": subject}))
-    [case] = rows(database.owner, "SELECT * FROM cases WHERE referral_id = :r", r=referral)
+    event = referral_accepted(tenant)
+    deliver(client, event)
+    [case] = rows(database.owner, "SELECT * FROM cases WHERE referral_id = :r", r=event.data["referral_id"])
     return case._asdict()
 
 

@@ -3,23 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
-import pytest
-
-from harambee_common.events import Event
-from tests.support.services import rows, running_service
-
-
-@pytest.fixture(scope="module")
-def interventions(postgres, broker, issuer):
-    with running_service("interventions", postgres=postgres, broker=broker, issuer=issuer) as running:
-        yield running
-
-
-def apply(client, event: Event) -> bool:
-    consumer = next(w for w in client.app.state.workers if hasattr(w, "apply"))
-    return consumer.apply(event.topic, event.headers(), event.value())
+from tests.interventions.support import apply, case_opened, transfer_accepted
+from tests.support.services import rows
 
 
 def listed(client, issuer, tenant: str) -> set[str]:
@@ -31,45 +17,30 @@ def listed(client, issuer, tenant: str) -> set[str]:
 
 def test_accepted_transfer_moves_the_known_case_to_the_receiving_county(interventions, issuer):
     client, database = interventions
-    case_id, received_id, subject = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
-    apply(client, Event(type="case.opened", tenant="ke-mombasa", topic="assessment.events",
-                        source="/harambee/assessment", subject=subject,
-                        data={"case_id": case_id, "subject_ref": subject, "referral_id": str(uuid.uuid4()),
-                              "opened_at": datetime.now(UTC).isoformat()}))
-    other = str(uuid.uuid4())
-    apply(client, Event(type="case.opened", tenant="ke-mombasa", topic="assessment.events",
-                        source="/harambee/assessment", subject=other,
-                        data={"case_id": other, "subject_ref": other, "referral_id": str(uuid.uuid4()),
-                              "opened_at": datetime.now(UTC).isoformat()}))
-    assert case_id in listed(client, issuer, "ke-mombasa")
+    case_id, received_id, subject = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    apply(client, case_opened("ke-mombasa", case_id=case_id, subject_ref=subject))
+    other = uuid.uuid4()
+    apply(client, case_opened("ke-mombasa", case_id=other, subject_ref=other))
+    assert str(case_id) in listed(client, issuer, "ke-mombasa")
 
-    accepted = Event(type="case.transfer_accepted", tenant="ke-nairobi", topic="assessment.events",
-                     source="/harambee/assessment", subject=subject,
-                     data={"transfer_id": str(uuid.uuid4()), "case_id": case_id, "received_case_id": received_id,
-                           "subject_ref": subject, "from": "ke-mombasa", "to": "ke-nairobi", "reason": "relocation",
-                           "opened_at": datetime.now(UTC).isoformat()})
+    accepted = transfer_accepted("ke-nairobi", case_id=case_id, received_case_id=received_id, subject_ref=subject,
+                                 sender="ke-mombasa", receiver="ke-nairobi")
     assert apply(client, accepted) is True
     assert apply(client, accepted) is False  # a redelivery has no second effect
 
     mombasa, nairobi = listed(client, issuer, "ke-mombasa"), listed(client, issuer, "ke-nairobi")
-    assert case_id not in mombasa and other in mombasa
-    assert received_id in nairobi and case_id not in nairobi and other not in nairobi
+    assert str(case_id) not in mombasa and str(other) in mombasa
+    assert str(received_id) in nairobi and str(case_id) not in nairobi and str(other) not in nairobi
     assert rows(database.owner, "SELECT tenant_id, subject_ref::text FROM known_cases WHERE case_id IN (:a, :b)",
-                a=case_id, b=received_id) == [("ke-nairobi", subject)]
+                a=case_id, b=received_id) == [("ke-nairobi", str(subject))]
 
 
 def test_a_transfer_event_that_misstates_its_tenant_moves_nothing(interventions, issuer):
     client, _ = interventions
-    case_id, subject = str(uuid.uuid4()), str(uuid.uuid4())
-    apply(client, Event(type="case.opened", tenant="ke-mombasa", topic="assessment.events", source="/t",
-                        subject=subject, data={"case_id": case_id, "subject_ref": subject,
-                                               "referral_id": str(uuid.uuid4()),
-                                               "opened_at": datetime.now(UTC).isoformat()}))
-    forged = Event(type="case.transfer_accepted", tenant="ke-kisumu", topic="assessment.events", source="/t",
-                   subject=subject, data={"transfer_id": str(uuid.uuid4()), "case_id": case_id,
-                                          "received_case_id": str(uuid.uuid4()), "subject_ref": subject,
-                                          "from": "ke-mombasa", "to": "ke-nairobi",
-                                          "opened_at": datetime.now(UTC).isoformat()})
-    apply(client, forged)
-    assert case_id in listed(client, issuer, "ke-mombasa")
+    case_id, subject = uuid.uuid4(), uuid.uuid4()
+    apply(client, case_opened("ke-mombasa", case_id=case_id, subject_ref=subject))
+    forged = transfer_accepted("ke-kisumu", case_id=case_id, received_case_id=uuid.uuid4(), subject_ref=subject,
+                               sender="ke-mombasa", receiver="ke-nairobi")
+    assert apply(client, forged) is True  # applied, and it does nothing: it fits the catalogue, not the tenants
+    assert str(case_id) in listed(client, issuer, "ke-mombasa")
     assert listed(client, issuer, "ke-kisumu") == set()

@@ -1,13 +1,26 @@
-"""Events published on `assessment.events` by the assessment service."""
+"""Events published on `assessment.events` by the assessment service: cases, and their transfer between counties.
+
+A transfer's steps are published in the log of the county that took them (see
+`harambee_assessment.transfers`), and each county learns of the other's from this topic. They carry
+references and codes only: the notes counties write about a transfer stay with the county that wrote them.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field
 
 from harambee_common.catalogue.base import EventData, event_type
 
 TOPIC = "assessment.events"
+
+TransferReason = Literal["relocation", "closer_to_support", "other"]
+RefusalReason = Literal["not_resident", "duplicate_case", "insufficient_information", "no_capacity", "other"]
+# What an agreement may let the sender keep of a transferred case, beyond its id, status and dates.
+Retainable = Literal["referral_id", "subject_ref"]
 
 
 @event_type("case.opened", topic=TOPIC)
@@ -22,3 +35,102 @@ class CaseOpened(EventData):
     """The referral the case was opened for."""
     opened_at: datetime
     """When the case was opened."""
+
+
+class _Transfer(EventData):
+    """References of one case transfer between two counties."""
+
+    # `from` is a Python keyword: the field travels under that name all the same.
+    model_config = ConfigDict(populate_by_name=True)
+
+    transfer_id: uuid.UUID
+    """The transfer (both counties' sides share its id)."""
+    case_id: uuid.UUID
+    """The case in the sending county."""
+    subject_ref: uuid.UUID
+    """The person's pseudonymous subject reference (the same in both counties)."""
+    from_tenant: str = Field(alias="from")
+    """The sending county."""
+    to: str
+    """The receiving county."""
+
+    def dump(self) -> dict[str, Any]:
+        """The data, under the names it travels with (`from`)."""
+        return self.model_dump(mode="json", by_alias=True)
+
+    def raised_by(self, tenant: str, *, side: Literal["sender", "receiver"]) -> bool:
+        """Whether an event raised in `tenant` comes from the county on the side it claims, between two counties.
+
+        Consumers act on a transfer step only from the county whose step it is: an event raised
+        elsewhere that names other counties moves nothing.
+        """
+        claimed = self.from_tenant if side == "sender" else self.to
+        return tenant == claimed and self.from_tenant != self.to
+
+
+class TransferStep(_Transfer):
+    """A step of a transfer, with the reason the sending county gave for it."""
+
+    reason: TransferReason
+    """Why the sending county proposed it (a code)."""
+
+
+@event_type("case.transfer_proposed", topic=TOPIC)
+class TransferProposed(TransferStep):
+    """The sending county proposed that another county take a case over, under an agreement in force (sender's log)."""
+
+    actor: str
+    """Who proposed it: the token's subject."""
+    agreement_id: uuid.UUID
+    """The sending county's agreement that permits the transfer."""
+    agreement_version: int
+    """That agreement's version."""
+    proposed_at: datetime
+    """When it was proposed."""
+
+
+@event_type("case.transfer_received", topic=TOPIC)
+class TransferReceived(TransferStep):
+    """The receiving county recorded a proposed transfer, awaiting its answer (receiver's log)."""
+
+
+@event_type("case.transfer_accepted", topic=TOPIC)
+class TransferAccepted(TransferStep):
+    """The receiving county took the case over and opened its own case (receiver's log): the person moves."""
+
+    actor: str
+    """Who accepted it: the token's subject."""
+    received_case_id: uuid.UUID
+    """The receiving county's new case."""
+    opened_at: datetime
+    """When the new case was opened."""
+    agreement_id: uuid.UUID
+    """The sending county's agreement the transfer was accepted under."""
+    agreement_version: int
+    """That agreement's version."""
+
+
+@event_type("case.transfer_refused", topic=TOPIC)
+class TransferRefused(TransferStep):
+    """The receiving county declined the transfer (receiver's log); the sender's case stays open."""
+
+    actor: str
+    """Who refused it: the token's subject."""
+    decision_reason: RefusalReason
+    """Why it was refused (a code)."""
+
+
+@event_type("case.transfer_refusal_recorded", topic=TOPIC)
+class TransferRefusalRecorded(TransferStep):
+    """The sending county recorded the refusal (sender's log); its case may be proposed again."""
+
+    decision_reason: RefusalReason
+    """Why the receiving county refused it (a code)."""
+
+
+@event_type("case.transferred", topic=TOPIC)
+class CaseTransferred(_Transfer):
+    """The sending county closed its case as transferred and minimised it (sender's log)."""
+
+    retained: list[Retainable]
+    """The fields the agreement let the sender keep beyond the minimum, sorted (empty: none)."""

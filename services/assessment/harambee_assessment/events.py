@@ -1,10 +1,6 @@
-"""The topic and source of the events assessment raises (cases, transfers, access records)."""
+"""Where assessment's events come from: cases, transfers and access records (the catalogue lists them)."""
 
 from harambee_common.components import ASSESSMENT
 from harambee_common.event_source import EventSource
 
-TOPIC = "assessment.events"
-SOURCE = "/harambee/assessment"
-
-# Where this service's events come from: its topic and source, said once (harambee_common.components).
 EVENTS = EventSource.of(ASSESSMENT)

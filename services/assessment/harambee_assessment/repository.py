@@ -10,6 +10,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from harambee_assessment.models import Case, CaseTransfer
+from harambee_common.pagination import Keyset, Slice, paginate
+
+# Lists page newest first; the id breaks ties between rows of the same instant.
+CASES = Keyset(columns=(Case.opened_at, Case.id), types=(datetime, uuid.UUID), descending=True)
+TRANSFERS = Keyset(columns=(CaseTransfer.proposed_at, CaseTransfer.id), types=(datetime, uuid.UUID), descending=True)
 
 
 def add_case_once(*, session: Session, case: Case) -> bool:
@@ -35,21 +40,26 @@ def get_case(*, session: Session, case_id: uuid.UUID, for_update: bool = False) 
     return session.scalar(query.with_for_update() if for_update else query)
 
 
-def list_cases(
-    *, session: Session, referral_id: uuid.UUID | None, after: tuple[datetime, str] | None, limit: int
-) -> list[Case]:
+def list_cases(*, session: Session, referral_id: uuid.UUID | None, cursor: str | None, limit: int) -> Slice[Case]:
     """A page of cases, newest first, optionally the one opened for a referral."""
-    query = sa.select(Case).order_by(Case.opened_at.desc(), Case.id.desc()).limit(limit)
+    query = sa.select(Case)
     if referral_id is not None:
         query = query.where(Case.referral_id == referral_id)
-    if after is not None:
-        at, ident = after
-        query = query.where(sa.tuple_(Case.opened_at, Case.id) < (at, uuid.UUID(ident)))
-    return list(session.scalars(query))
+    return paginate(session, query, keyset=CASES, cursor=cursor, limit=limit)
 
 
-def count_cases_by(*, session: Session, column: sa.ColumnElement) -> list[tuple[str, int]]:
-    """Case counts grouped by one expression."""
+def count_cases_by_status(*, session: Session) -> list[tuple[str, int]]:
+    """Case counts per status."""
+    return _count_cases_by(session=session, column=Case.status)
+
+
+def count_cases_by_month_opened(*, session: Session) -> list[tuple[str, int]]:
+    """Case counts per month opened (`YYYY-MM`)."""
+    month = sa.func.to_char(sa.func.date_trunc("month", Case.opened_at), "YYYY-MM")
+    return _count_cases_by(session=session, column=month)
+
+
+def _count_cases_by(*, session: Session, column: sa.ColumnElement) -> list[tuple[str, int]]:
     return [(str(key), int(n)) for key, n in session.execute(
         sa.select(column, sa.func.count()).group_by(column).order_by(column)
     )]
@@ -84,18 +94,15 @@ def has_pending_transfer(*, session: Session, case_id: uuid.UUID) -> bool:
 
 
 def list_transfers(
-    *, session: Session, direction: str | None, status: str | None, after: tuple[datetime, str] | None, limit: int
-) -> list[CaseTransfer]:
-    """A page of the tenant's transfers, newest first."""
-    query = sa.select(CaseTransfer).order_by(CaseTransfer.proposed_at.desc(), CaseTransfer.id.desc()).limit(limit)
+    *, session: Session, direction: str | None, status: str | None, cursor: str | None, limit: int
+) -> Slice[CaseTransfer]:
+    """A page of the tenant's transfers, newest first, optionally in one direction and status."""
+    query = sa.select(CaseTransfer)
     if direction is not None:
         query = query.where(CaseTransfer.direction == direction)
     if status is not None:
         query = query.where(CaseTransfer.status == status)
-    if after is not None:
-        at, ident = after
-        query = query.where(sa.tuple_(CaseTransfer.proposed_at, CaseTransfer.id) < (at, uuid.UUID(ident)))
-    return list(session.scalars(query))
+    return paginate(session, query, keyset=TRANSFERS, cursor=cursor, limit=limit)
 
 
 def cases_of_subject(*, session: Session, subject_ref: uuid.UUID) -> list[Case]:

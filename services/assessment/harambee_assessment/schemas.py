@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from harambee_common.catalogue.assessment import RefusalReason, TransferReason
+from harambee_common.pagination import Page
 
 
 class CaseView(BaseModel):
@@ -15,6 +18,8 @@ class CaseView(BaseModel):
     A case transferred away shows only id, status, dates and transfer_id (and whatever the transfer's
     agreement let the sender keep); a case received by transfer has no referral here.
     """
+
+    model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
     subject_ref: uuid.UUID | None
@@ -26,11 +31,8 @@ class CaseView(BaseModel):
     transferred_from: uuid.UUID | None = None
 
 
-class CasePage(BaseModel):
+class CasePage(Page[CaseView]):
     """One page of cases."""
-
-    items: list[CaseView]
-    next_cursor: str | None
 
 
 class Count(BaseModel):
@@ -53,9 +55,8 @@ class CaseAggregates(BaseModel):
 # --- Transfers between counties -------------------------------------------------------------------
 
 TenantSlug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
-# Codes, not prose: they travel in events, which never carry what a person wrote about someone.
-TransferReason = Literal["relocation", "closer_to_support", "other"]
-RefusalReason = Literal["not_resident", "duplicate_case", "insufficient_information", "no_capacity", "other"]
+# The reasons are codes, not prose (the catalogue's): they travel in events, which never carry what a
+# person wrote about someone.
 # Free text stays in the tenant that wrote it and is erased with the case's other details.
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 
@@ -93,6 +94,8 @@ class TransferView(BaseModel):
     case_id is the case in the sending tenant; received_case_id the receiver's new case, once accepted.
     """
 
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     direction: str
     case_id: uuid.UUID
@@ -111,11 +114,8 @@ class TransferView(BaseModel):
     received_case_id: uuid.UUID | None
 
 
-class TransferPage(BaseModel):
+class TransferPage(Page[TransferView]):
     """One page of transfers."""
-
-    items: list[TransferView]
-    next_cursor: str | None
 
 
 class SubjectRecord(BaseModel):

@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, get_args
 
 from harambee_assessment import repository
-from harambee_assessment.events import EVENTS, SOURCE, TOPIC
+from harambee_assessment.events import EVENTS
 from harambee_assessment.models import Case, CaseTransfer
-from harambee_common.access import record_access
 from harambee_common.agreements import (
     Agreement,
     AgreementRefused,
@@ -39,25 +38,39 @@ from harambee_common.agreements import (
     decision_event,
 )
 from harambee_common.auth import TenantPrincipal
+from harambee_common.catalogue.assessment import (
+    CaseTransferred,
+    RefusalReason,
+    Retainable,
+    TransferAccepted,
+    TransferProposed,
+    TransferReason,
+    TransferReceived,
+    TransferRefusalRecorded,
+    TransferRefused,
+    TransferStep,
+)
 from harambee_common.db import UnitOfWork, in_tenant
 from harambee_common.events import Event
-from harambee_common.problems import Conflict, NotFound, ValidationFailed
+from harambee_common.pagination import Slice
+from harambee_common.problems import Conflict, ValidationFailed, or_not_found
 
 OPERATION = "transfer_cases"
 RETAINED_CATEGORY = "retained_by_sender"
 # Beyond the minimum (id, status, dates, transfer reference), what an agreement may let the sender keep.
-RETAINABLE = frozenset({"subject_ref", "referral_id"})
+RETAINABLE = frozenset(get_args(Retainable))
+
+Step = TypeVar("Step", bound=TransferStep)
 
 
 def propose_transfer(
-    *, uow: UnitOfWork, principal: TenantPrincipal, case_id: uuid.UUID, to: str, reason: str, note: str | None
+    *, uow: UnitOfWork, principal: TenantPrincipal, case_id: uuid.UUID, to: str, reason: TransferReason,
+    note: str | None,
 ) -> CaseTransfer:
     """Proposes that another county take an open case over, only under an agreement in force."""
     if to == uow.tenant:
         raise ValidationFailed("A case is transferred to another county, not to its own.")
-    case = repository.get_case(session=uow.session, case_id=case_id, for_update=True)
-    if case is None:
-        raise NotFound("No such case.")
+    case = or_not_found(repository.get_case(session=uow.session, case_id=case_id, for_update=True), "No such case.")
     if case.status != "open":
         raise Conflict(f"Only an open case can be transferred; this one is {case.status}.")
     if repository.has_pending_transfer(session=uow.session, case_id=case_id):
@@ -70,24 +83,22 @@ def propose_transfer(
         agreement_id=agreement.id, agreement_version=agreement.version, proposed_at=datetime.now(UTC),
     )
     repository.add_transfer_once(session=uow.session, transfer=transfer)
-    uow.publish(_event("case.transfer_proposed", uow, transfer, actor=principal.actor,
-                       agreement_id=str(agreement.id), agreement_version=agreement.version,
-                       proposed_at=transfer.proposed_at.isoformat()))
+    _publish(uow, _step(TransferProposed, transfer, actor=principal.actor, agreement_id=agreement.id,
+                        agreement_version=agreement.version, proposed_at=transfer.proposed_at))
     return transfer
 
 
-def receive_transfer(*, uow: UnitOfWork, data: dict[str, Any]) -> None:
+def receive_transfer(*, uow: UnitOfWork, proposal: TransferProposed) -> None:
     """Consumer step: records a proposal's incoming side in the receiving tenant and says so there."""
-    with in_tenant(uow, data["to"]) as receiving:
+    with in_tenant(uow, proposal.to) as receiving:
         transfer = CaseTransfer(
-            tenant_id=receiving.tenant, id=uuid.UUID(data["transfer_id"]), direction="incoming",
-            case_id=uuid.UUID(data["case_id"]), subject_ref=uuid.UUID(data["subject_ref"]),
-            from_tenant=data["from"], to_tenant=data["to"], status="proposed", reason=data["reason"], note=None,
-            agreement_id=uuid.UUID(data["agreement_id"]), agreement_version=int(data["agreement_version"]),
-            proposed_at=datetime.fromisoformat(data["proposed_at"]),
+            tenant_id=receiving.tenant, id=proposal.transfer_id, direction="incoming", case_id=proposal.case_id,
+            subject_ref=proposal.subject_ref, from_tenant=proposal.from_tenant, to_tenant=proposal.to,
+            status="proposed", reason=proposal.reason, note=None, agreement_id=proposal.agreement_id,
+            agreement_version=proposal.agreement_version, proposed_at=proposal.proposed_at,
         )
         if repository.add_transfer_once(session=receiving.session, transfer=transfer):
-            receiving.publish(_event("case.transfer_received", receiving, transfer))
+            _publish(receiving, _step(TransferReceived, transfer))
 
 
 def accept_transfer(
@@ -105,28 +116,28 @@ def accept_transfer(
     repository.add_case(session=uow.session, case=case)
     transfer.status, transfer.decided_at, transfer.decision_note = "accepted", now, note
     transfer.received_case_id = case.id
-    uow.publish(_event("case.transfer_accepted", uow, transfer, actor=principal.actor,
-                       received_case_id=str(case.id), opened_at=now.isoformat(),
-                       agreement_id=str(agreement.id), agreement_version=agreement.version))
+    _publish(uow, _step(TransferAccepted, transfer, actor=principal.actor, received_case_id=case.id, opened_at=now,
+                        agreement_id=agreement.id, agreement_version=agreement.version))
     return transfer
 
 
 def refuse_transfer(
-    *, uow: UnitOfWork, principal: TenantPrincipal, transfer_id: uuid.UUID, reason: str, note: str | None
+    *, uow: UnitOfWork, principal: TenantPrincipal, transfer_id: uuid.UUID, reason: RefusalReason,
+    note: str | None,
 ) -> CaseTransfer:
     """Declines an incoming case; the sender's case stays open, and this county forgets whom it was about."""
     transfer = _pending_incoming(uow=uow, transfer_id=transfer_id)
     transfer.status, transfer.decided_at = "refused", datetime.now(UTC)
     transfer.decision_reason, transfer.decision_note = reason, note
-    uow.publish(_event("case.transfer_refused", uow, transfer, actor=principal.actor, decision_reason=reason))
+    _publish(uow, _step(TransferRefused, transfer, actor=principal.actor, decision_reason=reason))
     transfer.subject_ref = None
     return transfer
 
 
-def conclude_accepted(*, uow: UnitOfWork, data: dict[str, Any], at: datetime) -> None:
+def conclude_accepted(*, uow: UnitOfWork, acceptance: TransferAccepted, at: datetime) -> None:
     """Consumer step: in the sender, marks the case transferred and minimises it to what the agreement allows."""
-    with in_tenant(uow, data["from"]) as sending:
-        transfer = _pending_outgoing(uow=sending, data=data)
+    with in_tenant(uow, acceptance.from_tenant) as sending:
+        transfer = _pending_outgoing(uow=sending, transfer_id=acceptance.transfer_id)
         if transfer is None:
             return
         case = repository.get_case(session=sending.session, case_id=transfer.case_id, for_update=True)
@@ -140,41 +151,39 @@ def conclude_accepted(*, uow: UnitOfWork, data: dict[str, Any], at: datetime) ->
             case.subject_ref = transfer.subject_ref = None
         if "referral_id" not in kept:
             case.referral_id = None
-        sending.publish(Event(
-            type="case.transferred", tenant=sending.tenant, topic=TOPIC, source=SOURCE, subject=str(subject_ref),
-            data={"case_id": str(case.id), "subject_ref": str(subject_ref), "transfer_id": str(transfer.id),
-                  "from": transfer.from_tenant, "to": transfer.to_tenant, "retained": sorted(kept)},
-        ))
+        EVENTS.publish(sending, CaseTransferred(
+            transfer_id=transfer.id, case_id=case.id, subject_ref=subject_ref, from_tenant=transfer.from_tenant,
+            to=transfer.to_tenant, retained=sorted(kept),
+        ), subject=str(subject_ref))
 
 
-def conclude_refused(*, uow: UnitOfWork, data: dict[str, Any], at: datetime) -> None:
+def conclude_refused(*, uow: UnitOfWork, refusal: TransferRefused, at: datetime) -> None:
     """Consumer step: in the sender, records the refusal; the case stays open and may be proposed again."""
-    with in_tenant(uow, data["from"]) as sending:
-        transfer = _pending_outgoing(uow=sending, data=data)
+    with in_tenant(uow, refusal.from_tenant) as sending:
+        transfer = _pending_outgoing(uow=sending, transfer_id=refusal.transfer_id)
         if transfer is None:
             return
-        transfer.status, transfer.decided_at, transfer.decision_reason = "refused", at, data["decision_reason"]
-        sending.publish(_event("case.transfer_refusal_recorded", sending, transfer,
-                               decision_reason=data["decision_reason"]))
+        transfer.status, transfer.decided_at, transfer.decision_reason = "refused", at, refusal.decision_reason
+        _publish(sending, _step(TransferRefusalRecorded, transfer, decision_reason=refusal.decision_reason))
 
 
 def read_transfers(
     *, uow: UnitOfWork, principal: TenantPrincipal, direction: str | None, status: str | None,
-    after: tuple[datetime, str] | None, limit: int,
-) -> list[CaseTransfer]:
-    """A page of this county's transfers; each read is recorded before it is returned."""
-    transfers = repository.list_transfers(session=uow.session, direction=direction, status=status,
-                                          after=after, limit=limit)
-    for transfer in transfers:
-        _record_read(uow, principal, transfer)
-    return transfers
+    cursor: str | None, limit: int,
+) -> Slice[CaseTransfer]:
+    """A page of this county's transfers, newest first; each read is recorded before it is returned."""
+    page = repository.list_transfers(session=uow.session, direction=direction, status=status, cursor=cursor,
+                                     limit=limit)
+    for transfer in page.rows:
+        _record_read(uow=uow, principal=principal, transfer=transfer)
+    return page
 
 
-def read_transfer(*, uow: UnitOfWork, principal: TenantPrincipal, transfer_id: uuid.UUID) -> CaseTransfer | None:
-    """This county's side of one transfer; the read is recorded before it is returned."""
-    transfer = repository.get_transfer(session=uow.session, transfer_id=transfer_id, direction=None)
-    if transfer is not None:
-        _record_read(uow, principal, transfer)
+def read_transfer(*, uow: UnitOfWork, principal: TenantPrincipal, transfer_id: uuid.UUID) -> CaseTransfer:
+    """This county's side of one transfer (or NotFound); the read is recorded before it is returned."""
+    transfer = or_not_found(repository.get_transfer(session=uow.session, transfer_id=transfer_id, direction=None),
+                            "No such transfer.")
+    _record_read(uow=uow, principal=principal, transfer=transfer)
     return transfer
 
 
@@ -206,19 +215,18 @@ def _transfer_decision(
 
 
 def _pending_incoming(*, uow: UnitOfWork, transfer_id: uuid.UUID) -> CaseTransfer:
-    transfer = repository.get_transfer(session=uow.session, transfer_id=transfer_id, direction="incoming",
-                                       for_update=True)
-    if transfer is None:
-        raise NotFound("No such incoming transfer.")
+    transfer = or_not_found(repository.get_transfer(session=uow.session, transfer_id=transfer_id,
+                                                    direction="incoming", for_update=True),
+                            "No such incoming transfer.")
     if transfer.status != "proposed":
         raise Conflict(f"This transfer has been {transfer.status} already.")
     return transfer
 
 
-def _pending_outgoing(*, uow: UnitOfWork, data: dict[str, Any]) -> CaseTransfer | None:
+def _pending_outgoing(*, uow: UnitOfWork, transfer_id: uuid.UUID) -> CaseTransfer | None:
     """The sender's side of a transfer still awaiting an answer (None for a redelivered or unknown answer)."""
-    transfer = repository.get_transfer(session=uow.session, transfer_id=uuid.UUID(data["transfer_id"]),
-                                       direction="outgoing", for_update=True)
+    transfer = repository.get_transfer(session=uow.session, transfer_id=transfer_id, direction="outgoing",
+                                       for_update=True)
     return transfer if transfer is not None and transfer.status == "proposed" else None
 
 
@@ -226,21 +234,21 @@ def _agreement(*, uow: UnitOfWork, agreement_id: uuid.UUID | None) -> Agreement 
     return next((a for a in agreements_of(session=uow.session) if a.id == agreement_id), None)
 
 
-def _event(type_: str, uow: UnitOfWork, transfer: CaseTransfer, **extra: Any) -> Event:
-    return Event(
-        type=type_, tenant=uow.tenant, topic=TOPIC, source=SOURCE, subject=str(transfer.subject_ref),
-        data={"transfer_id": str(transfer.id), "case_id": str(transfer.case_id),
-              "subject_ref": str(transfer.subject_ref), "from": transfer.from_tenant, "to": transfer.to_tenant,
-              "reason": transfer.reason, **extra},
-    )
+def _step(model: type[Step], transfer: CaseTransfer, **detail: Any) -> Step:
+    """A transfer step's event data: the transfer's references and reason, and what the step adds."""
+    return model(transfer_id=transfer.id, case_id=transfer.case_id, subject_ref=transfer.subject_ref,
+                 from_tenant=transfer.from_tenant, to=transfer.to_tenant, reason=transfer.reason, **detail)
 
 
-def _record_read(uow: UnitOfWork, principal: TenantPrincipal, transfer: CaseTransfer) -> None:
-    record_access(
-        uow, principal=principal, topic=TOPIC, source=SOURCE,
+def _publish(uow: UnitOfWork, step: TransferStep) -> None:
+    EVENTS.publish(uow, step, subject=str(step.subject_ref))
+
+
+def _record_read(*, uow: UnitOfWork, principal: TenantPrincipal, transfer: CaseTransfer) -> None:
+    EVENTS.record_access(
+        uow, principal=principal,
         subject=str(transfer.subject_ref) if transfer.subject_ref else f"transfer/{transfer.id}",
         resource=f"transfer/{transfer.id}",
         fields=("subject_ref", "case_id", "status") if transfer.subject_ref else ("case_id", "status"),
         purpose="case-transfer",
     )
-

@@ -1,51 +1,32 @@
-"""What interventions does with other services' events."""
+"""What interventions does with other services' events: each is mapped to one service call."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
-
+from harambee_common.catalogue.assessment import CaseOpened, TransferAccepted
+from harambee_common.components import ASSESSMENT, INTERVENTIONS
 from harambee_common.consumer import Subscription
-from harambee_common.db import UnitOfWork, in_tenant
+from harambee_common.db import UnitOfWork
 from harambee_common.events import Event
-from harambee_interventions import repository
-from harambee_interventions.models import KnownCase
+from harambee_interventions import service
 
 
 def on_case_opened(uow: UnitOfWork, event: Event) -> None:
     """A case was opened: remember it, so that a plan can be made for it."""
-    repository.add_known_case(
-        session=uow.session,
-        case=KnownCase(
-            case_id=uuid.UUID(event.data["case_id"]),
-            tenant_id=uow.tenant,
-            subject_ref=uuid.UUID(event.data["subject_ref"]),
-            opened_at=datetime.fromisoformat(event.data["opened_at"]),
-        ),
-    )
+    data = CaseOpened.of(event)
+    service.learn_case(uow=uow, case_id=data.case_id, subject_ref=data.subject_ref, opened_at=data.opened_at)
 
 
-def on_case_transfer_accepted(uow: UnitOfWork, event: Event) -> None:
+def on_transfer_accepted(uow: UnitOfWork, event: Event) -> None:
     """A county took a case over from another: the case moves, under its new id, to the receiving county."""
-    data = event.data
-    if event.tenant != data.get("to") or data.get("from") == data.get("to"):
-        return
-    # The sender no longer lists it; plans, when they exist, must move or be minimised with it.
-    with in_tenant(uow, data["from"]) as sending:
-        repository.remove_known_case(session=sending.session, case_id=uuid.UUID(data["case_id"]))
-    repository.add_known_case(
-        session=uow.session,
-        case=KnownCase(
-            case_id=uuid.UUID(data["received_case_id"]),
-            tenant_id=uow.tenant,
-            subject_ref=uuid.UUID(data["subject_ref"]),
-            opened_at=datetime.fromisoformat(data["opened_at"]),
-        ),
-    )
+    data = TransferAccepted.of(event)
+    if data.raised_by(event.tenant, side="receiver"):
+        service.move_case(uow=uow, from_tenant=data.from_tenant, case_id=data.case_id,
+                          received_case_id=data.received_case_id, subject_ref=data.subject_ref,
+                          opened_at=data.opened_at)
 
 
 SUBSCRIPTION = Subscription(
-    name="interventions",
-    topics=("assessment.events",),
-    handlers={"case.opened": on_case_opened, "case.transfer_accepted": on_case_transfer_accepted},
+    name=INTERVENTIONS.name,
+    topics=(ASSESSMENT.topic,),
+    handlers={CaseOpened: on_case_opened, TransferAccepted: on_transfer_accepted},
 )

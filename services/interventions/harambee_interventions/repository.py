@@ -9,7 +9,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from harambee_common.pagination import Keyset, Slice, paginate
 from harambee_interventions.models import KnownCase
+
+# Known cases page newest first; the case id breaks ties between cases opened at the same instant.
+KNOWN_CASES = Keyset(columns=(KnownCase.opened_at, KnownCase.case_id), types=(datetime, uuid.UUID), descending=True)
 
 
 def add_known_case(*, session: Session, case: KnownCase) -> None:
@@ -27,19 +31,9 @@ def remove_known_case(*, session: Session, case_id: uuid.UUID) -> bool:
     return session.execute(sa.delete(KnownCase).where(KnownCase.case_id == case_id)).rowcount == 1
 
 
-def list_known_cases(
-    *, session: Session, after: tuple[datetime, str] | None, limit: int
-) -> list[KnownCase]:
-    """A page of known cases, newest first."""
-    query = (
-        sa.select(KnownCase)
-        .order_by(KnownCase.opened_at.desc(), KnownCase.case_id.desc())
-        .limit(limit)
-    )
-    if after is not None:
-        at, ident = after
-        query = query.where(sa.tuple_(KnownCase.opened_at, KnownCase.case_id) < (at, uuid.UUID(ident)))
-    return list(session.scalars(query))
+def list_known_cases(*, session: Session, cursor: str | None, limit: int) -> Slice[KnownCase]:
+    """A page of known cases, newest first, after the cursor's position."""
+    return paginate(session, sa.select(KnownCase), keyset=KNOWN_CASES, cursor=cursor, limit=limit)
 
 
 def known_cases_of_subject(*, session: Session, subject_ref: uuid.UUID) -> list[KnownCase]:

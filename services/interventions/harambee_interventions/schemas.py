@@ -5,22 +5,23 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
+
+from harambee_common.pagination import Page
 
 
 class KnownCaseView(BaseModel):
     """A case interventions knows of, by reference only."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     case_id: uuid.UUID
     subject_ref: uuid.UUID
     opened_at: datetime
 
 
-class KnownCasePage(BaseModel):
+class KnownCasePage(Page[KnownCaseView]):
     """One page of known cases."""
-
-    items: list[KnownCaseView]
-    next_cursor: str | None
 
 
 class SubjectRecord(BaseModel):
