@@ -8,9 +8,10 @@ would in a county) whose blind-index rows are made by the service's own code (ma
 with a real Vault's key) and bulk-loaded with COPY. Identities are not encrypted for the filler:
 a lookup never decrypts, so the ciphertext would not change what is measured.
 
-A lookup is `subjects.find_duplicates` in a tenant-scoped transaction as the service's runtime
-role (row-level security on): the same call a submission makes. Probes mix people already in the
-tenant (exact match), spelling variants of them (candidates), and new people. Loopback only.
+A lookup is the person's blind-index digests and `subjects.service.matches` in a tenant-scoped
+transaction as the service's runtime role (row-level security on): the same call a submission
+makes. Probes mix people already in the tenant (exact match), spelling variants of them
+(candidates), and new people. Loopback only.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ sys.path.insert(0, str(ROOT))
 
 from harambee_common.db import create_db_engine, session_factory, unit_of_work  # noqa: E402
 from harambee_common.migrations import upgrade  # noqa: E402
-from harambee_intake import matching, subjects  # noqa: E402
+from harambee_intake import matching  # noqa: E402
+from harambee_intake.subjects import service as subjects  # noqa: E402
 from harambee_intake.vault import Vault  # noqa: E402
 from harambee_stack.postgres import Postgres  # noqa: E402
 
@@ -174,7 +176,9 @@ def measure(app_url: str, vault: Vault, people: People, size: int, lookups: int,
                     deadline.check(f"lookups at {size}")
                 started = time.perf_counter()
                 with unit_of_work(sessions, TENANT) as uow:
-                    matches = subjects.find_duplicates(uow=uow, vault=vault, identity=person)
+                    digests = matching.digests(vault.blind_index_key(TENANT), person)
+                    matches = subjects.matches(uow=uow, digests=digests,
+                                               has_date_of_birth="date_of_birth" in person)
                 elapsed = (time.perf_counter() - started) * 1000
                 if phase == "measure":
                     timings.append(elapsed)

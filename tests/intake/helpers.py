@@ -5,10 +5,14 @@ from __future__ import annotations
 import copy
 import json
 import uuid
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any, TypeVar
 
 import sqlalchemy
 
+from harambee_intake.vault import WrappedKey
 from tests.support.agreements import agreement_event, agreement_view
 from tests.support.services import rows
 
@@ -64,10 +68,34 @@ def agree(client, tenant: str, *organisations: str, operations: tuple[str, ...] 
     published = agreement_view(tenant=tenant, parties=[("organisation", o) for o in organisations or ORGANISATIONS],
                                operations=list(operations), **view)
     event = agreement_event(published)
-    consumer = next(w for w in client.app.state.workers if getattr(w, "subscription", None)
-                    and w.subscription.name == "intake")
-    consumer.apply(event.topic, event.headers(), event.value())
+    consumer(client).apply(event.topic, event.headers(), event.value())
     return published
+
+
+def consumer(client):
+    """Intake's running event consumer."""
+    return next(w for w in client.app.state.workers if getattr(w, "subscription", None)
+                and w.subscription.name == "intake")
+
+
+W = TypeVar("W")
+
+
+def worker(client, kind: type[W]) -> W:
+    """The app's running background worker of a kind (the webhook dispatcher, the retention scheduler)."""
+    return next(w for w in client.app.state.workers if isinstance(w, kind))
+
+
+@contextmanager
+def exporting_to(client, sources: dict[str, str]) -> Iterator[None]:
+    """Intake configured, for the block, to gather access requests' parts from these services."""
+    state = client.app.state
+    configured = state.intake_config
+    state.intake_config = replace(configured, export_sources=sources)
+    try:
+        yield
+    finally:
+        state.intake_config = configured
 
 
 def referral(**changes: Any) -> dict[str, Any]:
@@ -178,3 +206,11 @@ def execute(url: str, statement: str, *, tenant: str | None = None, **params: An
             return conn.execute(sqlalchemy.text(statement), params).rowcount
     finally:
         engine.dispose()
+
+
+def unsealed(client, url: str, *, tenant: str, subject: str, sealed: dict[str, str], context: str) -> dict[str, Any]:
+    """Fields as stored sealed under a person's key, opened with the key as stored, as only intake could."""
+    [row] = rows(url, "SELECT wrapped_key, key_generation, kek_id FROM subjects WHERE id = :s", s=subject)
+    wrapped = WrappedKey(bytes(row.wrapped_key), row.key_generation, row.kek_id)
+    key = client.app.state.vault.data_key(tenant=tenant, subject=subject, wrapped=wrapped)
+    return key.open(sealed, context=context)

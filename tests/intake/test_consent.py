@@ -1,4 +1,4 @@
-"""Consent records, and withdrawal in one call that every service hears of."""
+"""Consent records, and withdrawal in one call, published as `consent.withdrawn` (no other service consumes it yet)."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from harambee_common.pagination import encode_cursor
 from tests.intake.helpers import BASE, TENANT, agree, officer, partner, person, submit
 from tests.support.services import running_service
 
@@ -120,6 +121,21 @@ def test_a_cursor_does_not_carry_over_to_another_sort(intake, issuer):
                                                        "cursor": page["next_cursor"]},
                           headers=officer(issuer))
     assert response.status_code == 422 and "sort" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("cursor", [
+    encode_cursor(datetime(2025, 1, 1, tzinfo=UTC), "not-a-uuid", "-received_at"),  # an id that is no UUID
+    encode_cursor("yesterday", "00000000-0000-0000-0000-000000000001", "-received_at"),  # a time that is none
+    encode_cursor(datetime(2025, 1, 1, tzinfo=UTC), "-received_at|not-a-uuid"),  # the wrong shape
+    encode_cursor(datetime(2025, 1, 1, tzinfo=UTC), 7, "-received_at"),
+    "eyJub3QiOiAiYSBsaXN0In0",  # JSON, but not a list
+    "%%%",
+])
+def test_a_cursor_this_api_did_not_issue_is_a_problem_not_an_error(intake, issuer, cursor):
+    client, _ = intake
+    response = client.get(f"{BASE}/referrals", params={"cursor": cursor}, headers=officer(issuer))
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
 
 
 def test_two_screeners_cannot_silently_overwrite_each_other(intake, issuer):

@@ -16,8 +16,9 @@ import httpx
 import pytest
 
 from harambee_common.problems import ValidationFailed
-from harambee_intake.delivery import DESTINATION_REFUSED, WebhookConfig, WebhookDispatcher, _Job
-from harambee_intake.webhooks import check_url
+from harambee_intake.config import WebhookConfig
+from harambee_intake.webhooks.delivery import DESTINATION_REFUSED, WebhookDispatcher, _Job
+from harambee_intake.webhooks.service import check_url
 from tests.intake.helpers import Desk, dump, person
 from tests.support.services import patched_env, running_service
 

@@ -19,9 +19,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
+from harambee_common.pagination import encode_cursor
 from harambee_intake.app import create_app
+from harambee_intake.retention.service import RetentionScheduler
 from harambee_intake.vault import KeyUnavailable, Vault, WrappedKey
-from tests.intake.helpers import Desk, execute, outbox, person
+from tests.intake.helpers import Desk, execute, exporting_to, outbox, person, unsealed, worker
 from tests.support.services import patched_env, rows, running_service
 
 HALIMA = person("Halima", "Odhiambo", "2009-07-14", phone="+254711000222", email="halima.o@example.org")
@@ -120,8 +122,7 @@ def test_access_gathers_intake_and_the_other_services_parts_by_reference(intake,
     opened = request(desk, subject)
     assessment, interventions = ExportStub(holds={"cases": [{"status": "open"}]}), ExportStub(holds=None)
     try:
-        sources = f"assessment={assessment.url},interventions={interventions.url}"
-        with patched_env({"INTAKE_SUBJECT_EXPORT_SOURCES": sources}):
+        with exporting_to(desk.client, {"assessment": assessment.url, "interventions": interventions.url}):
             response = desk.post(f"/rights-requests/{opened['id']}/fulfilment")
         assert response.status_code == 200, response.text
         result = response.json()
@@ -141,7 +142,7 @@ def test_access_gathers_intake_and_the_other_services_parts_by_reference(intake,
         assert access.data["purpose"] == "rights:access"
         assert referral in {r["referral_id"] for r in document["referrals"]}
 
-        with patched_env({"INTAKE_SUBJECT_EXPORT_SOURCES": f"assessment={assessment.url}"}):
+        with exporting_to(desk.client, {"assessment": assessment.url}):
             done = desk.post(f"/rights-requests/{opened['id']}/fulfilment").json()
         assert done["complete"] is True and done["request"]["status"] == "fulfilled"
         assert desk.post(f"/rights-requests/{opened['id']}/fulfilment").status_code == 409
@@ -153,7 +154,7 @@ def test_access_gathers_intake_and_the_other_services_parts_by_reference(intake,
 def test_without_other_services_configured_the_gap_is_stated_and_the_request_stays_open(desk):
     subject, _ = subject_with_history(desk)
     opened = request(desk, subject)
-    with patched_env({"INTAKE_SUBJECT_EXPORT_SOURCES": ""}):
+    with exporting_to(desk.client, {}):
         result = desk.post(f"/rights-requests/{opened['id']}/fulfilment").json()
     assert result["complete"] is False and result["request"]["gaps"][0]["service"] == "*"
     closed = desk.post(f"/rights-requests/{opened['id']}/closure",
@@ -185,6 +186,62 @@ def test_rectification_corrects_the_identity_and_the_blind_index(intake, desk):
     later = desk.submit(person("Halima", "Odhiambo", "2009-07-14"))
     assert desk.subject_of(later["id"]) == subject  # the corrected spelling now finds her
     assert desk.get(f"/rights-requests/{rectification['id']}").json()["status"] == "fulfilled"
+    [stored] = rows(database.owner, "SELECT sealed FROM rights_requests WHERE id = :r", r=rectification["id"])
+    assert "Odhiambo" not in json.dumps(stored.sealed)  # staff's words about the person are sealed
+    assert unsealed(desk.client, database.owner, tenant=desk.tenant, subject=subject, sealed=stored.sealed,
+                    context=f"rights:{rectification['id']}")["closure_reason"] == body["reason"]
+
+
+def test_a_request_closed_by_hand_keeps_the_reason_given(intake, desk):
+    _, database = intake
+    subject, _ = subject_with_history(desk)
+    opened = request(desk, subject)
+    reason = "The requester's identity could not be verified."
+    closed = desk.post(f"/rights-requests/{opened['id']}/closure", {"outcome": "refused", "reason": reason})
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["status"] == "refused"
+    [stored] = rows(database.owner, "SELECT sealed, closed_by FROM rights_requests WHERE id = :r", r=opened["id"])
+    assert stored.closed_by == "officer-1" and reason not in json.dumps(stored.sealed)
+    assert unsealed(desk.client, database.owner, tenant=desk.tenant, subject=subject, sealed=stored.sealed,
+                    context=f"rights:{opened['id']}")["closure_reason"] == reason
+    [event] = outbox(database.owner, "rights_request.closed", request_id=opened["id"])
+    assert reason not in json.dumps(event.data)  # the words stay in intake
+
+
+def test_an_erasure_keeps_who_erased_the_person_and_why(intake, desk):
+    _, database = intake
+    subject, _ = subject_with_history(desk)
+    erasure = request(desk, subject, kind="erasure")
+    reason = "The mother asked in writing for her daughter's data to be erased."
+    response = desk.post(f"/subjects/{subject}/erasure", {"reason": reason, "rights_request_id": erasure["id"]})
+    assert response.status_code == 200, response.text
+    [stored] = rows(database.owner, "SELECT erased_by, erasure_reason FROM subjects WHERE id = :s", s=subject)
+    assert (stored.erased_by, stored.erasure_reason) == ("officer-1", reason)
+    assert desk.get(f"/rights-requests/{erasure['id']}").json()["status"] == "fulfilled"
+
+
+def test_erasure_and_retention_leave_sealed_fields_sql_null_not_json_null(intake, desk):
+    _, database = intake
+    subject, referral = subject_with_history(desk)
+    request(desk, subject, kind="erasure", note="Asked by phone on Monday.")
+    assert desk.post(f"/subjects/{subject}/erasure", {"reason": "The mother asked for erasure."}).status_code == 200
+    # count(sealed) counts every value that is not SQL NULL, JSON null among them.
+    for table, column, ref in (("referrals", "subject_id", subject), ("screenings", "referral_id", referral),
+                               ("consents", "subject_id", subject), ("rights_requests", "subject_id", subject)):
+        [row] = rows(database.owner, f"SELECT count(*) AS n, count(sealed) AS sealed FROM {table} "
+                     f"WHERE {column} = :ref", ref=ref)
+        assert (row.n, row.sealed) == (1, 0), table
+
+
+@pytest.mark.parametrize("cursor", [
+    encode_cursor(datetime(2025, 1, 1, tzinfo=UTC), "not-a-uuid"),
+    encode_cursor(datetime(2025, 1, 1, tzinfo=UTC)),
+    "not-a-cursor",
+])
+def test_a_rights_request_cursor_this_api_did_not_issue_is_a_problem(desk, cursor):
+    response = desk.get("/rights-requests", cursor=cursor)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
 
 
 def pg_dump(url: str) -> str:
@@ -210,7 +267,7 @@ def pg_dump(url: str) -> str:
     return subprocess.run(args, capture_output=True, text=True, check=True, timeout=60, env=env).stdout
 
 
-def test_an_erased_persons_data_is_unreadable_in_a_raw_dump_and_every_service_is_told(intake, desk):
+def test_an_erased_persons_data_is_unreadable_in_a_raw_dump_and_the_erasure_is_published(intake, desk):
     client, database = intake
     subject, referral = subject_with_history(desk)
     merged = desk.subject_of(desk.submit(person("Halimah", "Odhiambo", "2009-07-14"), concern=WORDS)["id"])
@@ -302,10 +359,10 @@ def test_retention_minimises_old_referrals_per_outcome_and_reports_what_it_did(i
     assert report["subjects_erased"] == 2 and report["more_remaining"] is False
     assert report["policy"]["no_further_action_days"] == 30
 
-    minimised = {r.id: r for r in rows(database.owner, "SELECT id, sealed, minimised_at FROM referrals "
-                                       "WHERE tenant_id = :t", t=desk.tenant)}
+    minimised = {r.id: r for r in rows(database.owner, "SELECT id, sealed, sealed IS NULL AS cleared, minimised_at "
+                                       "FROM referrals WHERE tenant_id = :t", t=desk.tenant)}
     for referral in (old_nfa, old_signpost, still_open_nfa):
-        assert minimised[uuid.UUID(referral)].sealed is None and minimised[uuid.UUID(referral)].minimised_at
+        assert minimised[uuid.UUID(referral)].cleared and minimised[uuid.UUID(referral)].minimised_at
     for referral in (recent_nfa, accepted, escalated):
         assert minimised[uuid.UUID(referral)].sealed and minimised[uuid.UUID(referral)].minimised_at is None
     erased = {r.id for r in rows(database.owner, "SELECT id FROM subjects WHERE tenant_id = :t AND erased_at "
@@ -352,7 +409,7 @@ def test_the_scheduler_runs_retention_in_every_tenant(intake, issuer):
     for desk in desks:
         screened(desk, database, person("Ali", "Hassan", "1999-09-09"),
                  {"outcome": "no_further_action", "reason": "misguided"}, days_ago=100)
-    assert client.app.state.retention.run_all() >= 2
+    assert worker(client, RetentionScheduler).run_once() >= 2
     for desk in desks:
         [run] = desk.get("/retention/runs").json()
         assert run["ran_by"] == "retention-scheduler"

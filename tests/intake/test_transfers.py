@@ -12,9 +12,20 @@ import pytest
 
 from harambee_common.consumer import RetryLater
 from harambee_common.events import Event
-from harambee_intake.transfers import COPY_LAG_WAIT
+from harambee_intake.transfers.service import COPY_LAG_WAIT
 from harambee_intake.vault import KeyUnavailable, WrappedKey
-from tests.intake.helpers import FULL_REFERRAL, IDENTITY, NARRATIVE, Desk, dump, execute, outbox, person, submit
+from tests.intake.helpers import (
+    FULL_REFERRAL,
+    IDENTITY,
+    NARRATIVE,
+    Desk,
+    consumer,
+    dump,
+    execute,
+    outbox,
+    person,
+    submit,
+)
 from tests.support.agreements import agreement_event, agreement_view
 from tests.support.services import rows, running_service
 
@@ -39,14 +50,9 @@ def receiver(intake, issuer) -> Desk:
     return Desk(intake[0], issuer)
 
 
-def consumer_of(client):
-    return next(w for w in client.app.state.workers if getattr(w, "subscription", None)
-                and w.subscription.name == "intake")
-
-
 def deliver(client, event: Event) -> bool:
     """Hands an event to intake's consumer, as the broker would; returns whether it was applied."""
-    return consumer_of(client).apply(event.topic, event.headers(), event.value())
+    return consumer(client).apply(event.topic, event.headers(), event.value())
 
 
 def agree_transfers(sender: Desk, receiver: Desk) -> dict[str, Any]:
@@ -205,7 +211,7 @@ def test_an_agreement_in_the_same_batch_as_the_acceptance_is_applied_first(intak
     batch = [(e.topic, e.headers(), e.value()) for e in (accepted(sender, receiver, subject, under=view),
                                                           agreement_event(view))]
 
-    assert consumer_of(client).apply_many(batch) == 2  # one poll: the acceptance came back before the agreement
+    assert consumer(client).apply_many(batch) == 2  # one poll: the acceptance came back before the agreement
     assert reidentify(receiver, subject).status_code == 200
 
 

@@ -11,34 +11,38 @@ from fastapi import Depends, Request
 
 from harambee_common.agreements import AgreementAuthenticator
 from harambee_common.auth import Authenticator, TenantPrincipal
+from harambee_common.permissions import Role, Scope
 from harambee_common.problems import Forbidden
 
 ReferralsWrite = Annotated[
     TenantPrincipal,
-    Depends(AgreementAuthenticator(scopes={"referrals:write"}, roles={"partner", "intake_officer"},
+    Depends(AgreementAuthenticator(scopes={Scope.referrals_write}, roles={Role.partner, Role.intake_officer},
                                    operation="submit_referrals")),
 ]
 ReferralsRead = Annotated[
     TenantPrincipal,
-    Depends(AgreementAuthenticator(scopes={"referrals:read"}, roles={"partner", "intake_officer", "case_worker"},
+    Depends(AgreementAuthenticator(scopes={Scope.referrals_read},
+                                   roles={Role.partner, Role.intake_officer, Role.case_worker},
                                    operation="read_referral_status")),
 ]
 # Screening, the vault and the person's rights: the intake officer's work.
 IntakeOfficer = Annotated[
     TenantPrincipal,
-    Depends(Authenticator(scopes={"referrals:write"}, roles={"intake_officer"})),
+    Depends(Authenticator(scopes={Scope.referrals_write}, roles={Role.intake_officer})),
 ]
 # Programme staff who read referral content (never identity).
+STAFF_ROLES = frozenset({Role.intake_officer, Role.case_worker})
 StaffRead = Annotated[
     TenantPrincipal,
-    Depends(Authenticator(scopes={"referrals:read"}, roles={"intake_officer", "case_worker"})),
+    Depends(Authenticator(scopes={Scope.referrals_read}, roles=set(STAFF_ROLES))),
 ]
 # Anyone with a role in the tenant: the coded lists a referral is made of are not secret.
 AnyMember = Annotated[TenantPrincipal, Depends(Authenticator(scopes=set(), roles=None))]
 # Partner systems following their own referrals' status (webhooks).
 PartnerIntegration = Annotated[
     TenantPrincipal,
-    Depends(AgreementAuthenticator(scopes={"referrals:read"}, roles={"partner"}, operation="read_referral_status")),
+    Depends(AgreementAuthenticator(scopes={Scope.referrals_read}, roles={Role.partner},
+                                   operation="read_referral_status")),
 ]
 
 
@@ -62,6 +66,6 @@ class EitherOf:
 # Tracked rights requests and retention reports: officers, and compliance officers reviewing them.
 RightsRead = Annotated[
     TenantPrincipal,
-    Depends(EitherOf(Authenticator(scopes={"referrals:read"}, roles={"intake_officer"}),
-                     Authenticator(scopes={"audit:read"}, roles={"compliance_officer"}))),
+    Depends(EitherOf(Authenticator(scopes={Scope.referrals_read}, roles={Role.intake_officer}),
+                     Authenticator(scopes={Scope.audit_read}, roles={Role.compliance_officer}))),
 ]

@@ -4,18 +4,21 @@ moves a person's identity with their case when another county takes the case ove
 from __future__ import annotations
 
 from harambee_common.agreements import AGREEMENT_HANDLERS
+from harambee_common.catalogue.assessment import TransferAccepted
 from harambee_common.consumer import Handler, Subscription
 from harambee_common.db import UnitOfWork
 from harambee_common.events import Event
-from harambee_intake import transfers
+from harambee_intake.transfers import service as transfers
 from harambee_intake.vault import Vault
 
 
 def on_transfer_accepted(*, vault: Vault) -> Handler:
     """The handler for `case.transfer_accepted`: the receiving county's intake takes the person over."""
     def handle(uow: UnitOfWork, event: Event) -> None:
-        if transfers.is_for_intake(tenant=event.tenant, data=event.data):
-            transfers.take_over(uow=uow, vault=vault, data=event.data, accepted_at=event.time)
+        accepted = TransferAccepted.of(event)
+        # Only the receiving county raises an acceptance, and only between two counties does a person move.
+        if accepted.raised_by(event.tenant, side="receiver"):
+            transfers.take_over(uow=uow, vault=vault, accepted=accepted, accepted_at=event.time)
     return handle
 
 
@@ -24,5 +27,5 @@ def subscription(*, vault: Vault) -> Subscription:
     return Subscription(
         name="intake",
         topics=("registry.events", "assessment.events"),
-        handlers={"case.transfer_accepted": on_transfer_accepted(vault=vault), **AGREEMENT_HANDLERS},
+        handlers={TransferAccepted: on_transfer_accepted(vault=vault), **AGREEMENT_HANDLERS},
     )

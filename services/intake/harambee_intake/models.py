@@ -11,6 +11,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 Timestamp = sa.DateTime(timezone=True)
+# What is sealed under a person's key. None is SQL NULL (not JSON null): "nothing sealed here", one meaning
+# for every writer, whether it clears the field by the ORM or by an UPDATE.
+Sealed = JSONB(none_as_null=True)
 
 
 class Base(DeclarativeBase):
@@ -32,6 +35,8 @@ class Subject(Base):
     merged_into: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("subjects.id"))
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
     erased_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    erased_by: Mapped[str | None] = mapped_column(sa.Text)
+    erasure_reason: Mapped[str | None] = mapped_column(sa.Text)  # the stated reason, kept for accountability
 
 
 class Referral(Base):
@@ -58,7 +63,7 @@ class Referral(Base):
     flags: Mapped[list[str]] = mapped_column(JSONB, default=list)
     is_minor: Mapped[bool | None] = mapped_column(sa.Boolean)
     age_band: Mapped[str | None] = mapped_column(sa.Text)
-    sealed: Mapped[dict[str, str] | None] = mapped_column(JSONB)
+    sealed: Mapped[dict[str, str] | None] = mapped_column(Sealed)
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(Timestamp)
     screener: Mapped[str | None] = mapped_column(sa.Text)
@@ -196,7 +201,7 @@ class Screening(Base):
     referral_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("referrals.id"))
     outcome: Mapped[str] = mapped_column(sa.Text)
     reason: Mapped[str | None] = mapped_column(sa.Text)  # a code: grounds, service or NFA reason
-    sealed: Mapped[dict[str, str] | None] = mapped_column(JSONB)  # the screener's words, under the person's key
+    sealed: Mapped[dict[str, str] | None] = mapped_column(Sealed)  # the screener's words, under the person's key
     handoff: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     decided_by: Mapped[str] = mapped_column(sa.Text)
     decided_at: Mapped[datetime] = mapped_column(Timestamp)
@@ -282,7 +287,7 @@ class Consent(Base):
     method: Mapped[str] = mapped_column(sa.Text)
     given_at: Mapped[datetime] = mapped_column(Timestamp)
     expires_at: Mapped[datetime | None] = mapped_column(Timestamp)
-    sealed: Mapped[dict[str, str] | None] = mapped_column(JSONB)  # giver's name, evidence, notes
+    sealed: Mapped[dict[str, str] | None] = mapped_column(Sealed)  # giver's name, evidence, notes
     recorded_by: Mapped[str] = mapped_column(sa.Text)
     recorded_at: Mapped[datetime] = mapped_column(Timestamp)
     withdrawn_at: Mapped[datetime | None] = mapped_column(Timestamp)
@@ -312,7 +317,7 @@ class RightsRequest(Base):
     received_at: Mapped[datetime] = mapped_column(Timestamp)
     due_at: Mapped[datetime] = mapped_column(Timestamp)
     status: Mapped[str] = mapped_column(sa.Text)  # open, fulfilled, refused
-    sealed: Mapped[dict[str, str] | None] = mapped_column(JSONB)  # the request's note
+    sealed: Mapped[dict[str, str] | None] = mapped_column(Sealed)  # the request's note, why it was closed
     gaps: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)  # parts not gathered, and why
     last_attempt_at: Mapped[datetime | None] = mapped_column(Timestamp)
     closed_at: Mapped[datetime | None] = mapped_column(Timestamp)

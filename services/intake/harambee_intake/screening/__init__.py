@@ -1,0 +1,1 @@
+"""Screening: each outcome with its required reason, and how quickly referrals are screened."""

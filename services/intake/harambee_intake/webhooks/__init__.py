@@ -1,0 +1,1 @@
+"""Partner webhooks: subscriptions, the signed delivery queue, and the dispatcher that sends it."""
