@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from harambee_gateway.config import DEFAULT_PORT
+from harambee_common.components import GATEWAY
 
 
 def _migrate(_: argparse.Namespace) -> None:
@@ -16,7 +16,7 @@ def _migrate(_: argparse.Namespace) -> None:
     url = os.environ.get("MIGRATION_DATABASE_URL")
     if not url:
         sys.exit("gateway: MIGRATION_DATABASE_URL is not set")
-    upgrade(package="harambee_gateway", url=url)
+    upgrade(package=GATEWAY.package, url=url)
 
 
 def _serve(_: argparse.Namespace) -> None:
@@ -32,7 +32,7 @@ def _serve(_: argparse.Namespace) -> None:
     uvicorn.run(
         app,
         host=os.environ.get("HOST", "127.0.0.1"),
-        port=int(os.environ.get("PORT", str(DEFAULT_PORT))),
+        port=int(os.environ.get("PORT", str(GATEWAY.port))),
         loop="uvloop",
         http="httptools",
         # Per-request access lines cost a large share of a proxied request; off unless asked for.
@@ -45,19 +45,17 @@ def _serve(_: argparse.Namespace) -> None:
 
 
 def _seed_demo(args: argparse.Namespace) -> None:
-    from sqlalchemy.orm import Session
-
-    from harambee_common.db import create_db_engine
-    from harambee_gateway.schemas import DemoCredentials
-    from harambee_gateway.seed import seed_demo
+    from harambee_common.db import create_db_engine, session_factory
+    from harambee_gateway.seed import DemoCredentials, seed_demo
+    from harambee_gateway.unit_of_work import registry_unit_of_work
 
     url = os.environ.get("DATABASE_URL")
     if not url:
         sys.exit("gateway: DATABASE_URL is not set")
     engine = create_db_engine(url, pool_size=1)
     try:
-        with Session(engine) as db_session, db_session.begin():
-            seeded = seed_demo(db_session=db_session)
+        with registry_unit_of_work(session_factory(engine)) as uow:
+            seeded = seed_demo(uow=uow)
     finally:
         engine.dispose()
     document = DemoCredentials(
@@ -74,11 +72,10 @@ def _seed_demo(args: argparse.Namespace) -> None:
 
 
 def _rotate_signing_key(args: argparse.Namespace) -> None:
-    from sqlalchemy.orm import Session
-
-    from harambee_common.db import create_db_engine
+    from harambee_common.db import create_db_engine, session_factory
     from harambee_gateway.config import GatewaySettings
     from harambee_gateway.signing import KeyRing, SigningKey
+    from harambee_gateway.unit_of_work import registry_unit_of_work
 
     try:
         settings = GatewaySettings.from_env()
@@ -88,26 +85,25 @@ def _rotate_signing_key(args: argparse.Namespace) -> None:
     lead = args.lead_seconds if args.lead_seconds is not None else settings.signing_key_publish_lead_seconds
     engine = create_db_engine(settings.common.database_url, pool_size=1)
     try:
-        with Session(engine) as db_session, db_session.begin():
-            made = ring.rotate(db_session=db_session, publish_lead_seconds=lead, actor="cli")
+        with registry_unit_of_work(session_factory(engine)) as uow:
+            made = ring.rotate(uow=uow, publish_lead_seconds=lead, actor="cli")
     finally:
         engine.dispose()
     print(f"new signing key {made.key.kid}: published now, signs from {made.signs_from.isoformat()}")
 
 
 def _create_admin_client(args: argparse.Namespace) -> None:
-    from sqlalchemy.orm import Session
-
-    from harambee_common.db import create_db_engine
+    from harambee_common.db import create_db_engine, session_factory
     from harambee_gateway.seed import ensure_platform_admin
+    from harambee_gateway.unit_of_work import registry_unit_of_work
 
     url = os.environ.get("DATABASE_URL")
     if not url:
         sys.exit("gateway: DATABASE_URL is not set")
     engine = create_db_engine(url, pool_size=1)
     try:
-        with Session(engine) as db_session, db_session.begin():
-            issued = ensure_platform_admin(db_session=db_session, name=args.name)
+        with registry_unit_of_work(session_factory(engine)) as uow:
+            issued = ensure_platform_admin(uow=uow, name=args.name)
     finally:
         engine.dispose()
     # The secret goes to stdout once, for the operator to put in a secret store; it is not kept.
@@ -124,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
     seed.add_argument("--out", required=True, help="where to write the demo credentials (JSON)")
     seed.add_argument(
         "--gateway-url",
-        default=os.environ.get("HARAMBEE_ISSUER", f"http://127.0.0.1:{DEFAULT_PORT}"),
+        default=os.environ.get("HARAMBEE_ISSUER", f"http://127.0.0.1:{GATEWAY.port}"),
         help="the gateway's public URL, recorded in the credentials file",
     )
     seed.set_defaults(run=_seed_demo)

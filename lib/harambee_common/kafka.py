@@ -10,15 +10,10 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from harambee_common.components import TOPICS
+
 log = logging.getLogger(__name__)
 
-TOPICS = (
-    "intake.events",
-    "assessment.events",
-    "interventions.events",
-    "audit.events",
-    "registry.events",
-)
 PARTITIONS = 3
 # A broker outage should surface within seconds, so relays and consumers retry on their own
 # schedule instead of sitting in the client's 30 s bootstrap wait.

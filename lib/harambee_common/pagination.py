@@ -17,7 +17,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from fastapi import Path, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
 from harambee_common.problems import ValidationFailed
@@ -41,6 +41,9 @@ class Page(BaseModel, Generic[T]):
     Subclass it per list (`class CasePage(Page[CaseView])`): the subclass's name and docstring are
     what the OpenAPI document and generated clients call it.
     """
+
+    # A response always carries next_cursor (null on the last page): OpenAPI marks it required.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
     items: list[T]
     next_cursor: str | None = None

@@ -7,10 +7,10 @@ import json
 import signal
 import sys
 from pathlib import Path
-from types import FrameType
 
 import httpx
 
+from harambee_common.components import GATEWAY
 from harambee_stack.stack import DEFAULT_PORTS, Stack, StackError
 
 
@@ -21,16 +21,16 @@ def main(argv: list[str] | None = None) -> int:
     run = verbs.add_parser("run", help="start every process, seed demo data, and wait for Ctrl-C")
     run.add_argument("--state-dir", type=Path, default=Path(".run"),
                      help="data, keys and logs (default: .run)")
-    run.add_argument("--gateway-port", type=int, default=DEFAULT_PORTS["gateway"],
+    run.add_argument("--gateway-port", type=int, default=GATEWAY.port,
                      help="the gateway's port on 127.0.0.1 (default: %(default)s)")
     args = parser.parse_args(argv)
     return _run(state_dir=args.state_dir, gateway_port=args.gateway_port)
 
 
 def _run(*, state_dir: Path, gateway_port: int) -> int:
-    # SIGTERM (a supervisor, `kill`) gets the same orderly shutdown as Ctrl-C.
-    signal.signal(signal.SIGTERM, _interrupt)
-    stack = Stack(state_dir=state_dir, ports={**DEFAULT_PORTS, "gateway": gateway_port})
+    # SIGTERM (a supervisor, `kill`) gets the same orderly shutdown as Ctrl-C: it raises KeyboardInterrupt.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    stack = Stack(state_dir=state_dir, ports={**DEFAULT_PORTS, GATEWAY.name: gateway_port})
     print(f"Starting Harambee (state and logs in {stack.state_dir}) ...", flush=True)
     try:
         stack.start()
@@ -49,10 +49,6 @@ def _run(*, state_dir: Path, gateway_port: int) -> int:
         print("\nStopping Harambee ...", flush=True)
         stack.stop()
         print("Stopped.", flush=True)
-
-
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
 
 
 def _print_banner(stack: Stack) -> None:

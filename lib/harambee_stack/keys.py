@@ -11,6 +11,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from harambee_common.components import AUDIT, GATEWAY, INTAKE
+
 
 @dataclass(frozen=True)
 class Keys:
@@ -36,9 +38,9 @@ class Keys:
     def env(self, component: str) -> dict[str, str]:
         """The secret-bearing variables one component needs."""
         return {
-            "gateway": {"GATEWAY_SIGNING_KEY_FILE": str(self.gateway_signing_key_file)},
-            "intake": {"INTAKE_KEY_ENCRYPTION_KEY": self.intake_key_encryption_key},
-            "audit": {"AUDIT_SIGNING_KEY_FILE": str(self.audit_signing_key_file)},
+            GATEWAY.name: {"GATEWAY_SIGNING_KEY_FILE": str(self.gateway_signing_key_file)},
+            INTAKE.name: {"INTAKE_KEY_ENCRYPTION_KEY": self.intake_key_encryption_key},
+            AUDIT.name: {"AUDIT_SIGNING_KEY_FILE": str(self.audit_signing_key_file)},
         }.get(component, {})
 
 

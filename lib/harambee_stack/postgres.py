@@ -13,7 +13,7 @@ import psutil
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 
-COMPONENTS = ("gateway", "intake", "assessment", "interventions", "audit")
+from harambee_common import components
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,8 @@ class Postgres:
         _stop_server(self.data_dir)
 
     def provision(self, component: str, *, database: str | None = None) -> ComponentDatabase:
-        """Creates (if absent) the component's roles and database; returns its URLs."""
-        database = database or f"harambee_{component}"
+        """Creates (if absent) the component's roles and database (its own unless named); returns its URLs."""
+        database = database or components.component(component).database
         owner, app, relay = (f"{component}_{kind}" for kind in ("owner", "app", "relay"))
         # An external server authenticates by password; the embedded one trusts local connections.
         password = os.environ.get("HARAMBEE_DB_ROLE_PASSWORD")

@@ -17,20 +17,15 @@ from typing import Any
 
 import httpx
 
+from harambee_common.components import ASSESSMENT, COMPONENTS, GATEWAY, INTAKE, INTERVENTIONS, SERVICES, component
 from harambee_stack.broker import Broker
 from harambee_stack.keys import Keys
-from harambee_stack.postgres import COMPONENTS, ComponentDatabase, Postgres
+from harambee_stack.postgres import ComponentDatabase, Postgres
 from harambee_stack.processes import ChildProcess
 
-DEFAULT_PORTS: Mapping[str, int] = {
-    "gateway": 8000,
-    "intake": 8101,
-    "assessment": 8102,
-    "interventions": 8103,
-    "audit": 8104,
-}
+# Each component's port, by name: a stack's `ports` maps the same names.
+DEFAULT_PORTS: Mapping[str, int] = {c.name: c.port for c in COMPONENTS}
 AUDIENCE = "urn:harambee:api"
-SERVICES = tuple(c for c in COMPONENTS if c != "gateway")
 
 # The variables the stack sets itself; values inherited from the caller's shell must not leak through.
 _STACK_VARIABLES = (
@@ -43,9 +38,9 @@ class StackError(RuntimeError):
     """The stack could not start (the message carries the failing process's log tail)."""
 
 
-def harambee_command(component: str) -> list[str]:
-    """The command that runs a component: `python -m harambee_<component>`."""
-    return [sys.executable, "-m", f"harambee_{component}"]
+def harambee_command(name: str) -> list[str]:
+    """The command that runs a component: `python -m harambee_<name>`."""
+    return [sys.executable, "-m", component(name).package]
 
 
 def free_ports() -> dict[str, int]:
@@ -56,7 +51,7 @@ def free_ports() -> dict[str, int]:
             sock = socket.socket()
             sock.bind(("127.0.0.1", 0))
             sockets.append(sock)  # held open until all are chosen, so no two are the same
-        return {c: s.getsockname()[1] for c, s in zip(COMPONENTS, sockets, strict=True)}
+        return {c.name: s.getsockname()[1] for c, s in zip(COMPONENTS, sockets, strict=True)}
     finally:
         for sock in sockets:
             sock.close()
@@ -102,10 +97,10 @@ class Stack:
     @property
     def gateway_url(self) -> str:
         """The gateway's base URL, which is also the token issuer."""
-        return self.url("gateway")
+        return self.url(GATEWAY.name)
 
     def url(self, name: str) -> str:
-        """The base URL of one component."""
+        """The base URL of one component (by its name)."""
         return f"http://127.0.0.1:{self.ports[name]}"
 
     @property
@@ -163,9 +158,9 @@ class Stack:
         self.broker = Broker.start_default(log_path=self.log_path("broker"))
         self._teardown.callback(self.broker.stop, timeout=self._stop_timeout)
 
-        for component in COMPONENTS:
-            database = f"{self._database_prefix}_{component}"
-            self._databases[component] = self.postgres.provision(component, database=database)
+        for each in COMPONENTS:
+            database = f"{self._database_prefix}_{each.name}"
+            self._databases[each.name] = self.postgres.provision(each.name, database=database)
             if self._ephemeral and not self.postgres.embedded:
                 self._teardown.callback(self.postgres.drop, database)
         self._migrate()
@@ -174,8 +169,8 @@ class Stack:
         # with its own registry client, which loads its copy of the agreements.
         self._seed_demo()
         # The gateway first: the services verify tokens against its JWKS.
-        self._start_components(["gateway"])
-        self._start_components(list(SERVICES))
+        self._start_components([GATEWAY.name])
+        self._start_components([s.name for s in SERVICES])
 
     def _check_ports_free(self) -> None:
         for name, port in self.ports.items():
@@ -197,7 +192,7 @@ class Stack:
         self.logs_dir.rename(previous)
 
     def _migrate(self) -> None:
-        jobs = [self._process(c, "migrate", name=f"{c}-migrate") for c in COMPONENTS]
+        jobs = [self._process(c.name, "migrate", name=f"{c.name}-migrate") for c in COMPONENTS]
         for job in jobs:
             self._teardown.callback(job.stop, timeout=self._stop_timeout)
             job.start()
@@ -211,7 +206,7 @@ class Stack:
             self._processes[name] = process
             self._teardown.callback(process.stop, timeout=self._stop_timeout)
             process.start()
-            if name in SERVICES:  # each service's outbox relay runs beside it (RUN_RELAY=0, see _env)
+            if name != GATEWAY.name:  # each service's outbox relay runs beside it (RUN_RELAY=0, see _env)
                 relay = self._process(name, "relay", name=f"{name}-relay")
                 self._processes[relay.name] = relay
                 self._teardown.callback(relay.stop, timeout=self._stop_timeout)
@@ -221,7 +216,7 @@ class Stack:
 
     def _seed_demo(self) -> None:
         seed = self._process(
-            "gateway", "seed-demo", "--out", str(self.credentials_path),
+            GATEWAY.name, "seed-demo", "--out", str(self.credentials_path),
             "--gateway-url", self.gateway_url, name="seed-demo",
         )
         self._teardown.callback(seed.stop, timeout=self._stop_timeout)
@@ -251,20 +246,20 @@ class Stack:
             PORT=str(self.ports[component]),
             PYTHONUNBUFFERED="1",  # a crash's last lines must reach the log file
         )
-        if component in SERVICES:
+        if component != GATEWAY.name:
             # In its own process the relay does not compete with the API's request threads for one
             # interpreter (cli.py has the figures).
             env["RUN_RELAY"] = "0"
-        if component == "gateway":
-            env.update({f"{s.upper()}_URL": self.url(s) for s in SERVICES})
+        if component == GATEWAY.name:
+            env.update({s.url_variable: self.url(s.name) for s in SERVICES})
         elif self.credentials_path.exists():
             registry = next((c for c in self.credentials.get("clients", []) if c["name"] == f"{component}-service"),
                             None)
             if registry is not None:
                 env.update(REGISTRY_CLIENT_ID=registry["client_id"], REGISTRY_CLIENT_SECRET=registry["client_secret"])
-        if component == "intake":  # a person's access request gathers what these hold about them
+        if component == INTAKE.name:  # a person's access request gathers what these hold about them
             env["INTAKE_SUBJECT_EXPORT_SOURCES"] = ",".join(
-                f"{s}={self.url(s)}" for s in ("assessment", "interventions"))
+                f"{s.name}={self.url(s.name)}" for s in (ASSESSMENT, INTERVENTIONS))
         return env
 
     def _wait_ready(self, name: str) -> None:

@@ -5,26 +5,59 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from harambee_common.catalogue import CATALOGUE
 from harambee_common.consumer import EventConsumer
 from harambee_common.events import Event
+
+AT = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+
+
+def _reference(subject: str, kind: str) -> str:
+    """A reference derived from the subject: the same event data whenever a test makes it again."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{kind}:{subject}"))
+
+
+# What each producer sends, for the types the tests use (references only); a test overrides fields.
+SAMPLES: dict[str, Callable[[str], dict[str, Any]]] = {
+    "referral.received": lambda subject: {
+        "referral_id": _reference(subject, "referral"), "subject_ref": _reference(subject, "subject"),
+        "source_type": "education", "organisation": None, "received_at": AT.isoformat(), "repeat_referral": False,
+    },
+    "case.opened": lambda subject: {
+        "case_id": _reference(subject, "case"), "subject_ref": _reference(subject, "subject"),
+        "referral_id": _reference(subject, "referral"), "opened_at": AT.isoformat(),
+    },
+    "access.recorded": lambda subject: {
+        "actor": "worker-1", "client_id": "case-portal", "organisation": None, "roles": ["case_worker"],
+        "resource": f"case:{_reference(subject, 'case')}", "fields": ["status"], "purpose": "assessment",
+    },
+    "agreement.applied": lambda subject: {
+        "actor": "worker-1", "client_id": "cso-portal", "party": {"kind": "organisation", "id": "cso-1"},
+        "operation": "submit_referrals", "agreement_id": _reference(subject, "agreement"), "agreement_version": 1,
+        "reason": "in force",
+    },
+}
 
 
 def make_event(
     tenant: str, *, type: str = "referral.received", subject: str | None = None, **data: Any
 ) -> Event:
-    """A valid event on intake.events: references only."""
-    return Event(
-        type=type,
-        tenant=tenant,
-        topic="intake.events",
-        source="/harambee/intake",
-        subject=subject or f"subj-{uuid.uuid4().hex[:12]}",
-        data={"referral_id": str(uuid.uuid4()), **data},
-    )
+    """A valid event on intake.events (its data fits the catalogue): a sample of its type, with data overriding."""
+    subject = subject or f"subj-{uuid.uuid4().hex[:12]}"
+    model = CATALOGUE[type]
+    fitting = model.model_validate({**SAMPLES[type](subject), **data})
+    return raw_event(tenant, type=type, subject=subject, data=fitting.dump())
+
+
+def raw_event(tenant: str, *, type: str, subject: str, data: dict[str, Any]) -> Event:
+    """An event with exactly this data, whether or not it fits the catalogue."""
+    return Event(type=type, tenant=tenant, topic="intake.events", source="/harambee/intake", subject=subject,
+                 data=data)
 
 
 def deliver(consumer: EventConsumer, event: Event) -> bool:

@@ -13,8 +13,10 @@ from harambee_audit import service
 from harambee_audit.app import create_app
 from harambee_audit.checkpointer import Checkpointer
 from harambee_audit.merkle import leaf_hash, verify_consistency, verify_inclusion
+from harambee_audit.read_volume_watcher import ReadVolumeWatcher
 from harambee_audit.signing import CheckpointBody, CheckpointSigner, VerifierKey, origin
 from harambee_common import kafka
+from harambee_common.catalogue.audit import CheckpointSigned
 from harambee_common.consumer import EventConsumer
 from harambee_common.db import unit_of_work
 from tests.audit.helpers import deliver, make_event
@@ -140,7 +142,9 @@ def test_checkpoints_leave_as_events_on_the_audit_topic(
     record(consumer, tenant, 2, every=2)
     bootstrap = audit_env["KAFKA_BOOTSTRAP_SERVERS"]
     kafka.ensure_topics(bootstrap)
-    with TestClient(create_app()):  # the relay runs while the app does
+    with TestClient(create_app()) as api:  # the relay runs while the app does
+        # The service's own workers start after the shared ones (relay, consumer), and stop before them.
+        assert [type(w) for w in api.app.state.workers][-2:] == [ReadVolumeWatcher, Checkpointer]
         reader = kafka.consumer(bootstrap, group_id=f"test-{tenant}", topics=["audit.events"])
         try:
             found = []
@@ -153,3 +157,4 @@ def test_checkpoints_leave_as_events_on_the_audit_topic(
             reader.close()
     assert found, "no checkpoint.signed event reached audit.events"
     assert ("ce_type", b"checkpoint.signed") in found[0].headers
+    assert CheckpointSigned.model_validate_json(found[0].value).tree_size == 2

@@ -32,7 +32,7 @@ def api(audit_env: dict[str, str]) -> Iterator[TestClient]:
 
 
 def reads(tenant: str, actor: str, count: int, at: datetime, type: str = "access.recorded") -> list[Event]:
-    return [replace(make_event(tenant, type=type, actor=actor, purpose="assessment"), time=at) for _ in range(count)]
+    return [replace(make_event(tenant, type=type, actor=actor), time=at) for _ in range(count)]
 
 
 def history(tenant: str, actor: str, per_day: int, now: datetime, days: int = 14) -> list[Event]:
@@ -79,7 +79,7 @@ def test_an_actor_far_above_its_own_usual_level_is_alerted_and_one_at_its_usual_
     events = [
         *history(tenant, "steady", 4, now), *reads(tenant, "steady", 13, now),  # > 3 x 4
         *history(tenant, "busy", 10, now), *reads(tenant, "busy", 25, now),  # < 3 x 10
-        *reads(tenant, "busy", 40, now, type="case.updated"),  # changes, not reads: not counted
+        *reads(tenant, "busy", 40, now, type="agreement.applied"),  # not reads: not counted
         *reads(tenant, "newcomer", 10, now),  # no history: at the floor, not above it
         *reads(tenant, "stranger", 11, now),  # no history: above the floor
         *reads(f"{tenant}-other", "busy", 200, now),  # another tenant's reads are its own

@@ -27,8 +27,8 @@ from tests.support.tokens import TokenIssuer
 
 OFFICER = ["compliance_officer"]
 Lines = list[bytes]
-PERSON = "subj-x"
-ABOUT_PERSON = [1, 4, 5, 9]  # seq 5 names the person in its data only (an assessment of their case)
+PERSON = "3f1c2a4e-8b7d-4e6f-9a0b-1c2d3e4f5a6b"  # a subject reference
+ABOUT_PERSON = [1, 4, 5, 9]  # seq 5 names the person in its data only (a case opened for them)
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def log_of_twelve(
     audit = consumer(checkpoint_every=8)
     for seq in range(12):
         if seq == 5:
-            event = make_event(tenant, type="case.assessed", subject="case-77", subject_ref=PERSON)
+            event = make_event(tenant, type="case.opened", subject="case-77", subject_ref=PERSON)
         else:
             event = make_event(tenant, subject=PERSON if seq in ABOUT_PERSON else f"subj-{seq}")
         deliver(audit, event)
@@ -173,7 +173,7 @@ TAMPERINGS: dict[str, tuple[Callable[[Lines, Lines], Lines], list[str]]] = {
     ),
     "insert a forged entry": (lambda ls, _: _forge(ls), ["entry seq 10: is not in the log signed at size 12"]),
     "insert another person's genuine entry": (
-        lambda ls, other: [*ls[:-1], other[2], ls[-1]], ["is not about subject subj-x: it was inserted"],
+        lambda ls, other: [*ls[:-1], other[2], ls[-1]], [f"is not about subject {PERSON}: it was inserted"],
     ),
     "swap two audit paths": (
         lambda ls, _: _swap_paths(ls),

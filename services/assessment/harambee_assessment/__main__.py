@@ -1,3 +1,3 @@
 from harambee_common.cli import main
 
-main(component="assessment", app_factory="harambee_assessment.app:create_app", default_port=8102)
+main("assessment")

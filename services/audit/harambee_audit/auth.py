@@ -16,15 +16,14 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from harambee_audit import service
+from harambee_audit.events import EVENTS
 from harambee_common.agreements import AgreementAuthenticator, AgreementRefused
 from harambee_common.auth import Authenticator, TenantPrincipal
+from harambee_common.catalogue.audit import LogReadByOversight
 from harambee_common.db import UnitOfWorkDep, unit_of_work
-from harambee_common.events import Event
+from harambee_common.permissions import Role, Scope
 
-SCOPE = "audit:read"
-ROLE = "compliance_officer"
 OPERATION = "read_audit_log"
-OVERSIGHT_READ = "audit_log.read_by_oversight"
 
 
 class LogReadAuthenticator(AgreementAuthenticator):
@@ -36,7 +35,8 @@ class LogReadAuthenticator(AgreementAuthenticator):
     """
 
     def __init__(self) -> None:
-        super().__init__(scopes={SCOPE}, roles={ROLE}, operation=OPERATION, across_tenants=frozenset({ROLE}))
+        super().__init__(scopes={Scope.audit_read}, roles={Role.compliance_officer}, operation=OPERATION,
+                         across_tenants=frozenset({Role.compliance_officer}))
 
     async def __call__(self, request: Request, uow: UnitOfWorkDep) -> TenantPrincipal:  # type: ignore[override]
         try:
@@ -68,26 +68,21 @@ def _recorded(
     """Appends an oversight read to the tenant's log after the route ran, before the transaction commits."""
     yield principal
     if principal.home_tenant is not None:
+        route = request.scope.get("route")
+        read = LogReadByOversight(
+            actor=principal.actor,
+            client_id=principal.principal.client_id,
+            purpose="national_oversight",
+            from_tenants=[principal.home_tenant],
+            agreement_id=principal.agreement.id,
+            agreement_version=principal.agreement.version,
+            route=route.path if route else request.url.path,
+            path=request.url.path,
+            query=str(request.url.query),
+        )
         service.append_event(
             uow=uow,
-            event=Event(
-                type=OVERSIGHT_READ,
-                tenant=uow.tenant,
-                topic=service.CHECKPOINT_TOPIC,
-                source=service.SOURCE,
-                subject="log",
-                data={
-                    "actor": principal.actor,
-                    "client_id": principal.principal.client_id,
-                    "purpose": "national_oversight",
-                    "from_tenants": [principal.home_tenant],
-                    "agreement_id": str(principal.agreement.id),
-                    "agreement_version": principal.agreement.version,
-                    "route": request.scope["route"].path if request.scope.get("route") else request.url.path,
-                    "path": request.url.path,
-                    "query": str(request.url.query),
-                },
-            ),
+            event=EVENTS.event(read, tenant=uow.tenant, subject="log"),
             signer=request.app.state.signer,
             checkpoint_every=request.app.state.audit.checkpoint_every,
         )
@@ -96,4 +91,6 @@ def _recorded(
 # Reads: the tenant's officers, and national officers under an agreement (each read recorded).
 AuditReader = Annotated[TenantPrincipal, Depends(_recorded, scope="function")]
 # Reviews: the tenant's own compliance officers only; to anyone else the tenant does not exist.
-ComplianceOfficer = Annotated[TenantPrincipal, Depends(Authenticator(scopes={SCOPE}, roles={ROLE}))]
+ComplianceOfficer = Annotated[
+    TenantPrincipal, Depends(Authenticator(scopes={Scope.audit_read}, roles={Role.compliance_officer}))
+]

@@ -6,18 +6,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from harambee_audit import service
 from harambee_audit.signing import CheckpointSigner
-from harambee_audit.workers import PeriodicWorker
 from harambee_common.db import unit_of_work
+from harambee_common.workers import PeriodicWorker
 
 
 class Checkpointer(PeriodicWorker):
-    """A background thread; appends sign every N entries themselves, this covers quiet tails."""
+    """A background worker; appends sign every N entries themselves, this covers quiet tails."""
 
     name = "audit-checkpointer"
 
     def __init__(
         self, *, sessions: sessionmaker[Session], signer: CheckpointSigner, max_age_seconds: float
     ) -> None:
+        # Half the allowed age, so a tail waits at most 1.5 T; never slower than every 5 s.
         super().__init__(interval=min(max(max_age_seconds / 2, 0.2), 5.0))
         self._sessions = sessions
         self._signer = signer

@@ -9,12 +9,13 @@ from __future__ import annotations
 from harambee_audit import service
 from harambee_audit.signing import CheckpointSigner
 from harambee_common.agreements import AGREEMENT_HANDLERS
+from harambee_common.components import AUDIT, COMPONENTS
 from harambee_common.consumer import Handler, Subscription
 from harambee_common.db import UnitOfWork
 from harambee_common.events import Event
 
-# audit.events is our own output (checkpoints): recording it would feed the log its own tail.
-TOPICS = ("intake.events", "assessment.events", "interventions.events", "registry.events")
+# Every component's topic but our own (checkpoints): recording it would feed the log its own tail.
+TOPICS = tuple(c.topic for c in COMPONENTS if c is not AUDIT)
 
 
 def log_subscription(*, signer: CheckpointSigner | None, checkpoint_every: int) -> Subscription:

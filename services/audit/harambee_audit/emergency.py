@@ -10,19 +10,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from sqlalchemy.orm import Session
 
 from harambee_audit import repository, service
+from harambee_audit.events import EVENTS
 from harambee_audit.models import EmergencyAccess, EmergencyReview
 from harambee_audit.signing import CheckpointSigner
 from harambee_common.auth import TenantPrincipal
+from harambee_common.catalogue.audit import EmergencyAccessFlagged, EmergencyAccessSignedOff
 from harambee_common.db import UnitOfWork
-from harambee_common.events import Event
-from harambee_common.pagination import decode_cursor, encode_cursor
-from harambee_common.problems import Conflict, Forbidden, NotFound, ValidationFailed
+from harambee_common.problems import Conflict, Forbidden, or_not_found
 
-PURPOSE = "emergency_access_review"
+# The event that records each decision in the log.
+DECISIONS = {"signed_off": EmergencyAccessSignedOff, "flagged": EmergencyAccessFlagged}
 
 
 class AlreadyReviewed(Conflict):
@@ -80,24 +82,15 @@ def list_queue(
 ) -> QueuePage:
     """Emergency accesses with this status, oldest first, each with its age."""
     now = now or datetime.now(UTC)
-    after = None
-    if cursor:
-        at, seq = decode_cursor(cursor)
-        if not seq.isdigit():
-            raise ValidationFailed("The cursor is not one this API issued.")
-        after = (at, int(seq))
-    rows = repository.list_emergency_accesses(
-        db_session=db_session, tenant=tenant, status=status, after=after, limit=limit + 1
+    page = repository.list_emergency_accesses(
+        db_session=db_session, tenant=tenant, status=status, cursor=cursor, limit=limit
     )
-    more = len(rows) > limit
-    items = [_item(a, r, now=now, overdue_hours=overdue_hours) for a, r in rows[:limit]]
     total, overdue = repository.count_emergency_accesses(
         db_session=db_session, tenant=tenant, status=status, overdue_before=now - timedelta(hours=overdue_hours)
     )
-    last = items[-1].access if items else None
     return QueuePage(
-        items=items,
-        next_cursor=encode_cursor(last.accessed_at, str(last.seq)) if more and last else None,
+        items=[_item(a, r, now=now, overdue_hours=overdue_hours) for a, r in page.rows],
+        next_cursor=page.next_cursor,
         total=total,
         overdue=overdue,
         overdue_after_hours=overdue_hours,
@@ -108,9 +101,8 @@ def get_item(
     *, db_session: Session, tenant: str, seq: int, overdue_hours: float, now: datetime | None = None
 ) -> QueueItem:
     """One emergency access by its entry's seq; NotFound when that entry is not one."""
-    found = repository.get_emergency_access(db_session=db_session, tenant=tenant, seq=seq)
-    if found is None:
-        raise NotFound("No emergency access is recorded at this entry.")
+    found = or_not_found(repository.get_emergency_access(db_session=db_session, tenant=tenant, seq=seq),
+                         "No emergency access is recorded at this entry.")
     return _item(*found, now=now or datetime.now(UTC), overdue_hours=overdue_hours)
 
 
@@ -119,7 +111,7 @@ def review(
     uow: UnitOfWork,
     principal: TenantPrincipal,
     seq: int,
-    decision: str,
+    decision: Literal["signed_off", "flagged"],
     note: str,
     signer: CheckpointSigner | None,
     checkpoint_every: int,
@@ -132,30 +124,18 @@ def review(
     access = item.access
     if access.actor is not None and access.actor == principal.actor:
         raise OwnAccess("Another compliance officer must review this access.")
-    now = datetime.now(UTC)
-    log_seq = service.append_event(
-        uow=uow,
-        event=Event(
-            type=f"emergency_access.{decision}",
-            tenant=uow.tenant,
-            topic=service.CHECKPOINT_TOPIC,
-            source=service.SOURCE,
-            subject=access.subject,
-            data={
-                "actor": principal.actor,
-                "client_id": principal.principal.client_id,
-                "purpose": PURPOSE,
-                "decision": decision,
-                "note": note,
-                "reviewed_seq": access.seq,
-                "reviewed_event_id": access.event_id,
-                "reviewed_actor": access.actor,
-            },
-            time=now,
-        ),
-        signer=signer,
-        checkpoint_every=checkpoint_every,
-    )
+    entry = EVENTS.event(DECISIONS[decision](
+        actor=principal.actor,
+        client_id=principal.principal.client_id,
+        purpose="emergency_access_review",
+        decision=decision,
+        note=note,
+        reviewed_seq=access.seq,
+        reviewed_event_id=access.event_id,
+        reviewed_actor=access.actor,
+    ), tenant=uow.tenant, subject=access.subject)
+    log_seq = service.append_event(uow=uow, event=entry, signer=signer, checkpoint_every=checkpoint_every)
+    now = entry.time  # the decision is stored with its entry's time
     stored = repository.add_emergency_review(
         db_session=uow.session,
         values={

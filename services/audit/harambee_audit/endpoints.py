@@ -30,15 +30,17 @@ from harambee_audit.schemas import (
     SigningKeysOut,
 )
 from harambee_common.db import UnitOfWorkDep
-from harambee_common.pagination import Limit
+from harambee_common.pagination import BIGINT_MAX, BigIntPath, BigIntQuery, Cursor, Limit
+from harambee_common.tenancy import tenant_router
 
-Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
+# A checkpoint's tree size: the first holds at least one entry.
+TreeSize = Annotated[int, Query(ge=1, le=BIGINT_MAX)]
 QueueStatus = Annotated[
     Literal["pending", "signed_off", "flagged", "all"], Query(description="which items; pending by default")
 ]
 
 public = APIRouter(prefix="/v1", tags=["signing keys"])
-router = APIRouter(prefix="/v1/tenants/{tenant}", tags=["audit"])
+router = tenant_router(tags=["audit"])
 
 
 @public.get("/signing-keys", response_model=SigningKeysOut)
@@ -76,14 +78,14 @@ def search_entries(
 
 
 @router.get("/entries/{seq}", response_model=EntryOut)
-def get_entry(principal: AuditReader, uow: UnitOfWorkDep, seq: int) -> EntryOut:
+def get_entry(principal: AuditReader, uow: UnitOfWorkDep, seq: BigIntPath) -> EntryOut:
     """One entry by its sequence number."""
     return EntryOut.of(service.get_entry(db_session=uow.session, tenant=principal.tenant, seq=seq))
 
 
 @router.get("/entries/{seq}/inclusion-proof", response_model=InclusionProofOut)
 def inclusion_proof(
-    principal: AuditReader, uow: UnitOfWorkDep, seq: int, tree_size: int | None = None
+    principal: AuditReader, uow: UnitOfWorkDep, seq: BigIntPath, tree_size: BigIntQuery | None = None
 ) -> InclusionProofOut:
     """The entry's audit path to a signed checkpoint (the latest unless tree_size names one)."""
     proof = service.prove_inclusion(
@@ -112,10 +114,8 @@ def list_checkpoints(
     principal: AuditReader, uow: UnitOfWorkDep, cursor: Cursor = None, limit: Limit = 100
 ) -> CheckpointPageOut:
     """Signed checkpoints in order of tree size."""
-    items, next_cursor = service.list_checkpoints(
-        db_session=uow.session, tenant=principal.tenant, cursor=cursor, limit=limit
-    )
-    return CheckpointPageOut(items=[CheckpointOut.of(c) for c in items], next_cursor=next_cursor)
+    page = service.list_checkpoints(db_session=uow.session, tenant=principal.tenant, cursor=cursor, limit=limit)
+    return CheckpointPageOut(items=[CheckpointOut.of(c) for c in page.rows], next_cursor=page.next_cursor)
 
 
 @router.get("/checkpoints/latest", response_model=CheckpointOut)
@@ -127,7 +127,7 @@ def latest_checkpoint(principal: AuditReader, uow: UnitOfWorkDep) -> CheckpointO
 
 
 @router.get("/checkpoints/{tree_size}", response_model=CheckpointOut)
-def get_checkpoint(principal: AuditReader, uow: UnitOfWorkDep, tree_size: int) -> CheckpointOut:
+def get_checkpoint(principal: AuditReader, uow: UnitOfWorkDep, tree_size: BigIntPath) -> CheckpointOut:
     """The checkpoint of one tree size."""
     return CheckpointOut.of(
         service.get_checkpoint(db_session=uow.session, tenant=principal.tenant, tree_size=tree_size)
@@ -138,8 +138,8 @@ def get_checkpoint(principal: AuditReader, uow: UnitOfWorkDep, tree_size: int) -
 def consistency_proof(
     principal: AuditReader,
     uow: UnitOfWorkDep,
-    first: Annotated[int, Query(ge=1)],
-    second: Annotated[int, Query(ge=1)],
+    first: TreeSize,
+    second: TreeSize,
 ) -> ConsistencyProofOut:
     """The proof that checkpoint `first` is a prefix of checkpoint `second`."""
     proof = service.prove_consistency(
@@ -153,8 +153,8 @@ def export_range(
     request: Request,
     principal: AuditReader,
     uow: UnitOfWorkDep,
-    start: Annotated[int, Query(alias="from", ge=0)] = 0,
-    end: Annotated[int | None, Query(alias="to", ge=0)] = None,
+    start: Annotated[int, Query(alias="from", ge=0, le=BIGINT_MAX)] = 0,
+    end: Annotated[int | None, Query(alias="to", ge=0, le=BIGINT_MAX)] = None,
     subject: Annotated[
         str | None, Query(description="only this person's entries, each with its own inclusion proof")
     ] = None,
@@ -208,7 +208,7 @@ def emergency_queue(
 
 @router.get("/emergency-accesses/{seq}", response_model=EmergencyAccessOut)
 def emergency_access(
-    request: Request, principal: AuditReader, uow: UnitOfWorkDep, seq: int
+    request: Request, principal: AuditReader, uow: UnitOfWorkDep, seq: BigIntPath
 ) -> EmergencyAccessOut:
     """One emergency access by the seq of its log entry, with the decision on it if there is one."""
     item = emergency.get_item(
@@ -227,7 +227,7 @@ def review_emergency_access(
     request: Request,
     principal: ComplianceOfficer,
     uow: UnitOfWorkDep,
-    seq: int,
+    seq: BigIntPath,
     decision: Annotated[ReviewIn, Body()],
 ) -> EmergencyAccessOut:
     """Signs off or flags an emergency access, once; the decision is appended to the tenant's log."""

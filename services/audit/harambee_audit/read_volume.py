@@ -14,22 +14,20 @@ from __future__ import annotations
 import statistics
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from harambee_audit import repository, service
 from harambee_audit.entries import ACCESS_TYPE
+from harambee_audit.events import EVENTS
 from harambee_audit.models import ReadAlert
 from harambee_audit.signing import CheckpointSigner
 from harambee_common.auth import TenantPrincipal
+from harambee_common.catalogue.audit import ReadAlertClosed
 from harambee_common.db import UnitOfWork
-from harambee_common.events import Event
-from harambee_common.pagination import decode_cursor, encode_cursor
-from harambee_common.problems import Conflict, Forbidden, NotFound
-
-PURPOSE = "read_volume_review"
+from harambee_common.problems import Conflict, Forbidden, or_not_found
 
 
 class AlreadyClosed(Conflict):
@@ -131,23 +129,17 @@ class AlertPage:
 
 def list_alerts(*, db_session: Session, tenant: str, status: str, cursor: str | None, limit: int) -> AlertPage:
     """Alerts with this status, oldest first."""
-    after = decode_cursor(cursor) if cursor else None
-    items = repository.list_alerts(db_session=db_session, tenant=tenant, status=status, after=after, limit=limit + 1)
-    more = len(items) > limit
-    items = items[:limit]
+    page = repository.list_alerts(db_session=db_session, tenant=tenant, status=status, cursor=cursor, limit=limit)
     return AlertPage(
-        items=items,
-        next_cursor=encode_cursor(items[-1].raised_at, str(items[-1].id)) if more else None,
+        items=page.rows,
+        next_cursor=page.next_cursor,
         total=repository.count_alerts(db_session=db_session, tenant=tenant, status=status),
     )
 
 
 def get_alert(*, db_session: Session, tenant: str, alert_id: uuid.UUID) -> ReadAlert:
     """One alert; NotFound when the tenant has none with this id."""
-    alert = repository.get_alert(db_session=db_session, tenant=tenant, alert_id=alert_id)
-    if alert is None:
-        raise NotFound("No such alert.")
-    return alert
+    return or_not_found(repository.get_alert(db_session=db_session, tenant=tenant, alert_id=alert_id), "No such alert.")
 
 
 def close_alert(
@@ -165,37 +157,25 @@ def close_alert(
         raise AlreadyClosed(f"It was closed at {alert.closed_at.isoformat() if alert.closed_at else '?'}.")
     if alert.actor == principal.actor:
         raise OwnAlert("Another compliance officer must close this alert.")
-    now = datetime.now(UTC)
-    log_seq = service.append_event(
-        uow=uow,
-        event=Event(
-            type="read_alert.closed",
-            tenant=uow.tenant,
-            topic=service.CHECKPOINT_TOPIC,
-            source=service.SOURCE,
-            subject=f"read_alert/{alert.id}",
-            data={
-                "actor": principal.actor,
-                "client_id": principal.principal.client_id,
-                "purpose": PURPOSE,
-                "alert_id": str(alert.id),
-                "alerted_actor": alert.actor,
-                "day": alert.day.isoformat(),
-                "count": alert.count,
-                "threshold": alert.threshold,
-                "baseline": alert.baseline,
-                "note": note,
-            },
-            time=now,
-        ),
-        signer=signer,
-        checkpoint_every=checkpoint_every,
-    )
+    closing = EVENTS.event(ReadAlertClosed(
+        actor=principal.actor,
+        client_id=principal.principal.client_id,
+        purpose="read_volume_review",
+        alert_id=alert.id,
+        alerted_actor=alert.actor,
+        day=alert.day,
+        count=alert.count,
+        threshold=alert.threshold,
+        baseline=alert.baseline,
+        note=note,
+    ), tenant=uow.tenant, subject=f"read_alert/{alert.id}")
+    log_seq = service.append_event(uow=uow, event=closing, signer=signer, checkpoint_every=checkpoint_every)
     closed = repository.close_alert(
         db_session=uow.session,
         tenant=uow.tenant,
         alert_id=alert_id,
-        values={"closed_by": principal.actor, "closed_at": now, "note": note, "log_seq": log_seq},
+        # Stored with its entry's time: the alert and the log agree on when it was closed.
+        values={"closed_by": principal.actor, "closed_at": closing.time, "note": note, "log_seq": log_seq},
     )
     if closed is None:  # closed by another officer in the meantime: roll back this closing and its entry
         raise AlreadyClosed("Another officer closed it a moment ago.")

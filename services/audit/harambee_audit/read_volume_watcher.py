@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from harambee_audit import read_volume
 from harambee_audit.read_volume import AlertRule
-from harambee_audit.workers import PeriodicWorker
 from harambee_common.db import unit_of_work
+from harambee_common.workers import PeriodicWorker
 
 MAX_ENTRIES = 50_000  # per tenant per transaction: one aggregate query over at most this many entries
 

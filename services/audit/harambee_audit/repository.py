@@ -23,10 +23,16 @@ from harambee_audit.models import (
     ReadCount,
     ReadCountMark,
 )
+from harambee_common.pagination import Keyset, Slice, paginate
 
 STREAM_BATCH = 2000
+# The orders the API's lists page in (their cursors name a position in these).
+LOG_ORDER = Keyset(columns=(Entry.seq,), types=(int,))
+CHECKPOINT_ORDER = Keyset(columns=(Checkpoint.tree_size,), types=(int,))
+EMERGENCY_QUEUE_ORDER = Keyset(columns=(EmergencyAccess.accessed_at, EmergencyAccess.seq), types=(datetime, int))
+ALERT_ORDER = Keyset(columns=(ReadAlert.raised_at, ReadAlert.id), types=(datetime, uuid.UUID))
 # Event types that record a read of a person's data (or a refused one), whichever service made it:
-# `access.recorded` from harambee_common.access, and `<entity>.accessed`-style types.
+# `access.recorded` (EventSource.record_access), and `<entity>.accessed`-style types.
 READ_TYPE_PREFIXES = ("access.",)
 READ_TYPE_SUFFIXES = (".accessed", ".reidentified", ".disclosed")
 
@@ -228,18 +234,18 @@ def list_checkpoints(
     return list(db_session.scalars(statement.order_by(Checkpoint.tree_size).limit(limit)))
 
 
+def checkpoint_page(*, db_session: Session, tenant: str, cursor: str | None, limit: int) -> Slice[Checkpoint]:
+    """A page of the tenant's checkpoints in order of size."""
+    statement = sa.select(Checkpoint).where(Checkpoint.tenant_id == tenant)
+    return paginate(db_session, statement, keyset=CHECKPOINT_ORDER, cursor=cursor, limit=limit)
+
+
 def search_entries(
-    *, db_session: Session, tenant: str, query: EntryQuery, after_seq: int, limit: int
-) -> list[Entry]:
-    """Matching entries in log order, after a sequence number."""
-    return list(
-        db_session.scalars(
-            sa.select(Entry)
-            .where(*_conditions(tenant, query), Entry.seq > after_seq)
-            .order_by(Entry.seq)
-            .limit(limit)
-        )
-    )
+    *, db_session: Session, tenant: str, query: EntryQuery, cursor: str | None, limit: int
+) -> Slice[Entry]:
+    """A page of the matching entries, in log order."""
+    statement = sa.select(Entry).where(*_conditions(tenant, query))
+    return paginate(db_session, statement, keyset=LOG_ORDER, cursor=cursor, limit=limit)
 
 
 def count_entries(*, db_session: Session, tenant: str, query: EntryQuery) -> int:
@@ -296,31 +302,39 @@ def _emergency_status(status: str) -> list[sa.ColumnElement[bool]]:
     return [EmergencyReview.decision == status]
 
 
+_REVIEW_OF_ACCESS = sa.and_(
+    EmergencyReview.tenant_id == EmergencyAccess.tenant_id, EmergencyReview.seq == EmergencyAccess.seq
+)
+
+
 def _emergency_with_review(tenant: str) -> sa.Select:
     return (
         sa.select(EmergencyAccess, EmergencyReview)
-        .outerjoin(
-            EmergencyReview,
-            sa.and_(
-                EmergencyReview.tenant_id == EmergencyAccess.tenant_id,
-                EmergencyReview.seq == EmergencyAccess.seq,
-            ),
-        )
+        .outerjoin(EmergencyReview, _REVIEW_OF_ACCESS)
         .where(EmergencyAccess.tenant_id == tenant)
     )
 
 
 def list_emergency_accesses(
-    *, db_session: Session, tenant: str, status: str, after: tuple[datetime, int] | None, limit: int
-) -> list[tuple[EmergencyAccess, EmergencyReview | None]]:
-    """Emergency accesses with their reviews, oldest access first, after a (time, seq) position."""
-    statement = _emergency_with_review(tenant).where(*_emergency_status(status))
-    if after is not None:
-        statement = statement.where(
-            sa.tuple_(EmergencyAccess.accessed_at, EmergencyAccess.seq) > sa.tuple_(*after)
-        )
-    statement = statement.order_by(EmergencyAccess.accessed_at, EmergencyAccess.seq).limit(limit)
-    return [(access, review) for access, review in db_session.execute(statement)]
+    *, db_session: Session, tenant: str, status: str, cursor: str | None, limit: int
+) -> Slice[tuple[EmergencyAccess, EmergencyReview | None]]:
+    """A page of emergency accesses with their reviews, oldest access first."""
+    statement = (
+        sa.select(EmergencyAccess)
+        .outerjoin(EmergencyReview, _REVIEW_OF_ACCESS)
+        .where(EmergencyAccess.tenant_id == tenant, *_emergency_status(status))
+    )
+    page = paginate(db_session, statement, keyset=EMERGENCY_QUEUE_ORDER, cursor=cursor, limit=limit)
+    reviews = _reviews(db_session=db_session, tenant=tenant, seqs=[access.seq for access in page.rows])
+    return Slice(rows=[(access, reviews.get(access.seq)) for access in page.rows], next_cursor=page.next_cursor)
+
+
+def _reviews(*, db_session: Session, tenant: str, seqs: list[int]) -> dict[int, EmergencyReview]:
+    """The reviews of these emergency accesses, by seq (an access not yet reviewed has none)."""
+    if not seqs:
+        return {}
+    statement = sa.select(EmergencyReview).where(EmergencyReview.tenant_id == tenant, EmergencyReview.seq.in_(seqs))
+    return {review.seq: review for review in db_session.scalars(statement)}
 
 
 def count_emergency_accesses(
@@ -332,13 +346,7 @@ def count_emergency_accesses(
     statement = (
         sa.select(sa.func.count().filter(status_matches), sa.func.count().filter(overdue))
         .select_from(EmergencyAccess)
-        .outerjoin(
-            EmergencyReview,
-            sa.and_(
-                EmergencyReview.tenant_id == EmergencyAccess.tenant_id,
-                EmergencyReview.seq == EmergencyAccess.seq,
-            ),
-        )
+        .outerjoin(EmergencyReview, _REVIEW_OF_ACCESS)
         .where(EmergencyAccess.tenant_id == tenant)
     )
     total, pending_overdue = db_session.execute(statement).one()
@@ -440,17 +448,13 @@ def raise_alert(*, db_session: Session, values: dict) -> None:
 
 
 def list_alerts(
-    *, db_session: Session, tenant: str, status: str, after: tuple[datetime, str] | None, limit: int
-) -> list[ReadAlert]:
-    """Alerts with this status (or any, for "all"), oldest first, after a (raised_at, id) position."""
+    *, db_session: Session, tenant: str, status: str, cursor: str | None, limit: int
+) -> Slice[ReadAlert]:
+    """A page of the alerts with this status (or any, for "all"), oldest first."""
     statement = sa.select(ReadAlert).where(ReadAlert.tenant_id == tenant)
     if status != "all":
         statement = statement.where(ReadAlert.status == status)
-    if after is not None:
-        at, ident = after
-        statement = statement.where(sa.tuple_(ReadAlert.raised_at, sa.cast(ReadAlert.id, sa.Text)) > (at, ident))
-    order = (ReadAlert.raised_at, sa.cast(ReadAlert.id, sa.Text))
-    return list(db_session.scalars(statement.order_by(*order).limit(limit)))
+    return paginate(db_session, statement, keyset=ALERT_ORDER, cursor=cursor, limit=limit)
 
 
 def count_alerts(*, db_session: Session, tenant: str, status: str) -> int:

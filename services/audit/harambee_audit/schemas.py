@@ -13,6 +13,7 @@ from harambee_audit.models import Checkpoint, Entry, ReadAlert
 from harambee_audit.read_volume import AlertPage
 from harambee_audit.service import ConsistencyProof, EntryPage, InclusionProof
 from harambee_audit.signing import VerifierKey
+from harambee_common.pagination import Page
 
 
 class EntryOut(BaseModel):
@@ -52,11 +53,9 @@ class EntryOut(BaseModel):
         )
 
 
-class EntryPageOut(BaseModel):
+class EntryPageOut(Page[EntryOut]):
     """A page of entries; pass next_cursor back as cursor for the next one."""
 
-    items: list[EntryOut]
-    next_cursor: str | None
     total: int
 
     @classmethod
@@ -86,11 +85,8 @@ class CheckpointOut(BaseModel):
         )
 
 
-class CheckpointPageOut(BaseModel):
+class CheckpointPageOut(Page[CheckpointOut]):
     """A page of checkpoints in order of size."""
-
-    items: list[CheckpointOut]
-    next_cursor: str | None
 
 
 class InclusionProofOut(BaseModel):
@@ -218,11 +214,9 @@ class EmergencyAccessOut(BaseModel):
         )
 
 
-class EmergencyQueueOut(BaseModel):
+class EmergencyQueueOut(Page[EmergencyAccessOut]):
     """A page of the break-the-glass queue, oldest first; `overdue` counts every pending item past the deadline."""
 
-    items: list[EmergencyAccessOut]
-    next_cursor: str | None
     total: int
     overdue: int
     overdue_after_hours: float
@@ -262,11 +256,9 @@ class ReadAlertOut(BaseModel):
         return cls.model_validate(alert, from_attributes=True)
 
 
-class ReadAlertPageOut(BaseModel):
+class ReadAlertPageOut(Page[ReadAlertOut]):
     """A page of alerts, oldest first."""
 
-    items: list[ReadAlertOut]
-    next_cursor: str | None
     total: int
 
     @classmethod

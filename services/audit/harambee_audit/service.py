@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import logging
 from collections.abc import Callable
@@ -14,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from harambee_audit import repository
 from harambee_audit.appends import LockedHead, locked_head, write_pending
-from harambee_audit.entries import emergency_reason, is_emergency_access, rfc3339
+from harambee_audit.entries import emergency_reason, is_emergency_access
+from harambee_audit.events import EVENTS
 from harambee_audit.merkle import (
     NodeGetter,
     consistency_proof,
@@ -25,14 +24,13 @@ from harambee_audit.merkle import (
 from harambee_audit.models import Checkpoint, Entry
 from harambee_audit.repository import EntryQuery
 from harambee_audit.signing import CheckpointBody, CheckpointSigner
+from harambee_common.catalogue.audit import CheckpointSigned
 from harambee_common.db import UnitOfWork
 from harambee_common.events import Event
-from harambee_common.problems import Conflict, NotFound, ValidationFailed
+from harambee_common.pagination import Slice
+from harambee_common.problems import Conflict, ValidationFailed, or_not_found
 
 log = logging.getLogger(__name__)
-
-CHECKPOINT_TOPIC = "audit.events"
-SOURCE = "/harambee/audit"
 
 
 class InconsistentLog(RuntimeError):
@@ -142,28 +140,14 @@ def _sign(*, uow: UnitOfWork, head: LockedHead, signer: CheckpointSigner) -> Che
     repository.set_checkpointed(db_session=session, tenant=tenant, size=frontier.size, at=signed_at)
     head.checkpoint_size = frontier.size
     # Copies outside the audit service make a rewritten history detectable even if its database is lost.
-    uow.publish(
-        Event(
-            type="checkpoint.signed",
-            tenant=tenant,
-            topic=CHECKPOINT_TOPIC,
-            source=SOURCE,
-            subject="log",
-            data=checkpoint_document(checkpoint),
-        )
-    )
+    EVENTS.publish(uow, CheckpointSigned(
+        tree_size=checkpoint.tree_size,
+        root_hash=checkpoint.root_hash.hex(),
+        signed_at=checkpoint.signed_at,
+        key_id=checkpoint.key_id,
+        note=checkpoint.note,
+    ), subject="log")
     return checkpoint
-
-
-def checkpoint_document(checkpoint: Checkpoint) -> dict:
-    """A checkpoint as JSON: the signed note is authoritative, the rest repeats it for convenience."""
-    return {
-        "tree_size": checkpoint.tree_size,
-        "root_hash": checkpoint.root_hash.hex(),
-        "signed_at": rfc3339(checkpoint.signed_at),
-        "key_id": checkpoint.key_id,
-        "note": checkpoint.note,
-    }
 
 
 def consistency_hashes(*, db_session: Session, tenant: str, first: int, second: int) -> list[bytes]:
@@ -183,37 +167,14 @@ def _with_nodes(
     return build(lambda level, index: nodes[(level, index)])
 
 
-def encode_cursor(seq: int) -> str:
-    """An opaque cursor after an entry."""
-    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> int:
-    """The sequence number a cursor points after (-1 for the first page)."""
-    if not cursor:
-        return -1
-    try:
-        kind, _, value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition(":")
-        if kind != "seq" or not value.isdigit():
-            raise ValueError(cursor)
-        return int(value)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise ValidationFailed("The cursor is not valid.") from exc
-
-
 def search_entries(
     *, db_session: Session, tenant: str, query: EntryQuery, cursor: str | None, limit: int
 ) -> EntryPage:
     """One page of a tenant's entries matching query, in log order."""
-    after = decode_cursor(cursor)
-    items = repository.search_entries(
-        db_session=db_session, tenant=tenant, query=query, after_seq=after, limit=limit + 1
-    )
-    more = len(items) > limit
-    items = items[:limit]
+    page = repository.search_entries(db_session=db_session, tenant=tenant, query=query, cursor=cursor, limit=limit)
     return EntryPage(
-        items=items,
-        next_cursor=encode_cursor(items[-1].seq) if more else None,
+        items=page.rows,
+        next_cursor=page.next_cursor,
         total=repository.count_entries(db_session=db_session, tenant=tenant, query=query),
     )
 
@@ -228,23 +189,12 @@ def accesses_to(
 
 def get_entry(*, db_session: Session, tenant: str, seq: int) -> Entry:
     """One entry; NotFound when the log has no such entry."""
-    entry = repository.get_entry(db_session=db_session, tenant=tenant, seq=seq)
-    if entry is None:
-        raise NotFound("No such entry.")
-    return entry
+    return or_not_found(repository.get_entry(db_session=db_session, tenant=tenant, seq=seq), "No such entry.")
 
 
-def list_checkpoints(
-    *, db_session: Session, tenant: str, cursor: str | None, limit: int
-) -> tuple[list[Checkpoint], str | None]:
-    """A page of the tenant's checkpoints in order of size, and the cursor of the next page."""
-    after = decode_cursor(cursor)
-    items = repository.list_checkpoints(
-        db_session=db_session, tenant=tenant, after_size=max(after, 0), limit=limit + 1
-    )
-    more = len(items) > limit
-    items = items[:limit]
-    return items, encode_cursor(items[-1].tree_size) if more else None
+def list_checkpoints(*, db_session: Session, tenant: str, cursor: str | None, limit: int) -> Slice[Checkpoint]:
+    """A page of the tenant's checkpoints in order of size."""
+    return repository.checkpoint_page(db_session=db_session, tenant=tenant, cursor=cursor, limit=limit)
 
 
 def get_checkpoint(*, db_session: Session, tenant: str, tree_size: int | None) -> Checkpoint:
@@ -253,9 +203,7 @@ def get_checkpoint(*, db_session: Session, tenant: str, tree_size: int | None) -
         checkpoint = repository.last_checkpoint(db_session=db_session, tenant=tenant)
     else:
         checkpoint = repository.get_checkpoint(db_session=db_session, tenant=tenant, tree_size=tree_size)
-    if checkpoint is None:
-        raise NotFound("No such checkpoint.")
-    return checkpoint
+    return or_not_found(checkpoint, "No such checkpoint.")
 
 
 def prove_inclusion(
