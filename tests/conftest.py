@@ -6,13 +6,16 @@ fresh machine with only Python runs the whole suite.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
+from harambee_common.migrations import ALL_TENANTS_SETTING
 from harambee_stack.broker import Broker
 from harambee_stack.postgres import ComponentDatabase, Postgres
 from tests.support.tokens import TokenIssuer
@@ -30,10 +33,16 @@ class TestPostgres:
         self._databases: list[str] = []
 
     def provision(self, component: str) -> ComponentDatabase:
-        """A new, empty database for the component, with its three roles."""
+        """A new, empty database for the component, with its three roles.
+
+        The tests read and arrange every tenant's rows as the owner, so its URL opts in to crossing tenants
+        (row-level security binds the owner too; see harambee_common.migrations).
+        """
         database = f"test_{component}_{uuid.uuid4().hex[:8]}"
         self._databases.append(database)
-        return self.server.provision(component, database=database)
+        urls = self.server.provision(component, database=database)
+        across = make_url(urls.owner).update_query_dict({"options": f"-c {ALL_TENANTS_SETTING}=on"})
+        return dataclasses.replace(urls, owner=across.render_as_string(hide_password=False))
 
     def drop_all(self) -> None:
         """Drops every database this session created."""

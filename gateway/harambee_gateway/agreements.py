@@ -11,29 +11,21 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
-from sqlalchemy.orm import Session
-
-from harambee_common.problems import Conflict, ValidationFailed
+from harambee_common.catalogue import registry as catalogue
+from harambee_common.db import UnitOfWork
+from harambee_common.pagination import Slice
+from harambee_common.problems import Conflict, ValidationFailed, or_not_found
 from harambee_gateway import repository
+from harambee_gateway.events import publish
 from harambee_gateway.models import Agreement, AgreementParty, AgreementVersion
-from harambee_gateway.not_found import or_not_found
-from harambee_gateway.paging import After, Slice
-from harambee_gateway.registry_events import registry_event
-from harambee_gateway.schemas import AgreementCreate, AgreementTerms, AgreementView
+from harambee_gateway.schemas import AgreementCreate, AgreementStatus, AgreementTerms, AgreementView
 
 # The statuses a change may start from, by the status it leads to.
-TRANSITIONS: dict[str, frozenset[str]] = {
+TRANSITIONS: dict[AgreementStatus, frozenset[AgreementStatus]] = {
     "active": frozenset({"draft", "suspended"}),
     "suspended": frozenset({"active"}),
     "terminated": frozenset({"draft", "active", "suspended"}),
     "expired": frozenset({"draft", "active", "suspended"}),
-}
-EVENT_TYPES = {
-    "draft": "agreement.created",
-    "active": "agreement.activated",
-    "suspended": "agreement.suspended",
-    "terminated": "agreement.terminated",
-    "expired": "agreement.expired",
 }
 
 
@@ -42,39 +34,39 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
-def create_agreement(*, db_session: Session, data: AgreementCreate, actor: str) -> AgreementView:
+def create_agreement(*, uow: UnitOfWork, data: AgreementCreate, actor: str) -> AgreementView:
     """Records a new agreement as a draft (version 1); it permits nothing until activated."""
-    if repository.get_agreement_by_reference(db_session=db_session, reference=data.reference) is not None:
+    if repository.get_agreement_by_reference(db_session=uow.session, reference=data.reference) is not None:
         raise Conflict(f"An agreement {data.reference!r} exists already.")
-    owner = _check_terms(db_session=db_session, terms=data)
+    owner = _check_terms(uow=uow, terms=data)
     if data.valid_until < today():
         raise ValidationFailed("The agreement's validity has ended already.")
     agreement = Agreement(id=uuid.uuid4(), reference=data.reference, tenant=owner)
-    repository.add(db_session=db_session, row=agreement)
+    repository.add(db_session=uow.session, row=agreement)
     for party in data.parties:
         repository.add(
-            db_session=db_session,
+            db_session=uow.session,
             row=AgreementParty(agreement_id=agreement.id, kind=party.kind, party=party.id, role=party.role),
         )
     terms = AgreementTerms.model_validate(data.model_dump(exclude={"reference"}))
     return _add_version(
-        db_session=db_session, agreement=agreement, version=1, status="draft", terms=terms, actor=actor, reason=None
+        uow=uow, agreement=agreement, version=1, status="draft", terms=terms, actor=actor, reason=None
     )
 
 
 def change_status(
-    *, db_session: Session, agreement_id: uuid.UUID, status: str, actor: str, reason: str | None
+    *, uow: UnitOfWork, agreement_id: uuid.UUID, status: AgreementStatus, actor: str, reason: str | None
 ) -> AgreementView:
     """Moves an agreement to a new status as a new version; refuses changes its status does not allow."""
-    agreement = _get(db_session=db_session, agreement_id=agreement_id)
+    agreement = _get(uow=uow, agreement_id=agreement_id)
     # No lock: two concurrent changes both write version n + 1, and the primary key refuses one.
-    current = repository.latest_version(db_session=db_session, agreement_id=agreement_id)
+    current = repository.latest_version(db_session=uow.session, agreement_id=agreement_id)
     if current.status not in TRANSITIONS[status]:
         raise Conflict(f"An agreement that is {current.status} cannot become {status}.")
     if status == "active" and current.valid_until < today():
         raise Conflict("The agreement's validity has ended; record a new agreement instead.")
     return _add_version(
-        db_session=db_session,
+        uow=uow,
         agreement=agreement,
         version=current.version + 1,
         status=status,
@@ -84,13 +76,13 @@ def change_status(
     )
 
 
-def expire_lapsed(*, db_session: Session, on: date, actor: str) -> list[AgreementView]:
+def expire_lapsed(*, uow: UnitOfWork, on: date, actor: str) -> list[AgreementView]:
     """Marks every agreement whose validity ended before `on` as expired."""
     expired = []
-    for agreement_id in repository.lapsed_agreement_ids(db_session=db_session, today=on):
+    for agreement_id in repository.lapsed_agreement_ids(db_session=uow.session, today=on):
         expired.append(
             change_status(
-                db_session=db_session,
+                uow=uow,
                 agreement_id=agreement_id,
                 status="expired",
                 actor=actor,
@@ -100,20 +92,22 @@ def expire_lapsed(*, db_session: Session, on: date, actor: str) -> list[Agreemen
     return expired
 
 
-def get_agreement(*, db_session: Session, agreement_id: uuid.UUID) -> AgreementView:
+def get_agreement(*, uow: UnitOfWork, agreement_id: uuid.UUID) -> AgreementView:
     """The agreement in its current version."""
-    agreement = _get(db_session=db_session, agreement_id=agreement_id)
-    return view(agreement, repository.latest_version(db_session=db_session, agreement_id=agreement_id))
+    agreement = _get(uow=uow, agreement_id=agreement_id)
+    current = repository.latest_version(db_session=uow.session, agreement_id=agreement_id)
+    return _view(agreement=agreement, version=current)
 
 
-def list_versions(*, db_session: Session, agreement_id: uuid.UUID) -> list[AgreementView]:
+def list_versions(*, uow: UnitOfWork, agreement_id: uuid.UUID) -> list[AgreementView]:
     """Every version of an agreement, oldest first."""
-    agreement = _get(db_session=db_session, agreement_id=agreement_id)
-    return [view(agreement, v) for v in repository.list_versions(db_session=db_session, agreement_id=agreement_id)]
+    agreement = _get(uow=uow, agreement_id=agreement_id)
+    versions = repository.list_versions(db_session=uow.session, agreement_id=agreement_id)
+    return [_view(agreement=agreement, version=v) for v in versions]
 
 
 def list_agreements(
-    *, db_session: Session, party: str | None, status: str | None, after: After, limit: int
+    *, uow: UnitOfWork, party: str | None, status: AgreementStatus | None, cursor: str | None, limit: int
 ) -> Slice[AgreementView]:
     """A page of agreements in their current version; party is `slug`, `tenant:slug` or `organisation:slug`."""
     parsed: tuple[str | None, str] | None = None
@@ -123,17 +117,18 @@ def list_agreements(
             raise ValidationFailed("party is a slug, tenant:<slug> or organisation:<slug>.")
         parsed = (kind or None, slug)
     found = repository.list_current_agreements(
-        db_session=db_session, party=parsed, status=status, after=after, limit=limit
+        db_session=uow.session, party=parsed, status=status, cursor=cursor, limit=limit
     )
-    return Slice(rows=[view(agreement, version) for agreement, version in found.rows], after=found.after)
+    shown = [_view(agreement=agreement, version=version) for agreement, version in found.rows]
+    return Slice(rows=shown, next_cursor=found.next_cursor)
 
 
-def _get(*, db_session: Session, agreement_id: uuid.UUID) -> Agreement:
-    agreement = repository.get_agreement(db_session=db_session, agreement_id=agreement_id)
+def _get(*, uow: UnitOfWork, agreement_id: uuid.UUID) -> Agreement:
+    agreement = repository.get_agreement(db_session=uow.session, agreement_id=agreement_id)
     return or_not_found(agreement, "No such agreement.")
 
 
-def view(agreement: Agreement, version: AgreementVersion) -> AgreementView:
+def _view(*, agreement: Agreement, version: AgreementVersion) -> AgreementView:
     """One version of an agreement as the API and events show it."""
     on = today()
     return AgreementView.model_validate(
@@ -154,10 +149,10 @@ def view(agreement: Agreement, version: AgreementVersion) -> AgreementView:
 
 def _add_version(
     *,
-    db_session: Session,
+    uow: UnitOfWork,
     agreement: Agreement,
     version: int,
-    status: str,
+    status: AgreementStatus,
     terms: AgreementTerms,
     actor: str,
     reason: str | None,
@@ -172,30 +167,26 @@ def _add_version(
         changed_by=actor,
         reason=reason,
     )
-    repository.add(db_session=db_session, row=row)
-    db_session.refresh(row)
-    shown = view(agreement, row)
+    repository.add(db_session=uow.session, row=row)
+    uow.session.refresh(row)
+    shown = _view(agreement=agreement, version=row)
     # The full terms travel with every change; whether it is in force today is each reader's to decide.
-    data = shown.model_dump(mode="json", exclude={"in_force", "changed_by"})
-    repository.add_event(
-        db_session=db_session,
-        event=registry_event(
-            type=EVENT_TYPES[status], tenant=agreement.tenant, subject=str(agreement.id), actor=actor, data=data
-        ),
-    )
+    data = shown.model_dump(exclude={"in_force", "changed_by"})
+    event = catalogue.AGREEMENT_EVENT_OF_STATUS[status].model_validate({**data, "actor": actor})
+    publish(uow, event, tenant=agreement.tenant, subject=str(agreement.id))
     return shown
 
 
-def _check_terms(*, db_session: Session, terms: AgreementTerms) -> str:
+def _check_terms(*, uow: UnitOfWork, terms: AgreementTerms) -> str:
     """Checks parties, dates and operations; returns the owning tenant (the disclosing controller)."""
     keys = [(p.kind, p.id) for p in terms.parties]
     if len(set(keys)) != len(keys):
         raise ValidationFailed("A party is named twice.")
     tenants = repository.existing_tenants(
-        db_session=db_session, slugs=[p.id for p in terms.parties if p.kind == "tenant"]
+        db_session=uow.session, slugs=[p.id for p in terms.parties if p.kind == "tenant"]
     )
     organisations = repository.existing_organisations(
-        db_session=db_session, slugs=[p.id for p in terms.parties if p.kind == "organisation"]
+        db_session=uow.session, slugs=[p.id for p in terms.parties if p.kind == "organisation"]
     )
     for party in terms.parties:
         known = tenants if party.kind == "tenant" else organisations

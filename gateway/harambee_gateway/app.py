@@ -6,13 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from sqlalchemy.orm import sessionmaker
 
-from harambee_common.db import create_db_engine
+from harambee_common.db import create_db_engine, session_factory
 from harambee_common.problems import install_problem_handlers
 from harambee_common.relay import OutboxRelay
+from harambee_common.workers import Worker
 from harambee_gateway import totp_secrets
-from harambee_gateway.admin_endpoints import router as admin_router
+from harambee_gateway.admin import router as admin_router
 from harambee_gateway.auth import local_verifier
 from harambee_gateway.config import GatewaySettings
 from harambee_gateway.endpoints import router
@@ -32,7 +32,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings.from_env()
     signing_key = KeyRing(SigningKey(settings.signing_key_pem), token_ttl_seconds=settings.token_ttl_seconds)
     engine = create_db_engine(settings.common.database_url, pool_size=5)
-    sessions = sessionmaker(engine, expire_on_commit=False)
+    sessions = session_factory(engine)
     pool = UpstreamPool(pool_size=settings.upstream_pool_size)
     # People's TOTP secrets: sealed at enrolment, opened at sign-in.
     totp_box = totp_secrets.secret_box(settings.signing_key_pem)
@@ -41,24 +41,22 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # At startup, not in a migration: migrations run without the bootstrap key the seal needs.
         totp_secrets.seal_clear_secrets_at_startup(sessions=sessions, box=totp_box)
-        relay: OutboxRelay | None = None
-        expiry = AgreementExpiry(sessions=sessions, interval_seconds=settings.agreement_expiry_interval_seconds)
-        expiry.start()
-        keys = KeyRingRefresher(
-            ring=signing_key, sessions=sessions, interval_seconds=settings.signing_key_refresh_seconds
-        )
-        keys.start()
+        # Started in order, stopped in reverse, like a service's (harambee_common.service_app).
+        running: list[Worker] = []
         if settings.run_relay:
-            relay = OutboxRelay.for_database(settings.common.relay_database_url,
-                                             bootstrap=settings.common.kafka_bootstrap_servers)
-            relay.start()
+            running.append(OutboxRelay.for_database(settings.common.relay_database_url,
+                                                    bootstrap=settings.common.kafka_bootstrap_servers))
+        running.append(KeyRingRefresher(ring=signing_key, sessions=sessions,
+                                        interval_seconds=settings.signing_key_refresh_seconds))
+        running.append(AgreementExpiry(sessions=sessions, interval_seconds=settings.agreement_expiry_interval_seconds))
+        for worker in running:
+            worker.start()
+        app.state.workers = running
         try:
             yield
         finally:
-            keys.stop()
-            expiry.stop()
-            if relay is not None:
-                relay.stop()
+            for worker in reversed(running):
+                worker.stop()
             await pool.close()
             engine.dispose()
 

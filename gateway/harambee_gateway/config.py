@@ -6,25 +6,18 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from harambee_common.components import GATEWAY, SERVICES
 from harambee_common.config import Settings
-
-COMPONENT = "gateway"
-DEFAULT_PORT = 8000
-
-# The first path segment a public request starts with, and the variable naming that service's URL.
-SERVICE_DEFAULTS: dict[str, tuple[str, str]] = {
-    "intake": ("INTAKE_URL", "http://127.0.0.1:8101"),
-    "assessment": ("ASSESSMENT_URL", "http://127.0.0.1:8102"),
-    "interventions": ("INTERVENTIONS_URL", "http://127.0.0.1:8103"),
-    "audit": ("AUDIT_URL", "http://127.0.0.1:8104"),
-}
 
 
 def upstreams_from_env() -> dict[str, str]:
-    """The base URL of each routed service, by the path segment that selects it."""
+    """The base URL of each routed service, by its name (the first path segment of a public request).
+
+    Each is read from the service's URL variable (`INTAKE_URL`, ...), by default its port on this machine.
+    """
     return {
-        segment: os.environ.get(variable, default).rstrip("/")
-        for segment, (variable, default) in SERVICE_DEFAULTS.items()
+        service.name: os.environ.get(service.url_variable, f"http://127.0.0.1:{service.port}").rstrip("/")
+        for service in SERVICES
     }
 
 
@@ -66,7 +59,7 @@ class GatewaySettings:
         except OSError as exc:
             raise RuntimeError(f"gateway: cannot read GATEWAY_SIGNING_KEY_FILE {key_file}: {exc}") from exc
         return cls(
-            common=Settings.from_env(COMPONENT),
+            common=Settings.from_env(GATEWAY.name),
             signing_key_pem=pem,
             token_ttl_seconds=int(os.environ.get("TOKEN_TTL_SECONDS", "900")),
             upstreams=upstreams_from_env(),

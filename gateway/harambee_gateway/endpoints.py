@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from harambee_common.problems import ServiceUnavailable
-from harambee_gateway import oauth, repository, security_events, service
+from harambee_gateway import clients, oauth, repository, security_events
 from harambee_gateway.config import GatewaySettings
 from harambee_gateway.oauth import GatewayAuthorizationServer
 from harambee_gateway.schemas import AuthorizationServerMetadata, Health
 from harambee_gateway.signing import KeyRing
+from harambee_gateway.unit_of_work import registry_unit_of_work
 
 router = APIRouter()
 
@@ -71,15 +72,15 @@ def _basic_client_id(request: Request) -> str | None:
 
 def _record_refusal(sessions: sessionmaker[Session], oauth_request: oauth.StarletteOAuth2Request,
                     response: Response, client_id: str | None) -> None:
-    with sessions() as db_session, db_session.begin():
+    with registry_unit_of_work(sessions) as uow:
         security_events.record_token_refusal(
-            db_session=db_session, client_id=client_id, grant_type=oauth_request.form.get("grant_type"),
+            uow=uow, client_id=client_id, grant_type=oauth_request.form.get("grant_type"),
             status=response.status_code, body=bytes(response.body))
 
 
 def _browser_origins(sessions: sessionmaker[Session], client_id: str) -> frozenset[str]:
     with sessions() as db_session:
-        return service.browser_origins(db_session=db_session, client_id=client_id)
+        return clients.browser_origins(db_session=db_session, client_id=client_id)
 
 
 @router.get("/.well-known/jwks.json", tags=["discovery"])

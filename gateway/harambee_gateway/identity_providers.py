@@ -15,16 +15,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy.orm import Session
 
-from harambee_common.problems import Conflict, ValidationFailed
-from harambee_gateway import repository, service
+from harambee_common.catalogue import registry as catalogue
+from harambee_common.db import UnitOfWork
+from harambee_common.pagination import Slice
+from harambee_common.problems import Conflict, ValidationFailed, or_not_found
+from harambee_gateway import repository
+from harambee_gateway.events import publish
 from harambee_gateway.models import ExternalIdentity, IdentityProvider
-from harambee_gateway.not_found import or_not_found
-from harambee_gateway.paging import After, Slice
-from harambee_gateway.registry_events import registry_event
 from harambee_gateway.schemas import ExternalIdentityCreate, IdentityProviderIn
 from harambee_gateway.secret_box import SecretBox
+from harambee_gateway.tenants import get_tenant
 
 SECRET_PURPOSE = b"harambee gateway identity provider client secrets"
 CALLBACK_PATH = "/oauth/external/callback"
@@ -51,15 +52,15 @@ def normalised_subject(*, claim: str, value: str) -> str:
     return value.lower() if claim == "email" else value
 
 
-def get_provider(*, db_session: Session, tenant: str) -> IdentityProvider:
+def get_provider(*, uow: UnitOfWork, tenant: str) -> IdentityProvider:
     """The tenant's provider; NotFound when the tenant or its provider does not exist."""
-    service.get_tenant(db_session=db_session, slug=tenant)
-    provider = repository.get_identity_provider(db_session=db_session, tenant=tenant)
+    get_tenant(uow=uow, slug=tenant)
+    provider = repository.get_identity_provider(db_session=uow.session, tenant=tenant)
     return or_not_found(provider, f"The tenant {tenant!r} has no external identity provider.")
 
 
 def configure_provider(
-    *, db_session: Session, box: SecretBox, tenant: str, data: IdentityProviderIn, actor: str
+    *, uow: UnitOfWork, box: SecretBox, tenant: str, data: IdentityProviderIn, actor: str
 ) -> IdentityProvider:
     """Sets the tenant's provider, discovering the endpoints not given; publishes the change."""
     _check_url("issuer", data.issuer)
@@ -77,9 +78,9 @@ def configure_provider(
             raise ValidationFailed(f"The provider's discovery document lacks {', '.join(missing)}.")
     for name, url in endpoints.items():
         _check_url(name, url)
-    if service.get_tenant(db_session=db_session, slug=tenant).kind == "platform":
+    if get_tenant(uow=uow, slug=tenant).kind == "platform":
         raise ValidationFailed("Platform administrators sign in to the gateway itself, not through a provider.")
-    existing = repository.get_identity_provider(db_session=db_session, tenant=tenant, for_update=True)
+    existing = repository.get_identity_provider(db_session=uow.session, tenant=tenant, for_update=True)
     if existing is None and data.client_secret is None:
         raise ValidationFailed("A client_secret is required when a provider is first configured.")
     provider = existing or IdentityProvider(tenant=tenant)
@@ -96,53 +97,41 @@ def configure_provider(
     provider.require_verified_email = data.require_verified_email
     provider.updated_at = datetime.now(UTC)
     if existing is None:
-        repository.add(db_session=db_session, row=provider)
-    db_session.flush()
-    db_session.refresh(provider)
-    repository.add_event(
-        db_session=db_session,
-        event=registry_event(
-            type="identity_provider.configured",
-            tenant=tenant,
-            subject=tenant,
-            actor=actor,
-            # The issuer and claim name are configuration, not secrets; the client secret never leaves.
-            data={
-                "tenant": tenant,
-                "issuer": provider.issuer,
-                "subject_claim": provider.subject_claim,
-                "client_secret_changed": data.client_secret is not None,
-            },
-        ),
+        repository.add(db_session=uow.session, row=provider)
+    uow.session.flush()
+    uow.session.refresh(provider)
+    # The issuer and claim name are configuration, not secrets; the client secret never leaves.
+    configured = catalogue.IdentityProviderConfigured(
+        tenant=tenant,
+        issuer=provider.issuer,
+        subject_claim=provider.subject_claim,
+        client_secret_changed=data.client_secret is not None,
+        actor=actor,
     )
+    publish(uow, configured, tenant=tenant, subject=tenant)
     return provider
 
 
-def remove_provider(*, db_session: Session, tenant: str, actor: str) -> None:
+def remove_provider(*, uow: UnitOfWork, tenant: str, actor: str) -> None:
     """Stops trusting the tenant's provider: its people sign in with passwords again."""
-    provider = get_provider(db_session=db_session, tenant=tenant)
-    repository.delete(db_session=db_session, row=provider)
-    repository.add_event(
-        db_session=db_session,
-        event=registry_event(
-            type="identity_provider.removed", tenant=tenant, subject=tenant, actor=actor, data={"tenant": tenant}
-        ),
-    )
+    provider = get_provider(uow=uow, tenant=tenant)
+    repository.delete(db_session=uow.session, row=provider)
+    publish(uow, catalogue.IdentityProviderRemoved(tenant=tenant, actor=actor), tenant=tenant, subject=tenant)
 
 
-def link_identity(*, db_session: Session, tenant: str, data: ExternalIdentityCreate, actor: str) -> ExternalIdentity:
+def link_identity(*, uow: UnitOfWork, tenant: str, data: ExternalIdentityCreate, actor: str) -> ExternalIdentity:
     """Links a subject at the tenant's provider to a person; publishes the link by reference."""
-    provider = get_provider(db_session=db_session, tenant=tenant)
-    if repository.get_person(db_session=db_session, person_id=data.person_id) is None:
+    provider = get_provider(uow=uow, tenant=tenant)
+    if repository.get_person(db_session=uow.session, person_id=data.person_id) is None:
         raise ValidationFailed("No such person.")
     claim = provider.subject_claim
     subject = normalised_subject(claim=claim, value=data.subject)
     if repository.find_external_identity(
-        db_session=db_session, tenant=tenant, issuer=provider.issuer, claim=claim, subject=subject
+        db_session=uow.session, tenant=tenant, issuer=provider.issuer, claim=claim, subject=subject
     ):
         raise Conflict("That subject is linked to someone already.")
     if repository.find_external_identity_of_person(
-        db_session=db_session, tenant=tenant, issuer=provider.issuer, claim=claim, person_id=data.person_id
+        db_session=uow.session, tenant=tenant, issuer=provider.issuer, claim=claim, person_id=data.person_id
     ):
         raise Conflict("That person is linked to another subject at this provider already.")
     link = ExternalIdentity(
@@ -154,38 +143,36 @@ def link_identity(*, db_session: Session, tenant: str, data: ExternalIdentityCre
         person_id=data.person_id,
         created_by=actor,
     )
-    repository.add(db_session=db_session, row=link)
-    db_session.refresh(link)
-    _publish_link(db_session=db_session, type="external_identity.linked", link=link, actor=actor)
+    repository.add(db_session=uow.session, row=link)
+    uow.session.refresh(link)
+    _publish_link(uow=uow, event=catalogue.ExternalIdentityLinked, link=link, actor=actor)
     return link
 
 
-def list_links(*, db_session: Session, tenant: str, after: After, limit: int) -> Slice[ExternalIdentity]:
+def list_links(*, uow: UnitOfWork, tenant: str, cursor: str | None, limit: int) -> Slice[ExternalIdentity]:
     """A page of the tenant's links, oldest first."""
-    service.get_tenant(db_session=db_session, slug=tenant)
-    return repository.list_external_identities(db_session=db_session, tenant=tenant, after=after, limit=limit)
+    get_tenant(uow=uow, slug=tenant)
+    return repository.list_external_identities(db_session=uow.session, tenant=tenant, cursor=cursor, limit=limit)
 
 
-def unlink_identity(*, db_session: Session, tenant: str, link_id: uuid.UUID, actor: str) -> None:
+def unlink_identity(*, uow: UnitOfWork, tenant: str, link_id: uuid.UUID, actor: str) -> None:
     """Removes a link: that subject no longer signs anyone in."""
-    link = repository.get_external_identity(db_session=db_session, tenant=tenant, link_id=link_id)
+    link = repository.get_external_identity(db_session=uow.session, tenant=tenant, link_id=link_id)
     link = or_not_found(link, "No such link.")
-    repository.delete(db_session=db_session, row=link)
-    _publish_link(db_session=db_session, type="external_identity.unlinked", link=link, actor=actor)
+    repository.delete(db_session=uow.session, row=link)
+    _publish_link(uow=uow, event=catalogue.ExternalIdentityUnlinked, link=link, actor=actor)
 
 
-def _publish_link(*, db_session: Session, type: str, link: ExternalIdentity, actor: str) -> None:
+def _publish_link(
+    *,
+    uow: UnitOfWork,
+    event: type[catalogue.ExternalIdentityLinked | catalogue.ExternalIdentityUnlinked],
+    link: ExternalIdentity,
+    actor: str,
+) -> None:
     # The subject itself is left out: at many providers it is the person's email address.
-    repository.add_event(
-        db_session=db_session,
-        event=registry_event(
-            type=type,
-            tenant=link.tenant,
-            subject=str(link.person_id),
-            actor=actor,
-            data={"tenant": link.tenant, "person_id": str(link.person_id), "link_id": str(link.id)},
-        ),
-    )
+    data = event(tenant=link.tenant, person_id=link.person_id, link_id=link.id, actor=actor)
+    publish(uow, data, tenant=link.tenant, subject=str(link.person_id))
 
 
 def discover(*, issuer: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, ClassVar, get_args
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from authlib.common.encoding import to_unicode
@@ -33,15 +33,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
+from typing_extensions import override
 
-from harambee_gateway import credentials, service, signin
-from harambee_gateway.schemas import Scope
-from harambee_gateway.service import RegisteredClient
+from harambee_common.permissions import Scope
+from harambee_gateway import clients, credentials, signin
+from harambee_gateway.clients import RegisteredClient
 from harambee_gateway.signin import SignedInPerson
 from harambee_gateway.signing import ALGORITHM, KeyRing, SigningKey
 
-# One list of scopes: the admin API validates against the same Literal.
-SCOPES_SUPPORTED: tuple[str, ...] = get_args(Scope)
+# One list of scopes (harambee_common.permissions): the admin API validates against the same.
+SCOPES_SUPPORTED: tuple[str, ...] = tuple(scope.value for scope in Scope)
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 PUBLIC_AUTH_METHOD = "none"
 GRANT_TYPES = ("client_credentials", "authorization_code")
@@ -53,13 +54,16 @@ class OAuthClient(ClientMixin):
     def __init__(self, registered: RegisteredClient) -> None:
         self.registered = registered
 
+    @override
     def get_client_id(self) -> str:
         return self.registered.client_id
 
+    @override
     def get_default_redirect_uri(self) -> None:
         # Every authorization request names its redirect URI; it must match one registered exactly.
         return None
 
+    @override
     def get_allowed_scope(self, scope: str | None) -> str | None:
         """The token's scope: what was asked for, or every granted scope when nothing was."""
         if not scope:
@@ -69,9 +73,11 @@ class OAuthClient(ClientMixin):
             return None
         return list_to_scope(requested)
 
+    @override
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         return redirect_uri in self.registered.redirect_uris
 
+    @override
     def check_client_secret(self, client_secret: str) -> bool:
         if self.registered.is_public:
             return False
@@ -81,14 +87,17 @@ class OAuthClient(ClientMixin):
         previous = self.registered.previous_secret_hash
         return previous is not None and credentials.verify_secret(secret_hash=previous, secret=client_secret)
 
+    @override
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         if endpoint != "token":
             return False
         return method == PUBLIC_AUTH_METHOD if self.registered.is_public else method in AUTH_METHODS
 
+    @override
     def check_response_type(self, response_type: str) -> bool:
         return self.registered.is_public and response_type == "code"
 
+    @override
     def check_grant_type(self, grant_type: str) -> bool:
         return grant_type == ("authorization_code" if self.registered.is_public else "client_credentials")
 
@@ -96,22 +105,28 @@ class OAuthClient(ClientMixin):
 class UnknownClient(ClientMixin):
     """Stands in for an unknown or revoked client id: fails like a wrong secret, as slowly."""
 
+    @override
     def get_client_id(self) -> str:
         return ""
 
+    @override
     def check_client_secret(self, client_secret: str) -> bool:
         credentials.spend_verification_time(secret=client_secret)
         return False
 
+    @override
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         return False
 
+    @override
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         return False
 
+    @override
     def check_response_type(self, response_type: str) -> bool:
         return False
 
+    @override
     def check_grant_type(self, grant_type: str) -> bool:
         return False
 
@@ -181,15 +196,18 @@ class HarambeeTokenGenerator(JWTBearerTokenGenerator):
         self.audience = audience
         self._signing_key = signing_key
 
+    @override
     def get_jwks(self) -> KeySet:
         # Asked per token: after a rotation the new key signs from its appointed time.
         # A key set (not a bare key) makes joserfc put the key's kid in the header.
         return self._signing_key.key_set()
 
+    @override
     def get_audiences(self, client: OAuthClient, user: Any, scope: str) -> str:
         # Every service accepts one audience; the default (the client's own id) is not it.
         return self.audience
 
+    @override
     def get_extra_claims(self, client: OAuthClient, grant_type: str, user: Any, scope: str) -> dict[str, Any]:
         # A person's token carries the person's roles and organisation, not the app's.
         if isinstance(user, SignedInPerson):
@@ -201,9 +219,11 @@ class HarambeeTokenGenerator(JWTBearerTokenGenerator):
             claims["org"] = organisation
         return claims
 
+    @override
     def get_auth_time(self, user: Any) -> int | None:
         return user.auth_time if isinstance(user, SignedInPerson) else None
 
+    @override
     def get_amr(self, user: Any) -> list[str] | None:
         return list(user.amr) if isinstance(user, SignedInPerson) else None
 
@@ -213,6 +233,7 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
 
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
 
+    @override
     def validate_requested_scope(self) -> None:
         requested = set(scope_to_list(self.request.payload.scope) or [])
         if not requested <= set(SCOPES_SUPPORTED):
@@ -227,6 +248,7 @@ class S256CodeChallenge(CodeChallenge):
     SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = ["S256"]
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
 
+    @override
     def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
         data = grant.request.payload.data
         if not data.get("code_challenge"):
@@ -261,11 +283,13 @@ class PersonAuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = [PUBLIC_AUTH_METHOD]
 
+    @override
     def validate_requested_scope(self) -> None:
         requested = set(scope_to_list(self.request.payload.scope) or [])
         if not requested <= set(SCOPES_SUPPORTED):
             raise InvalidScopeError(description="The requested scope is not supported.")
 
+    @override
     def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
         person: SignedInPerson = request.user
         # The token may hold what the app asked for (within its ceiling) and the person's roles allow.
@@ -281,6 +305,7 @@ class PersonAuthorizationCodeGrant(grants.AuthorizationCodeGrant):
                 code_challenge=request.payload.data["code_challenge"],
             )
 
+    @override
     def query_authorization_code(self, code: str, client: OAuthClient) -> RedeemedCode | None:
         # Redeeming marks the code used in the same statement: a code works once, even under a race.
         with self.server.session_factory() as db_session, db_session.begin():
@@ -298,9 +323,11 @@ class PersonAuthorizationCodeGrant(grants.AuthorizationCodeGrant):
                 via_tenant=row.via_tenant,
             )
 
+    @override
     def delete_authorization_code(self, authorization_code: RedeemedCode) -> None:
         return None  # already marked used when it was redeemed
 
+    @override
     def authenticate_user(self, authorization_code: RedeemedCode) -> SignedInPerson | None:
         with self.server.session_factory() as db_session:
             return signin.person_for_token(db_session=db_session, code=authorization_code)
@@ -316,21 +343,26 @@ class GatewayAuthorizationServer(AuthorizationServer):
         self.register_grant(ClientCredentialsGrant)
         self.register_grant(PersonAuthorizationCodeGrant, [S256CodeChallenge(required=True)])
 
+    @override
     def query_client(self, client_id: str) -> ClientMixin:
         with self.session_factory() as db_session:
-            registered = service.get_registered_client(db_session=db_session, client_id=client_id)
+            registered = clients.get_registered_client(db_session=db_session, client_id=client_id)
         return OAuthClient(registered) if registered else UnknownClient()
 
+    @override
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
         # Access tokens are self-contained JWTs verified by each service: nothing to store.
         return None
 
+    @override
     def create_oauth2_request(self, request: OAuth2Request) -> OAuth2Request:
         return request
 
+    @override
     def handle_response(self, status: int, body: Any, headers: list[tuple[str, str]]) -> Response:
         content = json.dumps(body) if isinstance(body, dict) else to_unicode(body)
         return Response(content, status_code=status, headers=dict(headers))
 
+    @override
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
         return None

@@ -7,26 +7,26 @@ public edge, so an "internal" route on it would be public too, and nothing here 
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Depends
 
-from fastapi import APIRouter, Query
+from harambee_common.pagination import Cursor, Limit, Page
+from harambee_gateway import agreements
+from harambee_gateway.admin.agreements import StatusFilter
+from harambee_gateway.auth import registry_reader
+from harambee_gateway.schemas import AgreementView
+from harambee_gateway.unit_of_work import RegistryUnitOfWorkDep
 
-from harambee_common.pagination import Limit
-from harambee_gateway.admin_endpoints import agreement_page
-from harambee_gateway.auth import RegistryReader, RegistrySession
-from harambee_gateway.schemas import AgreementStatus, AgreementView, Page
-
-router = APIRouter(prefix="/registry/v1", tags=["registry"])
+router = APIRouter(prefix="/registry/v1", tags=["registry"], dependencies=[Depends(registry_reader)])
 
 
 @router.get("/agreements")
 def list_agreements(
-    reader: RegistryReader,
-    db_session: RegistrySession,
+    uow: RegistryUnitOfWorkDep,
     party: str | None = None,
-    agreement_status: Annotated[AgreementStatus | None, Query(alias="status")] = None,
+    agreement_status: StatusFilter = None,
     limit: Limit = 100,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> Page[AgreementView]:
     """Agreements in their current version (every status, so a copy learns of suspensions too)."""
-    return agreement_page(db_session=db_session, party=party, status=agreement_status, limit=limit, cursor=cursor)
+    found = agreements.list_agreements(uow=uow, party=party, status=agreement_status, cursor=cursor, limit=limit)
+    return Page[AgreementView](items=found.rows, next_cursor=found.next_cursor)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, selectinload
 
-from harambee_common.db import set_tenant
-from harambee_common.events import OUTBOX_INSERT, Event, outbox_row
+from harambee_common.pagination import Keyset, Slice, paginate
 from harambee_gateway.models import (
     Agreement,
     AgreementParty,
@@ -28,14 +27,90 @@ from harambee_gateway.models import (
     StoredSigningKey,
     Tenant,
 )
-from harambee_gateway.paging import After, Keyset, Slice
 
-TENANTS = Keyset(Tenant.created_at, Tenant.slug)
-ORGANISATIONS = Keyset(Organisation.created_at, Organisation.slug)
-CLIENTS = Keyset(Client.created_at, Client.client_id)
-PEOPLE = Keyset(Person.created_at, Person.id, key_type=uuid.UUID)
-AGREEMENTS = Keyset(Agreement.created_at, Agreement.id, key_type=uuid.UUID)
-EXTERNAL_IDENTITIES = Keyset(ExternalIdentity.created_at, ExternalIdentity.id, key_type=uuid.UUID)
+# Every list pages oldest first, by creation time and then a unique key: an insert never shifts a page.
+TENANTS = Keyset(columns=(Tenant.created_at, Tenant.slug), types=(datetime, str))
+ORGANISATIONS = Keyset(columns=(Organisation.created_at, Organisation.slug), types=(datetime, str))
+CLIENTS = Keyset(columns=(Client.created_at, Client.client_id), types=(datetime, str))
+PEOPLE = Keyset(columns=(Person.created_at, Person.id), types=(datetime, uuid.UUID))
+AGREEMENTS = Keyset(columns=(Agreement.created_at, Agreement.id), types=(datetime, uuid.UUID))
+EXTERNAL_IDENTITIES = Keyset(columns=(ExternalIdentity.created_at, ExternalIdentity.id), types=(datetime, uuid.UUID))
+
+
+# --- Any row -------------------------------------------------------------------------------------
+
+
+def add(*, db_session: Session, row: object) -> None:
+    """Stages a new row and sends it to the database (so a duplicate fails here)."""
+    db_session.add(row)
+    db_session.flush()
+
+
+def delete(*, db_session: Session, row: object) -> None:
+    """Deletes a row now (so a failure shows here)."""
+    db_session.delete(row)
+    db_session.flush()
+
+
+def database_is_reachable(*, db_session: Session) -> bool:
+    """Whether a trivial query succeeds."""
+    return db_session.execute(sa.select(1)).scalar_one() == 1
+
+
+# --- Tenants -------------------------------------------------------------------------------------
+
+
+def get_tenant(*, db_session: Session, slug: str) -> Tenant | None:
+    """The tenant with this slug."""
+    return db_session.get(Tenant, slug)
+
+
+def existing_tenants(*, db_session: Session, slugs: list[str]) -> dict[str, Tenant]:
+    """The tenants among slugs that exist, by slug."""
+    if not slugs:
+        return {}
+    return {t.slug: t for t in db_session.scalars(sa.select(Tenant).where(Tenant.slug.in_(slugs)))}
+
+
+def list_tenants(*, db_session: Session, cursor: str | None, limit: int) -> Slice[Tenant]:
+    """A page of tenants, oldest first."""
+    return paginate(db_session, sa.select(Tenant), keyset=TENANTS, cursor=cursor, limit=limit)
+
+
+# --- Organisations -------------------------------------------------------------------------------
+
+
+def get_organisation_by_slug(*, db_session: Session, slug: str) -> Organisation | None:
+    """The organisation with this slug."""
+    return db_session.scalars(sa.select(Organisation).where(Organisation.slug == slug)).one_or_none()
+
+
+def existing_organisations(*, db_session: Session, slugs: list[str]) -> dict[str, Organisation]:
+    """The organisations among slugs that exist, by slug."""
+    if not slugs:
+        return {}
+    query = sa.select(Organisation).where(Organisation.slug.in_(slugs))
+    return {o.slug: o for o in db_session.scalars(query)}
+
+
+def list_organisations(*, db_session: Session, cursor: str | None, limit: int) -> Slice[Organisation]:
+    """A page of organisations, oldest first."""
+    return paginate(db_session, sa.select(Organisation), keyset=ORGANISATIONS, cursor=cursor, limit=limit)
+
+
+# --- Clients -------------------------------------------------------------------------------------
+
+
+def get_client(*, db_session: Session, client_id: str, for_update: bool = False) -> Client | None:
+    """The client with its organisation and grants, revoked or not."""
+    query = (
+        sa.select(Client)
+        .where(Client.client_id == client_id)
+        .options(selectinload(Client.organisation), selectinload(Client.grants))
+    )
+    if for_update:
+        query = query.with_for_update(of=Client)
+    return db_session.scalars(query).one_or_none()
 
 
 def get_active_client(*, db_session: Session, client_id: str) -> Client | None:
@@ -52,15 +127,16 @@ def get_client_by_name(*, db_session: Session, name: str) -> Client | None:
     return db_session.scalars(sa.select(Client).where(Client.name == name)).one_or_none()
 
 
-def get_organisation_by_slug(*, db_session: Session, slug: str) -> Organisation | None:
-    """The organisation with this slug."""
-    return db_session.scalars(sa.select(Organisation).where(Organisation.slug == slug)).one_or_none()
+def list_clients(*, db_session: Session, cursor: str | None, limit: int) -> Slice[Client]:
+    """A page of clients with their organisations and grants, oldest first."""
+    query = sa.select(Client).options(selectinload(Client.organisation), selectinload(Client.grants))
+    return paginate(db_session, query, keyset=CLIENTS, cursor=cursor, limit=limit)
 
 
-def add_client(*, db_session: Session, client: Client) -> None:
-    """Stages a new client."""
-    db_session.add(client)
-    db_session.flush()
+
+def get_grant(*, db_session: Session, client_id: str, tenant: str) -> ClientGrant | None:
+    """The grant a client holds in a tenant."""
+    return db_session.get(ClientGrant, (client_id, tenant))
 
 
 def upsert_grant(*, db_session: Session, client_id: str, tenant: str, roles: list[str], scopes: list[str]) -> None:
@@ -75,76 +151,7 @@ def upsert_grant(*, db_session: Session, client_id: str, tenant: str, roles: lis
     )
 
 
-def add_event(*, db_session: Session, event: Event) -> None:
-    """Writes an event to the outbox in the current transaction.
-
-    The outbox is tenant-scoped by row-level security and one registry change may concern
-    several tenants, so the transaction's tenant is set to each event's before its row.
-    """
-    set_tenant(db_session, event.tenant)
-    db_session.execute(OUTBOX_INSERT, outbox_row(event))
-
-
-def get_tenant(*, db_session: Session, slug: str) -> Tenant | None:
-    """The tenant with this slug."""
-    return db_session.get(Tenant, slug)
-
-
-def get_grant(*, db_session: Session, client_id: str, tenant: str) -> ClientGrant | None:
-    """The grant a client holds in a tenant."""
-    return db_session.get(ClientGrant, (client_id, tenant))
-
-
-def _page(*, db_session: Session, query: sa.Select, keyset: Keyset, after: After, limit: int) -> Slice[Any]:
-    """One page of the query in the keyset's order, after a position.
-
-    A row is what the query selects: its one entity, or a tuple whose first item is the keyset's.
-    """
-    found = db_session.execute(keyset.after(query, after).limit(limit + 1)).all()
-    rows = [row[0] if len(row) == 1 else tuple(row) for row in found[:limit]]
-    return Slice(rows=rows, after=keyset.position(found[limit - 1][0]) if len(found) > limit else None)
-
-
-def add(*, db_session: Session, row: object) -> None:
-    """Stages a new row and sends it to the database (so a duplicate fails here)."""
-    db_session.add(row)
-    db_session.flush()
-
-
-def list_tenants(*, db_session: Session, after: After, limit: int) -> Slice[Tenant]:
-    """A page of tenants, oldest first."""
-    return _page(db_session=db_session, query=sa.select(Tenant), keyset=TENANTS, after=after, limit=limit)
-
-
-def existing_tenants(*, db_session: Session, slugs: list[str]) -> dict[str, Tenant]:
-    """The tenants among slugs that exist, by slug."""
-    if not slugs:
-        return {}
-    return {t.slug: t for t in db_session.scalars(sa.select(Tenant).where(Tenant.slug.in_(slugs)))}
-
-
-def list_organisations(*, db_session: Session, after: After, limit: int) -> Slice[Organisation]:
-    """A page of organisations, oldest first."""
-    query = sa.select(Organisation)
-    return _page(db_session=db_session, query=query, keyset=ORGANISATIONS, after=after, limit=limit)
-
-
-def get_client(*, db_session: Session, client_id: str, for_update: bool = False) -> Client | None:
-    """The client with its organisation and grants, revoked or not."""
-    query = (
-        sa.select(Client)
-        .where(Client.client_id == client_id)
-        .options(selectinload(Client.organisation), selectinload(Client.grants))
-    )
-    if for_update:
-        query = query.with_for_update(of=Client)
-    return db_session.scalars(query).one_or_none()
-
-
-def list_clients(*, db_session: Session, after: After, limit: int) -> Slice[Client]:
-    """A page of clients with their organisations and grants, oldest first."""
-    query = sa.select(Client).options(selectinload(Client.organisation), selectinload(Client.grants))
-    return _page(db_session=db_session, query=query, keyset=CLIENTS, after=after, limit=limit)
+# --- People --------------------------------------------------------------------------------------
 
 
 def _person_query() -> sa.Select:
@@ -164,6 +171,23 @@ def get_person_by_username(*, db_session: Session, username: str) -> Person | No
     return db_session.scalars(_person_query().where(Person.username == username)).one_or_none()
 
 
+def list_people(*, db_session: Session, cursor: str | None, limit: int) -> Slice[Person]:
+    """A page of people with their current roles, oldest first."""
+    return paginate(db_session, _person_query(), keyset=PEOPLE, cursor=cursor, limit=limit)
+
+
+def get_current_role(*, db_session: Session, person_id: uuid.UUID, tenant: str, role: str) -> PersonRole | None:
+    """The role if the person holds it in the tenant now."""
+    return db_session.scalars(
+        sa.select(PersonRole).where(
+            PersonRole.person_id == person_id,
+            PersonRole.tenant == tenant,
+            PersonRole.role == role,
+            PersonRole.revoked_at.is_(None),
+        )
+    ).one_or_none()
+
+
 def clear_totp_secrets(*, db_session: Session) -> list[tuple[uuid.UUID, str]]:
     """Each person whose TOTP secret an older version stored in clear, with that secret."""
     query = sa.select(Person.id, Person.totp_secret).where(Person.totp_secret.is_not(None)).order_by(Person.id)
@@ -181,39 +205,17 @@ def replace_clear_totp_secret(*, db_session: Session, person_id: uuid.UUID, clea
     return result.rowcount == 1
 
 
-def list_people(*, db_session: Session, after: After, limit: int) -> Slice[Person]:
-    """A page of people with their current roles, oldest first."""
-    return _page(db_session=db_session, query=_person_query(), keyset=PEOPLE, after=after, limit=limit)
-
-
-def get_current_role(*, db_session: Session, person_id: uuid.UUID, tenant: str, role: str) -> PersonRole | None:
-    """The role if the person holds it in the tenant now."""
-    return db_session.scalars(
-        sa.select(PersonRole).where(
-            PersonRole.person_id == person_id,
-            PersonRole.tenant == tenant,
-            PersonRole.role == role,
-            PersonRole.revoked_at.is_(None),
-        )
-    ).one_or_none()
-
-
-def existing_organisations(*, db_session: Session, slugs: list[str]) -> dict[str, Organisation]:
-    """The organisations among slugs that exist, by slug."""
-    if not slugs:
-        return {}
-    query = sa.select(Organisation).where(Organisation.slug.in_(slugs))
-    return {o.slug: o for o in db_session.scalars(query)}
-
-
-def get_agreement_by_reference(*, db_session: Session, reference: str) -> Agreement | None:
-    """The agreement with this reference."""
-    return db_session.scalars(sa.select(Agreement).where(Agreement.reference == reference)).one_or_none()
+# --- Agreements ----------------------------------------------------------------------------------
 
 
 def get_agreement(*, db_session: Session, agreement_id: uuid.UUID) -> Agreement | None:
     """The agreement with this id."""
     return db_session.get(Agreement, agreement_id)
+
+
+def get_agreement_by_reference(*, db_session: Session, reference: str) -> Agreement | None:
+    """The agreement with this reference."""
+    return db_session.scalars(sa.select(Agreement).where(Agreement.reference == reference)).one_or_none()
 
 
 def latest_version(*, db_session: Session, agreement_id: uuid.UUID) -> AgreementVersion:
@@ -237,14 +239,16 @@ def list_versions(*, db_session: Session, agreement_id: uuid.UUID) -> list[Agree
     )
 
 
-def _current_versions() -> sa.Select:
+def _current_versions(*selected: Any) -> sa.Select:
+    """What is selected (entities, columns) from each agreement joined with its current version."""
     latest = (
         sa.select(AgreementVersion.agreement_id, sa.func.max(AgreementVersion.version).label("version"))
         .group_by(AgreementVersion.agreement_id)
         .subquery()
     )
     return (
-        sa.select(Agreement, AgreementVersion)
+        sa.select(*selected)
+        .select_from(Agreement)
         .join(latest, latest.c.agreement_id == Agreement.id)
         .join(
             AgreementVersion,
@@ -258,11 +262,11 @@ def list_current_agreements(
     db_session: Session,
     party: tuple[str | None, str] | None,
     status: str | None,
-    after: After,
+    cursor: str | None,
     limit: int,
 ) -> Slice[tuple[Agreement, AgreementVersion]]:
     """A page of agreements in their current version, optionally of one party or in one status."""
-    query = _current_versions()
+    query = _current_versions(Agreement)
     if party is not None:
         kind, slug = party
         parties = sa.select(AgreementParty.agreement_id).where(AgreementParty.party == slug)
@@ -271,15 +275,22 @@ def list_current_agreements(
         query = query.where(Agreement.id.in_(parties))
     if status is not None:
         query = query.where(AgreementVersion.status == status)
-    return _page(db_session=db_session, query=query, keyset=AGREEMENTS, after=after, limit=limit)
+    found = paginate(db_session, query, keyset=AGREEMENTS, cursor=cursor, limit=limit)
+    ids = [agreement.id for agreement in found.rows]
+    current = db_session.scalars(_current_versions(AgreementVersion).where(Agreement.id.in_(ids)))
+    versions = {version.agreement_id: version for version in current}
+    return Slice(rows=[(a, versions[a.id]) for a in found.rows], next_cursor=found.next_cursor)
 
 
 def lapsed_agreement_ids(*, db_session: Session, today: date) -> list[uuid.UUID]:
     """Agreements whose current version is not closed yet but whose validity has ended."""
-    query = _current_versions().where(
+    query = _current_versions(Agreement.id).where(
         AgreementVersion.status.in_(("draft", "active", "suspended")), AgreementVersion.valid_until < today
     )
-    return [row[0].id for row in db_session.execute(query)]
+    return list(db_session.scalars(query))
+
+
+# --- Sign-in -------------------------------------------------------------------------------------
 
 
 def consume_authorization_code(*, db_session: Session, code_hash: str, client_id: str) -> AuthorizationCode | None:
@@ -304,6 +315,9 @@ def list_signing_keys(*, db_session: Session) -> list[StoredSigningKey]:
     return list(db_session.scalars(sa.select(StoredSigningKey).order_by(StoredSigningKey.signs_from)))
 
 
+# --- Identity providers and their links ----------------------------------------------------------
+
+
 def get_identity_provider(*, db_session: Session, tenant: str, for_update: bool = False) -> IdentityProvider | None:
     """The external provider the tenant trusts, if any."""
     query = sa.select(IdentityProvider).where(IdentityProvider.tenant == tenant)
@@ -317,12 +331,6 @@ def tenants_with_identity_provider(*, db_session: Session, slugs: list[str]) -> 
     if not slugs:
         return set()
     return set(db_session.scalars(sa.select(IdentityProvider.tenant).where(IdentityProvider.tenant.in_(slugs))))
-
-
-def delete(*, db_session: Session, row: object) -> None:
-    """Deletes a row now (so a failure shows here)."""
-    db_session.delete(row)
-    db_session.flush()
 
 
 def find_external_identity(
@@ -361,11 +369,11 @@ def get_external_identity(*, db_session: Session, tenant: str, link_id: uuid.UUI
 
 
 def list_external_identities(
-    *, db_session: Session, tenant: str, after: After, limit: int
+    *, db_session: Session, tenant: str, cursor: str | None, limit: int
 ) -> Slice[ExternalIdentity]:
     """A page of the tenant's links, oldest first."""
     query = sa.select(ExternalIdentity).where(ExternalIdentity.tenant == tenant)
-    return _page(db_session=db_session, query=query, keyset=EXTERNAL_IDENTITIES, after=after, limit=limit)
+    return paginate(db_session, query, keyset=EXTERNAL_IDENTITIES, cursor=cursor, limit=limit)
 
 
 def delete_finished_external_sign_ins(*, db_session: Session) -> None:
@@ -392,8 +400,3 @@ def consume_external_sign_in(*, db_session: Session, state_hash: str) -> Externa
         .returning(ExternalSignIn),
         execution_options={"synchronize_session": False},
     ).one_or_none()
-
-
-def database_is_reachable(*, db_session: Session) -> bool:
-    """Whether a trivial query succeeds."""
-    return db_session.execute(sa.select(1)).scalar_one() == 1

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import date, datetime
-from typing import Annotated, Any, Generic, Literal, Self, TypeVar
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from harambee_gateway.paging import Row, Slice, next_cursor
+from harambee_common.catalogue.registry import (
+    AgreementStatus,
+    ClientType,
+    LawfulBasis,
+    Operation,
+    OrganisationKind,
+    PartyKind,
+    PartyRole,
+    RetentionEnd,
+)
+from harambee_common.permissions import ClientRoleName, PersonRoleName, ScopeName
 
 
 class AuthorizationServerMetadata(BaseModel):
@@ -32,82 +41,10 @@ class Health(BaseModel):
     status: str
 
 
-class DemoClient(BaseModel):
-    """One demo client's credentials, as written by `seed-demo`."""
-
-    name: str
-    client_id: str
-    client_secret: str
-    tenant: str
-    scope: str
-
-
-class DemoPerson(BaseModel):
-    """One demo person's sign-in credentials, as written by `seed-demo`."""
-
-    username: str
-    password: str
-    tenant: str
-    roles: list[str]
-
-
-class DemoApp(BaseModel):
-    """A demo public client (single-page app): people sign in through it with PKCE."""
-
-    name: str
-    client_id: str
-    redirect_uri: str
-    scope: str
-
-
-class DemoCredentials(BaseModel):
-    """The file `seed-demo` writes for the demo and the end-to-end tests."""
-
-    gateway: str
-    clients: list[DemoClient]
-    people: list[DemoPerson] = Field(default_factory=list)
-    apps: list[DemoApp] = Field(default_factory=list)
-
-
 # --- The admin API -------------------------------------------------------------------------------
 
-T = TypeVar("T")
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Scope = Literal[
-    "referrals:write",
-    "referrals:read",
-    "cases:read",
-    "audit:read",
-    "aggregates:read",
-    "registry:read",
-    "registry:admin",
-]
-PersonRoleName = Literal[
-    "intake_officer",
-    "case_worker",
-    "panel_member",
-    "intervention_provider",
-    "programme_manager",
-    "national_coordinator",
-    "compliance_officer",
-    "platform_admin",
-]
-# Machine clients hold a person's role where a system acts as one (a case-management system),
-# `partner` for a partner organisation's system, or `service` for a Harambee service.
-ClientRoleName = PersonRoleName | Literal["partner", "service"]
-
-
-class Page(BaseModel, Generic[T]):
-    """One page of a list; pass next_cursor back as `cursor` for the next one."""
-
-    items: list[T]
-    next_cursor: str | None
-
-    @classmethod
-    def of(cls, found: Slice[Row], view: Callable[[Row], T]) -> Self:
-        """The page of rows the repository found, each shown through view."""
-        return cls(items=[view(row) for row in found.rows], next_cursor=next_cursor(found))
 
 
 class TenantCreate(BaseModel):
@@ -152,7 +89,7 @@ class OrganisationCreate(BaseModel):
 
     slug: Slug
     name: Text
-    kind: Literal["cso", "agency", "programme", "provider"]
+    kind: OrganisationKind
     tenants: list[Slug] = Field(default_factory=list)
 
 
@@ -184,7 +121,7 @@ class GrantIn(BaseModel):
 
     tenant: Slug
     roles: list[ClientRoleName] = Field(min_length=1)
-    scopes: list[Scope] = Field(min_length=1)
+    scopes: list[ScopeName] = Field(min_length=1)
 
 
 class GrantView(BaseModel):
@@ -202,11 +139,11 @@ class ClientCreate(BaseModel):
 
     name: Text
     organisation: Slug | None = None
-    client_type: Literal["confidential", "public"] = "confidential"
+    client_type: ClientType = "confidential"
     grants: list[GrantIn] = Field(default_factory=list)
     # Public clients only: where sign-in may return to (exact match), and the most it may ask for.
     redirect_uris: list[Annotated[str, StringConstraints(max_length=500)]] = Field(default_factory=list)
-    allowed_scopes: list[Scope] = Field(default_factory=list)
+    allowed_scopes: list[ScopeName] = Field(default_factory=list)
 
 
 class ClientView(BaseModel):
@@ -353,26 +290,6 @@ class RoleGrant(BaseModel):
 
 # --- Data-sharing agreements ---------------------------------------------------------------------
 
-Operation = Literal[
-    "submit_referrals",
-    "read_referral_status",
-    "read_case_summary",
-    "read_assessments",
-    "record_intervention_sessions",
-    "read_intervention_tasks",
-    "read_aggregates",
-    "read_audit_log",
-    "transfer_cases",
-]
-LawfulBasis = Literal[
-    "consent",
-    "contract",
-    "legal_obligation",
-    "vital_interests",
-    "public_interest",
-    "legitimate_interests",
-]
-AgreementStatus = Literal["draft", "active", "suspended", "expired", "terminated"]
 FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.]{0,79}$")]
 
 
@@ -381,9 +298,9 @@ class AgreementParty(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["tenant", "organisation"]
+    kind: PartyKind
     id: Slug
-    role: Literal["controller", "processor", "recipient"]
+    role: PartyRole
     lawful_basis: LawfulBasis
 
 
@@ -413,7 +330,7 @@ class Retention(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     days: int = Field(ge=1, le=3650)
-    then: Literal["delete", "anonymise", "return"] = "delete"
+    then: RetentionEnd = "delete"
 
 
 class AgreementTerms(BaseModel):

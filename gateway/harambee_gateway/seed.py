@@ -1,21 +1,26 @@
-"""The demo registry: the platform, three programmes, two organisations and the demo clients."""
+"""The demo registry: the platform, three programmes, two organisations, the demo clients and people.
+
+`seed-demo` writes what it issued (secrets and passwords, fresh each time) to a file for the demo
+and the end-to-end tests; the models of that file are here too.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy.orm import Session
+from pydantic import BaseModel, Field
 
-from harambee_gateway import agreements, repository, service
+from harambee_common.components import SERVICES
+from harambee_common.db import UnitOfWork
+from harambee_common.permissions import Role, Scope
+from harambee_gateway import agreements, clients, organisations, people, repository, tenants
+from harambee_gateway.events import PLATFORM
 from harambee_gateway.schemas import (
     AgreementCreate,
     AgreementParty,
     ClientCreate,
     DataCategory,
-    DemoApp,
-    DemoClient,
-    DemoPerson,
     PersonCreate,
     Retention,
 )
@@ -37,6 +42,49 @@ ORGANISATIONS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 )
 
 
+# --- the credentials file -----------------------------------------------------------------------
+
+
+class DemoClient(BaseModel):
+    """One demo client's credentials, as written by `seed-demo`."""
+
+    name: str
+    client_id: str
+    client_secret: str
+    tenant: str
+    scope: str
+
+
+class DemoPerson(BaseModel):
+    """One demo person's sign-in credentials, as written by `seed-demo`."""
+
+    username: str
+    password: str
+    tenant: str
+    roles: list[str]
+
+
+class DemoApp(BaseModel):
+    """A demo public client (single-page app): people sign in through it with PKCE."""
+
+    name: str
+    client_id: str
+    redirect_uri: str
+    scope: str
+
+
+class DemoCredentials(BaseModel):
+    """The file `seed-demo` writes for the demo and the end-to-end tests."""
+
+    gateway: str
+    clients: list[DemoClient]
+    people: list[DemoPerson] = Field(default_factory=list)
+    apps: list[DemoApp] = Field(default_factory=list)
+
+
+# --- the demo registry ---------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class DemoClientSpec:
     """A demo client and the one grant it holds."""
@@ -53,100 +101,97 @@ CLIENTS = (
         name="mombasa-youth-cso-system",
         organisation="mombasa-youth-cso",
         tenant="ke-mombasa",
-        roles=("partner",),
-        scopes=("referrals:write", "referrals:read"),
+        roles=(Role.partner,),
+        scopes=(Scope.referrals_write, Scope.referrals_read),
     ),
     # The county's intake officers' system: screens referrals (accepting one opens its case).
     DemoClientSpec(
         name="mombasa-intake-officer",
         organisation="mombasa-county-programme",
         tenant="ke-mombasa",
-        roles=("intake_officer",),
-        scopes=("referrals:write", "referrals:read", "cases:read"),
+        roles=(Role.intake_officer,),
+        scopes=(Scope.referrals_write, Scope.referrals_read, Scope.cases_read),
     ),
     DemoClientSpec(
         name="mombasa-case-worker",
         organisation="mombasa-county-programme",
         tenant="ke-mombasa",
-        roles=("case_worker",),
-        scopes=("referrals:read", "cases:read"),
+        roles=(Role.case_worker,),
+        scopes=(Scope.referrals_read, Scope.cases_read),
     ),
     DemoClientSpec(
         name="mombasa-compliance",
         organisation="mombasa-county-programme",
         tenant="ke-mombasa",
-        roles=("compliance_officer",),
-        scopes=("audit:read",),
+        roles=(Role.compliance_officer,),
+        scopes=(Scope.audit_read,),
     ),
     # Nairobi's programme staff: receives cases that move from Mombasa under their agreement.
     DemoClientSpec(
         name="nairobi-case-worker",
         organisation=None,
         tenant="ke-nairobi",
-        roles=("case_worker",),
-        scopes=("referrals:read", "cases:read"),
+        roles=(Role.case_worker,),
+        scopes=(Scope.referrals_read, Scope.cases_read),
     ),
     # Reviews a county's audit log from the national programme, under the county's agreement.
     DemoClientSpec(
         name="national-compliance",
         organisation=None,
         tenant="ke-national",
-        roles=("compliance_officer",),
-        scopes=("audit:read",),
+        roles=(Role.compliance_officer,),
+        scopes=(Scope.audit_read,),
     ),
     # Reads county aggregates, only where the county's agreement with the national programme allows.
     DemoClientSpec(
         name="national-coordinator",
         organisation=None,
         tenant="ke-national",
-        roles=("national_coordinator",),
-        scopes=("aggregates:read",),
+        roles=(Role.national_coordinator,),
+        scopes=(Scope.aggregates_read,),
     ),
     # Manages the registry through the admin API: tenants, organisations, clients, people.
     DemoClientSpec(
         name="platform-admin",
         organisation=None,
-        tenant="platform",
-        roles=("platform_admin",),
-        scopes=("registry:admin",),
+        tenant=PLATFORM,
+        roles=(Role.platform_admin,),
+        scopes=(Scope.registry_admin,),
     ),
     # One per service: each loads its copy of the agreements from /registry/v1 at startup.
     *(
         DemoClientSpec(
-            name=f"{service_name}-service",
+            name=f"{service.name}-service",
             organisation=None,
-            tenant="platform",
-            roles=("service",),
-            scopes=("registry:read",),
+            tenant=PLATFORM,
+            roles=(Role.service,),
+            scopes=(Scope.registry_read,),
         )
-        for service_name in ("intake", "assessment", "interventions", "audit")
+        for service in SERVICES
     ),
 )
 
 
-def ensure_platform_admin(*, db_session: Session, name: str) -> DemoClient:
+def ensure_platform_admin(*, uow: UnitOfWork, name: str) -> DemoClient:
     """The platform tenant and an administrator client in it, with a fresh secret (a deployment's first step)."""
-    service.ensure_tenant(
-        db_session=db_session, slug="platform", name="Harambee platform administration", kind="platform", actor=ACTOR
-    )
+    tenants.ensure_tenant(uow=uow, slug=PLATFORM, name="Harambee platform administration", kind="platform", actor=ACTOR)
     return _issue(
-        db_session=db_session,
+        uow=uow,
         spec=DemoClientSpec(
-            name=name, organisation=None, tenant="platform", roles=("platform_admin",), scopes=("registry:admin",)
+            name=name, organisation=None, tenant=PLATFORM, roles=(Role.platform_admin,), scopes=(Scope.registry_admin,)
         ),
     )
 
 
-def _issue(*, db_session: Session, spec: DemoClientSpec) -> DemoClient:
-    existing = repository.get_client_by_name(db_session=db_session, name=spec.name)
+def _issue(*, uow: UnitOfWork, spec: DemoClientSpec) -> DemoClient:
+    existing = repository.get_client_by_name(db_session=uow.session, name=spec.name)
     if existing is None:
-        credentials = service.register_client(
-            db_session=db_session, name=spec.name, organisation=spec.organisation, actor=ACTOR
-        )
+        organisation = organisations.get_organisation(uow=uow, slug=spec.organisation) if spec.organisation else None
+        credentials = clients.register_client(uow=uow, name=spec.name, organisation=organisation, actor=ACTOR)
     else:
-        credentials = service.rotate_client_secret(db_session=db_session, client=existing, actor=ACTOR)
-    service.set_grant(
-        db_session=db_session,
+        credentials = clients.rotate_client_secret(uow=uow, client=existing, actor=ACTOR)
+    clients.set_grant(
+        uow=uow,
         client_id=credentials.client_id,
         tenant=spec.tenant,
         roles=list(spec.roles),
@@ -279,11 +324,15 @@ class DemoPersonSpec:
 
 
 PEOPLE = (
-    DemoPersonSpec(username="mombasa.caseworker", tenant="ke-mombasa", roles=("case_worker",)),
-    DemoPersonSpec(username="mombasa.intake", tenant="ke-mombasa", roles=("intake_officer",)),
-    DemoPersonSpec(username="national.coordinator", tenant="ke-national", roles=("national_coordinator",)),
+    DemoPersonSpec(username="mombasa.caseworker", tenant="ke-mombasa", roles=(Role.case_worker,)),
+    DemoPersonSpec(username="mombasa.intake", tenant="ke-mombasa", roles=(Role.intake_officer,)),
+    DemoPersonSpec(username="national.coordinator", tenant="ke-national", roles=(Role.national_coordinator,)),
 )
-APP = ("harambee-web", "http://127.0.0.1:5173/callback", ("referrals:read", "referrals:write", "cases:read"))
+APP = (
+    "harambee-web",
+    "http://127.0.0.1:5173/callback",
+    (Scope.referrals_read, Scope.referrals_write, Scope.cases_read),
+)
 
 
 @dataclass(frozen=True)
@@ -295,54 +344,44 @@ class SeededDemo:
     apps: list[DemoApp]
 
 
-def seed_demo(*, db_session: Session) -> SeededDemo:
+def seed_demo(*, uow: UnitOfWork) -> SeededDemo:
     """Creates or updates the demo registry; every demo client and person gets a fresh secret."""
     for slug, name, kind, oversees in TENANTS:
-        service.ensure_tenant(db_session=db_session, slug=slug, name=name, kind=kind, oversees=oversees, actor=ACTOR)
-    for slug, name, kind, tenants in ORGANISATIONS:
-        service.ensure_organisation(
-            db_session=db_session, slug=slug, name=name, kind=kind, tenants=tenants, actor=ACTOR
-        )
-    issued = [_issue(db_session=db_session, spec=spec) for spec in CLIENTS]
+        tenants.ensure_tenant(uow=uow, slug=slug, name=name, kind=kind, oversees=oversees, actor=ACTOR)
+    for slug, name, kind, works_in in ORGANISATIONS:
+        organisations.ensure_organisation(uow=uow, slug=slug, name=name, kind=kind, tenants=works_in, actor=ACTOR)
+    issued = [_issue(uow=uow, spec=spec) for spec in CLIENTS]
     for agreement in demo_agreements(on=agreements.today()):
-        if repository.get_agreement_by_reference(db_session=db_session, reference=agreement.reference):
+        if repository.get_agreement_by_reference(db_session=uow.session, reference=agreement.reference):
             continue
-        created = agreements.create_agreement(db_session=db_session, data=agreement, actor=ACTOR)
-        agreements.change_status(
-            db_session=db_session, agreement_id=created.id, status="active", actor=ACTOR, reason=None
-        )
-    return SeededDemo(
-        clients=issued, people=_seed_people(db_session=db_session), apps=[_seed_app(db_session=db_session)]
-    )
+        created = agreements.create_agreement(uow=uow, data=agreement, actor=ACTOR)
+        agreements.change_status(uow=uow, agreement_id=created.id, status="active", actor=ACTOR, reason=None)
+    return SeededDemo(clients=issued, people=_seed_people(uow=uow), apps=[_seed_app(uow=uow)])
 
 
-def _seed_people(*, db_session: Session) -> list[DemoPerson]:
-    people = []
+def _seed_people(*, uow: UnitOfWork) -> list[DemoPerson]:
+    seeded = []
     for spec in PEOPLE:
-        person = repository.get_person_by_username(db_session=db_session, username=spec.username)
+        person = repository.get_person_by_username(db_session=uow.session, username=spec.username)
         if person is None:
-            person, _ = service.create_person(
-                db_session=db_session, data=PersonCreate(username=spec.username), actor=ACTOR
-            )
-        password = service.reset_password(db_session=db_session, person_id=person.id, actor=ACTOR)
+            person, _ = people.create_person(uow=uow, data=PersonCreate(username=spec.username), actor=ACTOR)
+        password = people.reset_password(uow=uow, person_id=person.id, actor=ACTOR)
         for role in spec.roles:
             held = repository.get_current_role(
-                db_session=db_session, person_id=person.id, tenant=spec.tenant, role=role
+                db_session=uow.session, person_id=person.id, tenant=spec.tenant, role=role
             )
             if held is None:
-                service.grant_role(
-                    db_session=db_session, person_id=person.id, tenant=spec.tenant, role=role, actor=ACTOR
-                )
-        people.append(DemoPerson(username=spec.username, password=password, tenant=spec.tenant, roles=list(spec.roles)))
-    return people
+                people.grant_role(uow=uow, person_id=person.id, tenant=spec.tenant, role=role, actor=ACTOR)
+        seeded.append(DemoPerson(username=spec.username, password=password, tenant=spec.tenant, roles=list(spec.roles)))
+    return seeded
 
 
-def _seed_app(*, db_session: Session) -> DemoApp:
+def _seed_app(*, uow: UnitOfWork) -> DemoApp:
     name, redirect_uri, scopes = APP
-    client = repository.get_client_by_name(db_session=db_session, name=name)
+    client = repository.get_client_by_name(db_session=uow.session, name=name)
     if client is None:
-        client, _ = service.create_client(
-            db_session=db_session,
+        client, _ = clients.create_client(
+            uow=uow,
             data=ClientCreate(
                 name=name, client_type="public", redirect_uris=[redirect_uri], allowed_scopes=list(scopes)
             ),

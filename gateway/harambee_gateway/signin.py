@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 from sqlalchemy.orm import Session
 
-from harambee_common.problems import NotFound
+from harambee_common.permissions import Role, Scope
+from harambee_common.problems import or_not_found
 from harambee_gateway import credentials, repository, totp_secrets
 from harambee_gateway.models import AuthorizationCode, Person
 from harambee_gateway.secret_box import SealedSecretUnreadable, SecretBox
@@ -28,16 +29,16 @@ log = logging.getLogger(__name__)
 
 # What each role may do through the API; a person's token holds the union over their roles,
 # narrowed to what the app asked for and what the app may ask for.
-ROLE_SCOPES: dict[str, frozenset[str]] = {
-    "intake_officer": frozenset({"referrals:write", "referrals:read", "cases:read"}),
-    "case_worker": frozenset({"referrals:read", "cases:read"}),
-    "panel_member": frozenset({"cases:read"}),
-    "intervention_provider": frozenset({"cases:read"}),
-    "programme_manager": frozenset({"referrals:read", "cases:read", "aggregates:read"}),
+ROLE_SCOPES: dict[str, frozenset[Scope]] = {
+    Role.intake_officer: frozenset({Scope.referrals_write, Scope.referrals_read, Scope.cases_read}),
+    Role.case_worker: frozenset({Scope.referrals_read, Scope.cases_read}),
+    Role.panel_member: frozenset({Scope.cases_read}),
+    Role.intervention_provider: frozenset({Scope.cases_read}),
+    Role.programme_manager: frozenset({Scope.referrals_read, Scope.cases_read, Scope.aggregates_read}),
     # Aggregates only, and only for the counties whose agreement with the national programme allows it.
-    "national_coordinator": frozenset({"aggregates:read"}),
-    "compliance_officer": frozenset({"audit:read"}),
-    "platform_admin": frozenset({"registry:admin"}),
+    Role.national_coordinator: frozenset({Scope.aggregates_read}),
+    Role.compliance_officer: frozenset({Scope.audit_read}),
+    Role.platform_admin: frozenset({Scope.registry_admin}),
 }
 MAX_FAILURES = 10
 LOCKOUT = timedelta(minutes=15)
@@ -172,9 +173,7 @@ def _totp_step(*, secret: str, otp: str) -> int | None:
 
 def enrol_totp(*, db_session: Session, box: SecretBox, person_id: uuid.UUID) -> tuple[str, str]:
     """Gives a person a new TOTP secret, stored sealed; returns it and its otpauth URI (shown once)."""
-    person = repository.get_person(db_session=db_session, person_id=person_id)
-    if person is None:
-        raise NotFound("No such person.")
+    person = or_not_found(repository.get_person(db_session=db_session, person_id=person_id), "No such person.")
     secret = pyotp.random_base32()
     totp_secrets.store(box=box, person=person, secret=secret)
     person.totp_last_step = None

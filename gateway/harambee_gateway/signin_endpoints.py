@@ -26,6 +26,7 @@ from harambee_gateway.config import GatewaySettings
 from harambee_gateway.external_signin import BROWSER_COOKIE, ExternalSignInRefused
 from harambee_gateway.oauth import GatewayAuthorizationServer, StarletteOAuth2Request
 from harambee_gateway.secret_box import SecretBox
+from harambee_gateway.unit_of_work import registry_unit_of_work
 
 router = APIRouter(tags=["oauth"])
 
@@ -140,9 +141,9 @@ def _return_from_provider(request: Request, settings: GatewaySettings, server: G
             redirect_uri=identity_providers.callback_url(gateway_issuer=settings.issuer),
             keys=request.app.state.provider_keys,
         )
-        with sessions() as db_session, db_session.begin():
-            person = external_signin.person_for(db_session=db_session, pending=pending, claims=claims)
-            security_events.record_sign_in(db_session=db_session, person=person, failure=None,
+        with registry_unit_of_work(sessions) as uow:
+            person = external_signin.person_for(db_session=uow.session, pending=pending, claims=claims)
+            security_events.record_sign_in(uow=uow, person=person, failure=None,
                                            client_id=pending.authorization_request.get("client_id"))
     except ExternalSignInRefused as refusal:
         return _notice("You could not be signed in", str(refusal), status=refusal.status)
@@ -191,15 +192,15 @@ def _complete_sign_in(
         return _refusal(server, oauth_request, error)
     failure: signin.SignInFailed | None = None
     # Committed even when sign-in fails: the failure count and the used TOTP step must stick.
-    with sessions() as db_session, db_session.begin():
+    with registry_unit_of_work(sessions) as uow:
         person = None
         try:
             person = signin.authenticate(
-                db_session=db_session, box=totp_box, username=username, password=password, otp=otp or None
+                db_session=uow.session, box=totp_box, username=username, password=password, otp=otp or None
             )
         except signin.SignInFailed as exc:
             failure = exc
-        security_events.record_sign_in(db_session=db_session, person=person, failure=failure,
+        security_events.record_sign_in(uow=uow, person=person, failure=failure,
                                        client_id=parameters.get("client_id"))
     if failure is not None:
         return _page(

@@ -24,11 +24,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from joserfc.jwk import ECKey, KeySet
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from harambee_common.catalogue.registry import SigningKeyRotated
+from harambee_common.db import UnitOfWork
+from harambee_common.workers import PeriodicWorker
 from harambee_gateway import repository
+from harambee_gateway.events import PLATFORM, publish
 from harambee_gateway.models import StoredSigningKey
-from harambee_gateway.registry_events import PLATFORM, registry_event
 from harambee_gateway.secret_box import derive_key
 
 ALGORITHM = "ES256"
@@ -144,7 +147,7 @@ class KeyRing:
         with self._lock:
             self._keys = loaded
 
-    def rotate(self, *, db_session: Session, publish_lead_seconds: float, actor: str) -> RingKey:
+    def rotate(self, *, uow: UnitOfWork, publish_lead_seconds: float, actor: str) -> RingKey:
         """Makes a new key: published at once, signing after the lead time. Loads it into the ring."""
         private = ec.generate_private_key(ec.SECP256R1())
         pem = private.private_bytes(
@@ -154,23 +157,15 @@ class KeyRing:
         nonce = os.urandom(12)
         signs_from = datetime.now(UTC) + timedelta(seconds=publish_lead_seconds)
         repository.add(
-            db_session=db_session,
+            db_session=uow.session,
             row=StoredSigningKey(
                 kid=key.kid,
                 encrypted_private_key=nonce + self._kek.encrypt(nonce, pem, key.kid.encode()),
                 signs_from=signs_from,
             ),
         )
-        repository.add_event(
-            db_session=db_session,
-            event=registry_event(
-                type="signing_key.rotated",
-                tenant=PLATFORM,
-                subject=key.kid,
-                actor=actor,
-                data={"kid": key.kid, "signs_from": signs_from.isoformat()},
-            ),
-        )
+        publish(uow, SigningKeyRotated(kid=key.kid, signs_from=signs_from, actor=actor), tenant=PLATFORM,
+                subject=key.kid)
         ring_key = RingKey(key, signs_from)
         with self._lock:
             self._keys = [*self._keys, ring_key]
@@ -194,37 +189,26 @@ def _derive_kek(bootstrap_pem: bytes) -> bytes:
     return derive_key(bootstrap_pem, info=b"harambee gateway signing keys")
 
 
-class KeyRingRefresher:
+class KeyRingRefresher(PeriodicWorker):
     """Reloads the ring from the registry every interval, so every replica learns of new keys."""
 
-    def __init__(self, *, ring: KeyRing, sessions: Any, interval_seconds: float) -> None:
+    name = "key-ring"
+
+    def __init__(self, *, ring: KeyRing, sessions: sessionmaker[Session], interval_seconds: float) -> None:
+        super().__init__(interval=interval_seconds)
         self._ring = ring
         self._sessions = sessions
-        self._interval = interval_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="key-ring", daemon=True)
-
-    def refresh(self) -> None:
-        """Reloads the ring once."""
-        with self._sessions() as db_session:
-            self._ring.load(db_session=db_session)
 
     def start(self) -> None:
-        """Loads now (best effort), then keeps reloading in the background."""
+        """Loads now (best effort: the bootstrap key signs meanwhile), then keeps reloading in the background."""
         try:
-            self.refresh()
-        except Exception as exc:  # the database may be away at startup; the bootstrap key still signs
+            self.run_once()
+        except Exception as exc:  # the database may be away at startup; the passes retry
             log.warning("signing keys not loaded yet: %s", type(exc).__name__)
-        self._thread.start()
+        super().start()
 
-    def stop(self) -> None:
-        """Stops reloading."""
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                self.refresh()
-            except Exception as exc:  # keep the keys we have; try again next interval
-                log.warning("signing keys not reloaded: %s", type(exc).__name__)
+    def run_once(self) -> int:
+        """Reloads the ring once; returns how many keys it holds."""
+        with self._sessions() as db_session:
+            self._ring.load(db_session=db_session)
+        return len(self._ring.published())

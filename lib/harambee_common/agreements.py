@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from harambee_common import catalogue
 from harambee_common.auth import Authenticator, TenantPrincipal
+from harambee_common.catalogue.registry import AGREEMENT_EVENT_OF_STATUS, AgreementVersion
 from harambee_common.components import component
 from harambee_common.db import UnitOfWork, UnitOfWorkDep
 from harambee_common.event_source import EventSource
@@ -30,13 +31,9 @@ from harambee_common.events import Event
 from harambee_common.permissions import Role, Scope
 from harambee_common.problems import Forbidden
 
-AGREEMENT_EVENTS = (
-    "agreement.created",
-    "agreement.activated",
-    "agreement.suspended",
-    "agreement.terminated",
-    "agreement.expired",
-)
+# The registry's events that carry an agreement's new version (catalogue.registry), one per status.
+AGREEMENT_EVENTS: tuple[type[AgreementVersion], ...] = tuple(AGREEMENT_EVENT_OF_STATUS.values())
+_AGREEMENT_EVENT_OF_TYPE = {model.type: model for model in AGREEMENT_EVENTS}
 # Roles a tenant grants to people and systems of other organisations: they act only under an agreement.
 EXTERNAL_ROLES = frozenset({Role.partner, Role.intervention_provider})
 
@@ -86,6 +83,11 @@ class Agreement:
     def suppression_threshold(self) -> int:
         """Aggregates below this count are suppressed."""
         return int(self.terms.get("aggregate_suppression_threshold", 5))
+
+    @property
+    def consent_required(self) -> bool:
+        """Whether a flow under the agreement needs the person's recorded consent."""
+        return bool(self.terms.get("consent_required", False))
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,8 @@ def store_agreement(*, session: Session, view: dict[str, Any]) -> bool:
 
 def on_agreement_event(uow: UnitOfWork, event: Event) -> None:
     """Consumer handler: an agreement changed in the registry; bring the copy up to date."""
-    store_agreement(session=uow.session, view=event.data)
+    data = _AGREEMENT_EVENT_OF_TYPE[event.type].of(event)
+    store_agreement(session=uow.session, view=data.dump())
 
 
 AGREEMENT_HANDLERS = dict.fromkeys(AGREEMENT_EVENTS, on_agreement_event)
@@ -193,11 +196,17 @@ def decide(*, session: Session, party: Party, operation: str, on: date) -> Decis
 
 def decision_event(*, decision: Decision, principal: TenantPrincipal, source: EventSource) -> Event:
     """The event that records a decision for the audit log."""
+    return recorded_decision(decision=decision, tenant=principal.tenant, actor=principal.actor,
+                             client_id=principal.principal.client_id, source=source)
+
+
+def recorded_decision(*, decision: Decision, tenant: str, actor: str, client_id: str, source: EventSource) -> Event:
+    """The event that records a decision, also one a service takes on its own (e.g. before a webhook delivery)."""
     agreement = decision.agreement
     model = catalogue.AgreementApplied if decision.granted else catalogue.AgreementRefused
     data = model(
-        actor=principal.actor,
-        client_id=principal.principal.client_id,
+        actor=actor,
+        client_id=client_id,
         party=catalogue.Party(kind=decision.party.kind, id=decision.party.id),
         operation=decision.operation,
         agreement_id=agreement.id if agreement else None,
@@ -205,7 +214,7 @@ def decision_event(*, decision: Decision, principal: TenantPrincipal, source: Ev
         reason=decision.reason,
     )
     subject = str(agreement.id) if agreement else f"{decision.party.kind}:{decision.party.id}"
-    return source.event(data, tenant=principal.tenant, subject=subject)
+    return source.event(data, tenant=tenant, subject=subject)
 
 
 def party_of(principal: TenantPrincipal) -> Party | None:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
+import hmac
 import os
+import secrets
 import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,12 +30,12 @@ class ComponentDatabase:
     relay: str
 
     def env(self) -> dict[str, str]:
-        """The environment variables a component process reads its database from."""
-        return {
-            "DATABASE_URL": self.app,
-            "MIGRATION_DATABASE_URL": self.owner,
-            "RELAY_DATABASE_URL": self.relay,
-        }
+        """The variables a running component (serve, relay) reads its database from: never the owner's."""
+        return {"DATABASE_URL": self.app, "RELAY_DATABASE_URL": self.relay}
+
+    def migration_env(self) -> dict[str, str]:
+        """The variable `migrate`, and only it, reads the owner role from."""
+        return {"MIGRATION_DATABASE_URL": self.owner}
 
 
 class Postgres:
@@ -40,6 +45,10 @@ class Postgres:
         self.admin_url = _psycopg(make_url(admin_url))
         self.data_dir = data_dir
         self._embedded = embedded
+        # Every role's password derives from this secret, each its own. Runners sharing an external server
+        # must derive the same ones (a role is server-wide), so there it comes from what they share.
+        shared = os.environ.get("HARAMBEE_DB_ROLE_SECRET") or (None if embedded else self.admin_url)
+        self._role_secret = shared.encode() if shared else secrets.token_bytes(32)
 
     @classmethod
     def start(cls, *, data_dir: Path) -> Postgres:
@@ -62,7 +71,9 @@ class Postgres:
             # pg_ctl daemonises the server: one interrupted mid-start would otherwise outlive us.
             _stop_server(data_dir)
             raise
-        return cls(admin_url=server.get_uri("postgres"), embedded=server, data_dir=data_dir)
+        postgres = cls(admin_url=server.get_uri("postgres"), embedded=server, data_dir=data_dir)
+        postgres._require_passwords()
+        return postgres
 
     @property
     def embedded(self) -> bool:
@@ -84,16 +95,14 @@ class Postgres:
         """Creates (if absent) the component's roles and database (its own unless named); returns its URLs."""
         database = database or components.component(component).database
         owner, app, relay = (f"{component}_{kind}" for kind in ("owner", "app", "relay"))
-        # An external server authenticates by password; the embedded one trusts local connections.
-        password = os.environ.get("HARAMBEE_DB_ROLE_PASSWORD")
+        passwords = {role: self._password(role) for role in (owner, app, relay)}
         engine = sa.create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
             for role, attrs in ((owner, ""), (app, ""), (relay, " BYPASSRLS")):
                 exists = conn.scalar(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role})
                 if not exists:
                     conn.execute(sa.text(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER{attrs}'))
-                if password:
-                    conn.execute(sa.text(f"ALTER ROLE \"{role}\" PASSWORD '{_quote(password)}'"))
+                conn.execute(sa.text(f"ALTER ROLE \"{role}\" PASSWORD '{_quote(passwords[role])}'"))
             exists = conn.scalar(
                 sa.text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": database}
             )
@@ -102,10 +111,33 @@ class Postgres:
         engine.dispose()
         base = make_url(self.admin_url).set(database=database)
         return ComponentDatabase(
-            owner=_render(base.set(username=owner, password=password)),
-            app=_render(base.set(username=app, password=password)),
-            relay=_render(base.set(username=relay, password=password)),
+            owner=_render(base.set(username=owner, password=passwords[owner])),
+            app=_render(base.set(username=app, password=passwords[app])),
+            relay=_render(base.set(username=relay, password=passwords[relay])),
         )
+
+    def _password(self, role: str) -> str:
+        return base64.urlsafe_b64encode(hmac.digest(self._role_secret, role.encode(), hashlib.sha256)).decode()
+
+    def _require_passwords(self, *, timeout: float = 10.0) -> None:
+        """Has the embedded server ask every role but the administrator (this runner) for its password."""
+        assert self.data_dir is not None
+        admin = make_url(self.admin_url).username
+        rules = [f"local all {admin} trust", "local all all scram-sha-256"]
+        for address in ("127.0.0.1/32", "::1/128"):  # the server listens on these only where it has no socket
+            rules += [f"host all {admin} {address} trust", f"host all all {address} scram-sha-256"]
+        (self.data_dir / "pg_hba.conf").write_text("\n".join(rules) + "\n")
+        engine = sa.create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_reload_conf()"))
+        engine.dispose()
+        # The reload is a signal: wait until a role without a password is refused, not let in.
+        probe = _render(make_url(self.admin_url).set(username="harambee_no_such_role", password=None))
+        deadline = time.monotonic() + timeout
+        while "does not exist" in _refusal(probe):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"PostgreSQL in {self.data_dir} did not take up its new pg_hba.conf")
+            time.sleep(0.05)
 
     def drop(self, database: str) -> None:
         """Drops a database (tests use one per run)."""
@@ -143,6 +175,15 @@ def _stop_server(data_dir: Path, *, timeout: float = 30.0) -> None:
         with contextlib.suppress(psutil.Error):
             process.kill()
             process.wait(timeout=timeout)
+
+
+def _refusal(url: str) -> str:
+    """Why the server refuses a connection to url (empty if it accepts it)."""
+    try:
+        sa.create_engine(url, poolclass=sa.pool.NullPool).connect().close()
+    except sa.exc.OperationalError as exc:
+        return str(exc)
+    return ""
 
 
 def _psycopg(url: URL) -> str:

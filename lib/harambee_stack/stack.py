@@ -228,14 +228,16 @@ class Stack:
         return ChildProcess(
             name=name,
             argv=[*self._command(component), *args],
-            env=self._env(component),
+            env=self._env(component, verb=args[0]),
             log_path=self.log_path(name),
         )
 
-    def _env(self, component: str) -> dict[str, str]:
+    def _env(self, component: str, *, verb: str) -> dict[str, str]:
         assert self.broker is not None and self._keys is not None
         env = {k: v for k, v in os.environ.items() if k not in _STACK_VARIABLES}
         env.update(self._databases[component].env())
+        if verb == "migrate":  # a running process that held the owner's password could undo every policy
+            env.update(self._databases[component].migration_env())
         env.update(self._keys.env(component))
         env.update(
             KAFKA_BOOTSTRAP_SERVERS=self.broker.bootstrap,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -158,3 +159,25 @@ def test_checkpoints_leave_as_events_on_the_audit_topic(
     assert found, "no checkpoint.signed event reached audit.events"
     assert ("ce_type", b"checkpoint.signed") in found[0].headers
     assert CheckpointSigned.model_validate_json(found[0].value).tree_size == 2
+
+
+def test_audit_refuses_to_start_without_a_signing_key(
+    audit_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AUDIT_SIGNING_KEY_FILE")
+
+    with pytest.raises(RuntimeError, match="AUDIT_SIGNING_KEY_FILE is not set"):
+        create_app()
+
+
+def test_audit_refuses_to_start_with_a_signing_key_it_cannot_read(
+    audit_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for unreadable in (tmp_path / "missing.pem", tmp_path):
+        monkeypatch.setenv("AUDIT_SIGNING_KEY_FILE", str(unreadable))
+        with pytest.raises(RuntimeError, match="cannot read the signing key"):
+            create_app()
+    (tmp_path / "garbled.pem").write_text("not a key")
+    monkeypatch.setenv("AUDIT_SIGNING_KEY_FILE", str(tmp_path / "garbled.pem"))
+    with pytest.raises(RuntimeError, match="cannot read the signing key"):
+        create_app()

@@ -191,7 +191,7 @@ def test_the_app_role_cannot_write_an_entry_into_another_tenant(
 
 def test_python_m_harambee_audit_migrate_builds_the_schema(postgres: Any) -> None:
     database = postgres.provision("audit")
-    env = {**os.environ, **database.env()}
+    env = {**os.environ, **database.env(), **database.migration_env()}
 
     result = subprocess.run(
         [sys.executable, "-m", "harambee_audit", "migrate"], env=env, capture_output=True, text=True, timeout=120

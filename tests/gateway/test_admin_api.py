@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
 
+from harambee_common.pagination import encode_cursor
 from harambee_stack.postgres import ComponentDatabase
 from tests.gateway.conftest import gateway_token, token_for
 from tests.support.services import rows
@@ -313,6 +315,23 @@ def test_people_list_pages(gateway: TestClient, admin: dict) -> None:
         if cursor is None:
             break
     assert len(ids) == len(set(ids)) >= 3
+
+
+def test_a_cursor_the_api_did_not_issue_is_a_problem_not_an_error(gateway: TestClient, admin: dict) -> None:
+    issued = gateway.get("/admin/v1/people", params={"limit": 1}, headers=admin).json()["next_cursor"]
+    assert issued is not None
+    at = datetime.now(UTC)
+    forged = {
+        # The people's key is a UUID; tenants' is a slug, but their position starts with a time.
+        "/admin/v1/people": encode_cursor(at, "not-a-uuid"),
+        "/admin/v1/tenants": encode_cursor(12, "ke-mombasa"),
+        "/admin/v1/clients": encode_cursor(at),
+        "/admin/v1/agreements": encode_cursor(at, 2**70),
+        "/registry/v1/agreements": "%%%",
+        "/admin/v1/organisations": "x" * 1001,
+    }
+    for path, cursor in forged.items():
+        assert_problem(gateway.get(path, params={"cursor": cursor}, headers=admin), 422, "validation-failed")
 
 
 # --- events --------------------------------------------------------------------------------------

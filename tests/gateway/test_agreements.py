@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
 
-from harambee_common.db import create_db_engine
+from harambee_common.db import create_db_engine, session_factory
 from harambee_gateway import agreements
+from harambee_gateway.unit_of_work import registry_unit_of_work
 from harambee_stack.postgres import ComponentDatabase
 from tests.gateway.conftest import bearer
 from tests.support.services import rows
@@ -205,8 +205,8 @@ def test_lapsed_agreements_expire_as_a_new_version(
     gateway.post(f"/admin/v1/agreements/{draft['id']}/activate", headers=admin)
     engine = create_db_engine(database.app, pool_size=1)
     try:
-        with Session(engine) as db_session, db_session.begin():
-            expired = agreements.expire_lapsed(db_session=db_session, on=TODAY + timedelta(days=2), actor="test")
+        with registry_unit_of_work(session_factory(engine)) as uow:
+            expired = agreements.expire_lapsed(uow=uow, on=TODAY + timedelta(days=2), actor="test")
     finally:
         engine.dispose()
     assert draft["id"] in {str(a.id) for a in expired}

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from harambee_common import auth as common_auth
 from harambee_common.auth import KeyCache, TokenVerifier
-from harambee_common.db import create_db_engine
+from harambee_common.db import create_db_engine, session_factory
 from harambee_common.problems import Unauthenticated
 from harambee_gateway.app import create_app
 from harambee_gateway.signing import RETENTION_MARGIN, KeyRing, SigningKey
+from harambee_gateway.unit_of_work import registry_unit_of_work
 from harambee_stack.postgres import ComponentDatabase
 from tests.gateway.conftest import AUDIENCE, ISSUER, gateway_settings, migrated_database, serving
 from tests.support.services import rows
@@ -148,9 +149,9 @@ def test_retired_keys_leave_the_jwks_once_their_tokens_have_expired(postgres: An
     ring = KeyRing(SigningKey(signing_key_pem), token_ttl_seconds=TTL)
     engine = create_db_engine(database.app, pool_size=1)
     try:
-        with Session(engine) as db_session, db_session.begin():
-            ring.load(db_session=db_session)
-            made = ring.rotate(db_session=db_session, publish_lead_seconds=60, actor="test")
+        with registry_unit_of_work(session_factory(engine)) as uow:
+            ring.load(db_session=uow.session)
+            made = ring.rotate(uow=uow, publish_lead_seconds=60, actor="test")
         with Session(engine) as db_session:
             other_replica = KeyRing(SigningKey(signing_key_pem), token_ttl_seconds=TTL)
             other_replica.load(db_session=db_session)

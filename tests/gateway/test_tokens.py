@@ -11,9 +11,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from harambee_gateway.clients import Grant, RegisteredClient
 from harambee_gateway.config import GatewaySettings
 from harambee_gateway.oauth import HarambeeTokenGenerator, OAuthClient
-from harambee_gateway.service import Grant, RegisteredClient
 from harambee_gateway.signing import SigningKey
 from tests.gateway.conftest import AUDIENCE, ISSUER
 

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -34,13 +35,18 @@ def main() -> None:
     parser.add_argument("--never-ready", action="store_true")
     parser.add_argument("--ignore-sigterm", action="store_true")
     parser.add_argument("--spawn-grandchild", action="store_true")
-    parser.add_argument("verb", choices=["migrate", "serve", "seed-demo"])
+    parser.add_argument("verb", choices=["migrate", "serve", "relay", "seed-demo"])
     parser.add_argument("--out", type=Path)
     parser.add_argument("--gateway-url")
     args = parser.parse_args()
-    print(f"dummy {args.verb} DATABASE_URL={os.environ['DATABASE_URL']}", flush=True)
+    assert os.environ["DATABASE_URL"]
+    print(f"dummy {args.verb}", flush=True)
     if args.verb == "migrate":
         assert os.environ["MIGRATION_DATABASE_URL"]
+        return
+    if args.verb == "relay":
+        assert os.environ["RELAY_DATABASE_URL"]
+        threading.Event().wait()  # until the stack stops it
         return
     if args.verb == "seed-demo":
         args.out.write_text(json.dumps({"gateway_url": args.gateway_url, "clients": []}))

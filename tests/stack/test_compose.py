@@ -18,9 +18,11 @@ from typing import Any
 import pytest
 import yaml
 
-from harambee_stack.postgres import COMPONENTS
+from harambee_common.components import COMPONENTS as _COMPONENTS
 from harambee_stack.stack import DEFAULT_PORTS
+from tests.support.embedded import postgres_major
 
+COMPONENTS = tuple(c.name for c in _COMPONENTS)
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 REQUIRED = re.compile(r"\$\{(\w+):\?")
@@ -111,10 +113,16 @@ def test_kafka_runs_in_kraft_mode_without_zookeeper(services: dict[str, Any]) ->
     assert "zookeeper" not in yaml.safe_dump(services).lower()
 
 
-def test_postgres_is_16_and_creates_the_component_roles_at_initialisation(services: dict[str, Any]) -> None:
+def test_postgres_is_the_tests_major_version_and_creates_the_component_roles_at_initialisation(
+    services: dict[str, Any],
+) -> None:
     postgres = services["postgres"]
-    assert postgres["image"] == "postgres:16"
+    # Production runs the major version the tests prove the migrations and policies on.
+    assert postgres["image"] == f"postgres:{postgres_major()}"
     assert any("docker-entrypoint-initdb.d" in str(volume) for volume in postgres["volumes"])
+    # From 18 the image refuses a volume at /var/lib/postgresql/data; its data lives under the parent.
+    targets = [str(v["target"] if isinstance(v, dict) else v.split(":")[1]) for v in postgres["volumes"]]
+    assert "/var/lib/postgresql" in targets and "/var/lib/postgresql/data" not in targets
 
 
 def test_every_secret_is_required_and_has_no_default() -> None:

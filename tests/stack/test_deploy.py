@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 import yaml
 
-from harambee_common.kafka import TOPICS
-from harambee_stack.postgres import COMPONENTS
+from harambee_common.components import COMPONENTS as _COMPONENTS
+from harambee_common.components import TOPICS
 from harambee_stack.stack import DEFAULT_PORTS
+from tests.support.embedded import postgres_major
 
+COMPONENTS = tuple(c.name for c in _COMPONENTS)
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
 
@@ -74,6 +76,8 @@ def test_postgres_is_a_cloudnativepg_cluster_with_each_components_roles_and_data
     manifests: list[dict[str, Any]],
 ) -> None:
     [cluster] = _all(manifests, "Cluster")
+    # Production runs the major version the tests prove the migrations and policies on.
+    assert cluster["spec"]["imageName"] == f"ghcr.io/cloudnative-pg/postgresql:{postgres_major()}"
     roles = {role["name"]: role for role in cluster["spec"]["managed"]["roles"]}
     assert set(roles) == {f"{c}_{kind}" for c in COMPONENTS for kind in ("owner", "app", "relay")}
     for name, role in roles.items():

@@ -169,6 +169,42 @@ def test_a_busy_port_fails_the_start_before_anything_runs(tmp_path: Path) -> Non
     assert not (tmp_path / "state" / "postgres").exists()
 
 
+def _running(stack: Stack) -> dict[tuple[str, str], dict[str, str]]:
+    """The environment of each stand-in process of the stack still running, by (component, verb)."""
+    names = {str(port): name for name, port in stack.ports.items()}
+    found = {}
+    for process in psutil.Process().children(recursive=True):
+        try:
+            argv, env = process.cmdline(), process.environ()
+        except psutil.Error:
+            continue
+        if str(DUMMY) in argv and env.get("PORT") in names:
+            found[names[env["PORT"]], argv[-1]] = env
+    return found
+
+
+def test_only_migrate_is_handed_the_owners_url(stack: Stack) -> None:
+    running = _running(stack)
+    assert sorted(verb for _, verb in running) == ["relay"] * 4 + ["serve"] * 5
+    for (_, verb), env in running.items():
+        assert "MIGRATION_DATABASE_URL" not in env, verb
+        assert env["DATABASE_URL"] and env["RELAY_DATABASE_URL"]
+    # Migrations did run with it: the stand-in's migrate asserts it has it, and the stack started.
+    assert "dummy migrate" in stack.log_path("audit-migrate").read_text()
+
+
+def test_audit_is_handed_its_signing_key(stack: Stack) -> None:
+    env = _running(stack)["audit", "serve"]
+    key = load_pem_private_key(Path(env["AUDIT_SIGNING_KEY_FILE"]).read_bytes(), password=None)
+    assert isinstance(key, ed25519.Ed25519PrivateKey)
+
+
+def test_the_three_roles_urls_carry_three_passwords(stack: Stack) -> None:
+    env = _running(stack)["intake", "serve"]
+    app, relay = (sa.engine.make_url(env[name]).password for name in ("DATABASE_URL", "RELAY_DATABASE_URL"))
+    assert app and relay and app != relay
+
+
 def test_a_stopped_component_stops_answering_and_answers_again_once_started(stack: Stack) -> None:
     stack.stop_component("interventions")
     assert not _ready(stack.url("interventions"))

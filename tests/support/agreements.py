@@ -32,6 +32,12 @@ def agreement_view(*, tenant: str, parties: list[tuple[str, str]], operations: l
         "review_date": (today + timedelta(days=180)).isoformat(),
         "retention": {"days": 365, "then": "delete"},
         "aggregate_suppression_threshold": threshold,
+        "actor": "registry-admin",
+        "reason": None,
+        "changed_at": datetime.now(UTC).isoformat(),
+        "onward_sharing": {"allowed": False, "to": [], "conditions": None},
+        "reidentification_allowed": False,
+        "data_subject_rights": "Through the county programme's data protection officer.",
     }
 
 

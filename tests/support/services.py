@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 import base64
+import functools
 import importlib
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from kafka import KafkaConsumer, TopicPartition
+from kafka.structs import OffsetAndMetadata
 
+from harambee_audit.signing import CheckpointSigner
+from harambee_common import kafka
+from harambee_common.consumer import EventConsumer
 from harambee_common.migrations import upgrade
 from harambee_stack.postgres import ComponentDatabase
+
+# The consumer groups each service joins (its subscriptions' names); running_service checks the list.
+CONSUMER_GROUPS = {
+    "intake": ("intake",),
+    "assessment": ("assessment",),
+    "interventions": ("interventions",),
+    "audit": ("audit-log",),
+}
 
 
 @contextmanager
@@ -37,8 +53,18 @@ def service_env(*, database: ComponentDatabase, bootstrap: str, issuer: Any) -> 
         **database.env(),
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "INTAKE_KEY_ENCRYPTION_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "AUDIT_SIGNING_KEY_FILE": _audit_signing_key_file(),
         **issuer.env(),
     }
+
+
+@functools.cache
+def _audit_signing_key_file() -> str:
+    """A checkpoint signing key for the tests' audit apps (audit refuses to start without one)."""
+    path = Path(tempfile.mkdtemp(prefix="audit-key-")) / "signing-key.pem"  # the directory is 0700
+    path.write_bytes(CheckpointSigner.generate().private_pem())
+    path.chmod(0o600)
+    return str(path)
 
 
 @contextmanager
@@ -49,10 +75,36 @@ def running_service(
     database = postgres.provision(component)
     upgrade(package=f"harambee_{component}", url=database.owner)
     env = service_env(database=database, bootstrap=broker.bootstrap, issuer=issuer)
+    # The session's broker holds what earlier modules' services published, in tenants this module
+    # may use too: the service reads only what is published while it runs, whatever ran before.
+    start_at_the_end(broker.bootstrap, CONSUMER_GROUPS.get(component, ()))
     with patched_env(env):
         app = importlib.import_module(f"harambee_{component}.app").create_app()
         with TestClient(app) as client:
+            joined = {getattr(w, "_group_id", None) for w in app.state.workers if isinstance(w, EventConsumer)}
+            assert joined <= set(CONSUMER_GROUPS.get(component, ())), f"add {joined} to CONSUMER_GROUPS"
             yield client, database
+
+
+def start_at_the_end(bootstrap: str, groups: tuple[str, ...]) -> None:
+    """Commits each consumer group's offsets at the current end of every topic."""
+    if not groups:
+        return
+    kafka.ensure_topics(bootstrap)
+    reader = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    try:
+        partitions = [TopicPartition(topic, p) for topic in kafka.TOPICS
+                      for p in sorted(reader.partitions_for_topic(topic) or ())]
+        ends = reader.end_offsets(partitions)
+    finally:
+        reader.close()
+    for group in groups:
+        committer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+        try:
+            committer.assign(partitions)
+            committer.commit({tp: OffsetAndMetadata(end, "", -1) for tp, end in ends.items()})
+        finally:
+            committer.close()
 
 
 def rows(url: str, query: str, *, tenant: str | None = None, **params: Any) -> list[sa.Row]:

@@ -2,7 +2,8 @@
 
 `checkpoint.signed` is published through the outbox. The others record a compliance officer's (or a
 national oversight reader's) own work on the log: they are appended to the tenant's log itself, in
-the transaction that does the work, and not published.
+the transaction that does the work, and not published. An officer's note (their words) is not in
+these events: it stays in the audit service's own table, found from the event by its references.
 """
 
 from __future__ import annotations
@@ -79,8 +80,6 @@ class ReadAlertClosed(_OfficersWork):
     """The count above which the day alerted."""
     baseline: float
     """The actor's median daily reads over the trailing window."""
-    note: str
-    """The officer's reason for closing: references only, never names or contact details."""
 
 
 class _EmergencyAccessDecision(_OfficersWork):
@@ -88,8 +87,6 @@ class _EmergencyAccessDecision(_OfficersWork):
 
     purpose: Literal["emergency_access_review"]
     """Why: always the review of emergency accesses."""
-    note: str
-    """The officer's reason: references only, never names or contact details."""
     reviewed_seq: int
     """The log entry (seq) of the emergency access reviewed."""
     reviewed_event_id: str

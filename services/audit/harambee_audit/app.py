@@ -24,13 +24,10 @@ def create_app(settings: Settings | None = None, audit: AuditSettings | None = N
         lambda context: ReadVolumeWatcher(
             sessions=context.sessions, rule=audit.alert_rule, interval=audit.alert_interval_seconds
         ),
+        lambda context: Checkpointer(
+            sessions=context.sessions, signer=signer, max_age_seconds=audit.checkpoint_seconds
+        ),
     ]
-    if signer is not None:  # without a key nothing is signed, so no checkpoint is ever due
-        workers.append(
-            lambda context: Checkpointer(
-                sessions=context.sessions, signer=signer, max_age_seconds=audit.checkpoint_seconds
-            )
-        )
     app = create_service_app(
         settings=settings,
         title="Harambee audit",

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from harambee_audit.read_volume import AlertRule
 from harambee_audit.signing import CheckpointSigner, VerifierKey
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -45,12 +42,16 @@ class AuditSettings:
             alert_interval_seconds=float(os.environ.get("AUDIT_ALERT_INTERVAL_SECONDS", "60")),
         )
 
-    def signer(self) -> CheckpointSigner | None:
-        """The signing key, or None (no checkpoints) when none is configured."""
+    def signer(self) -> CheckpointSigner:
+        """The checkpoint signing key; without one audit refuses to start (an unsigned log proves nothing)."""
         if self.signing_key_file is None:
-            log.warning("AUDIT_SIGNING_KEY_FILE is not set: no checkpoints will be signed")
-            return None
-        return CheckpointSigner.from_file(self.signing_key_file)
+            raise RuntimeError("audit: AUDIT_SIGNING_KEY_FILE is not set; refusing to keep a log no checkpoint signs")
+        try:
+            return CheckpointSigner.from_file(self.signing_key_file)
+        except (OSError, ValueError) as exc:
+            raise RuntimeError(
+                f"audit: cannot read the signing key AUDIT_SIGNING_KEY_FILE names ({type(exc).__name__})"
+            ) from exc
 
     def retired_keys(self) -> list[VerifierKey]:
         """Public keys that signed earlier checkpoints (PEM blocks or note keys, one after another)."""

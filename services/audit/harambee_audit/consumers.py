@@ -18,7 +18,7 @@ from harambee_common.events import Event
 TOPICS = tuple(c.topic for c in COMPONENTS if c is not AUDIT)
 
 
-def log_subscription(*, signer: CheckpointSigner | None, checkpoint_every: int) -> Subscription:
+def log_subscription(*, signer: CheckpointSigner, checkpoint_every: int) -> Subscription:
     """Takes every type of event (a fallback handler) and appends it to the log."""
 
     def record(uow: UnitOfWork, event: Event) -> None:

@@ -129,7 +129,6 @@ def review(
         client_id=principal.principal.client_id,
         purpose="emergency_access_review",
         decision=decision,
-        note=note,
         reviewed_seq=access.seq,
         reviewed_event_id=access.event_id,
         reviewed_actor=access.actor,

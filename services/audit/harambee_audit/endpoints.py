@@ -46,8 +46,7 @@ router = tenant_router(tags=["audit"])
 @public.get("/signing-keys", response_model=SigningKeysOut)
 def signing_keys(request: Request) -> SigningKeysOut:
     """The public keys that sign checkpoints (pin them out of band to verify exports)."""
-    signer = request.app.state.signer
-    keys = [SigningKeyOut.of(signer.verifier, status="active")] if signer else []
+    keys = [SigningKeyOut.of(request.app.state.signer.verifier, status="active")]
     keys += [SigningKeyOut.of(k, status="retired") for k in request.app.state.retired_keys]
     return SigningKeysOut(keys=keys)
 

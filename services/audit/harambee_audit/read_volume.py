@@ -167,7 +167,6 @@ def close_alert(
         count=alert.count,
         threshold=alert.threshold,
         baseline=alert.baseline,
-        note=note,
     ), tenant=uow.tenant, subject=f"read_alert/{alert.id}")
     log_seq = service.append_event(uow=uow, event=closing, signer=signer, checkpoint_every=checkpoint_every)
     closed = repository.close_alert(

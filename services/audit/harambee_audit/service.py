@@ -77,7 +77,7 @@ def append_event(
     *,
     uow: UnitOfWork,
     event: Event,
-    signer: CheckpointSigner | None,
+    signer: CheckpointSigner,
     checkpoint_every: int,
 ) -> int:
     """Appends an event to its tenant's log (signing a checkpoint when one is due); returns its seq."""
@@ -99,7 +99,7 @@ def append_event(
                 "queued_at": record.recorded_at,
             },
         )
-    if signer is not None and head.size - head.checkpoint_size >= checkpoint_every:
+    if head.size - head.checkpoint_size >= checkpoint_every:
         # A log that no longer extends its last checkpoint still records; it only stops being signed.
         with contextlib.suppress(InconsistentLog):
             _sign(uow=uow, head=head, signer=signer)

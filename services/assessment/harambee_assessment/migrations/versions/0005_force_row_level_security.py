@@ -1,0 +1,19 @@
+"""Row-level security binds the owner role too: a migration or a tool run as the owner sees one tenant's rows.
+
+Tables made from now on get this from protect_tenant_table; this forces it on the ones made before.
+
+Revision ID: 0005
+"""
+
+from harambee_common.migrations import force_row_level_security, unforce_row_level_security
+
+revision = "0005"
+down_revision = "0004"
+
+
+def upgrade() -> None:
+    force_row_level_security("assessment")
+
+
+def downgrade() -> None:
+    unforce_row_level_security()
