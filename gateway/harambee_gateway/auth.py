@@ -20,7 +20,7 @@ class OwnKeys:
     def __init__(self, ring: KeyRing) -> None:
         self._ring = ring
 
-    def key_set(self, kid: str | None) -> KeySet:
+    def key_set(self, kid: str | None) -> KeySet:  # noqa: ARG002 (KeyCache's interface; every kid is at hand)
         """The published keys, whatever the kid (no network: they are this process's own, all at hand)."""
         return self._ring.public_key_set()
 

@@ -135,7 +135,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(OperationalError)
-    async def _database_away(request: Request, exc: OperationalError) -> JSONResponse:
+    async def _database_away(request: Request, _exc: OperationalError) -> JSONResponse:
         log.warning("database unavailable on %s %s", request.method, request.url.path)
         problem = ServiceUnavailable("The database is unavailable; nothing was changed. Try again shortly.")
         problem.headers["Retry-After"] = "5"

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from pydantic import BaseModel
 
 from harambee_common.auth import Authenticator, TenantPrincipal
+from harambee_common.tenancy import tenant_router
 
-router = APIRouter(prefix="/v1/tenants/{tenant}", tags=["identity"])
+router = tenant_router(tags=["identity"])
 
 AnyMember = Annotated[TenantPrincipal, Depends(Authenticator(scopes=set(), roles=None))]
 
@@ -30,7 +31,7 @@ class Me(BaseModel):
 
 
 @router.get("/me", response_model=Me)
-def me(tenant: str, principal: AnyMember) -> Me:
+def me(principal: AnyMember) -> Me:
     """The caller's identity, roles and scopes in this tenant."""
     return Me(
         subject=principal.actor,
