@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from harambee_common import catalogue, kafka
-from harambee_common.catalogue import CATALOGUE, EventData
+from harambee_common.catalogue import EventData
 from harambee_common.db import UnitOfWork, set_tenant, unit_of_work
 from harambee_common.events import Event, MalformedEvent, from_message
 from harambee_common.tracing import current_traceparent, new_traceparent
@@ -181,14 +181,14 @@ class EventConsumer(PeriodicWorker):
         handler = self.subscription.handler_for(event.type)
         if handler is None:
             return None
-        if event.type in CATALOGUE:
-            try:
-                event = catalogue.validated(event)
-            except MalformedEvent as exc:
-                # The producer and this consumer disagree on the event's shape: park it, apply nothing.
-                log.error("consumer %s: event %s does not fit the catalogue: %s", self.subscription.name, event.id, exc)
-                self._park(event, "MalformedEvent")
-                return None
+        try:
+            event = catalogue.validated(event)
+        except MalformedEvent as exc:
+            # Not a type any component publishes, or the producer and this consumer disagree on its
+            # shape: park it and apply nothing (audit included: the log records what components said).
+            log.error("consumer %s: event %s does not fit the catalogue: %s", self.subscription.name, event.id, exc)
+            self._park(event, "MalformedEvent")
+            return None
         return event, handler
 
     def _apply_in(self, uow: UnitOfWork, event: Event, handler: Handler) -> bool:

@@ -104,11 +104,20 @@ def test_a_consumer_validates_what_it_takes_from_the_catalogue_and_parks_what_do
         good = EventSource.of(INTAKE).event(accepted(), tenant=TENANT, subject="s-1")
         bad = Event(type="referral.accepted", tenant=TENANT, topic=INTAKE.topic, source="/harambee/intake",
                     subject="s-2", data={**good.data, "referral_id": "not-a-uuid"})
+        stranger = Event(type="referral.teleported", tenant=TENANT, topic=INTAKE.topic, source="/harambee/intake",
+                         subject="s-3", data={})
+        everything = EventConsumer(subscription=Subscription(name=subscription.name + "-all", topics=(INTAKE.topic,),
+                                                             handlers={}, fallback=on_accepted),
+                                   sessions=session_factory(engine), bootstrap="127.0.0.1:1")
+        # A type no component publishes is parked even by a consumer that takes every type (audit).
+        assert everything.apply(stranger.topic, stranger.headers(), stranger.value()) is False
         assert consumer.apply(bad.topic, bad.headers(), bad.value()) is False
         assert consumer.apply(good.topic, good.headers(), good.value()) is True
         assert applied == [good.payload]
-        parked = rows(database.owner, "SELECT outcome, error FROM processed_events WHERE event_id = :i", i=bad.id)
-        assert [(p.outcome, p.error) for p in parked] == [("failed", "MalformedEvent")]
+        for refused in (bad, stranger):
+            parked = rows(database.owner, "SELECT outcome, error FROM processed_events WHERE event_id = :i",
+                          i=refused.id)
+            assert [(p.outcome, p.error) for p in parked] == [("failed", "MalformedEvent")]
     finally:
         engine.dispose()
 
