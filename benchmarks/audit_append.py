@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from audit_synthetic import access_event
 
-from harambee_audit.consumers import log_subscription
+from harambee_audit.consumers import TOPICS, log_subscription
 from harambee_audit.signing import CheckpointSigner
 from harambee_common import kafka
 from harambee_common.consumer import EventConsumer
@@ -45,7 +45,6 @@ from tests.support.tokens import TokenIssuer
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCH = 200  # kafka.consumer's max_poll_records
-TOPICS = ("intake.events", "assessment.events", "interventions.events", "registry.events")
 
 
 def count(owner: sa.Engine, tenant: str) -> int:

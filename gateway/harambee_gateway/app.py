@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from harambee_common.db import create_db_engine, session_factory
 from harambee_common.problems import install_problem_handlers
 from harambee_common.relay import OutboxRelay
+from harambee_common.request_limits import BodyLimitMiddleware
 from harambee_common.workers import Worker
 from harambee_gateway import totp_secrets
 from harambee_gateway.admin import router as admin_router
@@ -20,8 +21,10 @@ from harambee_gateway.expiry import AgreementExpiry
 from harambee_gateway.external_signin import ProviderKeys
 from harambee_gateway.identity_providers import secret_box
 from harambee_gateway.oauth import GatewayAuthorizationServer, HarambeeTokenGenerator
+from harambee_gateway.oauth_limits import OAuthLimits, UsernameKeys
 from harambee_gateway.proxy import ServiceProxy, UpstreamPool
 from harambee_gateway.ratelimit import RateLimiter
+from harambee_gateway.refusal_counts import RefusalCounter, RefusalSummaries
 from harambee_gateway.registry_endpoints import router as registry_router
 from harambee_gateway.signin_endpoints import router as signin_router
 from harambee_gateway.signing import KeyRing, KeyRingRefresher, SigningKey
@@ -36,6 +39,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     pool = UpstreamPool(pool_size=settings.upstream_pool_size)
     # People's TOTP secrets: sealed at enrolment, opened at sign-in.
     totp_box = totp_secrets.secret_box(settings.signing_key_pem)
+    refusal_counter = RefusalCounter()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -49,6 +53,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         running.append(KeyRingRefresher(ring=signing_key, sessions=sessions,
                                         interval_seconds=settings.signing_key_refresh_seconds))
         running.append(AgreementExpiry(sessions=sessions, interval_seconds=settings.agreement_expiry_interval_seconds))
+        # After the relay, so stopped before it: the last minute's count is written while it still runs.
+        running.append(RefusalSummaries(counter=refusal_counter, sessions=sessions,
+                                        interval_seconds=settings.refusal_summary_interval_seconds))
         for worker in running:
             worker.start()
         app.state.workers = running
@@ -69,6 +76,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.provider_secrets = secret_box(settings.signing_key_pem)
     app.state.provider_keys = ProviderKeys()
     app.state.totp_secrets = totp_box
+    app.state.oauth_limits = OAuthLimits.from_settings(settings)
+    app.state.username_keys = UsernameKeys(settings.signing_key_pem)
+    app.state.refusal_counter = refusal_counter
     app.state.authorization_server = GatewayAuthorizationServer(
         session_factory=sessions,
         token_generator=HarambeeTokenGenerator(
@@ -91,4 +101,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(
         ServiceProxy, upstreams=settings.upstreams, pool=pool, limiter=limiter, verifier=app.state.verifier
     )
+    # Outside the proxy: an oversized body is refused before it is forwarded or parsed (MAX_BODY_BYTES).
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     return app

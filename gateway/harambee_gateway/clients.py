@@ -16,7 +16,7 @@ from harambee_common.db import UnitOfWork
 from harambee_common.pagination import Slice
 from harambee_common.permissions import Role, Scope
 from harambee_common.problems import Conflict, ValidationFailed, or_not_found
-from harambee_gateway import credentials, repository
+from harambee_gateway import credentials, partners, repository
 from harambee_gateway.events import PLATFORM, publish
 from harambee_gateway.models import Client, Organisation
 from harambee_gateway.schemas import ClientCreate, GrantIn
@@ -64,6 +64,11 @@ class RegisteredClient:
     def tenant_roles(self) -> dict[str, list[str]]:
         """The `tenants` claim: tenant slug to the client's roles there."""
         return {grant.tenant: list(grant.roles) for grant in self.grants}
+
+    @property
+    def tenant_scopes(self) -> dict[str, frozenset[str]]:
+        """Tenant slug to the scopes the client was granted there (and there only)."""
+        return {grant.tenant: frozenset(grant.scopes) for grant in self.grants}
 
 
 @dataclass(frozen=True)
@@ -151,6 +156,8 @@ def create_client(*, uow: UnitOfWork, data: ClientCreate, actor: str) -> tuple[C
             scopes=sorted(set(grant.scopes)),
             actor=actor,
         )
+        partners.record_override(uow=uow, organisation=organisation, tenant=grant.tenant, roles=grant.roles,
+                                 override=grant.staff_role_override, actor=actor, client_id=issued.client_id)
     uow.session.expire_all()
     return get_client(uow=uow, client_id=issued.client_id), issued.client_secret
 
@@ -238,6 +245,8 @@ def set_client_grant(*, uow: UnitOfWork, client_id: str, grant: GrantIn, actor: 
         scopes=sorted(set(grant.scopes)),
         actor=actor,
     )
+    partners.record_override(uow=uow, organisation=client.organisation, tenant=grant.tenant, roles=grant.roles,
+                             override=grant.staff_role_override, actor=actor, client_id=client_id)
     uow.session.expire_all()
     return get_client(uow=uow, client_id=client_id)
 
@@ -271,6 +280,7 @@ def _check_client_grant(*, uow: UnitOfWork, organisation: Organisation | None, g
         raise ValidationFailed("platform_admin, service and the registry scopes belong to the platform tenant.")
     if organisation is not None and not on_platform and grant.tenant not in organisation.tenants:
         raise ValidationFailed(f"The organisation {organisation.slug!r} does not work in {grant.tenant!r}.")
+    partners.check_roles(organisation=organisation, roles=grant.roles, override=grant.staff_role_override)
 
 
 def rotate_client_secret(*, uow: UnitOfWork, client: Client, actor: str) -> IssuedCredentials:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from harambee_common.components import GATEWAY, SERVICES
 from harambee_common.config import Settings
+from harambee_common.request_limits import DEFAULT_MAX_BODY_BYTES, max_body_bytes
 
 
 def upstreams_from_env() -> dict[str, str]:
@@ -39,6 +40,16 @@ class GatewaySettings:
     # Per client, at the proxy: a sustained rate and a burst; 0 turns the limit off.
     rate_limit_per_second: float = 0.0
     rate_limit_burst: float = 0.0
+    # Unauthenticated OAuth endpoints, per client address and per client id (oauth_limits); 0 turns it off.
+    oauth_rate_limit_per_second: float = 0.0
+    oauth_rate_limit_burst: float = 0.0
+    # Sign-in attempts per username, whoever makes them; 0 turns it off.
+    sign_in_attempts_per_minute: float = 0.0
+    sign_in_attempts_burst: float = 0.0
+    # Request bodies beyond this are a 413, to the gateway's own routes and to every service's alike.
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # How often finished minutes of counted token refusals are published (refusal_counts).
+    refusal_summary_interval_seconds: float = 10.0
 
     @property
     def issuer(self) -> str:
@@ -69,4 +80,9 @@ class GatewaySettings:
             signing_key_refresh_seconds=float(os.environ.get("SIGNING_KEY_REFRESH_SECONDS", "5")),
             rate_limit_per_second=float(os.environ.get("RATE_LIMIT_PER_SECOND", "100")),
             rate_limit_burst=float(os.environ.get("RATE_LIMIT_BURST", "200")),
+            oauth_rate_limit_per_second=float(os.environ.get("OAUTH_RATE_LIMIT_PER_SECOND", "10")),
+            oauth_rate_limit_burst=float(os.environ.get("OAUTH_RATE_LIMIT_BURST", "100")),
+            sign_in_attempts_per_minute=float(os.environ.get("SIGN_IN_ATTEMPTS_PER_MINUTE", "10")),
+            sign_in_attempts_burst=float(os.environ.get("SIGN_IN_ATTEMPTS_BURST", "10")),
+            max_body_bytes=max_body_bytes(),
         )

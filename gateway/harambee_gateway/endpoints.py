@@ -11,10 +11,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from harambee_common.problems import ServiceUnavailable
+from harambee_common.problems import ServiceUnavailable, problem_response
 from harambee_gateway import clients, oauth, repository, security_events
 from harambee_gateway.config import GatewaySettings
 from harambee_gateway.oauth import GatewayAuthorizationServer
+from harambee_gateway.oauth_limits import TOO_MANY_TOKEN_REQUESTS, OAuthLimitsDep, client_address
+from harambee_gateway.ratelimit import TooManyRequests, retry_after
 from harambee_gateway.schemas import AuthorizationServerMetadata, Health
 from harambee_gateway.signing import KeyRing
 from harambee_gateway.unit_of_work import registry_unit_of_work
@@ -39,15 +41,22 @@ AuthorizationServerDep = Annotated[GatewayAuthorizationServer, Depends(_authoriz
 SessionsDep = Annotated[sessionmaker[Session], Depends(_sessions)]
 
 
-@router.post("/oauth/token", tags=["oauth"])
-async def issue_token(request: Request, settings: SettingsDep, server: AuthorizationServerDep) -> Response:
+@router.post("/oauth/token", tags=["oauth"], responses={429: TOO_MANY_TOKEN_REQUESTS})
+async def issue_token(
+    request: Request, settings: SettingsDep, server: AuthorizationServerDep, limits: OAuthLimitsDep
+) -> Response:
     """Issues an access token (RFC 6749 client-credentials grant; errors per RFC 6749 §5.2)."""
+    # Before the form is read: a flood from one address costs no parsing.
+    if wait := limits.wait(address=client_address(request)):
+        return _too_many_token_requests(wait)
     oauth_request = await oauth.read_token_request(request, public_base_url=settings.issuer)
+    client_id = oauth_request.form.get("client_id") or _basic_client_id(request)
+    if wait := limits.wait(address=None, client_id=client_id):
+        return _too_many_token_requests(wait)
     # Client lookup and argon2 verification block; keep them off the event loop.
     response = await run_in_threadpool(server.create_token_response, oauth_request)
     if response.status_code >= 400:  # refusals are audited; issued tokens are not personal data
-        client_id = oauth_request.form.get("client_id") or _basic_client_id(request)
-        await run_in_threadpool(_record_refusal, request.app.state.sessions, oauth_request, response, client_id)
+        await run_in_threadpool(_record_refusal, request, oauth_request, response, client_id)
     origin = request.headers.get("origin")
     client_id = oauth_request.form.get("client_id")
     if origin and client_id:
@@ -70,12 +79,22 @@ def _basic_client_id(request: Request) -> str | None:
         return None
 
 
-def _record_refusal(sessions: sessionmaker[Session], oauth_request: oauth.StarletteOAuth2Request,
+def _too_many_token_requests(wait: float) -> Response:
+    """429 as a problem document that OAuth clients can read too (it carries an RFC 6749 `error`)."""
+    problem = TooManyRequests(
+        "Too many token requests from this address or for this client; retry after the time given.",
+        error="temporarily_unavailable",
+    )
+    problem.headers.update({"Retry-After": retry_after(wait), "Cache-Control": "no-store"})
+    return problem_response(problem)
+
+
+def _record_refusal(request: Request, oauth_request: oauth.StarletteOAuth2Request,
                     response: Response, client_id: str | None) -> None:
-    with registry_unit_of_work(sessions) as uow:
+    with registry_unit_of_work(request.app.state.sessions) as uow:
         security_events.record_token_refusal(
-            uow=uow, client_id=client_id, grant_type=oauth_request.form.get("grant_type"),
-            status=response.status_code, body=bytes(response.body))
+            uow=uow, counter=request.app.state.refusal_counter, client_id=client_id,
+            grant_type=oauth_request.form.get("grant_type"), status=response.status_code, body=bytes(response.body))
 
 
 def _browser_origins(sessions: sessionmaker[Session], client_id: str) -> frozenset[str]:

@@ -15,11 +15,11 @@ from harambee_common.db import UnitOfWork
 from harambee_common.pagination import Slice
 from harambee_common.permissions import Role
 from harambee_common.problems import Conflict, ValidationFailed, or_not_found
-from harambee_gateway import credentials, repository, signin
+from harambee_gateway import credentials, partners, repository, signin
 from harambee_gateway.events import PLATFORM, publish
 from harambee_gateway.models import Person, PersonRole
 from harambee_gateway.organisations import get_organisation_or_invalid
-from harambee_gateway.schemas import PersonCreate
+from harambee_gateway.schemas import PersonCreate, StaffRoleOverride
 from harambee_gateway.secret_box import SecretBox
 
 
@@ -55,8 +55,11 @@ def create_person(*, uow: UnitOfWork, data: PersonCreate, actor: str) -> tuple[P
     return get_person(uow=uow, person_id=person.id), generated
 
 
-def grant_role(*, uow: UnitOfWork, person_id: uuid.UUID, tenant: str, role: str, actor: str) -> Person:
-    """Gives a person a role in a tenant."""
+def grant_role(
+    *, uow: UnitOfWork, person_id: uuid.UUID, tenant: str, role: str, actor: str,
+    override: StaffRoleOverride | None = None,
+) -> Person:
+    """Gives a person a role in a tenant (a partner organisation's person a staff role only by an override)."""
     person = get_person(uow=uow, person_id=person_id)
     found = repository.get_tenant(db_session=uow.session, slug=tenant)
     if found is None:
@@ -65,11 +68,14 @@ def grant_role(*, uow: UnitOfWork, person_id: uuid.UUID, tenant: str, role: str,
         raise ValidationFailed("platform_admin is held in the platform tenant, and only it is.")
     if role == Role.national_coordinator and found.kind != "national":
         raise ValidationFailed("national_coordinator is a role in a national tenant.")
+    partners.check_roles(organisation=person.organisation, roles=[role], override=override)
     if repository.get_current_role(db_session=uow.session, person_id=person_id, tenant=tenant, role=role):
         raise Conflict("The person holds that role in that tenant already.")
     repository.add(db_session=uow.session, row=PersonRole(person_id=person.id, tenant=tenant, role=role))
     publish(uow, catalogue.RoleGranted(person_id=person_id, tenant=tenant, role=role, actor=actor),
             tenant=tenant, subject=str(person_id))
+    partners.record_override(uow=uow, organisation=person.organisation, tenant=tenant, roles=[role],
+                             override=override, actor=actor, person_id=person.id)
     uow.session.expire_all()
     return get_person(uow=uow, person_id=person_id)
 

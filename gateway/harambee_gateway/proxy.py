@@ -13,13 +13,14 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 
 import aiohttp
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from yarl import URL
 
 from harambee_common.auth import TokenVerifier
-from harambee_common.problems import MEDIA_TYPE, NotFound, Problem
+from harambee_common.problems import MEDIA_TYPE, NotFound, PayloadTooLarge, Problem
 from harambee_common.tracing import new_traceparent, trace_id
-from harambee_gateway.ratelimit import RateLimiter, retry_after
+from harambee_gateway.ratelimit import RateLimiter, TooManyRequests, retry_after
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +43,6 @@ _DROP_FROM_REQUEST = _HOP_BY_HOP | {b"host", b"x-forwarded-proto", b"x-forwarded
 _DROP_FROM_RESPONSE = _HOP_BY_HOP | {b"date", b"server"}
 # Bodies up to this size are read whole and sent in one ASGI message; larger ones are streamed.
 _BUFFER_LIMIT = 256 * 1024
-
-
-class TooManyRequests(Problem):
-    status, slug, title = 429, "too-many-requests", "Too many requests"
 
 
 class BadGateway(Problem):
@@ -210,8 +207,14 @@ class ServiceProxy:
                 # connection, so the client sees a truncated response rather than a whole one.
                 log.warning("upstream %s failed mid-response: %r", segment, exc)
                 raise
-            log.warning("upstream %s unreachable: %r", segment, exc)
             problem: Problem
+            if _body_too_large(exc):
+                # A streamed body outgrew the limit (request_limits) part-way: the upstream got an unfinished request.
+                problem = PayloadTooLarge("The request body is over the limit.")
+                problem.headers["Connection"] = "close"
+                await _send_problem(send, problem, scope["path"])
+                return
+            log.warning("upstream %s unreachable: %r", segment, exc)
             if isinstance(exc, TimeoutError):
                 problem = GatewayTimeout(f"The {segment} service did not answer in time.")
             else:
@@ -267,6 +270,15 @@ def _request_headers(scope: Scope) -> tuple[list[tuple[str, str]], bool]:
     else:
         headers.append(("traceparent", new_traceparent()))
     return headers, has_body
+
+
+def _body_too_large(exc: BaseException | None) -> bool:
+    """Whether the body limit stopped a streamed body (aiohttp wraps the error it raised)."""
+    while exc is not None:
+        if isinstance(exc, HTTPException) and exc.status_code == 413:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 async def _stream_body(first: bytes, receive: Receive) -> AsyncIterator[bytes]:

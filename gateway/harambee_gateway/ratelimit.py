@@ -10,6 +10,14 @@ import math
 import time
 from dataclasses import dataclass
 
+from harambee_common.problems import Problem
+
+
+class TooManyRequests(Problem):
+    """A client over its rate limit (RFC 6585); Retry-After says when to try again."""
+
+    status, slug, title = 429, "too-many-requests", "Too many requests"
+
 
 @dataclass
 class _Bucket:

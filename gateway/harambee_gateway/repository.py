@@ -113,6 +113,11 @@ def get_client(*, db_session: Session, client_id: str, for_update: bool = False)
     return db_session.scalars(query).one_or_none()
 
 
+def client_exists(*, db_session: Session, client_id: str) -> bool:
+    """Whether a client with this id is registered, revoked or not."""
+    return db_session.scalar(sa.select(sa.exists().where(Client.client_id == client_id))) or False
+
+
 def get_active_client(*, db_session: Session, client_id: str) -> Client | None:
     """The client with its organisation and grants, unless it is unknown or revoked."""
     return db_session.scalars(
@@ -166,9 +171,12 @@ def get_person(*, db_session: Session, person_id: uuid.UUID) -> Person | None:
     return db_session.scalars(_person_query().where(Person.id == person_id)).one_or_none()
 
 
-def get_person_by_username(*, db_session: Session, username: str) -> Person | None:
-    """The person with this username, with their organisation and current roles."""
-    return db_session.scalars(_person_query().where(Person.username == username)).one_or_none()
+def get_person_by_username(*, db_session: Session, username: str, for_update: bool = False) -> Person | None:
+    """The person with this username, with their organisation and current roles (locked for update if asked)."""
+    query = _person_query().where(Person.username == username)
+    if for_update:
+        query = query.with_for_update(of=Person)
+    return db_session.scalars(query).one_or_none()
 
 
 def list_people(*, db_session: Session, cursor: str | None, limit: int) -> Slice[Person]:

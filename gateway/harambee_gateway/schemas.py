@@ -114,6 +114,14 @@ class OrganisationView(BaseModel):
     created_at: datetime
 
 
+class StaffRoleOverride(BaseModel):
+    """An administrator's decision to give a partner organisation's client or person a staff role."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Text
+
+
 class GrantIn(BaseModel):
     """The roles and scopes a client is to hold in one tenant."""
 
@@ -122,6 +130,8 @@ class GrantIn(BaseModel):
     tenant: Slug
     roles: list[ClientRoleName] = Field(min_length=1)
     scopes: list[ScopeName] = Field(min_length=1)
+    # A partner organisation's client holds partner roles only (partners.py), unless overridden.
+    staff_role_override: StaffRoleOverride | None = None
 
 
 class GrantView(BaseModel):
@@ -286,6 +296,8 @@ class RoleGrant(BaseModel):
 
     tenant: Slug
     role: PersonRoleName
+    # A partner organisation's person holds intervention_provider only (partners.py), unless overridden.
+    staff_role_override: StaffRoleOverride | None = None
 
 
 # --- Data-sharing agreements ---------------------------------------------------------------------

@@ -44,6 +44,8 @@ MAX_FAILURES = 10
 LOCKOUT = timedelta(minutes=15)
 CODE_TTL = timedelta(minutes=2)
 TOTP_ISSUER = "Harambee"
+# One answer for an unknown, disabled or locked account and a wrong password: none can be told apart.
+REFUSED = "The username or password is wrong, or the account is locked for a while."
 
 
 class SignInFailed(Exception):
@@ -70,9 +72,17 @@ class SignedInPerson:
         return str(self.person_id)
 
     @property
+    def tenant_scopes(self) -> dict[str, frozenset[str]]:
+        """Tenant slug to the scopes the person's roles there allow."""
+        return {
+            tenant: frozenset(scope for role in roles for scope in ROLE_SCOPES.get(role, ()))
+            for tenant, roles in self.tenants.items()
+        }
+
+    @property
     def scopes(self) -> frozenset[str]:
-        """Every scope the person's roles allow."""
-        return frozenset(s for roles in self.tenants.values() for r in roles for s in ROLE_SCOPES.get(r, ()))
+        """Every scope the person's roles allow, in any tenant."""
+        return frozenset().union(*self.tenant_scopes.values())
 
 
 def signed_in(
@@ -107,19 +117,25 @@ def signed_in(
 def authenticate(
     *, db_session: Session, box: SecretBox, username: str, password: str, otp: str | None
 ) -> SignedInPerson:
-    """Checks a person's password and, where required, their one-time code (its secret opened with box)."""
-    person = repository.get_person_by_username(db_session=db_session, username=username.strip().lower())
-    if person is None:
-        credentials.spend_verification_time(secret=password)
-        raise SignInFailed("The username or password is wrong.")
+    """Checks a person's password and, where required, their one-time code (its secret opened with box).
+
+    The person's row stays locked until the caller's transaction ends: concurrent attempts on one
+    account queue, so each failure counts towards the lockout and a one-time code is spent once.
+    """
+    person = repository.get_person_by_username(
+        db_session=db_session, username=username.strip().lower(), for_update=True
+    )
     now = datetime.now(UTC)
-    if person.disabled_at is not None or (person.locked_until is not None and person.locked_until > now):
+    if person is None or person.disabled_at is not None or (
+        person.locked_until is not None and person.locked_until > now
+    ):
+        # As slow as a real check, so that the time taken does not tell these apart either.
         credentials.spend_verification_time(secret=password)
-        raise SignInFailed("The username or password is wrong, or the account is locked for a while.")
+        raise SignInFailed(REFUSED)
     if not credentials.verify_secret(secret_hash=person.password_hash, secret=password):
         _failed(person=person, now=now)
         db_session.flush()
-        raise SignInFailed("The username or password is wrong.")
+        raise SignInFailed(REFUSED)
     amr = ["pwd"]
     try:
         secret = totp_secrets.secret_of(box=box, person=person)

@@ -25,6 +25,8 @@ from harambee_gateway import external_signin, identity_providers, security_event
 from harambee_gateway.config import GatewaySettings
 from harambee_gateway.external_signin import BROWSER_COOKIE, ExternalSignInRefused
 from harambee_gateway.oauth import GatewayAuthorizationServer, StarletteOAuth2Request
+from harambee_gateway.oauth_limits import OAuthLimitsDep, UsernameKeys, client_address
+from harambee_gateway.ratelimit import retry_after
 from harambee_gateway.secret_box import SecretBox
 from harambee_gateway.unit_of_work import registry_unit_of_work
 
@@ -67,8 +69,12 @@ SessionsDep = Annotated[sessionmaker[Session], Depends(_sessions)]
 
 
 @router.get("/oauth/authorize", response_class=HTMLResponse)
-async def sign_in_page(request: Request, settings: SettingsDep, server: ServerDep, sessions: SessionsDep) -> Response:
+async def sign_in_page(
+    request: Request, settings: SettingsDep, server: ServerDep, sessions: SessionsDep, limits: OAuthLimitsDep
+) -> Response:
     """Shows the sign-in form for a valid authorization request (RFC 6749 §4.1.1, RFC 7636)."""
+    if wait := limits.wait(address=client_address(request), client_id=request.query_params.get("client_id")):
+        return _too_many_attempts(wait)
     parameters = FormData(request.query_params.multi_items())
     oauth_request = StarletteOAuth2Request(request, parameters, settings.issuer)
     try:
@@ -113,8 +119,13 @@ def _depart(
 
 
 @router.get(identity_providers.CALLBACK_PATH, response_class=HTMLResponse)
-async def external_callback(request: Request, settings: SettingsDep, server: ServerDep) -> Response:
+async def external_callback(
+    request: Request, settings: SettingsDep, server: ServerDep, limits: OAuthLimitsDep
+) -> Response:
     """Where a tenant's provider returns the person: validate, map to a person, resume the app's request."""
+    # The app's client id is known only once the pending sign-in is claimed: the address alone is limited.
+    if wait := limits.wait(address=client_address(request)):
+        return _too_many_attempts(wait)
     return await run_in_threadpool(_return_from_provider, request, settings, server)
 
 
@@ -133,6 +144,11 @@ def _return_from_provider(request: Request, settings: GatewaySettings, server: G
                 state=state,
                 browser=request.cookies.get(BROWSER_COOKIE),
             )
+        # RFC 9207: a response that names its issuer must name the directory this sign-in left for.
+        # Checked before the code goes anywhere: a mixed-up code is never sent to this directory's token endpoint.
+        returned_issuer = query.get("iss")
+        if returned_issuer is not None and returned_issuer != pending.issuer:
+            raise ExternalSignInRefused("The answer came from another directory than the one you were sent to.")
         if query.get("error") or not code:
             raise ExternalSignInRefused("The sign-in at your programme's directory was cancelled or failed.")
         claims = external_signin.verify_at_provider(
@@ -157,12 +173,22 @@ def _return_from_provider(request: Request, settings: GatewaySettings, server: G
 
 
 @router.post("/oauth/authorize", response_class=HTMLResponse)
-async def sign_in(request: Request, settings: SettingsDep, server: ServerDep, sessions: SessionsDep) -> Response:
+async def sign_in(
+    request: Request, settings: SettingsDep, server: ServerDep, sessions: SessionsDep, limits: OAuthLimitsDep
+) -> Response:
     """Checks the person's credentials and redirects to the app with an authorization code."""
+    address = client_address(request)
+    if wait := limits.wait(address=address):
+        return _too_many_attempts(wait)
     form = await request.form()
     parameters = FormData([(k, v) for k, v in form.multi_items() if k in AUTHORIZATION_PARAMETERS])
     oauth_request = StarletteOAuth2Request(request, parameters, settings.issuer)
     username, password, otp = (str(form.get(name) or "") for name in ("username", "password", "otp"))
+    username_keys: UsernameKeys = request.app.state.username_keys
+    username_key = username_keys.of(username)
+    # Per account too, whoever tries it: guesses spread over many addresses still queue here.
+    if wait := limits.wait(address=None, client_id=parameters.get("client_id"), username_key=username_key):
+        return _too_many_attempts(wait)
     return await run_in_threadpool(
         _complete_sign_in,
         server,
@@ -171,6 +197,7 @@ async def sign_in(request: Request, settings: SettingsDep, server: ServerDep, se
         oauth_request,
         parameters,
         username,
+        username_key,
         password,
         otp,
     )
@@ -183,6 +210,7 @@ def _complete_sign_in(
     oauth_request: StarletteOAuth2Request,
     parameters: FormData,
     username: str,
+    username_key: str,
     password: str,
     otp: str,
 ) -> Response:
@@ -201,7 +229,7 @@ def _complete_sign_in(
         except signin.SignInFailed as exc:
             failure = exc
         security_events.record_sign_in(uow=uow, person=person, failure=failure,
-                                       client_id=parameters.get("client_id"))
+                                       client_id=parameters.get("client_id"), username_key=username_key)
     if failure is not None:
         return _page(
             parameters, message=str(failure), status=401, ask_for_code=isinstance(failure, signin.SecondFactorNeeded)
@@ -216,6 +244,13 @@ def _refusal(server: GatewayAuthorizationServer, oauth_request: StarletteOAuth2R
     if error.redirect_uri:
         return server.handle_error_response(oauth_request, error)
     return _notice("This sign-in link is not valid", error.description or error.error, status=400)
+
+
+def _too_many_attempts(wait: float) -> HTMLResponse:
+    """429: too many sign-in requests from this address, for this app or on this account."""
+    page = _notice("Too many attempts", "Too many sign-in attempts: wait a moment before trying again.", status=429)
+    page.headers["Retry-After"] = retry_after(wait)
+    return page
 
 
 def _notice(title: str, message: str, *, status: int) -> HTMLResponse:

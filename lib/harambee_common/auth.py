@@ -65,17 +65,26 @@ def _has_kid(keys: KeySet, kid: str) -> bool:
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: a machine client or a person, with roles per tenant."""
+    """Who is calling: a machine client or a person, with roles (and scopes) per tenant."""
 
     subject: str
     client_id: str
     scopes: frozenset[str]
     tenants: dict[str, frozenset[str]]
     organisation: str | None
+    # The token's `tenant_scopes`: a scope held in one tenant is not held in another. None for a
+    # token issued before the gateway wrote them (at most one token lifetime after it started to).
+    tenant_scopes: dict[str, frozenset[str]] | None = None
 
     def roles_in(self, tenant: str) -> frozenset[str]:
         """The principal's roles in a tenant (empty if it has none there)."""
         return self.tenants.get(tenant, frozenset())
+
+    def scopes_in(self, tenant: str) -> frozenset[str]:
+        """The principal's scopes in a tenant (every scope of a token that does not say per tenant)."""
+        if self.tenant_scopes is None:
+            return self.scopes
+        return self.tenant_scopes.get(tenant, frozenset()) & self.scopes
 
 
 @dataclass(frozen=True)
@@ -172,7 +181,18 @@ def _principal(claims: dict[str, Any]) -> Principal:
         scopes=frozenset(str(claims.get("scope", "")).split()),
         tenants={str(t): frozenset(map(str, roles or ())) for t, roles in tenants.items()},
         organisation=claims.get("org"),
+        tenant_scopes=_tenant_scopes(claims),
     )
+
+
+def _tenant_scopes(claims: dict[str, Any]) -> dict[str, frozenset[str]] | None:
+    """The `tenant_scopes` claim (tenant slug to a list of scopes), None when the token has none."""
+    if "tenant_scopes" not in claims:
+        return None
+    claim = claims["tenant_scopes"]
+    if not isinstance(claim, dict) or not all(isinstance(scopes, list) for scopes in claim.values()):
+        raise Unauthenticated("The token's tenant scope claim is malformed.")
+    return {str(tenant): frozenset(map(str, scopes)) for tenant, scopes in claim.items()}
 
 
 def bearer_token(request: Request) -> str:
@@ -207,8 +227,10 @@ class Authenticator:
         # No role in the tenant: answer as if it did not exist, so tenants cannot be probed.
         if not acting.roles:
             raise NotFound("No such tenant.")
-        if not self.scopes <= principal.scopes:
-            missing = " ".join(sorted(self.scopes - principal.scopes))
+        # The scopes held where the principal acts from: one held only in another tenant does not count.
+        held = principal.scopes_in(acting.home_tenant or tenant)
+        if not self.scopes <= held:
+            missing = " ".join(sorted(self.scopes - held))
             raise InsufficientScope(f"This operation needs the scope(s): {missing}.")
         if self.roles is not None and not self.roles & acting.roles:
             raise Forbidden("Your role in this tenant does not permit this operation.")

@@ -22,6 +22,9 @@ class Settings:
     registry_client_secret: str | None = None
     # RUN_RELAY=0: `serve` leaves the outbox to a `relay` process of its own (see cli.py).
     run_relay: bool = True
+    # Prefixed to each consumer group's name (the subscription's): lets several copies of a service
+    # share one broker as separate readers, as the tests do; empty in production.
+    consumer_group_prefix: str = ""
 
     @classmethod
     def from_env(cls, component: str) -> Settings:
@@ -41,4 +44,5 @@ class Settings:
             registry_client_id=os.environ.get("REGISTRY_CLIENT_ID"),
             registry_client_secret=os.environ.get("REGISTRY_CLIENT_SECRET"),
             run_relay=os.environ.get("RUN_RELAY", "1") != "0",
+            consumer_group_prefix=os.environ.get("KAFKA_CONSUMER_GROUP_PREFIX", ""),
         )

@@ -63,7 +63,8 @@ def create_service_app(
             running.append(OutboxRelay.for_database(settings.relay_database_url,
                                                     bootstrap=settings.kafka_bootstrap_servers))
         running += [
-            EventConsumer(subscription=s, sessions=sessions, bootstrap=settings.kafka_bootstrap_servers)
+            EventConsumer(subscription=s, sessions=sessions, bootstrap=settings.kafka_bootstrap_servers,
+                          group_id=settings.consumer_group_prefix + s.name)
             for s in subscriptions
         ]
         if agreements and settings.registry_client_id and settings.registry_client_secret:

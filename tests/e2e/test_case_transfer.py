@@ -5,8 +5,10 @@ and in interventions — while Mombasa keeps only a stub. Everything through the
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from authlib.integrations.httpx_client import OAuth2Client
 
 from tests.e2e.helpers import REFERRAL, TENANT, accept, audit_entries, case_for, eventually, oauth_client
@@ -56,19 +58,42 @@ def known_cases(client: OAuth2Client, tenant: str) -> set[str]:
     return {c["case_id"] for c in response.json()["items"]}
 
 
-def test_a_case_moves_from_mombasa_to_nairobi_under_their_agreement(stack):
-    suffix = uuid.uuid4().hex[:6]
+@pytest.fixture
+def demo_transfers_suspended(stack) -> Iterator[None]:
+    """The demo data's own transfer agreement, suspended for the test and reinstated after it.
+
+    It reaches assessment while the test's case is made, so the test's first proposal would find it in
+    force; the session's other end-to-end tests see the demo data as seeded.
+    """
     admin = oauth_client(stack, "platform-admin")
+    demo = next(a for a in admin.get("/admin/v1/agreements", params={"limit": 100}).json()["items"]
+                if a["reference"] == "ke-mombasa-ke-nairobi-case-transfers")
+    assert admin.post(f"/admin/v1/agreements/{demo['id']}/suspend", json={"reason": "test"}).status_code == 200
+    yield
+    reinstated = admin.post(f"/admin/v1/agreements/{demo['id']}/activate")
+    assert reinstated.status_code == 200, reinstated.text
+
+
+@pytest.fixture
+def admin(stack) -> Iterator[OAuth2Client]:
+    """The platform administrator; agreements the test creates are terminated after it."""
+    client = oauth_client(stack, "platform-admin")
+    before = {a["id"] for a in client.get("/admin/v1/agreements", params={"limit": 100}).json()["items"]}
+    yield client
+    for agreement in client.get("/admin/v1/agreements", params={"limit": 100}).json()["items"]:
+        if agreement["id"] not in before and agreement["status"] != "terminated":
+            ended = client.post(f"/admin/v1/agreements/{agreement['id']}/terminate", json={"reason": "test ended"})
+            assert ended.status_code == 200, ended.text
+
+
+@pytest.mark.usefixtures("demo_transfers_suspended")
+def test_a_case_moves_from_mombasa_to_nairobi_under_their_agreement(stack, admin):
+    suffix = uuid.uuid4().hex[:6]
     partner = oauth_client(stack, "cso")
     mombasa = oauth_client(stack, "case-worker")
     intake_officer = oauth_client(stack, "intake-officer")
     compliance = oauth_client(stack, "compliance")
     nairobi = nairobi_case_worker(stack, admin, suffix)
-    # The demo data's own transfer agreement is suspended first (it reaches assessment while the case
-    # below is made), so that the first proposal finds none in force.
-    demo = next(a for a in admin.get("/admin/v1/agreements", params={"limit": 100}).json()["items"]
-                if a["reference"] == "ke-mombasa-ke-nairobi-case-transfers")
-    assert admin.post(f"/admin/v1/agreements/{demo['id']}/suspend", json={"reason": "test"}).status_code == 200
 
     def submitted():  # the partner's agreement reaches intake as an event after the stack starts
         response = partner.post(f"/intake/v1/tenants/{TENANT}/referrals", json=REFERRAL)

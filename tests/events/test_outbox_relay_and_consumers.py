@@ -9,6 +9,8 @@ import sys
 import threading
 import time
 import uuid
+from collections import defaultdict
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,7 +22,7 @@ from harambee_common.consumer import EventConsumer
 from harambee_common.db import create_db_engine, session_factory, unit_of_work
 from harambee_common.events import Event
 from harambee_common.migrations import upgrade
-from harambee_common.relay import OutboxRelay
+from harambee_common.relay import BATCH, OutboxRelay
 from harambee_stack.broker import Broker
 from tests.support.services import rows
 
@@ -42,10 +44,13 @@ def consumer(assessment_db, broker) -> EventConsumer:
 
 
 def referral_event(subject: str | None = None, *, tenant: str = TENANT) -> Event:
+    """A catalogued `referral.accepted`, as intake publishes it."""
     subject = subject or str(uuid.uuid4())
+    now = datetime.now(UTC).isoformat()
     return Event(
         type="referral.accepted", tenant=tenant, topic="intake.events", source="/test",
-        subject=subject, data={"referral_id": str(uuid.uuid4()), "subject_ref": subject},
+        subject=subject, data={"referral_id": str(uuid.uuid4()), "subject_ref": subject, "source_type": "education",
+                               "organisation": None, "received_at": now, "accepted_at": now},
     )
 
 
@@ -82,32 +87,79 @@ def read_topic(bootstrap: str, topic: str, ids: set[str], *, timeout: float = 30
     return found
 
 
-def test_two_relays_publish_every_event_exactly_once_in_order(assessment_db, broker):
-    subject = str(uuid.uuid4())
-    events = [referral_event(subject) for _ in range(40)]
+def by_key(messages: list) -> dict[str, list[str]]:
+    """The event ids of each key, in the order a consumer reads them (a key lives on one partition)."""
+    keys: dict[str, list[str]] = defaultdict(list)
+    for message in messages:
+        keys[message.key.decode()].append(dict(message.headers)["ce_id"].decode())
+    return dict(keys)
+
+
+def drain(relay: OutboxRelay, database, sent: list[int], start: threading.Barrier, *, timeout: float = 60) -> None:
+    """Runs batches until the outbox is empty (or the time is up), counting what this relay sent."""
+    start.wait(timeout=10)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        count = relay.relay_once()
+        sent.append(count)
+        if count == 0:
+            if not rows(database.owner, "SELECT 1 FROM outbox WHERE published_at IS NULL LIMIT 1"):
+                return
+            time.sleep(0.05)  # the rest is held by the other relay's batch
+
+
+def test_two_relays_share_a_backlog_and_each_key_arrives_exactly_once_in_order(assessment_db, broker):
+    # More than two batches; one person's events run through the whole backlog, four others' in
+    # runs that straddle batch boundaries, so both relays claim rows of the same keys at once.
+    spread, runs = str(uuid.uuid4()), [str(uuid.uuid4()) for _ in range(4)]
+    total = 2 * BATCH + 100
+    events = [referral_event(spread if i % 25 == 0 else runs[i * len(runs) // total]) for i in range(total)]
     publish(assessment_db, events)
 
     relays = [OutboxRelay(engine=create_db_engine(assessment_db.relay), bootstrap=broker.bootstrap)
               for _ in range(2)]
+    sent: list[list[int]] = [[], []]
+    start = threading.Barrier(2)  # both claim while the other's batch is in flight
+    threads = [threading.Thread(target=drain, args=(relay, assessment_db, counts, start))
+               for relay, counts in zip(relays, sent, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
 
-    def drain(relay: OutboxRelay) -> None:
-        for _ in range(100):
-            if relay.relay_once() == 0:
-                return
-
-    threads = [threading.Thread(target=drain, args=(r,)) for r in relays]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-
+    assert rows(assessment_db.owner, "SELECT count(*) FROM outbox WHERE published_at IS NULL")[0][0] == 0
+    assert all(sum(counts) > 0 for counts in sent), sent  # the second relay did share the work
     messages = read_topic(broker.bootstrap, "intake.events", {e.id for e in events})
     ids = [dict(m.headers)["ce_id"].decode() for m in messages]
-    assert sorted(ids) == sorted(e.id for e in events)  # each once
-    assert rows(assessment_db.owner, "SELECT count(*) FROM outbox WHERE published_at IS NULL")[0][0] == 0
+    assert len(ids) == total and set(ids) == {e.id for e in events}  # every event, each once
+    expected: dict[str, list[str]] = defaultdict(list)
+    for event in events:  # the outbox's insertion order
+        expected[f"{TENANT}:{event.subject}"].append(event.id)
+    assert by_key(messages) == expected
     headers = dict(messages[0].headers)
     assert headers["ce_specversion"] == b"1.0" and headers["ce_tenant"] == TENANT.encode()
-    assert messages[0].key == f"{TENANT}:{subject}".encode()
+
+
+def test_a_relay_sends_nothing_of_a_key_while_another_relay_holds_an_earlier_event_of_it(assessment_db, broker):
+    person, other = str(uuid.uuid4()), str(uuid.uuid4())
+    events = [referral_event(person), referral_event(person), referral_event(other), referral_event(person)]
+    publish(assessment_db, events)
+    relay = OutboxRelay(engine=create_db_engine(assessment_db.relay), bootstrap=broker.bootstrap)
+    holder = sa.create_engine(assessment_db.relay)
+    try:
+        with holder.connect() as conn:
+            # Another relay, mid-batch: it has claimed the person's first event and not yet sent it.
+            conn.execute(sa.text("SELECT 1 FROM outbox WHERE id = :i FOR UPDATE"), {"i": events[0].id})
+            assert relay.relay_once() == 1  # the other person's event only
+            published = rows(assessment_db.owner, "SELECT id FROM outbox WHERE published_at IS NOT NULL")
+            assert [str(r.id) for r in published] == [events[2].id]
+            conn.rollback()  # that relay failed: its claim returns to the outbox
+        assert relay.relay_once() == 3
+    finally:
+        holder.dispose()
+    messages = read_topic(broker.bootstrap, "intake.events", {e.id for e in events})
+    assert by_key(messages) == {f"{TENANT}:{person}": [events[i].id for i in (0, 1, 3)],
+                                f"{TENANT}:{other}": [events[2].id]}
 
 
 def test_same_event_applied_twice_has_one_effect(assessment_db, consumer):
@@ -128,7 +180,7 @@ def test_a_malformed_or_failing_event_is_parked_not_retried_forever(assessment_d
     assert consumer.apply(bad.topic, bad.headers(), bad.value()) is False
     parked = rows(assessment_db.owner, "SELECT outcome, error FROM processed_events WHERE event_id = :i",
                   i=bad.id)
-    assert [(p.outcome, p.error) for p in parked] == [("failed", "ValueError")]
+    assert [(p.outcome, p.error) for p in parked] == [("failed", "MalformedEvent")]
 
 
 def test_broker_outage_delays_events_and_loses_none(assessment_db, postgres, tmp_path: Path):

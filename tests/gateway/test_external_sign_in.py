@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -460,3 +460,21 @@ def test_a_directory_that_names_people_by_email_must_have_verified_it(
     assert landed.status_code == 200, landed.text
     assert str(landed.url).startswith(browser.redirect_uri)
     assert urlsplit(str(landed.url)).query
+
+
+def test_a_return_naming_another_issuer_is_refused_before_the_code_is_redeemed(
+    browser: Browser, admin_api: httpx.Client, provider: StandInProvider, county: str
+) -> None:
+    """RFC 9207 mix-up defence: a response whose `iss` is not the directory the person left for is refused."""
+    _, provider.subject = linked_person(admin_api, county, "case_worker")
+    browser.http.follow_redirects = False
+
+    def returned(issuer: str) -> httpx.Response:
+        back = browser.http.get(browser.open_sign_in(tenant=county).headers["location"])
+        return browser.http.get(f"{back.headers['location']}&iss={quote(issuer, safe='')}")
+
+    mixed_up = returned("https://attacker.example")
+    assert mixed_up.status_code == 401 and "another directory" in mixed_up.text
+    assert provider.token_requests == []
+    named = returned(provider.issuer)
+    assert named.status_code == 302 and named.headers["location"].startswith(browser.redirect_uri)

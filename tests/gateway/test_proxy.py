@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -14,7 +15,7 @@ import pytest
 from starlette.types import Receive, Scope, Send
 
 from harambee_gateway.app import create_app
-from tests.gateway.conftest import gateway_settings, serving
+from tests.gateway.conftest import gateway_settings, gateway_token, serving
 
 BIG = bytes(range(256)) * 8192  # 2 MiB, larger than the proxy ever buffers
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -75,6 +76,8 @@ def gateway(signing_key_pem: bytes) -> Iterator[httpx.Client]:
             signing_key_pem=signing_key_pem,
             upstreams={"intake": upstream_url, "audit": f"http://127.0.0.1:{_closed_port()}"},
         )
+        # Above BIG, so that streaming a body larger than the proxy buffers is what is tested here.
+        settings = dataclasses.replace(settings, max_body_bytes=2 * len(BIG))
         with serving(create_app(settings)) as gateway_url, httpx.Client(base_url=gateway_url) as c:
             yield c
 
@@ -198,3 +201,66 @@ def test_unreachable_service_is_a_502_problem(gateway: httpx.Client) -> None:
 
 def test_gateway_routes_are_not_forwarded(gateway: httpx.Client) -> None:
     assert gateway.get("/healthz").json() == {"status": "ok"}
+
+
+# --- the body limit ------------------------------------------------------------------------------
+
+LIMIT = 64 * 1024
+
+
+@pytest.fixture(scope="module")
+def limited(signing_key_pem: bytes) -> Iterator[tuple[httpx.Client, list[str]]]:
+    """A gateway with a small body limit before an upstream that notes every request reaching it."""
+    reached: list[str] = []
+
+    async def noting(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            reached.append(scope["path"])
+        await upstream(scope, receive, send)
+
+    with serving(noting) as upstream_url:
+        settings = gateway_settings(signing_key_pem=signing_key_pem, upstreams={"intake": upstream_url})
+        settings = dataclasses.replace(settings, max_body_bytes=LIMIT)
+        with serving(create_app(settings)) as gateway_url, httpx.Client(base_url=gateway_url) as c:
+            yield c, reached
+
+
+def assert_too_large(response: httpx.Response) -> None:
+    assert response.status_code == 413, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"].endswith("/payload-too-large")
+
+
+def test_an_oversized_body_is_refused_before_it_reaches_the_service(limited: tuple[httpx.Client, list[str]]) -> None:
+    gateway, reached = limited
+    assert_too_large(gateway.post("/intake/v1/too-big", content=b"x" * (LIMIT + 1)))
+    assert "/v1/too-big" not in reached
+    assert gateway.post("/intake/v1/just-right", content=b"x" * LIMIT).status_code == 201
+
+
+def test_an_oversized_streamed_body_is_a_413_problem(limited: tuple[httpx.Client, list[str]]) -> None:
+    gateway, _ = limited
+    assert_too_large(gateway.post("/intake/v1/streamed", content=iter([b"y" * 16384] * 8)))
+
+
+@pytest.mark.parametrize("path", ["/oauth/token", "/admin/v1/tenants", "/oauth/authorize"])
+def test_an_oversized_body_to_the_gateways_own_routes_is_a_413_problem(
+    limited: tuple[httpx.Client, list[str]], path: str
+) -> None:
+    gateway, _ = limited
+    assert_too_large(gateway.post(path, content=b"grant_type=" + b"x" * LIMIT,
+                                  headers={"content-type": "application/x-www-form-urlencoded"}))
+
+
+def test_deeply_nested_json_to_the_admin_api_is_a_client_error(
+    limited: tuple[httpx.Client, list[str]], signing_key_pem: bytes
+) -> None:
+    gateway, _ = limited
+    admin = gateway_token(signing_key_pem, client_id="admin", scope="registry:admin",
+                          tenants={"platform": ["platform_admin"]})
+    depth = LIMIT // 2 - 1
+    for nested in (b"[" * depth + b"]" * depth, b'{"a":' * (depth // 5) + b"1" + b"}" * (depth // 5)):
+        response = gateway.post("/admin/v1/tenants", content=nested,
+                                headers={"Authorization": f"Bearer {admin}", "content-type": "application/json"})
+        assert 400 <= response.status_code < 500, response.text
+        assert response.headers["content-type"] == "application/problem+json"

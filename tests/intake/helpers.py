@@ -59,14 +59,20 @@ ORGANISATIONS = (
     "health-cso", "own-cso", "other-cso", "slow-cso", "flaky-cso", "rotated-cso", "careful-cso", "signed-cso",
 )
 PARTNER_OPERATIONS = ("submit_referrals", "read_referral_status")
+# What a partner is given of its referrals, as an agreement names the fields.
+PARTNER_FIELDS = ("referral_id", "status", "received_at", "previous_status")
 
 
 def agree(client, tenant: str, *organisations: str, operations: tuple[str, ...] = PARTNER_OPERATIONS,
-          **view: Any) -> dict[str, Any]:
+          fields: tuple[str, ...] = PARTNER_FIELDS, consent_required: bool = False, **view: Any) -> dict[str, Any]:
     """An agreement between the tenant and organisations, handed to intake's consumer as the registry
     would publish it; returns the agreement as published."""
-    published = agreement_view(tenant=tenant, parties=[("organisation", o) for o in organisations or ORGANISATIONS],
-                               operations=list(operations), **view)
+    published = {
+        **agreement_view(tenant=tenant, parties=[("organisation", o) for o in organisations or ORGANISATIONS],
+                         operations=list(operations), **view),
+        "data_categories": [{"name": "referral_status", "sensitive": False, "fields": list(fields)}],
+        "consent_required": consent_required,
+    }
     event = agreement_event(published)
     consumer(client).apply(event.topic, event.headers(), event.value())
     return published
@@ -190,6 +196,13 @@ class Desk:
 
     def post(self, path: str, body: Any = None, headers: dict[str, str] | None = None):
         return self.client.post(f"{self.base}{path}", json=body, headers=headers or self.officer())
+
+    def link_exact_matches(self) -> None:
+        """Opts the tenant in to linking an exact blind-index match at once (by default a screener decides)."""
+        etag = self.get("/settings/matching").headers["etag"]
+        response = self.client.put(f"{self.base}/settings/matching", json={"link_exact_matches": True},
+                                   headers={**self.officer(), "If-Match": etag})
+        assert response.status_code == 200, response.text
 
     def patch(self, path: str, body: Any, etag: str | None, headers: dict[str, str] | None = None):
         extra = {"If-Match": etag} if etag is not None else {}

@@ -19,8 +19,8 @@ from harambee_common.problems import ValidationFailed
 from harambee_intake.config import WebhookConfig
 from harambee_intake.webhooks.delivery import DESTINATION_REFUSED, WebhookDispatcher, _Job
 from harambee_intake.webhooks.service import check_url
-from tests.intake.helpers import Desk, dump, person
-from tests.support.services import patched_env, running_service
+from tests.intake.helpers import Desk, agree, dump, outbox, person
+from tests.support.services import patched_env, rows, running_service
 
 TOLERANCE_SECONDS = 300
 
@@ -90,7 +90,7 @@ class Receiver:
 def intake(postgres, broker, issuer):
     env = {"INTAKE_WEBHOOK_ALLOW_PRIVATE_NETWORKS": "1", "INTAKE_WEBHOOK_RETRY_BASE_SECONDS": "0.5",
            "INTAKE_WEBHOOK_POLL_SECONDS": "0.1", "INTAKE_WEBHOOK_MAX_ATTEMPTS": "4",
-           "INTAKE_WEBHOOK_TIMEOUT_SECONDS": "1.5"}
+           "INTAKE_WEBHOOK_TIMEOUT_SECONDS": "1.5", "INTAKE_WEBHOOK_HOLD_SECONDS": "0.5"}
     with patched_env(env), running_service("intake", postgres=postgres, broker=broker, issuer=issuer) as running:
         yield running
 
@@ -332,3 +332,95 @@ def test_a_name_that_resolves_to_a_private_address_is_refused_without_a_request(
 
     assert dispatcher._send(job) == (None, DESTINATION_REFUSED)
     assert sent == []
+
+
+def held(database, webhook_id: str) -> list[Any]:
+    """The webhook's deliveries waiting, held, with nothing sent."""
+    return rows(database.owner, "SELECT id, attempts, last_error FROM webhook_deliveries WHERE subscription_id = :w "
+                "AND state = 'pending' AND last_error LIKE 'held:%'", w=webhook_id)
+
+
+def test_a_partner_is_given_only_the_fields_its_agreement_names_and_each_disclosure_is_recorded(
+        intake, desk, receiver):
+    _, database = intake
+    org = "narrow-cso"
+    agree(desk.client, desk.tenant, org, fields=("referral_id", "status"))
+    webhook = subscribe(desk, receiver, org)
+    referral_id = desk.submit(person("Juma", "Bakari", "2004-04-04"), org=org)["id"]
+    response = desk.get(f"/referrals/{referral_id}", headers=desk.partner(org))
+    assert response.status_code == 200, response.text
+    assert response.json() == {"id": referral_id, "status": "received", "received_at": None}
+    [item] = desk.get("/referrals", headers=desk.partner(org)).json()["items"]
+    assert item == {"id": referral_id, "status": "received", "received_at": None}
+    reads = [e for e in outbox(database.owner, "access.recorded", resource=f"referral/{referral_id}/status")]
+    assert len(reads) == 2 and all(e.data["fields"] == ["referral_id", "status"] for e in reads)
+    assert {e.data["organisation"] for e in reads} == {org}
+
+    screen(desk, referral_id, {"outcome": "no_further_action", "reason": "misguided"})
+    [request] = receiver.wait_for(1)
+    sent = json.loads(request["body"])["data"]
+    assert sent == {"referral_id": referral_id, "status": "closed", "previous_status": None}
+    [logged] = wait_until(lambda: [d for d in deliveries(desk, webhook["id"], org) if d["state"] == "delivered"])
+    assert logged["payload"]["data"] == sent  # the log shows what was sent, not more
+    pushed = wait_until(lambda: [e for e in outbox(database.owner, "access.recorded",
+                                                   resource=f"referral/{referral_id}/status")
+                                 if e.data["purpose"] == "webhook:referral.status_changed"])
+    assert pushed[0].data["fields"] == ["referral_id", "status"] and pushed[0].data["organisation"] == org
+
+
+def test_deliveries_to_a_partner_whose_agreement_is_suspended_are_held_until_it_is_in_force_again(
+        intake, desk, receiver):
+    _, database = intake
+    org = "paused-cso"
+    published = agree(desk.client, desk.tenant, org)
+    webhook = subscribe(desk, receiver, org)
+    referral_id = desk.submit(person("Said", "Omar", "2001-01-01"), org=org)["id"]
+    agree(desk.client, desk.tenant, org, agreement_id=published["id"], version=2, status="suspended")
+    screen(desk, referral_id, {"outcome": "accept"})
+    [waiting] = wait_until(lambda: held(database, webhook["id"]))
+    time.sleep(1.5)  # three holds' worth: it is looked at again, and still not sent
+    assert receiver.requests == []
+    [waiting] = held(database, webhook["id"])
+    assert waiting.attempts == 0 and "suspended" in waiting.last_error
+    refused = [e for e in outbox(database.owner, "agreement.refused")
+               if e.data["party"] == {"kind": "organisation", "id": org}]
+    assert len(refused) == 1 and refused[0].data["actor"] == "webhook-dispatcher"
+
+    agree(desk.client, desk.tenant, org, agreement_id=published["id"], version=3, status="active")
+    [request] = receiver.wait_for(1)
+    assert json.loads(request["body"])["data"]["referral_id"] == referral_id and request["verified"]
+    [delivered] = wait_until(lambda: [d for d in deliveries(desk, webhook["id"], org) if d["state"] == "delivered"])
+    assert delivered["attempts"] == 1
+
+
+def test_under_an_agreement_requiring_consent_a_partner_learns_nothing_until_the_person_consents(
+        intake, desk, receiver):
+    _, database = intake
+    org = "consent-cso"
+    agree(desk.client, desk.tenant, org, consent_required=True)
+    webhook = subscribe(desk, receiver, org)
+    referral_id = desk.submit(person("Musa", "Kombo", "2002-02-02"), org=org)["id"]
+    refused = desk.get(f"/referrals/{referral_id}", headers=desk.partner(org))
+    assert refused.status_code == 403 and refused.json()["type"].endswith("/consent-required")
+    [decision] = [e for e in outbox(database.owner, "agreement.refused")
+                  if e.data["party"]["id"] == org and e.data["operation"] == "read_referral_status"]
+    assert decision.data["reason"] == "consent required and not recorded"
+    [item] = desk.get("/referrals", headers=desk.partner(org)).json()["items"]
+    assert item == {"id": referral_id, "status": None, "received_at": None}
+    screen(desk, referral_id, {"outcome": "accept"})
+    wait_until(lambda: held(database, webhook["id"]))
+    time.sleep(1.0)
+    assert receiver.requests == []
+
+    subject = desk.subject_of(referral_id)
+    consent = desk.post(f"/subjects/{subject}/consents", {
+        "given_by": "person", "purposes": ["information_sharing"], "recipients": ["another-cso"],
+        "method": "written", "given_at": "2026-01-05T10:00:00Z", "evidence": "Form CF-1"})
+    assert consent.status_code == 201, consent.text
+    assert desk.get(f"/referrals/{referral_id}", headers=desk.partner(org)).status_code == 403  # not named
+    desk.post(f"/subjects/{subject}/consents", {
+        "given_by": "person", "purposes": ["information_sharing"], "recipients": [org],
+        "method": "written", "given_at": "2026-01-05T10:00:00Z", "evidence": "Form CF-2"})
+    assert partner_status(desk, referral_id, org) == "under_consideration"
+    [request] = receiver.wait_for(1)
+    assert json.loads(request["body"])["data"]["status"] == "under_consideration"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -46,9 +47,15 @@ def read(client, headers, referral_id: str) -> dict:
     return response.json()
 
 
+def born_years_ago(years: float) -> str:
+    """A date of birth that makes the person that old today (the service dates a referral by the clock)."""
+    return (datetime.now(UTC).date() - timedelta(days=round(years * 365.25))).isoformat()
+
+
 def test_staff_read_every_part_of_the_referral_but_not_the_identity(intake, issuer):
     client, _ = intake
-    created = submit(client, partner(issuer))
+    sixteen = born_years_ago(16.5)  # a minor in the 15-17 band whatever the date the test runs
+    created = submit(client, partner(issuer), referral(person={**FULL_REFERRAL["person"], "date_of_birth": sixteen}))
     view = read(client, officer(issuer), created["id"])
     assert view["concern"] == FULL_REFERRAL["concern"]
     assert view["indicators"] == FULL_REFERRAL["indicators"]
@@ -57,7 +64,7 @@ def test_staff_read_every_part_of_the_referral_but_not_the_identity(intake, issu
         assert given(view[part]) == FULL_REFERRAL[part], part
     assert view["is_minor"] is True and view["age_band"] == "15_17"
     text = json.dumps(view)
-    for value in IDENTITY:
+    for value in (*IDENTITY, sixteen):
         assert value not in text
     assert read(client, case_worker(issuer), created["id"])["concern"] == FULL_REFERRAL["concern"]
 

@@ -82,7 +82,7 @@ def test_partner_cannot_read_another_partners_referral(intake, issuer):
     assert created["id"] not in {item["id"] for item in listed}
 
 
-def test_case_worker_read_is_recorded_with_who_read_it(intake, issuer):  # before: tests/security/test_reads_are_recorded.py
+def test_case_worker_read_is_recorded_with_who_read_it(intake, issuer):
     client, database = intake
     created = submit(client, partner(issuer))
     response = client.get(f"/v1/tenants/{TENANT}/referrals/{created['id']}", headers=case_worker(issuer))

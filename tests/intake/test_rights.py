@@ -19,6 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
+from harambee_common.migrations import ALL_TENANTS_SETTING
 from harambee_common.pagination import encode_cursor
 from harambee_intake.app import create_app
 from harambee_intake.retention.service import RetentionScheduler
@@ -183,8 +184,9 @@ def test_rectification_corrects_the_identity_and_the_blind_index(intake, desk):
                          {"purpose": "rectification", "reason": "Checking the correction."}).json()["identity"]
     assert identity["family_name"] == "Odhiambo" and identity["phone"] == "+254711000999"
     assert "email" not in identity
-    later = desk.submit(person("Halima", "Odhiambo", "2009-07-14"))
-    assert desk.subject_of(later["id"]) == subject  # the corrected spelling now finds her
+    later = desk.referral(desk.submit(person("Halima", "Odhiambo", "2009-07-14"))["id"])
+    [found] = later["duplicate_candidates"]  # the corrected spelling now finds her
+    assert found["subject_ref"] == subject and "exact" in found["signals"]
     assert desk.get(f"/rights-requests/{rectification['id']}").json()["status"] == "fulfilled"
     [stored] = rows(database.owner, "SELECT sealed FROM rights_requests WHERE id = :r", r=rectification["id"])
     assert "Odhiambo" not in json.dumps(stored.sealed)  # staff's words about the person are sealed
@@ -257,13 +259,14 @@ def pg_dump(url: str) -> str:
     if binary is None:
         pytest.skip("pg_dump is not available")
     parsed = make_url(url)
-    args = [binary, "--no-owner", "-U", parsed.username, "-d", parsed.database]
+    # The owner passes row-level security only while it says it crosses tenants (harambee_common.migrations).
+    args = [binary, "--no-owner", "--enable-row-security", "-U", parsed.username, "-d", parsed.database]
     host = parsed.query.get("host") or parsed.host
     if host:
         args += ["-h", host]
     if parsed.port:
         args += ["-p", str(parsed.port)]
-    env = {**os.environ, "PGPASSWORD": parsed.password or ""}
+    env = {**os.environ, "PGPASSWORD": parsed.password or "", "PGOPTIONS": f"-c {ALL_TENANTS_SETTING}=on"}
     return subprocess.run(args, capture_output=True, text=True, check=True, timeout=60, env=env).stdout
 
 
@@ -300,7 +303,8 @@ def test_an_erased_persons_data_is_unreadable_in_a_raw_dump_and_the_erasure_is_p
                      {"purpose": "safeguarding", "reason": "Trying after erasure."}).status_code == 409
     assert desk.referral(referral)["concern"] == ""
     again = desk.submit(HALIMA)
-    assert desk.subject_of(again["id"]) not in (subject, merged)  # she is not found again
+    found = desk.referral(again["id"])  # she is not found again
+    assert found["subject_ref"] not in (subject, merged) and found["duplicate_candidates"] == []
     assert desk.post(f"/subjects/{subject}/erasure", {"reason": "A second time, by mistake."}).status_code == 409
 
     # A backup taken before the erasure still holds the wrapped key: it stays readable while the KEK
@@ -338,6 +342,7 @@ def screened(desk: Desk, database, who: dict, decision: dict, *, days_ago: int) 
 
 def test_retention_minimises_old_referrals_per_outcome_and_reports_what_it_did(intake, desk):
     _, database = intake
+    desk.link_exact_matches()  # a later referral of a person joins them (below)
     retention_policy(desk, no_further_action_days=30, signpost_days=60, escalate_days=None)
     nfa = {"outcome": "no_further_action", "reason": "misguided"}
     old_nfa, old_nfa_subject = screened(desk, database, person("Ali", "Hassan", "1999-09-09"), nfa, days_ago=40)
@@ -414,3 +419,90 @@ def test_the_scheduler_runs_retention_in_every_tenant(intake, issuer):
         [run] = desk.get("/retention/runs").json()
         assert run["ran_by"] == "retention-scheduler"
         assert run["report"]["referrals_minimised"]["no_further_action"] == 1
+
+
+REFERRER = {"role": "class teacher", "name": "Peter Mwangi", "phone": "+254733111000",
+            "email": "p.mwangi@school.example.org"}
+THIRD_PARTIES = {
+    "concerning_contacts": "An older man who waits for her outside the school gate.",
+    "referrer_fears": "That she will leave the country in the school holidays.",
+    "safeguarding": {"family": ["bereavement"], "description": "Her uncle Baraka shouts at her."},
+    "external_document": {"system": "School welfare register", "reference": "SWR-2024-118"},
+}
+WITHHELD = ("Peter Mwangi", "733111000", "p.mwangi", "class teacher", "older man", "leave the country",
+            "uncle Baraka", "SWR-2024-118", "Zawadi", "722999888", "mombasa-youth-cso")
+
+
+def referred_by_a_teacher(desk: Desk) -> tuple[str, str]:
+    """A person referred with the referrer's identity, a guardian and other people in the referral."""
+    who = {**HALIMA, "guardians": [{"name": "Zawadi Odhiambo", "relationship": "aunt", "phone": "+254722999888"}]}
+    referral = desk.submit(who, concern=WORDS, referrer=REFERRER, observed_behaviour="Asked about passports.",
+                           **THIRD_PARTIES)
+    return desk.subject_of(referral["id"]), referral["id"]
+
+
+def test_an_access_export_gives_the_person_their_own_data_and_withholds_the_referrer_and_third_parties(
+        intake, desk):
+    _, database = intake
+    subject, referral = referred_by_a_teacher(desk)
+    opened = request(desk, subject)
+    with exporting_to(desk.client, {}):
+        response = desk.post(f"/rights-requests/{opened['id']}/fulfilment")
+    assert response.status_code == 200, response.text
+    document = response.json()["document"]
+    text = json.dumps(document)
+    for value in WITHHELD:
+        assert value not in text, value
+    [details] = [r["details"] for r in document["referrals"]]
+    assert details["concern"] == WORDS and details["observed_behaviour"] == "Asked about passports."
+    assert details["safeguarding_family"] == ["bereavement"]  # the codes about her are hers
+    assert document["identity"][0]["given_name"] == "Halima" and "guardians" not in document["identity"][0]
+    withheld = {(w["referral_id"], w["field"]) for w in document["withheld"]}
+    assert withheld == {(None, "identity.guardians")} | {(referral, f) for f in (
+        "referrer.role", "referrer.name", "referrer.phone", "referrer.email", "referred_by_organisation",
+        "concerning_contacts", "referrer_fears", "safeguarding_description", "external_document")}
+    [event] = outbox(database.owner, "rights_request.processed", request_id=opened["id"])
+    assert event.data["released"] == [] and {(w["referral_id"], w["field"]) for w in event.data["withheld"]} == withheld
+    [record] = rows(database.owner, "SELECT id, released, withheld, sealed, generated_by FROM access_exports "
+                    "WHERE request_id = :r", r=opened["id"])
+    assert str(record.id) == event.data["export_id"] and record.released == [] and record.sealed is None
+    assert {(w["referral_id"], w["field"]) for w in record.withheld} == withheld
+    assert record.generated_by == "officer-1"
+
+
+def test_an_officer_releases_third_party_data_field_by_field_with_a_reason_on_record(intake, desk):
+    _, database = intake
+    subject, referral = referred_by_a_teacher(desk)
+    opened = request(desk, subject)
+    reason = "The teacher agreed in writing that his role may be disclosed to her."
+    release = {"fields": ["referrer.role", "concerning_contacts"], "reason": reason}
+    assert desk.post(f"/rights-requests/{opened['id']}/fulfilment", {"fields": ["referrer.name"]}).status_code == 422
+    assert desk.post(f"/rights-requests/{opened['id']}/fulfilment",
+                     {"fields": ["person.name"], "reason": reason}).status_code == 422
+    assert desk.post(f"/rights-requests/{opened['id']}/fulfilment", release,
+                     headers=desk.case_worker()).status_code == 403
+    with exporting_to(desk.client, {}):
+        response = desk.post(f"/rights-requests/{opened['id']}/fulfilment", release)
+    assert response.status_code == 200, response.text
+    document = response.json()["document"]
+    [details] = [r["details"] for r in document["referrals"]]
+    assert details["referrer"] == {"role": "class teacher"}
+    assert details["concerning_contacts"] == THIRD_PARTIES["concerning_contacts"]
+    text = json.dumps(document)
+    for value in ("Peter Mwangi", "733111000", "leave the country", "SWR-2024-118", "Zawadi"):
+        assert value not in text, value
+    released = {(r["referral_id"], r["field"]) for r in document["released"]}
+    assert released == {(referral, "referrer.role"), (referral, "concerning_contacts")}
+    assert (referral, "referrer.name") in {(w["referral_id"], w["field"]) for w in document["withheld"]}
+
+    [event] = outbox(database.owner, "rights_request.processed", request_id=opened["id"])
+    assert {(r["referral_id"], r["field"]) for r in event.data["released"]} == released
+    assert reason not in json.dumps(event.data) and "class teacher" not in json.dumps(event.data)
+    [access] = outbox(database.owner, "access.recorded", resource=f"subject/{subject}/export")
+    assert {"referrals.referrer.role", "referrals.concerning_contacts"} <= set(access.data["fields"])
+    [record] = rows(database.owner, "SELECT id, released, sealed FROM access_exports WHERE request_id = :r",
+                    r=opened["id"])
+    assert {(r["referral_id"], r["field"]) for r in record.released} == released
+    assert reason not in json.dumps(record.sealed)  # the officer's words are sealed under her key
+    assert unsealed(desk.client, database.owner, tenant=desk.tenant, subject=subject, sealed=record.sealed,
+                    context=f"access-export:{record.id}")["release_reason"] == reason

@@ -173,6 +173,12 @@ def test_screeners_see_the_outcomes_of_earlier_referrals_of_the_person(desk):
     first, etag = referral(desk, who)
     screen(desk, first, etag, {"outcome": "no_further_action", "reason": "insufficient_information"})
     second = desk.submit(who)
+    [candidate] = desk.referral(second["id"])["duplicate_candidates"]  # the same person, for the screener to confirm
+    assert candidate["subject_ref"] == desk.subject_of(first) and "exact" in candidate["signals"]
+    assert candidate["outcomes"] == ["no_further_action"]
+    merged = desk.post(f"/subjects/{desk.subject_of(second['id'])}/merge",
+                       {"into": candidate["subject_ref"], "reason": "Same name and date of birth, confirmed."})
+    assert merged.status_code == 200, merged.text
     [prior] = desk.referral(second["id"])["prior_referrals"]
     assert (prior["id"], prior["outcome"]) == (first, "no_further_action")
     variant = desk.submit(person("Neemah", "Akinyi", "2011-11-11"))

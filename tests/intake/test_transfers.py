@@ -144,6 +144,8 @@ def test_under_an_agreement_the_person_moves_and_the_sender_keeps_nothing_usable
     assert view.json()["screening"]["note"] is None
 
     # The blind index now belongs to the receiver: a referral there finds the person; one in the sender does not.
+    for desk in (receiver, sender):
+        desk.link_exact_matches()
     again = receiver.submit(FULL_REFERRAL["person"])
     assert receiver.subject_of(again["id"]) == subject
     [received] = outbox(database.owner, "referral.received", referral_id=again["id"])

@@ -28,8 +28,29 @@ def desk(intake, issuer) -> Desk:
     return Desk(intake[0], issuer)
 
 
-def test_the_same_person_referred_by_two_partners_is_linked_to_one_subject(intake, desk):
+def test_the_same_person_referred_twice_is_an_exact_candidate_a_screener_confirms(intake, desk):
     _, database = intake
+    first = desk.submit(HALIMA, org="school-cso")
+    subject = desk.subject_of(first["id"])
+    # Another partner spells it with other case, spacing, accents and order of names.
+    second = desk.submit(person("ODHIAMBO", "  Hálima ", "2009-07-14"), org="health-cso")
+    [event] = outbox(database.owner, "referral.received", referral_id=second["id"])
+    assert event.data["subject_ref"] != subject and event.data["repeat_referral"] is False
+    view = desk.referral(second["id"])
+    assert view["repeat_referral"] is False and view["prior_referrals"] == []
+    [candidate] = view["duplicate_candidates"]
+    assert candidate["subject_ref"] == subject and "exact" in candidate["signals"]
+    assert candidate["score"] > max(c["score"] for c in desk.referral(desk.submit(
+        person("Halimah", "Odhiambo", "2009-07-14"))["id"])["duplicate_candidates"] if "exact" not in c["signals"])
+
+    response = desk.post(f"/subjects/{view['subject_ref']}/merge", {"into": subject, "reason": "Same girl, confirmed."})
+    assert response.status_code == 200, response.text
+    assert {r["id"] for r in response.json()["referrals"]} >= {first["id"], second["id"]}
+
+
+def test_a_tenant_that_opts_in_links_an_exact_match_to_one_subject_at_once(intake, desk):
+    _, database = intake
+    desk.link_exact_matches()
     first = desk.submit(HALIMA, org="school-cso")
     # Another partner spells it with other case, spacing, accents and order of names.
     second = desk.submit(person("ODHIAMBO", "  Hálima ", "2009-07-14"), org="health-cso")
@@ -50,8 +71,10 @@ def test_repeat_referrals_are_found_through_the_blind_index_alone(intake, desk):
     first = desk.submit(HALIMA)
     subject = desk.subject_of(first["id"])
     assert execute(database.owner, "DELETE FROM subject_index WHERE subject_id = :s", s=subject) > 0
-    second = desk.submit(HALIMA)
-    assert desk.subject_of(second["id"]) != subject
+    second = desk.referral(desk.submit(HALIMA)["id"])
+    assert second["subject_ref"] != subject and second["duplicate_candidates"] == []
+    desk.link_exact_matches()
+    assert desk.subject_of(desk.submit(HALIMA)["id"]) == second["subject_ref"]  # the index that is left
 
 
 def test_the_blind_index_holds_keyed_digests_that_differ_between_tenants(intake, issuer):
@@ -112,8 +135,11 @@ def test_a_screener_merges_candidates_and_later_referrals_follow_the_merge(intak
     assert event.data["subject_ref"] == keep and "reason" not in event.data
     assert desk.referral(second["id"])["prior_referrals"][0]["id"] == first["id"]
 
-    third = desk.submit(variant)  # the merged spelling now finds the person it was merged into
-    [received] = outbox(database.owner, "referral.received", referral_id=third["id"])
+    third = desk.referral(desk.submit(variant)["id"])  # the merged spelling now finds the person merged into
+    assert [(c["subject_ref"], "exact" in c["signals"]) for c in third["duplicate_candidates"]] == [(keep, True)]
+    desk.link_exact_matches()
+    fourth = desk.submit(variant)
+    [received] = outbox(database.owner, "referral.received", referral_id=fourth["id"])
     assert received.data["subject_ref"] == keep and received.data["repeat_referral"] is True
 
 
@@ -237,6 +263,7 @@ def test_rotation_rewraps_data_keys_without_reencrypting_fields(intake, desk):
 def test_a_new_key_encryption_key_takes_over_and_the_old_one_can_be_retired(desk):
     old = os.environ["INTAKE_KEY_ENCRYPTION_KEY"]
     new = base64.b64encode(os.urandom(32)).decode()
+    desk.link_exact_matches()
     referral = desk.submit(HALIMA)
     with patched_env({"INTAKE_KEY_ENCRYPTION_KEY": new, "INTAKE_RETIRED_KEY_ENCRYPTION_KEYS": old,
                       "INTAKE_BLIND_INDEX_KEY": old}), TestClient(create_app()) as client:

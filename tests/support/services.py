@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import base64
-import functools
 import importlib
 import os
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +17,6 @@ from fastapi.testclient import TestClient
 from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
-from harambee_audit.signing import CheckpointSigner
 from harambee_common import kafka
 from harambee_common.consumer import EventConsumer
 from harambee_common.migrations import upgrade
@@ -53,18 +52,8 @@ def service_env(*, database: ComponentDatabase, bootstrap: str, issuer: Any) -> 
         **database.env(),
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "INTAKE_KEY_ENCRYPTION_KEY": base64.b64encode(os.urandom(32)).decode(),
-        "AUDIT_SIGNING_KEY_FILE": _audit_signing_key_file(),
         **issuer.env(),
     }
-
-
-@functools.cache
-def _audit_signing_key_file() -> str:
-    """A checkpoint signing key for the tests' audit apps (audit refuses to start without one)."""
-    path = Path(tempfile.mkdtemp(prefix="audit-key-")) / "signing-key.pem"  # the directory is 0700
-    path.write_bytes(CheckpointSigner.generate().private_pem())
-    path.chmod(0o600)
-    return str(path)
 
 
 @contextmanager
@@ -74,16 +63,33 @@ def running_service(
     """A migrated database and the running app (lifespan on: relay and consumers work)."""
     database = postgres.provision(component)
     upgrade(package=f"harambee_{component}", url=database.owner)
-    env = service_env(database=database, bootstrap=broker.bootstrap, issuer=issuer)
+    # Groups of its own: a copy of the service started earlier in the session (another module's) may
+    # still count as a member of the plain group, and the broker would keep rebalancing between them.
+    prefix = f"test-{uuid.uuid4().hex[:8]}-"
+    env = {**service_env(database=database, bootstrap=broker.bootstrap, issuer=issuer),
+           "KAFKA_CONSUMER_GROUP_PREFIX": prefix}
+    groups = tuple(prefix + name for name in CONSUMER_GROUPS.get(component, ()))
     # The session's broker holds what earlier modules' services published, in tenants this module
     # may use too: the service reads only what is published while it runs, whatever ran before.
-    start_at_the_end(broker.bootstrap, CONSUMER_GROUPS.get(component, ()))
-    with patched_env(env):
+    start_at_the_end(broker.bootstrap, groups)
+    with tempfile.TemporaryDirectory() as keys, patched_env({**env, **component_keys(component, Path(keys))}):
         app = importlib.import_module(f"harambee_{component}.app").create_app()
         with TestClient(app) as client:
             joined = {getattr(w, "_group_id", None) for w in app.state.workers if isinstance(w, EventConsumer)}
-            assert joined <= set(CONSUMER_GROUPS.get(component, ())), f"add {joined} to CONSUMER_GROUPS"
+            assert joined <= set(groups), f"add {joined} (less {prefix}) to CONSUMER_GROUPS"
             yield client, database
+
+
+def component_keys(component: str, directory: Path) -> dict[str, str]:
+    """The key files a component refuses to start without (audit's checkpoint-signing key)."""
+    if component != "audit":
+        return {}
+    from harambee_audit.signing import CheckpointSigner  # only the audit service's tests need it
+
+    path = directory / "audit-signing-key.pem"
+    path.write_bytes(CheckpointSigner.generate().private_pem())
+    path.chmod(0o600)
+    return {"AUDIT_SIGNING_KEY_FILE": str(path)}
 
 
 def start_at_the_end(bootstrap: str, groups: tuple[str, ...]) -> None:

@@ -63,7 +63,8 @@ def enrol_second_factor(
 @router.post("/people/{person_id}/roles", status_code=status.HTTP_201_CREATED)
 def grant_role(person_id: uuid.UUID, body: RoleGrant, admin: PlatformAdmin, uow: RegistryUnitOfWorkDep) -> PersonView:
     """Gives a person a role in a tenant."""
-    person = people.grant_role(uow=uow, person_id=person_id, tenant=body.tenant, role=body.role, actor=admin.subject)
+    person = people.grant_role(uow=uow, person_id=person_id, tenant=body.tenant, role=body.role, actor=admin.subject,
+                               override=body.staff_role_override)
     return PersonView.of(person)
 
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from harambee_common.catalogue.base import EventData, event_type
 
@@ -15,6 +15,27 @@ TOPIC = "intake.events"
 Outcome = Literal["escalate", "signpost", "no_further_action", "accept"]
 Giver = Literal["person", "parent", "guardian", "representative"]
 RightsKind = Literal["access", "rectification", "erasure"]
+SettingName = Literal["escalation_contact", "rights_deadlines", "retention", "matching"]
+# A setting's value: numbers of days, switches, or the escalation contact's organisational details.
+SettingValue = dict[str, bool | int | str | None]
+# What an access export withholds unless an intake officer releases it: the referrer's identity, and other
+# people (those the referrer names, the person's guardians) who did not ask for their data to be disclosed.
+ThirdPartyField = Literal[
+    "referrer.role", "referrer.name", "referrer.organisation", "referrer.phone", "referrer.email",
+    "referred_by_organisation", "concerning_contacts", "referrer_fears", "safeguarding_description",
+    "external_document", "identity.guardians",
+]
+
+
+class ExportField(BaseModel):
+    """One field of an access export that is about someone else, by reference: never its value."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    referral_id: uuid.UUID | None
+    """The referral it belongs to (none for the person's identity)."""
+    field: ThirdPartyField
+    """The field."""
 
 
 @event_type("referral.received", topic=TOPIC)
@@ -32,7 +53,8 @@ class ReferralReceived(EventData):
     received_at: datetime
     """When the referral arrived."""
     repeat_referral: bool
-    """Whether the person was already known (an exact blind-index match)."""
+    """Whether the referral joined a person already known: an exact blind-index match, in a tenant that links
+    those at once (elsewhere the match is a duplicate candidate and this is false)."""
 
 
 @event_type("referral.amended", topic=TOPIC)
@@ -103,7 +125,7 @@ class ReferralMinimised(EventData):
 
 @event_type("consent.recorded", topic=TOPIC)
 class ConsentRecorded(EventData):
-    """A consent was recorded: who gave it, for which purposes and recipients, until when."""
+    """A consent was recorded: who gave it, for which purposes, until when (the recipients named stay in intake)."""
 
     consent_id: uuid.UUID
     """The consent record."""
@@ -113,8 +135,6 @@ class ConsentRecorded(EventData):
     """Who gave it: the person, or a parent, guardian or representative."""
     purposes: list[str]
     """Codes of the tenant's `consent_purposes` list."""
-    recipients: list[str]
-    """Who may receive the data: organisations or services."""
     given_at: datetime
     """When it was given."""
     expires_at: datetime | None
@@ -133,8 +153,6 @@ class ConsentWithdrawn(EventData):
     """The person's pseudonymous subject reference."""
     purposes: list[str]
     """The purposes the consent covered."""
-    recipients: list[str]
-    """The recipients the consent named."""
     withdrawn_at: datetime
     """When it was withdrawn."""
     withdrawn_by: Giver
@@ -325,6 +343,13 @@ class RightsRequestProcessed(EventData):
     """The services whose part is missing."""
     actor: str
     """The officer who gathered it."""
+    export_id: uuid.UUID
+    """Intake's record of the export given (who made it, what it released and withheld)."""
+    released: list[ExportField]
+    """Fields about the referrer or third parties an officer released into this export (the reason stays
+    sealed in intake)."""
+    withheld: list[ExportField]
+    """Fields about the referrer or third parties held and withheld from this export."""
 
 
 @event_type("rights_request.closed", topic=TOPIC)
@@ -357,3 +382,42 @@ class RetentionApplied(EventData):
     """Idempotency keys forgotten."""
     more_remaining: bool
     """Whether the run stopped at its bound with more to do."""
+
+
+@event_type("tenant_setting.changed", topic=TOPIC)
+class TenantSettingChanged(EventData):
+    """An intake officer replaced a tenant setting: the value before and the new one (codes and settings only)."""
+
+    # Settings are the programme's own: days, switches, and the escalation contact (an office or post, not a
+    # referred person). The escalation contact's free-text `instructions` are kept in intake's history only.
+
+    change_id: uuid.UUID
+    """Intake's record of the change (`GET .../settings/history`)."""
+    name: SettingName
+    """The setting."""
+    version: int
+    """The setting's new version (the default is version 0)."""
+    previous: SettingValue | None
+    """The value in force before, the default included (null: none was set)."""
+    value: SettingValue
+    """The new value."""
+    actor: str
+    """The officer who changed it."""
+
+
+@event_type("vocabulary.replaced", topic=TOPIC)
+class VocabularyReplaced(EventData):
+    """An intake officer replaced one of the tenant's coded lists: the codes before and after."""
+
+    change_id: uuid.UUID
+    """Intake's record of the change (`GET .../settings/history`), which keeps the labels too."""
+    name: str
+    """The list (indicators, consent_purposes, ...)."""
+    version: int
+    """The list's new version (the default set is version 0)."""
+    previous_codes: list[str]
+    """The codes in force before."""
+    codes: list[str]
+    """The codes in force now."""
+    actor: str
+    """The officer who replaced it."""

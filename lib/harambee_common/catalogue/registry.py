@@ -177,6 +177,28 @@ class ClientRevoked(_ClientChange):
     """The tenants it held grants in."""
 
 
+@event_type("partner.staff_role_allowed", topic=TOPIC)
+class PartnerStaffRoleAllowed(RegistryChange):
+    """A partner organisation's client or person was given a staff role by an administrator's override.
+
+    Partners (CSOs, agencies, providers) reach a county's data under agreements only; a staff role
+    bypasses them, so each exception is on record with its reason.
+    """
+
+    tenant: str
+    """The tenant of the role."""
+    organisation: str
+    """The partner organisation."""
+    roles: list[ClientRoleName]
+    """The staff roles allowed by the override."""
+    client_id: str | None
+    """The client given them, if a client."""
+    person_id: uuid.UUID | None
+    """The person given them, if a person."""
+    reason: str
+    """Why the administrator allowed it."""
+
+
 # --- people --------------------------------------------------------------------------------------
 
 
@@ -434,6 +456,9 @@ class SignInFailed(EventData):
     """What failed: the username or password, or the one-time code."""
     client_id: str | None
     """The app it was made through (bounded to 64 characters)."""
+    username_key: str | None = None
+    """A keyed hash (HMAC-SHA256, key held by the gateway) of the username tried: attempts on one account
+    can be told apart from a spray across many without the log holding any username."""
 
 
 @event_type("token.refused", topic=TOPIC)
@@ -448,3 +473,19 @@ class TokenRefused(EventData):
     """The HTTP status answered."""
     error: str
     """The OAuth error code answered (bounded to 64 characters)."""
+
+
+@event_type("token.refusals_counted", topic=TOPIC)
+class TokenRefusalsCounted(EventData):
+    """Token requests refused in one minute that named no registered client, counted rather than logged one by one.
+
+    Anyone may send junk to the token endpoint; one event each would let a loop fill the log.
+    A refusal that names a registered client is still a `token.refused` of its own.
+    """
+
+    minute: datetime
+    """The start of the minute counted (UTC)."""
+    count: int
+    """How many requests were refused in it."""
+    errors: dict[str, int]
+    """How many of them were answered with each OAuth error code."""

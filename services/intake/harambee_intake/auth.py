@@ -69,3 +69,10 @@ RightsRead = Annotated[
     Depends(EitherOf(Authenticator(scopes={Scope.referrals_read}, roles={Role.intake_officer}),
                      Authenticator(scopes={Scope.audit_read}, roles={Role.compliance_officer}))),
 ]
+
+# The history of the tenant's settings and coded lists: programme staff, and compliance officers reviewing it.
+SettingsHistoryRead = Annotated[
+    TenantPrincipal,
+    Depends(EitherOf(Authenticator(scopes={Scope.referrals_read}, roles=set(STAFF_ROLES)),
+                     Authenticator(scopes={Scope.audit_read}, roles={Role.compliance_officer}))),
+]

@@ -19,6 +19,7 @@ class WebhookConfig:
     max_attempts: int = 8  # INTAKE_WEBHOOK_MAX_ATTEMPTS
     timeout_seconds: float = 10.0  # INTAKE_WEBHOOK_TIMEOUT_SECONDS: per attempt
     batch: int = 20  # deliveries leased per tenant per round
+    hold_seconds: float = 300.0  # INTAKE_WEBHOOK_HOLD_SECONDS: a delivery no agreement permits is looked at again
 
     @classmethod
     def from_env(cls) -> WebhookConfig:
@@ -30,6 +31,7 @@ class WebhookConfig:
             retry_base_seconds=float(env("INTAKE_WEBHOOK_RETRY_BASE_SECONDS", cls.retry_base_seconds)),
             max_attempts=int(env("INTAKE_WEBHOOK_MAX_ATTEMPTS", cls.max_attempts)),
             timeout_seconds=float(env("INTAKE_WEBHOOK_TIMEOUT_SECONDS", cls.timeout_seconds)),
+            hold_seconds=float(env("INTAKE_WEBHOOK_HOLD_SECONDS", cls.hold_seconds)),
         )
 
     def backoff(self, attempts: int) -> float:

@@ -5,7 +5,8 @@ normalised input, so the database can match equal inputs but an index leaks noth
 key, and two tenants' indexes of the same person differ (no linking across tenants).
 
 - `exact`: given and family name tokens (sorted, so order does not matter) plus date of birth.
-  A match links the new referral to the subject at once.
+  A match is the strongest candidate; it links the new referral to the subject at once only in a
+  tenant that opts in (the `matching` setting).
 - The others find *candidates* (spelling variants, a mistyped date, a missing date of birth, the
   same phone) that a screener confirms or dismisses; they are never merged silently.
 """

@@ -327,6 +327,38 @@ class RightsRequest(Base):
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
 
 
+class AccessExport(Base):
+    """One access export given to a person: who made it, and what about others it released or withheld."""
+
+    __tablename__ = "access_exports"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[str] = mapped_column(sa.Text)
+    request_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("rights_requests.id"))
+    subject_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("subjects.id"))
+    generated_at: Mapped[datetime] = mapped_column(Timestamp)
+    generated_by: Mapped[str] = mapped_column(sa.Text)
+    released: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)  # {referral_id, field}: references only
+    withheld: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    sealed: Mapped[dict[str, str] | None] = mapped_column(Sealed)  # why the officer released what they did
+
+
+class SettingChange(Base):
+    """A change to a tenant setting or coded list, with the value it replaced."""
+
+    __tablename__ = "setting_changes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[str] = mapped_column(sa.Text)
+    kind: Mapped[str] = mapped_column(sa.Text)  # setting or vocabulary
+    name: Mapped[str] = mapped_column(sa.Text)
+    version: Mapped[int] = mapped_column(sa.Integer)
+    previous: Mapped[Any] = mapped_column(JSONB(none_as_null=True))  # None: the default was in force
+    value: Mapped[Any] = mapped_column(JSONB(none_as_null=True))
+    changed_by: Mapped[str] = mapped_column(sa.Text)
+    changed_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
 class RetentionRun(Base):
     """What one run of the retention job did in a tenant."""
 

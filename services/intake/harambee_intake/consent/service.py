@@ -1,8 +1,9 @@
 """Consent: recorded with who gave it, for what and for whom, how it is evidenced, until when.
 
 Consent to support is separate from the lawful basis for sharing data (DOMAIN.md): these records
-are the former. Withdrawal is one call; it raises `consent.withdrawn`, on which every service
-stops the work that depended on it.
+are the former. Withdrawal is one call; it raises `consent.withdrawn`, on which every service stops the
+work that depended on it. Events carry codes and references only: the recipients, as the officer wrote
+them, and the giver's name, evidence and notes stay in intake.
 """
 
 from __future__ import annotations
@@ -61,8 +62,7 @@ def record(
     repository.add_consent(session=uow.session, consent=consent)
     EVENTS.publish(uow, ConsentRecorded(
         consent_id=consent.id, subject_ref=subject.id, given_by=consent_in.given_by, purposes=consent.purposes,
-        recipients=consent.recipients, given_at=consent.given_at, expires_at=consent.expires_at,
-        actor=principal.actor,
+        given_at=consent.given_at, expires_at=consent.expires_at, actor=principal.actor,
     ), subject=str(subject.id))
     return ConsentRecord(consent=consent, subject_ref=subject.id,
                          opened={"giver_name": consent_in.giver_name, "evidence": consent_in.evidence,
@@ -101,7 +101,7 @@ def withdraw(
                           **key.seal({"withdrawal_note": withdrawal.note}, context=f"consent:{consent.id}")}
     EVENTS.publish(uow, ConsentWithdrawn(
         consent_id=consent.id, subject_ref=consent.subject_id, purposes=consent.purposes,
-        recipients=consent.recipients, withdrawn_at=now, withdrawn_by=withdrawal.withdrawn_by, actor=principal.actor,
+        withdrawn_at=now, withdrawn_by=withdrawal.withdrawn_by, actor=principal.actor,
     ), subject=str(consent.subject_id))
     return _opened(uow, vault, consent)
 

@@ -55,7 +55,8 @@ def submit_referral(
     referral = service.submit_referral(uow=uow, vault=vault, principal=principal, referral_in=body)
     location = f"{request.url.path}/{referral.id}"
     response.headers["Location"] = location
-    created = status_view(referral)
+    # The partner's own submission echoed, as far as its agreement permits: no disclosure to record.
+    created, _ = status_view(referral, agreement=principal.agreement)
     if idempotency_key is not None:
         idempotency.remember(uow=uow, principal=principal, key=idempotency_key,
                              status=status.HTTP_201_CREATED, body=created.model_dump(mode="json"),

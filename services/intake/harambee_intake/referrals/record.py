@@ -3,7 +3,8 @@
 Coded choices are plain columns and the `coded` skeleton (what screening, lists, reports and the
 programme's figures work on); the referrer's words, and the person as the referrer described them, are
 sealed under the person's data key (`sealed`), so erasing the person erases them too. Staff see the
-content (never the identity); the referring partner sees only its referral's status.
+content (never the identity); the referring partner sees only its referral's status, as far as its
+agreement permits (sharing.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from harambee_common.agreements import Agreement
 from harambee_common.db import UnitOfWork
+from harambee_intake import sharing
 from harambee_intake.models import Referral
 from harambee_intake.referrals.schemas import Flag, ReferralIn, ReferralStatus, ReferralView
 from harambee_intake.screening.service import Decision
@@ -122,9 +125,15 @@ def open_content(
     return content
 
 
-def status_view(referral: Referral) -> ReferralStatus:
-    """What the referring partner sees: the status of its referral, nothing more."""
-    return ReferralStatus(id=referral.id, status=referral.partner_status, received_at=referral.received_at)
+def status_view(
+    referral: Referral, *, agreement: Agreement | None, withhold: bool = False
+) -> tuple[ReferralStatus, list[str]]:
+    """What the referring partner sees: its referral's status, cut to its agreement's fields (sharing.py),
+    or its id alone where the status is withheld; and the names of the fields given."""
+    data = {"id": referral.id, "status": None if withhold else referral.partner_status,
+            "received_at": None if withhold else referral.received_at}
+    kept, fields = sharing.projected(agreement, data, sharing.STATUS_FIELDS)
+    return ReferralStatus(**kept), fields
 
 
 def staff_view(detail: ReferralDetail) -> ReferralView:
@@ -170,9 +179,9 @@ def staff_view(detail: ReferralDetail) -> ReferralView:
     )
 
 
-def view(item: Referral | ReferralDetail) -> ReferralView | ReferralStatus:
+def view(item: ReferralStatus | ReferralDetail) -> ReferralView | ReferralStatus:
     """A referral as its reader may see it: staff get a detail, a partner its referral's status."""
-    return staff_view(item) if isinstance(item, ReferralDetail) else status_view(item)
+    return staff_view(item) if isinstance(item, ReferralDetail) else item
 
 
 def _history(history: History | None, *, exclude: uuid.UUID) -> dict[str, Any]:

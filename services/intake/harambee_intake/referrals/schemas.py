@@ -126,11 +126,12 @@ class ReferralIn(Strict):
 
 
 class ReferralStatus(BaseModel):
-    """What a referrer may see of its referral."""
+    """What a referrer may see of its referral: null where its data-sharing agreement does not permit a field
+    (or, under an agreement that requires consent, where the person has not consented)."""
 
     id: uuid.UUID
-    status: str
-    received_at: datetime
+    status: str | None
+    received_at: datetime | None
 
 
 class Flag(BaseModel):
@@ -143,6 +144,8 @@ class Flag(BaseModel):
 class ReferralView(ReferralStatus):
     """What programme staff see: the referral and the pseudonymous subject, not the identity."""
 
+    status: str  # staff act for the tenant: no agreement cuts their view
+    received_at: datetime
     subject_ref: uuid.UUID
     version: int
     updated_at: datetime

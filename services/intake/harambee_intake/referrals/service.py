@@ -13,6 +13,7 @@ from harambee_common.catalogue.intake import ReferralAmended, ReferralReceived
 from harambee_common.db import UnitOfWork, pipelined
 from harambee_common.pagination import Slice
 from harambee_common.problems import Forbidden, ValidationFailed, or_not_found
+from harambee_intake import sharing
 from harambee_intake.auth import STAFF_ROLES
 from harambee_intake.events import EVENTS
 from harambee_intake.models import Referral
@@ -27,9 +28,10 @@ from harambee_intake.referrals.record import (
     context,
     open_content,
     sealed,
+    status_view,
 )
 from harambee_intake.referrals.repository import ReferralFilter
-from harambee_intake.referrals.schemas import ReferralIn
+from harambee_intake.referrals.schemas import ReferralIn, ReferralStatus
 from harambee_intake.schema_types import age_on
 from harambee_intake.screening import service as screening
 from harambee_intake.subjects import service as subjects
@@ -103,14 +105,21 @@ def identity_fields(referral_in: ReferralIn) -> dict[str, str]:
 
 def read_referral(
     *, uow: UnitOfWork, vault: Vault, principal: TenantPrincipal, referral_id: uuid.UUID
-) -> Referral | ReferralDetail | None:
-    """A referral the principal may see; staff get its content, and their read is recorded first."""
+) -> ReferralStatus | ReferralDetail | None:
+    """A referral the principal may see; staff get its content, a partner its status as its agreement
+    permits (sharing.py); each read is recorded first."""
     staff = sees_full_referral(principal)
     organisation = None if staff else _own_organisation(principal)
     referral = repository.get_referral(session=uow.session, referral_id=referral_id,
                                        organisation=organisation)
-    if referral is None or not staff:
-        return referral
+    if referral is None:
+        return None
+    if not staff:
+        sharing.require_consent(uow=uow, principal=principal, referral=referral)
+        status, fields = status_view(referral, agreement=principal.agreement)
+        sharing.record_disclosure(uow=uow, principal=principal, referral=referral, fields=fields,
+                                  purpose="referral-status")
+        return status
     _record_read(uow, principal, referral, fields=CONTENT_FIELDS)
     return ReferralDetail(referral=referral, content=open_content(uow=uow, vault=vault, referral=referral),
                           history=subjects.history_if_here(uow=uow, subject_id=referral.subject_id),
@@ -120,8 +129,8 @@ def read_referral(
 def list_referrals(
     *, uow: UnitOfWork, vault: Vault, principal: TenantPrincipal, where: ReferralFilter, cursor: str | None,
     limit: int,
-) -> Slice[Referral | ReferralDetail]:
-    """A page of the referrals the principal may see; staff reads are recorded per referral."""
+) -> Slice[ReferralStatus | ReferralDetail]:
+    """A page of the referrals the principal may see; every read is recorded per referral."""
     staff = sees_full_referral(principal)
     allowed = STATUSES if staff else PARTNER_STATUSES
     unknown = sorted(set(where.statuses) - set(allowed))
@@ -136,8 +145,8 @@ def list_referrals(
         where = replace(where, screener=principal.actor)
     page = repository.list_referrals(session=uow.session, where=where, cursor=cursor, limit=limit)
     if not staff:
-        return page
-    details: list[Referral | ReferralDetail] = []
+        return Slice(rows=[_partner_status(uow, principal, r) for r in page.rows], next_cursor=page.next_cursor)
+    details: list[ReferralStatus | ReferralDetail] = []
     for referral in page.rows:
         _record_read(uow, principal, referral, fields=LIST_FIELDS)
         concern = open_content(uow=uow, vault=vault, referral=referral, only=("concern",))
@@ -233,6 +242,16 @@ def _flags(referral_in: ReferralIn, indicators: Vocabulary) -> list[str]:
 def _own_organisation(principal: TenantPrincipal) -> str:
     # A partner without an organisation would otherwise see every referral: it sees none.
     return principal.organisation or "\x00no-organisation"
+
+
+def _partner_status(uow: UnitOfWork, principal: TenantPrincipal, referral: Referral) -> ReferralStatus:
+    """One referral of a partner's list: its status withheld where the agreement's consent is missing."""
+    withhold = not sharing.may_disclose(session=uow.session, agreement=principal.agreement,
+                                        organisation=principal.organisation, referral=referral)
+    status, fields = status_view(referral, agreement=principal.agreement, withhold=withhold)
+    sharing.record_disclosure(uow=uow, principal=principal, referral=referral, fields=fields,
+                              purpose="referral-status")
+    return status
 
 
 def _record_read(

@@ -20,6 +20,7 @@ from harambee_intake.preconditions import etag
 from harambee_intake.rights import service
 from harambee_intake.rights.schemas import (
     AccessFulfilment,
+    AccessRelease,
     ClosureIn,
     ErasureIn,
     ErasureView,
@@ -72,15 +73,18 @@ def get_rights_request(
 @router.post("/rights-requests/{request_id}/fulfilment", response_model=AccessFulfilment)
 def fulfil_access_request(
     request_id: uuid.UUID, principal: IntakeOfficer, uow: UnitOfWorkDep, vault: VaultDep,
-    config: ConfigDep, request: Request,
+    config: ConfigDep, request: Request, body: AccessRelease | None = None,
 ) -> AccessFulfilment:
     """Gathers everything held about the person, from intake and the other services, as one document.
 
     The request is fulfilled when every part is in; otherwise `gaps` says what is missing and why.
+    What is about the referrer or other people is withheld (listed in the document's `withheld`, by
+    reference and field name) unless the body releases it, field by field, with a reason; the export's
+    record and `rights_request.processed` keep what was released and withheld.
     """
     fulfilled, document = service.fulfil_access(
         uow=uow, vault=vault, principal=principal, request_id=request_id,
-        authorization=request.headers.get("authorization"), sources=config.export_sources)
+        authorization=request.headers.get("authorization"), sources=config.export_sources, release=body)
     return AccessFulfilment(request=_view(fulfilled), complete=fulfilled.status == "fulfilled", document=document)
 
 

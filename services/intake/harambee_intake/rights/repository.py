@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from harambee_common.pagination import Keyset, Slice, paginate
 from harambee_intake.models import (
+    AccessExport,
     RightsRequest,
     Subject,
 )
@@ -40,6 +41,12 @@ def list_rights_requests(
     if due_before is not None:
         query = query.where(RightsRequest.due_at < due_before)
     return paginate(session, query, keyset=SOONEST_DUE, cursor=cursor, limit=limit)
+
+
+def add_access_export(*, session: Session, export: AccessExport) -> None:
+    """Records an access export given to a person."""
+    session.add(export)
+    session.flush()
 
 
 def rights_requests_of(*, session: Session, subject_ids: list[uuid.UUID]) -> list[RightsRequest]:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from harambee_common.catalogue.intake import ThirdPartyField
 from harambee_common.pagination import Page
 from harambee_intake.schema_types import Gender, Giver, GuardianIn, LongText, Reason, Strict
 
@@ -50,6 +51,16 @@ class RightsRequestView(BaseModel):
 
 class RightsRequestPage(Page[RightsRequestView]):
     """One page of rights requests, soonest due first."""
+
+
+class AccessRelease(Strict):
+    """An intake officer's release of fields about the referrer or third parties into an access export."""
+
+    fields: list[ThirdPartyField] = Field(min_length=1, max_length=20, description=(
+        "The fields to release; every other field about someone else stays withheld"))
+    referral_ids: list[uuid.UUID] | None = Field(default=None, min_length=1, max_length=100, description=(
+        "Release them from these referrals only (default: every referral of the person)"))
+    reason: Reason = Field(description="Why they may be disclosed, e.g. the referrer agreed (kept sealed)")
 
 
 class AccessFulfilment(BaseModel):

@@ -1,6 +1,7 @@
 """The person's rights (Kenya Data Protection Act 2019): access, rectification, erasure; each tracked.
 
-Access gathers intake's part and asks the other services for theirs by subject reference:
+Access gathers intake's part (rights.export: the person's own data; what is about others only as an
+officer releases it) and asks the other services for theirs by subject reference:
 
     GET {service}/v1/tenants/{tenant}/subjects/{subject_ref}/export   (the caller's token forwarded)
 
@@ -40,20 +41,16 @@ from harambee_common.db import UnitOfWork
 from harambee_common.pagination import Slice
 from harambee_common.problems import ValidationFailed, or_not_found
 from harambee_intake import matching
-from harambee_intake.consent import repository as consent_repository
 from harambee_intake.events import EVENTS
 from harambee_intake.models import RightsRequest, Subject
 from harambee_intake.preconditions import require_match
 from harambee_intake.problems import InvalidState
-from harambee_intake.referrals.record import open_content
-from harambee_intake.rights import repository
-from harambee_intake.rights.schemas import RectificationIn, RightsRequestIn
-from harambee_intake.screening import service as screening
+from harambee_intake.rights import export, repository
+from harambee_intake.rights.schemas import AccessRelease, RectificationIn, RightsRequestIn
 from harambee_intake.subjects import repository as subjects_repository
 from harambee_intake.subjects import service as subjects
 from harambee_intake.tenant_settings import service as tenant_settings
-from harambee_intake.vault import DataKey, Vault
-from harambee_intake.vocabularies import service as vocabularies
+from harambee_intake.vault import Vault
 
 EXPORT_TIMEOUT_SECONDS = 5.0
 
@@ -114,22 +111,24 @@ def list_requests(
 
 def fulfil_access(
     *, uow: UnitOfWork, vault: Vault, principal: TenantPrincipal, request_id: uuid.UUID,
-    authorization: str | None, sources: dict[str, str],
+    authorization: str | None, sources: dict[str, str], release: AccessRelease | None = None,
 ) -> tuple[RightsRequest, dict[str, Any]]:
-    """Gathers everything held about the person; fulfilled once every part is in. Recorded first."""
+    """Gathers everything held about the person (rights.export says what of others); fulfilled once every
+    part is in. The export, what it released and withheld, and the read are recorded first."""
     request = get_request(uow=uow, request_id=request_id)
     if request.kind != "access":
         raise InvalidState("Only an access request is fulfilled by gathering the person's data.")
     if request.status != "open":
         raise InvalidState(f"This request is {request.status}.")
-    document = export(uow=uow, vault=vault, subject_id=request.subject_id)
+    built = export.build(uow=uow, vault=vault, subject_id=request.subject_id, release=release)
+    document = built.document
     refs = document["subject_refs"]
     others, gaps = gather(tenant=uow.tenant, subject_refs=refs, authorization=authorization, sources=sources)
     document["other_services"] = others
+    stored = export.record(uow=uow, vault=vault, request=request, export=built, actor=principal.actor,
+                           release=release)
     EVENTS.record_access(uow, principal=principal, subject=document["subject_ref"],
-                         resource=f"subject/{document['subject_ref']}/export",
-                         fields=("identity", "referrals", "screenings", "consents", "merges", "reidentifications",
-                                 "rights_requests", "other_services"),
+                         resource=f"subject/{document['subject_ref']}/export", fields=export.released_parts(built),
                          purpose="rights:access")
     now = datetime.now(UTC)
     request.last_attempt_at, request.gaps, request.version = now, gaps, request.version + 1
@@ -137,7 +136,8 @@ def fulfil_access(
         _close(request, outcome="fulfilled", actor=principal.actor)
     EVENTS.publish(uow, RightsRequestProcessed(
         request_id=request.id, subject_ref=uuid.UUID(document["subject_ref"]), kind="access", complete=not gaps,
-        missing=[g["service"] for g in gaps], actor=principal.actor), subject=document["subject_ref"])
+        missing=[g["service"] for g in gaps], actor=principal.actor, export_id=stored.id,
+        released=built.released, withheld=built.withheld), subject=document["subject_ref"])
     return request, document
 
 
@@ -154,61 +154,6 @@ def close_request(
     EVENTS.publish(uow, RightsRequestClosed(request_id=request.id, subject_ref=request.subject_id, kind=request.kind,
                                             outcome=outcome, actor=principal.actor), subject=str(request.subject_id))
     return request
-
-
-def export(*, uow: UnitOfWork, vault: Vault, subject_id: uuid.UUID) -> dict[str, Any]:
-    """Intake's part of an access request: everything it holds about the person, readable."""
-    found = subjects.history(uow=uow, subject_id=subject_id)
-    members = subjects_repository.lock_subjects(session=uow.session, subject_ids=found.members)
-    labels = {name: {e["code"]: e["label"] for e in v.entries} for name, v in vocabularies.in_force(uow=uow).items()}
-    identities, keys = [], {}
-    for member in members:
-        if member.wrapped_key is None:
-            continue
-        keys[member.id] = subjects.subject_key(vault=vault, tenant=uow.tenant, subject=member)
-        identities.append({"subject_ref": str(member.id), **subjects.open_identity(keys[member.id], subject=member)})
-    referrals = []
-    for referral in sorted(found.referrals, key=lambda r: r.received_at):
-        content = open_content(uow=uow, vault=vault, referral=referral)
-        decision = screening.read_decision(uow=uow, vault=vault, referral=referral)
-        referrals.append({
-            "referral_id": str(referral.id), "received_at": referral.received_at.isoformat(),
-            "referred_by_organisation": referral.organisation, "source_type": referral.source_type,
-            "status": referral.status,
-            "indicators": [{"code": c, "label": labels["indicators"].get(c, c)} for c in referral.indicators],
-            "flags": referral.flags, "is_minor": referral.is_minor, "age_band": referral.age_band,
-            "details": {**(referral.coded or {}), **content},
-            "screening": None if decision is None else {
-                "outcome": decision.screening.outcome, "reason": decision.screening.reason,
-                "note": decision.note, "screened_at": decision.screening.decided_at.isoformat()},
-            "minimised_at": referral.minimised_at.isoformat() if referral.minimised_at else None,
-        })
-    consents = [{
-        "consent_id": str(c.id), "given_by": c.given_by, "purposes": c.purposes, "recipients": c.recipients,
-        "method": c.method, "given_at": c.given_at.isoformat(),
-        "expires_at": c.expires_at.isoformat() if c.expires_at else None,
-        "withdrawn_at": c.withdrawn_at.isoformat() if c.withdrawn_at else None,
-        **_opened(keys.get(c.subject_id), c.sealed, f"consent:{c.id}"),
-    } for c in consent_repository.consents_of(session=uow.session, subject_ids=found.members)]
-    return {
-        "about": "Everything the Harambee referral programme holds about you, gathered for your access request.",
-        "generated_at": datetime.now(UTC).isoformat(),
-        "programme": uow.tenant,
-        "subject_ref": str(found.subject_ref),
-        "subject_refs": [str(m) for m in found.members],
-        "identity": identities,
-        "referrals": referrals,
-        "consents": consents,
-        "merges": [{"merged": str(m.source_id), "into": str(m.target_id), "at": m.merged_at.isoformat(),
-                    "by": m.merged_by, "undone_at": m.unmerged_at.isoformat() if m.unmerged_at else None}
-                   for m in subjects_repository.merges_of(session=uow.session, subject_ids=found.members)],
-        "reidentifications": [{"at": r.at.isoformat(), "by": r.actor, "purpose": r.purpose}
-                              for r in subjects_repository.reidentifications_of(session=uow.session,
-                                                                       subject_ids=found.members)],
-        "rights_requests": [{"kind": r.kind, "received_at": r.received_at.isoformat(), "status": r.status}
-                            for r in repository.rights_requests_of(session=uow.session,
-                                                                   subject_ids=found.members)],
-    }
 
 
 def gather(
@@ -354,8 +299,3 @@ def context(request_id: uuid.UUID) -> str:
 def _subject(uow: UnitOfWork, subject_id: uuid.UUID) -> Subject:
     return or_not_found(subjects_repository.get_subject(session=uow.session, subject_id=subject_id), "No such subject.")
 
-
-def _opened(key: DataKey | None, sealed: dict[str, str] | None, context: str) -> dict[str, Any]:
-    if key is None or not sealed:
-        return {}
-    return {name: value for name, value in key.open(sealed, context=context).items() if value is not None}

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from harambee_intake.models import (
+    AccessExport,
     Consent,
     DuplicateCandidate,
     Referral,
@@ -294,6 +295,8 @@ def forget_sealed(*, session: Session, subject_ids: list[uuid.UUID], at: datetim
             sa.update(Consent).where(Consent.subject_id.in_(subject_ids)).values(sealed=None)).rowcount,
         "rights_requests": session.execute(
             sa.update(RightsRequest).where(RightsRequest.subject_id.in_(subject_ids)).values(sealed=None)).rowcount,
+        "access_exports": session.execute(
+            sa.update(AccessExport).where(AccessExport.subject_id.in_(subject_ids)).values(sealed=None)).rowcount,
         "blind_index": delete_index(session=session, subject_ids=subject_ids),
         "candidates": delete_candidates(session=session, subject_ids=subject_ids),
     }

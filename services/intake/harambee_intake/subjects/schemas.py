@@ -82,3 +82,14 @@ class RotationView(BaseModel):
     started: bool
     rewrapped: int
     remaining: int
+
+
+class MatchingPolicy(Strict):
+    """How a referral finds the person it is about (the tenant setting `matching`).
+
+    An exact blind-index match (the same names and date of birth) is a duplicate candidate of the highest
+    score, signal `exact`, which a screener confirms by merging or dismisses: two people are not joined
+    without a human decision. A tenant may opt in to linking an exact match at once instead.
+    """
+
+    link_exact_matches: bool = False

@@ -1,6 +1,7 @@
 """Subjects: linking repeat referrals to one person, candidates, merges, re-identification, key rotation.
 
-A person is found again only through the blind index (matching.py), never by decrypting. Merges
+A person is found again only through the blind index (matching.py), never by decrypting, and joined to
+another only by a screener's merge (or, where the tenant opts in, by an exact match). Merges
 form a tree: a merged subject points at the one it was merged into, keeps its own key and its own
 referrals, and can be un-merged exactly as it was.
 """
@@ -30,6 +31,7 @@ from harambee_intake.models import DuplicateCandidate, Referral, Reidentificatio
 from harambee_intake.problems import InvalidState
 from harambee_intake.referrals import repository as referrals_repository
 from harambee_intake.subjects import repository
+from harambee_intake.tenant_settings import service as tenant_settings
 from harambee_intake.vault import DataKey, Vault, WrappedKey, identity_context
 from harambee_intake.webhooks import service as webhooks
 
@@ -121,8 +123,10 @@ def matches(*, uow: UnitOfWork, digests: list[matching.Digest], has_date_of_birt
 
 
 def link_person(*, uow: UnitOfWork, vault: Vault, identity: dict[str, str]) -> Link:
-    """The subject for a newly referred person: an exact blind-index match, or a new subject that
-    store_new_subject stores (reads here, writes there, so that the writes can go in one round trip)."""
+    """The subject for a newly referred person: a new subject that store_new_subject stores (reads here,
+    writes there, so that the writes can go in one round trip), with every match, an exact one included, a
+    candidate for a screener; only where the tenant opts in (`matching.link_exact_matches`) does an exact
+    match link the referral to the known person at once."""
     digests = matching.digests(vault.blind_index_key(uow.tenant), identity)
     has_dob = "date_of_birth" in identity
     exact_digest = next((d.value for d in digests if d.kind == matching.EXACT), None)
@@ -130,7 +134,7 @@ def link_person(*, uow: UnitOfWork, vault: Vault, identity: dict[str, str]) -> L
         repository.lock_person(session=uow.session, tenant=uow.tenant, digest=exact_digest)
     matched = matches(uow=uow, digests=digests, has_date_of_birth=has_dob)
 
-    if matched.exact:
+    if matched.exact and tenant_settings.typed(uow=uow, name="matching").link_exact_matches:
         subjects = [repository.get_subject(session=uow.session, subject_id=r) for r in matched.exact]
         subject = min((s for s in subjects if s is not None), key=lambda s: (s.created_at, str(s.id)))
         key = subject_key(vault=vault, tenant=uow.tenant, subject=subject)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from harambee_common.pagination import Keyset, Slice, paginate
 from harambee_intake.models import (
+    SettingChange,
     TenantSetting,
 )
 
@@ -28,3 +31,25 @@ def put_setting(
     row.value, row.version, row.updated_by, row.updated_at = value, version, by, at
     session.flush()
     return row
+
+
+def add_change(*, session: Session, change: SettingChange) -> None:
+    """Records a change to a setting or coded list."""
+    session.add(change)
+    session.flush()
+
+
+NEWEST_FIRST = Keyset(columns=(SettingChange.changed_at, SettingChange.id), types=(datetime, uuid.UUID),
+                      descending=True)
+
+
+def list_changes(
+    *, session: Session, kind: str | None, name: str | None, cursor: str | None, limit: int
+) -> Slice[SettingChange]:
+    """A page of the tenant's setting and list changes, newest first."""
+    query = sa.select(SettingChange)
+    if kind is not None:
+        query = query.where(SettingChange.kind == kind)
+    if name is not None:
+        query = query.where(SettingChange.name == name)
+    return paginate(session, query, keyset=NEWEST_FIRST, cursor=cursor, limit=limit)

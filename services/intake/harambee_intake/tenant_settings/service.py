@@ -15,17 +15,20 @@ from harambee_intake.preconditions import require_match
 from harambee_intake.retention.schemas import RetentionPolicy
 from harambee_intake.rights.schemas import RightsDeadlines
 from harambee_intake.screening.schemas import EscalationContact
-from harambee_intake.tenant_settings import repository
+from harambee_intake.subjects.schemas import MatchingPolicy
+from harambee_intake.tenant_settings import history, repository
 
 SCHEMAS: dict[str, type[BaseModel]] = {
     "escalation_contact": EscalationContact,
     "rights_deadlines": RightsDeadlines,
     "retention": RetentionPolicy,
+    "matching": MatchingPolicy,
 }
 DEFAULTS: dict[str, dict[str, Any] | None] = {
     "escalation_contact": None,  # every programme must name its own
     "rights_deadlines": RightsDeadlines().model_dump(),
     "retention": RetentionPolicy().model_dump(),
+    "matching": MatchingPolicy().model_dump(),
 }
 
 
@@ -51,7 +54,7 @@ def get(*, uow: UnitOfWork, name: str) -> Setting:
 def put(
     *, uow: UnitOfWork, principal: TenantPrincipal, name: str, value: dict[str, Any], if_match: str | None
 ) -> Setting:
-    """Replaces a setting; the body must match its schema."""
+    """Replaces a setting; the body must match its schema. The change is kept and published (history.py)."""
     current = get(uow=uow, name=name)
     require_match(if_match=if_match, version=current.version)
     try:
@@ -62,6 +65,8 @@ def put(
         raise ValidationFailed(f"Not a valid {name}.", errors=errors) from exc
     row = repository.put_setting(session=uow.session, tenant=uow.tenant, name=name, value=valid,
                                  version=current.version + 1, by=principal.actor, at=datetime.now(UTC))
+    history.setting_changed(uow=uow, principal=principal, name=name, version=row.version, previous=current.value,
+                            value=valid)
     return Setting(name=name, value=row.value, version=row.version)
 
 

@@ -14,6 +14,7 @@ from harambee_common.auth import TenantPrincipal
 from harambee_common.db import UnitOfWork
 from harambee_common.problems import NotFound, ValidationFailed
 from harambee_intake.preconditions import require_match
+from harambee_intake.tenant_settings import history
 from harambee_intake.vocabularies import repository
 
 # Kinds of indicator. A referral naming no `behaviour` indicator and nothing observed (online
@@ -154,7 +155,8 @@ def replace(
     *, uow: UnitOfWork, principal: TenantPrincipal, name: str, entries: list[dict[str, Any]],
     if_match: str | None,
 ) -> Vocabulary:
-    """Replaces the tenant's list of that name (the default is version 0); If-Match guards it."""
+    """Replaces the tenant's list of that name (the default is version 0); If-Match guards it. The change is
+    kept and published (tenant_settings.history)."""
     current = one(uow=uow, name=name)
     require_match(if_match=if_match, version=current.version)
     codes = [e["code"] for e in entries]
@@ -172,4 +174,6 @@ def replace(
         session=uow.session, tenant=uow.tenant, name=name, entries=entries,
         version=current.version + 1, updated_by=principal.actor, updated_at=datetime.now(UTC),
     )
+    history.vocabulary_replaced(uow=uow, principal=principal, name=name, version=row.version,
+                                previous=list(current.entries), entries=entries)
     return Vocabulary(name=name, entries=tuple(row.entries), version=row.version, overridden=True)

@@ -1,6 +1,7 @@
 """The webhook dispatcher: a background worker that sends queued deliveries, signed, with retries.
 
-It leases due deliveries in a short transaction, sends them outside any transaction (a slow
+It leases due deliveries in a short transaction, checks each against the partner's agreement as it
+stands then (webhooks.service.disclosed_payload: held while none permits it), sends them outside any transaction (a slow
 receiver holds no locks), then records the attempt. Failures are retried with exponential backoff
 and jitter up to a maximum number of attempts; the partner reads every attempt in its log.
 """
@@ -83,12 +84,15 @@ class WebhookDispatcher(PeriodicWorker):
             claimed = repository.claim_due_deliveries(
                 session=uow.session, limit=self.config.batch,
                 lease_until=datetime.now(UTC) + timedelta(seconds=lease))
-            return [
-                _Job(tenant=tenant, delivery_id=delivery.id, attempt=delivery.attempts, url=subscription.url,
-                     secret=service.secret_of(vault=self._vault, subscription=subscription),
-                     body=service.canonical(delivery.payload))
-                for delivery, subscription in claimed
-            ]
+            jobs = []
+            for delivery, subscription in claimed:
+                payload = service.disclosed_payload(uow=uow, delivery=delivery, subscription=subscription,
+                                                    hold_seconds=self.config.hold_seconds)
+                if payload is not None:
+                    jobs.append(_Job(tenant=tenant, delivery_id=delivery.id, attempt=delivery.attempts,
+                                     url=subscription.url, body=service.canonical(payload),
+                                     secret=service.secret_of(vault=self._vault, subscription=subscription)))
+            return jobs
 
     def _attempt(self, job: _Job) -> None:
         started = time.monotonic()

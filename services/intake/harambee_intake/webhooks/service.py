@@ -21,17 +21,23 @@ import ipaddress
 import json
 import secrets
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from harambee_common.agreements import Party, decide, recorded_decision
 from harambee_common.auth import TenantPrincipal
+from harambee_common.catalogue import AccessRecorded
 from harambee_common.db import UnitOfWork
 from harambee_common.pagination import Slice
+from harambee_common.permissions import Role
 from harambee_common.problems import Forbidden, NotFound, ValidationFailed
+from harambee_intake import sharing
+from harambee_intake.events import EVENTS
 from harambee_intake.models import Referral, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from harambee_intake.problems import InvalidState
+from harambee_intake.referrals import repository as referrals_repository
 from harambee_intake.subjects.repository import tenant_key_generation
 from harambee_intake.vault import Vault, WrappedKey
 from harambee_intake.webhooks import repository
@@ -41,6 +47,7 @@ STATUS_CHANGED = "referral.status_changed"
 PING = "webhook.ping"
 SIGNATURE_VERSION = "v1"
 MAX_ACTIVE_PER_ORGANISATION = 5
+DISPATCHER = "webhook-dispatcher"  # the actor of what the dispatcher records
 
 
 @dataclass(frozen=True)
@@ -200,6 +207,52 @@ def redeliver(
         raise InvalidState("Only a failed delivery of an active webhook can be sent again.")
     delivery.state, delivery.next_attempt_at, delivery.leased_until = "pending", datetime.now(UTC), None
     return delivery
+
+
+def disclosed_payload(
+    *, uow: UnitOfWork, delivery: WebhookDelivery, subscription: WebhookSubscription, hold_seconds: float
+) -> dict[str, Any] | None:
+    """The payload a leased delivery may carry now, cut to the partner's agreement; None when it is held.
+
+    The agreement copy is read at delivery time, not when the change was queued: while no agreement in force
+    lets the organisation read its referrals' status (suspended, terminated, expired), or the person's
+    consent the agreement requires is missing (sharing.py), the delivery waits, pending, and is looked at
+    again after `hold_seconds`; the hold costs no attempt and is recorded once (`agreement.refused`). A
+    delivery sent is recorded as `agreement.applied` and, for a status change, `access.recorded` with the
+    fields disclosed; the log keeps the payload as sent.
+    """
+    party = Party("organisation", subscription.organisation)
+    decision = decide(session=uow.session, party=party, operation=sharing.READ_STATUS,
+                      on=datetime.now(UTC).date())
+    referral = None
+    if delivery.event_type == STATUS_CHANGED:
+        referral = referrals_repository.get_referral(
+            session=uow.session, referral_id=uuid.UUID(delivery.payload["data"]["referral_id"]),
+            organisation=subscription.organisation)
+        if decision.granted and referral is not None and not sharing.may_disclose(
+                session=uow.session, agreement=decision.agreement, organisation=subscription.organisation,
+                referral=referral):
+            decision = replace(decision, granted=False, reason="consent required and not recorded")
+    client_id = f"webhook:{subscription.id}"
+    if not decision.granted:
+        held = f"held: {decision.reason}"
+        if delivery.last_error != held:  # recorded when the hold begins or its reason changes, not per look
+            uow.publish(recorded_decision(decision=decision, tenant=uow.tenant, actor=DISPATCHER,
+                                          client_id=client_id, source=EVENTS))
+        delivery.attempts -= 1  # the lease counted one; nothing was sent
+        delivery.leased_until, delivery.last_error = None, held
+        delivery.next_attempt_at = datetime.now(UTC) + timedelta(seconds=hold_seconds)
+        return None
+    uow.publish(recorded_decision(decision=decision, tenant=uow.tenant, actor=DISPATCHER, client_id=client_id,
+                                  source=EVENTS))
+    if referral is not None:
+        data, fields = sharing.projected(decision.agreement, delivery.payload["data"], sharing.STATUS_CHANGE_FIELDS)
+        delivery.payload = {**delivery.payload, "data": data}
+        EVENTS.publish(uow, AccessRecorded(
+            actor=DISPATCHER, client_id=client_id, organisation=subscription.organisation, roles=[Role.partner],
+            resource=f"referral/{referral.id}/status", fields=fields, purpose=f"webhook:{STATUS_CHANGED}",
+        ), subject=str(referral.subject_id))
+    return delivery.payload
 
 
 def _enqueue(

@@ -1,0 +1,224 @@
+"""Attacks on what anyone may call unauthenticated: floods of the OAuth endpoints, and races on sign-in.
+
+A flood is limited per client address, per client id and per username before any password hash,
+database write or audit event; refusals naming no registered client are counted once a minute, not
+logged one by one. Concurrent sign-in attempts on one account each count towards its lockout, and
+a one-time code is accepted once however many requests carry it at the same moment. Every loop here
+is bounded and every request goes to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
+import httpx
+import pyotp
+
+from harambee_gateway.app import create_app
+from harambee_gateway.oauth_limits import USERNAME_KEY_PURPOSE, OAuthLimits
+from harambee_gateway.ratelimit import RateLimiter
+from harambee_gateway.secret_box import derive_key
+from harambee_gateway.signin import MAX_FAILURES
+from harambee_stack.postgres import ComponentDatabase
+from tests.gateway.browser import Browser, form_fields, new_person
+from tests.gateway.conftest import gateway_settings, serving
+from tests.support.services import rows
+
+BURST = 5
+CONCURRENT = 20
+
+
+@contextmanager
+def limited_gateway(database: ComponentDatabase, signing_key_pem: bytes, limits: OAuthLimits) -> Iterator[str]:
+    """A gateway of its own on the module's registry with these limits; stopping it publishes its counts."""
+    settings = gateway_settings(signing_key_pem=signing_key_pem, database_url=database.app)
+    app = create_app(dataclasses.replace(settings, refusal_summary_interval_seconds=0.2))
+    app.state.oauth_limits = limits
+    with serving(app) as url:
+        yield url
+
+
+def slow(burst: int = BURST) -> RateLimiter:
+    """A bucket that refills too slowly to matter within a test."""
+    return RateLimiter(rate=0.001, burst=burst)
+
+
+def junk_token_request(http: httpx.Client, client_id: str) -> httpx.Response:
+    return http.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, "junk"))
+
+
+def outbox(database: ComponentDatabase, event_type: str) -> list:
+    return rows(database.owner, "SELECT data FROM outbox WHERE type = :t", t=event_type)
+
+
+# --- floods of the token endpoint ----------------------------------------------------------------
+
+
+def test_a_flood_of_junk_token_requests_is_limited_per_address_and_counted_not_logged(
+    database: ComponentDatabase, signing_key_pem: bytes, demo: dict
+) -> None:
+    junk = f"junk-{uuid.uuid4().hex[:8]}"
+    counted_before = sum(r.data["count"] for r in outbox(database, "token.refusals_counted"))
+    limits = OAuthLimits(per_address=slow())
+    with limited_gateway(database, signing_key_pem, limits) as url, httpx.Client(base_url=url) as http:
+        answers = [junk_token_request(http, f"{junk}-{n}") for n in range(BURST * 4)]
+    assert [a.status_code for a in answers] == [401] * BURST + [429] * (BURST * 3)
+    limited = answers[-1]
+    assert int(limited.headers["retry-after"]) >= 1
+    assert limited.headers["content-type"] == "application/problem+json"
+    assert limited.headers["cache-control"] == "no-store"
+    assert limited.json()["status"] == 429 and limited.json()["error"] == "temporarily_unavailable"
+    # Not one audit entry per junk request: the refusals the limit let through are one count.
+    individual = [r for r in outbox(database, "token.refused") if (r.data["client_id"] or "").startswith(junk)]
+    assert individual == []
+    counted = outbox(database, "token.refusals_counted")
+    assert sum(r.data["count"] for r in counted) - counted_before == BURST
+    assert all(set(r.data) == {"minute", "count", "errors"} for r in counted)
+    assert any(r.data["errors"].get("invalid_client") for r in counted)
+
+
+def test_a_refusal_naming_a_registered_client_is_still_logged_on_its_own(
+    database: ComponentDatabase, signing_key_pem: bytes, demo: dict
+) -> None:
+    partner = demo["mombasa-youth-cso-system"]
+
+    def refused() -> int:
+        return sum(r.data["client_id"] == partner["client_id"] for r in outbox(database, "token.refused"))
+
+    before = refused()
+    with limited_gateway(database, signing_key_pem, OAuthLimits()) as url, httpx.Client(base_url=url) as http:
+        for _ in range(3):
+            assert junk_token_request(http, partner["client_id"]).status_code == 401
+    assert refused() - before == 3
+
+
+def test_token_requests_naming_one_client_are_limited_whatever_their_address(
+    database: ComponentDatabase, signing_key_pem: bytes, demo: dict
+) -> None:
+    partner = demo["mombasa-youth-cso-system"]
+    admin = demo["platform-admin"]
+    with limited_gateway(database, signing_key_pem, OAuthLimits(per_client=slow())) as url, \
+            httpx.Client(base_url=url) as http:
+        named = [junk_token_request(http, partner["client_id"]).status_code for _ in range(BURST + 2)]
+        other = http.post("/oauth/token", data={"grant_type": "client_credentials"},
+                          auth=(admin["client_id"], admin["client_secret"]))
+    assert named == [401] * BURST + [429, 429]
+    assert other.status_code == 200  # another client's bucket is its own
+
+
+def test_floods_of_the_sign_in_page_and_the_directory_callback_are_limited(
+    database: ComponentDatabase, signing_key_pem: bytes, app_client_id: str, callback_url: str
+) -> None:
+    with limited_gateway(database, signing_key_pem, OAuthLimits(per_address=slow())) as url:
+        browser = Browser(url, app_client_id, callback_url)
+        with browser.http:
+            pages = [browser.open_sign_in().status_code for _ in range(BURST - 1)]
+            posted = browser.http.post(f"{url}/oauth/authorize", data={"username": "x", "password": "y"})
+            callback = browser.http.get(f"{url}/oauth/external/callback", params={"state": "junk", "code": "junk"})
+            page = browser.open_sign_in()
+    assert pages == [200] * (BURST - 1)
+    assert posted.status_code == 400  # the last request the bucket allowed
+    for limited in (callback, page):
+        assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+        assert "Too many" in limited.text and limited.headers["x-frame-options"] == "DENY"
+
+
+def test_sign_in_attempts_are_limited_per_username_known_or_not(
+    database: ComponentDatabase, signing_key_pem: bytes, admin_api: httpx.Client, app_client_id: str,
+    callback_url: str,
+) -> None:
+    _, username, password = new_person(admin_api, "ke-mombasa", "case_worker")
+    unknown = "nobody-" + uuid.uuid4().hex[:8]
+    with limited_gateway(database, signing_key_pem, OAuthLimits(per_username=slow(burst=3))) as url:
+        browser = Browser(url, app_client_id, callback_url)
+        with browser.http:
+            tried = [browser.sign_in(username, "wrong").status_code for _ in range(3)]
+            limited = browser.sign_in(username, password)
+            strangers = [browser.sign_in(unknown, "wrong").status_code for _ in range(4)]
+            other = browser.sign_in(f"nobody-{uuid.uuid4().hex[:8]}", "wrong")
+    assert tried == [401, 401, 401]
+    assert limited.status_code == 429 and not limited.history  # not even the right password gets through
+    assert strangers == [401, 401, 401, 429]  # an unknown account is limited alike: existence is not told
+    assert other.status_code == 401
+
+
+# --- races and answers on sign-in ----------------------------------------------------------------
+
+
+def test_concurrent_wrong_passwords_each_count_towards_the_lockout(
+    gateway_url: str, admin_api: httpx.Client, app_client_id: str, callback_url: str
+) -> None:
+    _, username, password = new_person(admin_api, "ke-mombasa", "case_worker")
+    browsers = [Browser(gateway_url, app_client_id, callback_url) for _ in range(CONCURRENT)]
+    try:
+        with ThreadPoolExecutor(max_workers=CONCURRENT) as pool:
+            statuses = list(pool.map(lambda b: b.sign_in(username, "wrong password").status_code, browsers))
+        assert statuses == [401] * CONCURRENT
+        # CONCURRENT >= MAX_FAILURES wrong guesses at once: the account is locked, the right password refused.
+        assert CONCURRENT >= MAX_FAILURES
+        assert browsers[0].sign_in(username, password).status_code == 401
+    finally:
+        for browser in browsers:
+            browser.http.close()
+
+
+def test_a_one_time_code_is_accepted_once_under_concurrency(
+    gateway_url: str, admin_api: httpx.Client, app_client_id: str, callback_url: str
+) -> None:
+    tenant = f"ke-race-{uuid.uuid4().hex[:6]}"
+    admin_api.post("/admin/v1/tenants", json={"slug": tenant, "name": "T", "kind": "county", "require_totp": True})
+    person_id, username, password = new_person(admin_api, tenant, "case_worker")
+    secret = admin_api.post(f"/admin/v1/people/{person_id}/second-factor").json()["secret"]
+    browsers = [Browser(gateway_url, app_client_id, callback_url) for _ in range(10)]
+    try:
+        pages = [b.open_sign_in() for b in browsers]  # the form first, so the posts race each other only
+        code = pyotp.TOTP(secret).now()
+
+        def post(pair: tuple[Browser, httpx.Response]) -> int:
+            browser, page = pair
+            fields = {**form_fields(page.text), "username": username, "password": password, "otp": code}
+            return browser.http.post(f"{gateway_url}/oauth/authorize", data=fields).status_code
+
+        with ThreadPoolExecutor(max_workers=len(browsers)) as pool:
+            statuses = list(pool.map(post, zip(browsers, pages, strict=True)))
+    finally:
+        for browser in browsers:
+            browser.http.close()
+    assert sorted(statuses) == [200] + [401] * (len(browsers) - 1)
+
+
+def test_locked_disabled_and_unknown_accounts_and_wrong_passwords_are_answered_alike(
+    browser: Browser, admin_api: httpx.Client, database: ComponentDatabase
+) -> None:
+    _, locked, locked_password = new_person(admin_api, "ke-mombasa", "case_worker")
+    for _ in range(MAX_FAILURES):
+        browser.sign_in(locked, "wrong password")
+    disabled_id, disabled, disabled_password = new_person(admin_api, "ke-mombasa", "case_worker")
+    rows(database.owner, "UPDATE people SET disabled_at = now() WHERE id = :p RETURNING id", p=disabled_id)
+    _, known, _ = new_person(admin_api, "ke-mombasa", "case_worker")
+    answers = {
+        "locked": browser.sign_in(locked, locked_password),
+        "disabled": browser.sign_in(disabled, disabled_password),
+        "unknown": browser.sign_in("nobody-" + uuid.uuid4().hex[:8], "whatever"),
+        "wrong password": browser.sign_in(known, "wrong password"),
+    }
+    assert {(a.status_code, a.text) for a in answers.values()} == {(401, answers["unknown"].text)}
+
+
+def test_failed_sign_ins_name_the_account_by_a_keyed_hash_only(
+    browser: Browser, admin_api: httpx.Client, database: ComponentDatabase, signing_key_pem: bytes
+) -> None:
+    _, username, _ = new_person(admin_api, "ke-mombasa", "case_worker")
+    browser.sign_in(username, "wrong password")
+    browser.sign_in(f"  {username.upper()} ", "wrong again")
+    key = hmac.new(derive_key(signing_key_pem, info=USERNAME_KEY_PURPOSE), username.encode(), hashlib.sha256)
+    failed = rows(database.owner, "SELECT data FROM outbox WHERE type = 'sign_in.failed' "
+                  "AND data->>'username_key' = :k", k=key.hexdigest())
+    assert len(failed) == 2  # the same account, however it was typed
+    assert all(username not in str(r.data) for r in outbox(database, "sign_in.failed"))
