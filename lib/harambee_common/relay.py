@@ -9,7 +9,6 @@ listening connection was away.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +17,7 @@ from kafka import KafkaProducer
 from harambee_common import kafka
 from harambee_common.db import create_db_engine
 from harambee_common.events import OUTBOX_CHANNEL, Event
+from harambee_common.workers import PeriodicWorker
 
 log = logging.getLogger(__name__)
 
@@ -47,15 +47,16 @@ _CLAIM = sa.text(
 _MARK = sa.text("UPDATE outbox SET published_at = now() WHERE seq = ANY(:seqs)")
 
 
-class OutboxRelay:
-    """A background thread; a broker outage delays events, it never loses one."""
+class OutboxRelay(PeriodicWorker):
+    """A background worker; a broker outage delays events, it never loses one."""
+
+    name = "outbox-relay"
+    drains = True
 
     def __init__(self, *, engine: sa.Engine, bootstrap: str, idle_seconds: float = 2.0) -> None:
+        super().__init__(interval=idle_seconds, first_run_after=0, max_backoff=5.0)
         self._engine = engine
         self._bootstrap = bootstrap
-        self._idle = idle_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
         self._producer: KafkaProducer | None = None
         self._listener: Any = None  # a pooled DBAPI connection, LISTENing
         self._owns_engine = False
@@ -68,38 +69,38 @@ class OutboxRelay:
         relay._owns_engine = True
         return relay
 
-    def start(self) -> None:
-        """Starts relaying in the background."""
-        self._thread.start()
+    def run_once(self) -> int:
+        """Listens first (what commits during the batch wakes the next pause), then relays one batch."""
+        self._ensure_listener()
+        return self.relay_once()
 
-    def stop(self) -> None:
-        """Stops after the batch in flight."""
-        self._stop.set()
+    def pause(self, seconds: float) -> None:
+        """Sleeps until events are committed, stop() is called, or the idle poll is due."""
+        if self._held_back:
+            self._stop.wait(0.1)  # another relay's commit sends no notification: look again soon
+        elif self._listener is None or seconds <= 0:
+            self._stop.wait(seconds)
+        else:
+            for _ in self._listener.driver_connection.notifies(timeout=seconds, stop_after=1):
+                pass
+
+    def wake(self) -> None:
+        """Ends the pause at once: a notification on the channel the relay listens to."""
         self._wake()
-        self._thread.join(timeout=15)
+
+    def recover(self) -> None:
+        """A broker or database outage: reconnect both on the next pass."""
+        self._drop_producer()
+        self._drop_listener()
+
+    def close(self) -> None:
+        """Releases the listener, the producer and the relay's own pool."""
         self._drop_listener()
         if self._producer is not None:
             self._producer.close(timeout=5)
+            self._producer = None
         if self._owns_engine:
             self._engine.dispose()
-
-    def _run(self) -> None:
-        backoff = 0.5
-        while not self._stop.is_set():
-            try:
-                self._ensure_listener()  # before the batch: what commits during it wakes the next wait
-                sent = self.relay_once()
-                backoff = 0.5
-                if not sent and self._held_back:
-                    self._stop.wait(0.1)  # another relay's commit sends no notification: look again soon
-                elif not sent:
-                    self._wait_for_events()
-            except Exception as exc:  # a broker or database outage: wait and try again
-                log.warning("outbox relay: %s; retrying in %.1fs", type(exc).__name__, backoff)
-                self._drop_producer()
-                self._drop_listener()
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
 
     def relay_once(self) -> int:
         """Publishes one batch; returns how many events were sent."""
@@ -126,11 +127,6 @@ class OutboxRelay:
                 future.get(timeout=10)  # raises if the broker did not acknowledge
             conn.execute(_MARK, {"seqs": [row["seq"] for row in rows]})
         return len(rows)
-
-    def _wait_for_events(self) -> None:
-        """Returns when events are committed, stop() is called, or the idle poll is due."""
-        for _ in self._listener.driver_connection.notifies(timeout=self._idle, stop_after=1):
-            pass
 
     def _ensure_listener(self) -> None:
         if self._listener is None:

@@ -38,6 +38,6 @@ def me(principal: AnyMember) -> Me:
         client_id=principal.principal.client_id,
         tenant=principal.tenant,
         roles=sorted(principal.roles),
-        scopes=sorted(principal.principal.scopes),
+        scopes=sorted(principal.principal.scopes_in(principal.home_tenant or principal.tenant)),
         organisation=principal.organisation,
     )

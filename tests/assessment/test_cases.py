@@ -47,10 +47,10 @@ def test_partner_may_not_read_cases(assessment, issuer):
 
 
 def test_another_tenants_case_is_not_found(assessment, issuer):
-    client, _ = assessment
+    client, database = assessment
     event = deliver_referral(client, tenant="ke-nairobi")
-    nairobi_case = rows(client.app.state.settings.database_url.replace("assessment_app", "assessment_owner"),
-                        "SELECT id FROM cases WHERE referral_id = :r", r=event.data["referral_id"])[0].id
+    nairobi_case = rows(database.owner, "SELECT id FROM cases WHERE referral_id = :r",
+                        r=event.data["referral_id"])[0].id
     response = client.get(f"/v1/tenants/{TENANT}/cases/{nairobi_case}", headers=case_worker(issuer))
     assert response.status_code == 404
     response = client.get(f"/v1/tenants/ke-nairobi/cases/{nairobi_case}", headers=case_worker(issuer))

@@ -97,3 +97,13 @@ def test_a_scope_never_granted_is_refused(service, issuer):
     response = client.get(path, headers=issuer.headers(tenants={TENANT: ["case_worker", "compliance_officer"]},
                                                       scope="registry:read"))
     assert response.status_code == 403
+
+
+def test_a_scope_held_only_in_another_tenant_is_refused(service, issuer):
+    client, path = service
+    roles = ["case_worker", "compliance_officer"]
+    elsewhere = {TENANT: ["aggregates:read"], "ke-nairobi": GOOD["scope"].split()}
+    token = issuer.mint(tenants={TENANT: roles, "ke-nairobi": roles}, scope=GOOD["scope"], tenant_scopes=elsewhere)
+    response = client.get(path, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 403
+    assert "items" not in response.json()

@@ -112,6 +112,8 @@ class TokenIssuer:
             "client_id": client_id,
             "scope": scope,
             "tenants": tenants,
+            # As the gateway issues them: the scopes held in each tenant (here, all of them in each).
+            "tenant_scopes": {tenant: scope.split() for tenant in tenants},
         }
         if org is not None:
             claims["org"] = org
