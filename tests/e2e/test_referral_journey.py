@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from harambee_common.components import SERVICES
 from tests.e2e.helpers import (
     REFERRAL,
     TENANT,
@@ -62,7 +63,7 @@ def test_partner_sees_its_referral_status_but_not_cases_or_audit(stack):
 
 
 def test_services_refuse_requests_that_bypass_the_gateway_without_a_token(stack):
-    for name in ("intake", "assessment", "interventions", "audit"):
+    for name in (service.name for service in SERVICES):
         response = httpx.get(f"{stack.url(name)}/v1/tenants/{TENANT}/me", timeout=10)
         assert response.status_code == 401, name
         assert response.headers["content-type"] == "application/problem+json"
@@ -90,7 +91,7 @@ def test_gateway_errors_are_problem_details(stack):
 
 
 def test_every_component_is_ready_and_publishes_its_openapi(stack):
-    for name in ("intake", "assessment", "interventions", "audit"):
+    for name in (service.name for service in SERVICES):
         assert httpx.get(f"{stack.url(name)}/readyz", timeout=10).status_code == 200
         assert httpx.get(f"{stack.url(name)}/openapi.json", timeout=10).json()["paths"]
     metadata = httpx.get(f"{stack.gateway_url}/.well-known/oauth-authorization-server", timeout=10).json()

@@ -16,10 +16,11 @@ from fastapi import routing
 from fastapi.routing import APIRoute
 
 from harambee_common.auth import Authenticator
+from harambee_common.components import SERVICES as COMPONENT_SERVICES
 from tests.support.services import running_service
 
 TENANT = "ke-mombasa"
-SERVICES = ("intake", "assessment", "interventions", "audit")
+SERVICES = tuple(service.name for service in COMPONENT_SERVICES)
 ALL_SCOPES = "referrals:write referrals:read cases:read audit:read aggregates:read"
 # The endpoints open to any member of the tenant, whatever their role or scopes, by design: they hold
 # no personal data (who am I here; the tenant's referral vocabularies, listed or one by name).
