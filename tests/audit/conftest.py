@@ -17,7 +17,7 @@ from harambee_common.consumer import EventConsumer
 from harambee_common.db import create_db_engine
 from harambee_common.migrations import upgrade
 from harambee_stack.postgres import ComponentDatabase
-from tests.support.services import CONSUMER_GROUPS, start_at_the_end
+from tests.support.services import own_consumer_groups
 from tests.support.tokens import TokenIssuer
 
 
@@ -58,15 +58,9 @@ def audit_env(
     issuer: TokenIssuer,
     signing_key_file: Path,
 ) -> dict[str, str]:
-    """The environment of an audit process wired to the test database, broker and issuer.
-
-    Its consumer group is its own and starts at the topics' ends: an audit app started by an earlier
-    test may still count as a member of a shared group, and the broker would keep rebalancing.
-    """
-    prefix = f"test-{uuid.uuid4().hex[:8]}-"
-    start_at_the_end(broker.bootstrap, tuple(prefix + name for name in CONSUMER_GROUPS["audit"]))
+    """The environment of an audit process wired to the test database, broker and issuer (groups its own)."""
     env = {
-        "KAFKA_CONSUMER_GROUP_PREFIX": prefix,
+        "KAFKA_CONSUMER_GROUP_PREFIX": own_consumer_groups("audit", bootstrap=broker.bootstrap),
         **audit_database.env(),
         **issuer.env(),
         "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,

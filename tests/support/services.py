@@ -63,21 +63,29 @@ def running_service(
     """A migrated database and the running app (lifespan on: relay and consumers work)."""
     database = postgres.provision(component)
     upgrade(package=f"harambee_{component}", url=database.owner)
-    # Groups of its own: a copy of the service started earlier in the session (another module's) may
-    # still count as a member of the plain group, and the broker would keep rebalancing between them.
-    prefix = f"test-{uuid.uuid4().hex[:8]}-"
+    prefix = own_consumer_groups(component, bootstrap=broker.bootstrap)
     env = {**service_env(database=database, bootstrap=broker.bootstrap, issuer=issuer),
            "KAFKA_CONSUMER_GROUP_PREFIX": prefix}
     groups = tuple(prefix + name for name in CONSUMER_GROUPS.get(component, ()))
-    # The session's broker holds what earlier modules' services published, in tenants this module
-    # may use too: the service reads only what is published while it runs, whatever ran before.
-    start_at_the_end(broker.bootstrap, groups)
     with tempfile.TemporaryDirectory() as keys, patched_env({**env, **component_keys(component, Path(keys))}):
         app = importlib.import_module(f"harambee_{component}.app").create_app()
         with TestClient(app) as client:
             joined = {getattr(w, "_group_id", None) for w in app.state.workers if isinstance(w, EventConsumer)}
             assert joined <= set(groups), f"add {joined} (less {prefix}) to CONSUMER_GROUPS"
             yield client, database
+
+
+def own_consumer_groups(component: str, *, bootstrap: str) -> str:
+    """A fresh KAFKA_CONSUMER_GROUP_PREFIX for one running copy of a component, its groups at the topics' ends.
+
+    Groups of its own: a copy of the service started earlier in the session (another module's) may
+    still count as a member of the plain group, and the broker would keep rebalancing between them.
+    The session's broker holds what earlier modules' services published, in tenants this module may
+    use too: the copy reads only what is published while it runs, whatever ran before.
+    """
+    prefix = f"test-{uuid.uuid4().hex[:8]}-"
+    start_at_the_end(bootstrap, tuple(prefix + name for name in CONSUMER_GROUPS.get(component, ())))
+    return prefix
 
 
 def component_keys(component: str, directory: Path) -> dict[str, str]:
