@@ -8,12 +8,13 @@ references and codes only: the notes counties write about a transfer stay with t
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
 from harambee_common.catalogue.base import EventData, event_type
+from harambee_common.catalogue.intake import Giver
 
 TOPIC = "assessment.events"
 
@@ -134,3 +135,121 @@ class CaseTransferred(_Transfer):
 
     retained: list[Retainable]
     """The fields the agreement let the sender keep beyond the minimum, sorted (empty: none)."""
+
+
+# The assessment-to-interventions contract: what interventions needs to plan support, and what M&E counts.
+# Codes only: reasons, conclusions and dissent stay in the assessment service.
+
+# A need is an item code of the tenant's needs screen (e.g. `education`, `mental_health`).
+NeedCode = str
+PanelOutcome = Literal["adopt", "decline", "signpost", "escalate"]
+
+
+@event_type("assessment.approved", topic=TOPIC)
+class AssessmentApproved(EventData):
+    """An assessment was approved (four eyes where the tenant asks for them): its needs can be planned for."""
+
+    assessment_id: uuid.UUID
+    """The assessment."""
+    case_id: uuid.UUID
+    """Its case."""
+    subject_ref: uuid.UUID
+    """The person's pseudonymous subject reference."""
+    framework_id: uuid.UUID
+    """The framework it was made with."""
+    framework_version: int
+    """That framework's version."""
+    needs: list[NeedCode]
+    """The needs it identifies: item codes of the tenant's needs screen, sorted."""
+    supersedes: uuid.UUID | None
+    """The previously approved assessment of the case that this one replaces, if any."""
+    items_compared: int
+    """Items rated in both this and the superseded assessment (0 for a first assessment)."""
+    items_improved: int
+    """Of those, the items that improved: a concern rated lower or a strength rated higher."""
+    items_worsened: int
+    """Of those, the items that worsened."""
+    approved_at: datetime
+    """When it was approved."""
+
+
+class _PanelDecision(EventData):
+    """A panel's decision on one case of its agenda (the reasons and any dissent stay in assessment)."""
+
+    decision_id: uuid.UUID
+    """The decision."""
+    case_id: uuid.UUID
+    """The case decided."""
+    subject_ref: uuid.UUID
+    """The person's pseudonymous subject reference."""
+    meeting_id: uuid.UUID
+    """The panel meeting that decided it."""
+    assessment_id: uuid.UUID
+    """The approved assessment the decision rests on."""
+    decided_at: datetime
+    """When it was decided."""
+    dissent_count: int
+    """How many members recorded dissent."""
+
+
+@event_type("case.adopted", topic=TOPIC)
+class CaseAdopted(_PanelDecision):
+    """The panel adopted the case: it waits for consent to support before any work starts."""
+
+    next_review_on: date
+    """When the panel reviews the case next."""
+
+
+@event_type("case.declined", topic=TOPIC)
+class CaseDeclined(_PanelDecision):
+    """The panel declined the case: the programme does not take it on."""
+
+
+@event_type("case.signposted", topic=TOPIC)
+class CaseSignposted(_PanelDecision):
+    """The panel signposted the person to a service outside the programme."""
+
+    signposted_to: str
+    """Where to: a code of the tenant's signposting list."""
+
+
+@event_type("case.escalated", topic=TOPIC)
+class CaseEscalated(_PanelDecision):
+    """The panel escalated the case (e.g. to safeguarding or the police)."""
+
+    escalated_to: str
+    """To whom: a code of the tenant's escalation list."""
+
+
+@event_type("case.consented", topic=TOPIC)
+class CaseConsented(EventData):
+    """An adopted case holds an active consent to support: interventions may start work."""
+
+    case_id: uuid.UUID
+    """The case."""
+    subject_ref: uuid.UUID
+    """The person's pseudonymous subject reference."""
+    consent_id: uuid.UUID
+    """Intake's consent record for the purpose `support`."""
+    given_by: Giver
+    """Who gave it."""
+    needs: list[NeedCode]
+    """The needs of the approved assessment the panel decided on, sorted (plan items tie to these)."""
+    assessment_id: uuid.UUID
+    """That assessment."""
+    consented_at: datetime
+    """When the case became consented."""
+
+
+@event_type("case.withdrawn", topic=TOPIC)
+class CaseWithdrawn(EventData):
+    """Consent to support was withdrawn: all work on the case stops at once, and only compliance reads it."""
+
+    case_id: uuid.UUID
+    """The case."""
+    subject_ref: uuid.UUID
+    """The person's pseudonymous subject reference."""
+    consent_id: uuid.UUID
+    """The consent that was withdrawn."""
+    withdrawn_at: datetime
+    """When it was withdrawn."""
