@@ -58,3 +58,76 @@ class CaseClosed(EventData):
     """When follow-up reviews are due (by default 6 and 12 months after closure)."""
     closed_at: datetime
     """When it was closed."""
+
+
+@event_type("plan.versioned", topic=TOPIC)
+class PlanVersioned(EventData):
+    """A case's plan was created or changed: a new, immutable version (goals stay in interventions)."""
+
+    plan_id: uuid.UUID
+    """The plan (one per case; its versions share the id)."""
+    case_id: uuid.UUID
+    """The case."""
+    subject_ref: uuid.UUID
+    """The person's pseudonymous subject reference."""
+    version: int
+    """The new version (1 when the plan is created)."""
+    intervention_types: list[str]
+    """Codes of the tenant's intervention catalogue used by the version's items, sorted and distinct."""
+    needs: list[str]
+    """The needs (needs-screen item codes) the version's items address, sorted and distinct."""
+    items: int
+    """How many plan items the version holds."""
+    versioned_at: datetime
+    """When the version was made."""
+
+
+@event_type("session.recorded", topic=TOPIC)
+class SessionRecorded(EventData):
+    """A provider recorded a session of a task (the session's note stays in interventions)."""
+
+    session_id: uuid.UUID
+    """The session."""
+    task_id: uuid.UUID
+    """The task (one plan item given to one provider)."""
+    case_id: uuid.UUID
+    """The case."""
+    subject_ref: uuid.UUID
+    """The person's pseudonymous subject reference."""
+    provider: uuid.UUID
+    """The provider organisation's registry id."""
+    intervention_type: str
+    """The task's intervention type (a catalogue code)."""
+    held_on: date
+    """The day of the session."""
+    duration_minutes: int
+    """How long it lasted."""
+    attended: bool
+    """Whether the person attended."""
+    recorded_at: datetime
+    """When it was recorded."""
+
+
+FollowUpOutcome = Literal["doing_well", "some_concerns", "serious_concerns", "not_reached"]
+
+
+@event_type("follow_up.recorded", topic=TOPIC)
+class FollowUpRecorded(EventData):
+    """A follow-up review after closure recorded how the person is doing, in codes."""
+
+    follow_up_id: uuid.UUID
+    """The follow-up."""
+    case_id: uuid.UUID
+    """The closed case."""
+    subject_ref: uuid.UUID
+    """The person's pseudonymous subject reference."""
+    months_after_exit: int
+    """Which follow-up this is: months after closure (6 and 12 by default)."""
+    outcome: FollowUpOutcome
+    """How the person is doing (a code)."""
+    in_education_or_work: bool | None
+    """Whether the person is in education, training or work (None: not known)."""
+    re_referred: bool
+    """Whether the person has been referred again since closure."""
+    recorded_at: datetime
+    """When it was recorded."""
