@@ -1,4 +1,4 @@
-"""Every query interventions makes."""
+"""Every query about known cases."""
 
 from __future__ import annotations
 
@@ -21,14 +21,26 @@ def add_known_case(*, session: Session, case: KnownCase) -> None:
     session.execute(
         insert(KnownCase)
         .values(case_id=case.case_id, tenant_id=case.tenant_id, subject_ref=case.subject_ref,
-                opened_at=case.opened_at)
+                opened_at=case.opened_at, needs=case.needs or [], consent_id=case.consent_id,
+                assessment_id=case.assessment_id, consented_at=case.consented_at, withdrawn_at=case.withdrawn_at)
         .on_conflict_do_nothing(index_elements=[KnownCase.case_id])
     )
 
 
-def remove_known_case(*, session: Session, case_id: uuid.UUID) -> bool:
-    """Forgets a case (it now belongs to another tenant); returns whether it was known."""
-    return session.execute(sa.delete(KnownCase).where(KnownCase.case_id == case_id)).rowcount == 1
+def get_known_case(*, session: Session, case_id: uuid.UUID, for_update: bool = False) -> KnownCase | None:
+    """One known case of the transaction's tenant."""
+    query = sa.select(KnownCase).where(KnownCase.case_id == case_id)
+    return session.scalar(query.with_for_update() if for_update else query)
+
+
+def cases_with_consent(*, session: Session, consent_id: uuid.UUID) -> list[KnownCase]:
+    """The known cases whose support rests on one consent."""
+    return list(session.scalars(sa.select(KnownCase).where(KnownCase.consent_id == consent_id)))
+
+
+def remove_known_case(*, session: Session, case_id: uuid.UUID) -> KnownCase | None:
+    """Forgets a case (it now belongs to another tenant); returns it as it was, if it was known."""
+    return session.scalar(sa.delete(KnownCase).where(KnownCase.case_id == case_id).returning(KnownCase))
 
 
 def list_known_cases(*, session: Session, cursor: str | None, limit: int) -> Slice[KnownCase]:

@@ -8,9 +8,9 @@ from harambee_common.components import INTERVENTIONS
 from harambee_common.db import UnitOfWorkDep
 from harambee_common.pagination import Cursor, Limit
 from harambee_common.tenancy import tenant_router
-from harambee_interventions import service
 from harambee_interventions.auth import CasesRead, SubjectExport
-from harambee_interventions.schemas import KnownCasePage, KnownCaseView, SubjectRecord
+from harambee_interventions.cases import service
+from harambee_interventions.cases.schemas import KnownCasePage, KnownCaseView, SubjectRecord
 
 router = tenant_router(tags=["cases"])
 
