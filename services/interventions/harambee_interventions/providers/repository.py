@@ -18,13 +18,13 @@ PROVIDERS = Keyset(columns=(Provider.registered_at, Provider.provider_id), types
 
 def add_provider(*, session: Session, provider: Provider) -> bool:
     """Registers a provider unless its organisation already is one here; returns whether it was added."""
-    added = session.execute(
+    added = session.scalar(
         insert(Provider).values(provider_id=provider.provider_id, tenant_id=provider.tenant_id,
                                 organisation=provider.organisation, registered_at=provider.registered_at,
                                 registered_by=provider.registered_by)
-        .on_conflict_do_nothing(constraint="providers_one_per_organisation")
-    ).rowcount
-    return added == 1
+        .on_conflict_do_nothing(constraint="providers_one_per_organisation").returning(Provider.provider_id)
+    )
+    return added is not None
 
 
 def get_provider(*, session: Session, provider_id: uuid.UUID) -> Provider | None:
@@ -44,8 +44,9 @@ def list_providers(*, session: Session, cursor: str | None, limit: int) -> Slice
 
 def vettings_of(*, session: Session, provider_ids: list[uuid.UUID]) -> list[Vetting]:
     """The vettings of some providers."""
+    # populate_existing: a vetting just replaced by put_vetting's upsert is read as it now is.
     return list(session.scalars(sa.select(Vetting).where(Vetting.provider_id.in_(provider_ids))
-                                .order_by(Vetting.intervention_type)))
+                                .order_by(Vetting.intervention_type).execution_options(populate_existing=True)))
 
 
 def practitioners_of(*, session: Session, provider_ids: list[uuid.UUID]) -> list[Practitioner]:
@@ -70,13 +71,14 @@ def put_vetting(*, session: Session, vetting: Vetting) -> None:
 
 def add_practitioner(*, session: Session, practitioner: Practitioner) -> bool:
     """Names a practitioner unless the person already is one here; returns whether it was added."""
-    added = session.execute(
+    added = session.scalar(
         insert(Practitioner).values(practitioner_id=practitioner.practitioner_id, tenant_id=practitioner.tenant_id,
                                     provider_id=practitioner.provider_id, person_id=practitioner.person_id,
                                     added_at=practitioner.added_at)
         .on_conflict_do_nothing(constraint="practitioners_one_provider_per_person")
-    ).rowcount
-    return added == 1
+        .returning(Practitioner.practitioner_id)
+    )
+    return added is not None
 
 
 def get_practitioner(*, session: Session, practitioner_id: uuid.UUID) -> Practitioner | None:
