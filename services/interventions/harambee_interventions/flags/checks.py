@@ -3,7 +3,7 @@
 - `no_recent_session`: an open task with no session for the tenant's `stall_days` (counted from its
   start until its first session);
 - `vetting_expired`: an open task whose provider's vetting for its type has expired;
-- `goal_without_progress`: an open task with no progress recorded since the plan's last review, once
+- `goal_without_progress`: an open task (set at or before the plan's last review) with no progress since it, once
   that review is `stall_days` old;
 - `review_overdue`: an active plan past its next review date;
 - `follow_up_due`: a follow-up after closure that is due and not yet recorded.
@@ -38,7 +38,7 @@ CHECKS = {
     "goal_without_progress": """
         SELECT t.task_id, t.case_id, t.subject_ref, t.task_id FROM tasks t
         JOIN plans p ON p.plan_id = t.plan_id
-        WHERE t.status = 'open' AND p.last_reviewed_at < :quiet_since AND t.created_at < p.last_reviewed_at
+        WHERE t.status = 'open' AND p.last_reviewed_at < :quiet_since AND t.created_at <= p.last_reviewed_at
           AND (t.last_progress_at IS NULL OR t.last_progress_at < p.last_reviewed_at)
     """,
     "review_overdue": """
