@@ -184,13 +184,13 @@ _MEANINGS = {
     403: "The token lacks the scope or role this needs",
     404: "No such resource in this tenant",
     409: "Not possible in the resource's current state",
-    412: "The resource has changed since it was read",
     422: "A parameter or the body is not valid",
 }
 
 
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for the problems a route answers with, as problem documents."""
+def problem_responses(*statuses: int, meanings: dict[int, str] | None = None) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the problems a route answers with, as problem documents (`meanings` says more)."""
     schema = ProblemDocument.model_json_schema()
-    return {status: {"description": _MEANINGS[status], "content": {MEDIA_TYPE: {"schema": schema}}}
+    said = {**_MEANINGS, **(meanings or {})}
+    return {status: {"description": said[status], "content": {MEDIA_TYPE: {"schema": schema}}}
             for status in statuses}

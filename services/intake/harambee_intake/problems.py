@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from harambee_common.problems import Conflict, Problem, ProblemDocument, ValidationFailed, problem_responses
+from harambee_common.problems import Conflict, Problem, ValidationFailed, problem_responses
 
-__all__ = ["IdempotencyKeyReused", "InvalidState", "PreconditionRequired", "ProblemDocument", "UnknownCode",
-           "problem_responses"]
+__all__ = ["IdempotencyKeyReused", "InvalidState", "PreconditionRequired", "UnknownCode", "problem_responses"]
 
 
 class PreconditionRequired(Problem):
