@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute
 
 from harambee_common.auth import Authenticator
 from harambee_common.components import SERVICES as COMPONENT_SERVICES
+from tests.interventions.support import allow_provider
 from tests.support.services import running_service
 
 TENANT = "ke-mombasa"
@@ -173,8 +174,6 @@ PROVIDERS_OWN = {("GET", "/v1/tenants/{tenant}/tasks"), ("GET", "/v1/tenants/{te
 def test_a_provider_reaches_nothing_but_its_own_tasks(service, issuer, provider):
     """A vetted provider's system or practitioner, with every scope and an agreement for its tasks, gets no
     assessment, referral, case, plan, flag or other provider's task from any service: a refusal and no data."""
-    from tests.interventions.support import allow_provider  # the interventions tests' agreement helper
-
     name, client = service
     organisation = f"matrix-provider-{provider}"
     if name == "interventions":
