@@ -54,7 +54,7 @@ def days(stack) -> Iterator[Days]:
 def publish_consent(stack, *, case_id: str, subject_ref: str, needs: list[str]) -> None:
     """Assessment's `case.consented`, on the real broker (until assessment's consent path is on main)."""
     data = CaseConsented(case_id=uuid.UUID(case_id), subject_ref=uuid.UUID(subject_ref), consent_id=uuid.uuid4(),
-                         given_by="parent_or_guardian", needs=needs, assessment_id=uuid.uuid4(),
+                         given_by="parent", needs=needs, assessment_id=uuid.uuid4(),
                          consented_at=datetime.now(UTC))
     event = EventSource.of(ASSESSMENT).event(data, tenant=TENANT, subject=subject_ref)
     producer = kafka.producer(stack.broker.bootstrap)
@@ -76,7 +76,8 @@ def provider_id(manager: httpx.Client, organisation: str, types: tuple[str, ...]
     vetted_on = datetime.fromisoformat(today) - timedelta(days=10)
     for code in types:
         vetting = manager.put(f"{API}/providers/{found}/vettings/{code}", json={
-            "vetted_on": vetted_on.date().isoformat(), "expires_on": (vetted_on + timedelta(days=730)).date().isoformat()})
+            "vetted_on": vetted_on.date().isoformat(),
+            "expires_on": (vetted_on + timedelta(days=730)).date().isoformat()})
         assert vetting.status_code == 200, vetting.text
     return found
 
@@ -169,8 +170,8 @@ def test_a_consented_case_from_plan_to_follow_up(stack, days):
     education = next(i["task_id"] for i in made["items"] if i["need"] == "education")
     belonging = next(i["task_id"] for i in made["items"] if i["need"] == "belonging")
     review = manager.post(f"{API}/cases/{case_id}/plan/reviews", json={
-        "reviewed_on": days.today(), "goals": [{"task_id": education, "met": True}, {"task_id": belonging, "met": False}],
-        "reassessment_requested": True})
+        "reviewed_on": days.today(), "reassessment_requested": True,
+        "goals": [{"task_id": education, "met": True}, {"task_id": belonging, "met": False}]})
     assert review.status_code == 201, review.text
     assert {t["task_id"]: t["status"] for t in mentors.get(f"{API}/tasks").json()["items"]}[education] == "completed"
 
