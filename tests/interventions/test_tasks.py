@@ -195,3 +195,24 @@ def test_consent_withdrawn_at_intake_stops_the_cases_resting_on_it(interventions
     client, _ = interventions
     withdrawal_stops_every_open_task(client, Callers(issuer, TENANT), lambda case_id, **k: consent_withdrawn(
         TENANT, consent_id=k["consent_id"], subject_ref=k["subject_ref"]))
+
+
+def test_an_access_request_gathers_everything_held_about_the_person(interventions, issuer):
+    client, database = interventions
+    callers = Callers(issuer, TENANT)
+    provider_id, organisation = vetted_provider(client, callers.staff(), TENANT)
+    case_id, subject, _, (task_id,) = planned(client, callers, provider_id)
+    client.post(f"/v1/tenants/{TENANT}/tasks/{task_id}/sessions", headers=callers.provider_system(organisation),
+                json={"held_on": today(client).isoformat(), "duration_minutes": 40, "attended": True,
+                      "note": "Met at the library."})
+    officer = issuer.headers(tenants={TENANT: ["intake_officer"]}, scope="cases:read", sub="officer-9")
+    exported = client.get(f"/v1/tenants/{TENANT}/subjects/{subject}/export", headers=officer)
+    assert exported.status_code == 200, exported.text
+    record = exported.json()
+    assert [c["case_id"] for c in record["known_cases"]] == [str(case_id)]
+    assert [p["case_id"] for p in record["plans"]] == [str(case_id)]
+    assert [t["task_id"] for t in record["tasks"]] == [task_id]
+    assert [s["note"] for s in record["sessions"]] == ["Met at the library."]
+    assert rows(database.owner, "SELECT count(*) FROM outbox WHERE type = 'access.recorded' AND subject = :s "
+                "AND data->>'purpose' = 'data-subject-access'", tenant=TENANT, s=str(subject)) == [(1,)]
+    assert client.get(f"/v1/tenants/{TENANT}/subjects/{subject}/export", headers=callers.staff()).status_code == 403

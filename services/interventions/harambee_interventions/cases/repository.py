@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from harambee_common.pagination import Keyset, Slice, paginate
-from harambee_interventions.models import KnownCase
+from harambee_interventions.models import FollowUp, KnownCase, Plan, ProgressUpdate, SessionRecord, Task
 
 # Known cases page newest first; the case id breaks ties between cases opened at the same instant.
 KNOWN_CASES = Keyset(columns=(KnownCase.opened_at, KnownCase.case_id), types=(datetime, uuid.UUID), descending=True)
@@ -53,3 +53,17 @@ def known_cases_of_subject(*, session: Session, subject_ref: uuid.UUID) -> list[
     return list(session.scalars(
         sa.select(KnownCase).where(KnownCase.subject_ref == subject_ref).order_by(KnownCase.opened_at)
     ))
+
+
+def held_about_subject(*, session: Session, subject_ref: uuid.UUID) -> tuple[list, list, list, list, list]:
+    """The person's plans, tasks, sessions, progress updates and follow-ups, oldest first."""
+    plans = list(session.scalars(sa.select(Plan).where(Plan.subject_ref == subject_ref).order_by(Plan.created_at)))
+    tasks = list(session.scalars(sa.select(Task).where(Task.subject_ref == subject_ref).order_by(Task.created_at)))
+    task_ids = [t.task_id for t in tasks]
+    sessions = list(session.scalars(sa.select(SessionRecord).where(SessionRecord.task_id.in_(task_ids))
+                                    .order_by(SessionRecord.held_on)))
+    progress = list(session.scalars(sa.select(ProgressUpdate).where(ProgressUpdate.task_id.in_(task_ids))
+                                    .order_by(ProgressUpdate.recorded_at)))
+    follow_ups = list(session.scalars(sa.select(FollowUp).where(FollowUp.subject_ref == subject_ref)
+                                      .order_by(FollowUp.due_on)))
+    return plans, tasks, sessions, progress, follow_ups

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from harambee_common.auth import TenantPrincipal
@@ -19,7 +20,7 @@ from harambee_common.db import UnitOfWork, in_tenant
 from harambee_common.pagination import Slice
 from harambee_interventions.cases import repository
 from harambee_interventions.events import EVENTS
-from harambee_interventions.models import KnownCase
+from harambee_interventions.models import FollowUp, KnownCase, Plan, ProgressUpdate, SessionRecord, Task
 from harambee_interventions.plans import stopping, transfer
 
 
@@ -101,13 +102,27 @@ def read_known_cases(
     return page
 
 
-def export_subject(*, uow: UnitOfWork, principal: TenantPrincipal, subject_ref: uuid.UUID) -> list[KnownCase]:
+@dataclass(frozen=True)
+class HeldAboutSubject:
+    """Everything interventions holds about one person."""
+
+    cases: list[KnownCase]
+    plans: list[Plan]
+    tasks: list[Task]
+    sessions: list[SessionRecord]
+    progress: list[ProgressUpdate]
+    follow_ups: list[FollowUp]
+
+
+def export_subject(*, uow: UnitOfWork, principal: TenantPrincipal, subject_ref: uuid.UUID) -> HeldAboutSubject:
     """Everything interventions holds about one person, for their access request; the read is recorded."""
     cases = repository.known_cases_of_subject(session=uow.session, subject_ref=subject_ref)
+    held = HeldAboutSubject(cases, *repository.held_about_subject(session=uow.session, subject_ref=subject_ref))
     EVENTS.record_access(uow, principal=principal, subject=str(subject_ref),
-                         resource=f"subject/{subject_ref}/export", fields=("known_cases",),
+                         resource=f"subject/{subject_ref}/export",
+                         fields=("known_cases", "plans", "tasks", "sessions", "progress", "follow_ups"),
                          purpose="data-subject-access")
-    return cases
+    return held
 
 
 def _record_reads(*, uow: UnitOfWork, principal: TenantPrincipal, cases: Iterable[KnownCase]) -> None:
