@@ -9,6 +9,7 @@ from datetime import timedelta
 from tests.interventions.support import (
     Callers,
     apply,
+    case_consented,
     case_withdrawn,
     consent_withdrawn,
     consented_case,
@@ -189,6 +190,22 @@ def withdrawal_stops_every_open_task(client, callers, withdraw) -> None:
 def test_case_withdrawn_stops_every_open_task_and_providers_see_stopped_only(interventions, issuer):
     client, _ = interventions
     withdrawal_stops_every_open_task(client, Callers(issuer, TENANT), lambda **k: case_withdrawn(TENANT, **k))
+
+
+def test_a_stopped_plan_starts_again_only_with_new_consent(interventions, issuer):
+    client, _ = interventions
+    callers = Callers(issuer, TENANT)
+    provider_id, _ = vetted_provider(client, callers.staff(), TENANT)
+    case_id, subject, consent_id, _ = planned(client, callers, provider_id)
+    apply(client, case_withdrawn(TENANT, case_id=case_id, subject_ref=subject, consent_id=consent_id))
+    url = f"/v1/tenants/{TENANT}/cases/{case_id}/plan"
+    body = {"items": [item(provider_id, starts_on=today(client))]}
+    assert client.post(url, headers=callers.staff(), json=body).status_code == 409
+    apply(client, case_consented(TENANT, case_id=case_id, subject_ref=subject, needs=["education"]))
+    restarted = client.post(url, headers=callers.staff(), json=body)
+    assert restarted.status_code == 201, restarted.text
+    assert restarted.json()["status"] == "active" and restarted.json()["version"] == 2
+    assert [i["status"] for i in restarted.json()["items"]] == ["stopped", "open"]
 
 
 def test_consent_withdrawn_at_intake_stops_the_cases_resting_on_it(interventions, issuer):

@@ -47,18 +47,26 @@ class PlanRecord:
 
 def create(*, uow: UnitOfWork, principal: TenantPrincipal, case_id: uuid.UUID, items: list[PlanItemIn],
            next_review_on: date | None, at: datetime) -> PlanRecord:
-    """Makes a consented case's first plan (409 before consent, after withdrawal, or when it has one)."""
+    """Makes a consented case's plan (409 before consent, after withdrawal, or when it has an active or closed one).
+
+    A plan stopped by a withdrawal starts again here, as a new version, once the person consents anew.
+    """
     case = _consented_case(uow=uow, case_id=case_id)
-    if repository.plan_of_case(session=uow.session, case_id=case_id) is not None:
-        raise Conflict("The case has a plan already: change it with PUT, from the version you read.")
-    settings = tenant_settings.in_force(uow=uow)
-    review_on = next_review_on or settings.next_review(at.date())
+    review_on = next_review_on or tenant_settings.in_force(uow=uow).next_review(at.date())
     if review_on <= at.date():
         raise ValidationFailed("next_review_on must be after today.")
-    plan = Plan(plan_id=uuid.uuid4(), tenant_id=uow.tenant, case_id=case_id, subject_ref=case.subject_ref,
-                version=0, status="active", created_at=at, updated_at=at, next_review_on=review_on)
-    repository.add(session=uow.session, row=plan)
-    _new_version(uow=uow, principal=principal, plan=plan, case=case, items=items, reason="created", at=at)
+    plan = repository.plan_of_case(session=uow.session, case_id=case_id, for_update=True)
+    if plan is not None and plan.status != "stopped":
+        raise Conflict(f"The case has a plan already ({plan.status}): change an active one with PUT, "
+                       "from the version you read.")
+    if plan is None:
+        plan = Plan(plan_id=uuid.uuid4(), tenant_id=uow.tenant, case_id=case_id, subject_ref=case.subject_ref,
+                    version=0, status="active", created_at=at, updated_at=at, next_review_on=review_on)
+        repository.add(session=uow.session, row=plan)
+        reason = "created"
+    else:
+        plan.status, plan.ended_at, plan.next_review_on, reason = "active", None, review_on, "restarted"
+    _new_version(uow=uow, principal=principal, plan=plan, case=case, items=items, reason=reason, at=at)
     return read_record(uow=uow, plan=plan)
 
 
