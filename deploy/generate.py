@@ -35,8 +35,8 @@ RUN = "/run/secrets/harambee"  # where every mounted secret and key file lives i
 # Addresses a webhook or an external directory may be at: the public internet, never a private range.
 PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10",
                   "127.0.0.0/8", "0.0.0.0/8"]
-# Being added in parallel (issue 14's console needs it); its row here follows the others' conventions.
-MONITORING = Component("monitoring", 8006)
+# Being added in parallel, as harambee_common.components will list it; until then, this one.
+MONITORING = Component("monitoring", 8105)
 
 
 def all_components() -> tuple[Component, ...]:
@@ -124,7 +124,9 @@ SHAPES: dict[str, Shape] = {
         secret_files={"harambee-audit-signing-key": "checkpoint-signing"},
         config_files={"harambee-audit-retired-keys": "checkpoint-retired"},
     ),
-    "monitoring": Shape(reads=("registry.events", "intake.events", "assessment.events", "interventions.events")),
+    # Its consumer applies the registry's agreement events: national figures are read under agreements.
+    "monitoring": Shape(reads=("registry.events", "intake.events", "assessment.events", "interventions.events"),
+                        agreements=True),
 }
 
 
@@ -252,7 +254,6 @@ def deployment_manifest(c: Component, shape: Shape) -> dict[str, Any]:
         # The broker: SCRAM-SHA-512 over TLS, as this component's own principal.
         _config("KAFKA_BOOTSTRAP_SERVERS", "kafka-bootstrap-servers"),
         _value("KAFKA_SECURITY_PROTOCOL", "SASL_SSL"),
-        _value("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"),
         _value("KAFKA_SASL_USERNAME", kafka_user(c.name)),
         _value("KAFKA_SASL_PASSWORD_FILE", f"{RUN}/kafka/password"),
         _value("KAFKA_SSL_CAFILE", f"{RUN}/kafka-ca/ca.crt"),

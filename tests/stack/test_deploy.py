@@ -4,6 +4,7 @@ network policies' reachability, secrets referenced by name only, and the variabl
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 import re
@@ -22,8 +23,7 @@ OVERLAYS = ("single-node", "production")
 ROOT = kube.ROOT
 # Monitoring is being added beside this work; the manifests include it already (deploy/generate.py).
 COMPONENTS = tuple(dict.fromkeys([*(c.name for c in _COMPONENTS), "monitoring"]))
-PORTS = {c.name: c.port for c in _COMPONENTS} | ({"monitoring": 8006} if "monitoring" not in
-                                                {c.name for c in _COMPONENTS} else {})
+PORTS = {"monitoring": 8105} | {c.name: c.port for c in _COMPONENTS}
 SERVICES = tuple(c for c in COMPONENTS if c != "gateway")
 TOPICS = {c: ("registry.events" if c == "gateway" else f"{c}.events") for c in COMPONENTS}
 # Who calls whom over HTTP, as the code does: the gateway proxies to every service, every service asks
@@ -34,7 +34,7 @@ CALLS = {"gateway": set(SERVICES), "intake": {"gateway", "assessment", "interven
 INTERNET = {"gateway", "intake"}
 # Variables the manifests set that the code does not read yet: the broker's authentication and event
 # signing are being added beside this work (issue 15), under these names.
-AWAITED = {"KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_MECHANISM", "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD_FILE",
+AWAITED = {"KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD_FILE",
            "KAFKA_SSL_CAFILE", "EVENT_SIGNING_KEY_FILE", "EVENT_PUBLIC_KEYS_DIR", "MONITORING_URL"}
 # Only to compose a URL from a Secret, by $(NAME) in the next variable.
 COMPOSING = {"APP_PASSWORD", "RELAY_PASSWORD", "OWNER_PASSWORD"}
@@ -170,12 +170,15 @@ def _subscriptions() -> dict[str, list[Any]]:
     from harambee_intake.vault import Vault
     from harambee_interventions.consumers import SUBSCRIPTION as interventions
 
-    return {
+    subscriptions = {
         "intake": [intake(vault=Vault(os.urandom(32)))],
         "assessment": [assessment],
         "interventions": [interventions],
         "audit": [log_subscription(signer=CheckpointSigner.generate(), checkpoint_every=1)],
     }
+    if importlib.util.find_spec("harambee_monitoring") is not None:  # being added beside this work
+        subscriptions["monitoring"] = [importlib.import_module("harambee_monitoring.consumers").SUBSCRIPTION]
+    return subscriptions
 
 
 def test_each_component_reads_exactly_the_topics_it_subscribes_to_in_its_own_groups(rendered) -> None:
