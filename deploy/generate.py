@@ -64,11 +64,8 @@ class Shape:
     max_replicas: int = 6
 
 
-def _secret_env(name: str, secret: str, key: str, *, optional: bool = False) -> dict[str, Any]:
-    ref: dict[str, Any] = {"name": secret, "key": key}
-    if optional:
-        ref["optional"] = True
-    return {"name": name, "valueFrom": {"secretKeyRef": ref}}
+def _secret_env(name: str, secret: str, key: str) -> dict[str, Any]:
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
 
 
 def _value(name: str, value: str) -> dict[str, Any]:
@@ -84,6 +81,8 @@ SHAPES: dict[str, Shape] = {
         internet=True,  # a county's external directory (OpenID Connect)
         env=(
             _value("GATEWAY_SIGNING_KEY_FILE", f"{RUN}/token-signing/signing-key.pem"),
+            # Seals every registry secret (rotated signing keys, TOTP secrets, directory client secrets).
+            _value("GATEWAY_KEY_ENCRYPTION_KEY_FILE", f"{RUN}/gateway-kek/key-encryption-key"),
             # Behind the ingress controller, the only caller from outside (network policy): its
             # X-Forwarded-For is the client address the rate limits count.
             {"name": "FORWARDED_ALLOW_IPS",
@@ -91,7 +90,8 @@ SHAPES: dict[str, Shape] = {
             *(_value(c.url_variable, f"http://{c.name}:{c.port}")
               for c in all_components() if c.name != components.GATEWAY.name),
         ),
-        secret_files={"harambee-gateway-signing-key": "token-signing"},
+        secret_files={"harambee-gateway-signing-key": "token-signing",
+                      "harambee-gateway-key-encryption-key": "gateway-kek"},
         max_replicas=10,
     ),
     "intake": Shape(
@@ -99,14 +99,15 @@ SHAPES: dict[str, Shape] = {
         calls=("assessment", "interventions"),  # a person's access request gathers their data there
         agreements=True,
         internet=True,  # partners' webhooks
+        # Keys from files only (base64 of 32 random bytes each); a retired KEK is added as a file of the
+        # same Secret and named in INTAKE_RETIRED_KEY_ENCRYPTION_KEY_FILES during a rotation (OPERATIONS.md).
         env=(
-            _secret_env("INTAKE_KEY_ENCRYPTION_KEY", "harambee-intake-keys", "key-encryption-key"),
-            _secret_env("INTAKE_BLIND_INDEX_KEY", "harambee-intake-keys", "blind-index-key"),
-            _secret_env("INTAKE_RETIRED_KEY_ENCRYPTION_KEYS", "harambee-intake-keys", "retired-key-encryption-keys",
-                        optional=True),
+            _value("INTAKE_KEY_ENCRYPTION_KEY_FILE", f"{RUN}/intake-keys/key-encryption-key"),
+            _value("INTAKE_BLIND_INDEX_KEY_FILE", f"{RUN}/intake-keys/blind-index-key"),
             _value("INTAKE_SUBJECT_EXPORT_SOURCES", "assessment=http://assessment:8102,"
                                                     "interventions=http://interventions:8103"),
         ),
+        secret_files={"harambee-intake-keys": "intake-keys"},
     ),
     "assessment": Shape(
         reads=("intake.events", "registry.events", "assessment.events"),

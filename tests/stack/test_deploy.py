@@ -34,8 +34,10 @@ CALLS = {"gateway": set(SERVICES), "intake": {"gateway", "assessment", "interven
 INTERNET = {"gateway", "intake"}
 # Variables the manifests set that the code does not read yet: the broker's authentication and event
 # signing are being added beside this work (issue 15), under these names.
+# Keys from files only (gateway and intake key-encryption keys, intake's blind-index key) likewise.
 AWAITED = {"KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD_FILE",
-           "KAFKA_SSL_CAFILE", "EVENT_SIGNING_KEY_FILE", "EVENT_PUBLIC_KEYS_DIR", "MONITORING_URL"}
+           "KAFKA_SSL_CAFILE", "EVENT_SIGNING_KEY_FILE", "EVENT_PUBLIC_KEYS_DIR", "MONITORING_URL",
+           "GATEWAY_KEY_ENCRYPTION_KEY_FILE", "INTAKE_KEY_ENCRYPTION_KEY_FILE", "INTAKE_BLIND_INDEX_KEY_FILE"}
 # Only to compose a URL from a Secret, by $(NAME) in the next variable.
 COMPOSING = {"APP_PASSWORD", "RELAY_PASSWORD", "OWNER_PASSWORD"}
 
@@ -333,6 +335,9 @@ def _mounted_file(pod: dict[str, Any], path: str) -> dict[str, Any]:
 def test_key_files_are_mounted_from_secrets_of_their_own(rendered) -> None:
     _, objects = rendered
     expected = {("gateway", "GATEWAY_SIGNING_KEY_FILE"): "harambee-gateway-signing-key",
+                ("gateway", "GATEWAY_KEY_ENCRYPTION_KEY_FILE"): "harambee-gateway-key-encryption-key",
+                ("intake", "INTAKE_KEY_ENCRYPTION_KEY_FILE"): "harambee-intake-keys",
+                ("intake", "INTAKE_BLIND_INDEX_KEY_FILE"): "harambee-intake-keys",
                 ("audit", "AUDIT_SIGNING_KEY_FILE"): "harambee-audit-signing-key",
                 **{(c, "EVENT_SIGNING_KEY_FILE"): f"harambee-{c}-event-signing-key" for c in COMPONENTS},
                 **{(c, "KAFKA_SASL_PASSWORD_FILE"): f"harambee-{c}" for c in COMPONENTS}}
@@ -356,13 +361,13 @@ def test_audit_reads_its_retired_checkpoint_keys_from_the_generated_config_map(r
     assert config_map["data"] == {"retired-keys.pem": ""}
 
 
-def test_intake_keys_come_from_one_secret_and_its_export_sources_are_the_services(rendered) -> None:
+def test_intake_keys_are_files_of_one_secret_and_its_export_sources_are_the_services(rendered) -> None:
     _, objects = rendered
-    env = _env(_pod(objects, "intake")["spec"]["containers"][0])
-    refs = {name: env[name]["valueFrom"]["secretKeyRef"] for name in
-            ("INTAKE_KEY_ENCRYPTION_KEY", "INTAKE_BLIND_INDEX_KEY", "INTAKE_RETIRED_KEY_ENCRYPTION_KEYS")}
-    assert {ref["name"] for ref in refs.values()} == {"harambee-intake-keys"}
-    assert refs["INTAKE_RETIRED_KEY_ENCRYPTION_KEYS"].get("optional") is True  # none until the first rotation
+    pod = _pod(objects, "intake")
+    env = _env(pod["spec"]["containers"][0])
+    assert not {"INTAKE_KEY_ENCRYPTION_KEY", "INTAKE_BLIND_INDEX_KEY"} & set(env), "keys never in variables"
+    kek, blind = (Path(env[f"INTAKE_{name}_FILE"]["value"]) for name in ("KEY_ENCRYPTION_KEY", "BLIND_INDEX_KEY"))
+    assert kek.parent == blind.parent and kek.name != blind.name, "two keys, neither derived from the other"
     sources = dict(item.split("=", 1) for item in env["INTAKE_SUBJECT_EXPORT_SOURCES"]["value"].split(","))
     assert sources == {"assessment": "http://assessment:8102", "interventions": "http://interventions:8103"}
 
