@@ -263,9 +263,11 @@ def deployment_manifest(c: Component, shape: Shape) -> dict[str, Any]:
         _value("EVENT_PUBLIC_KEYS_DIR", f"{RUN}/event-public-keys"),
     ]
     if shape.agreements:
-        # The registry sync: the agreement copy is loaded at start and refreshed periodically.
+        # The registry sync: the agreement copy is loaded at start and refreshed periodically, from the
+        # gateway inside the cluster (the issuer's public URL is outside what the network policy allows).
         env += [_secret_env("REGISTRY_CLIENT_ID", f"harambee-{c.name}-registry-client", "client-id"),
-                _secret_env("REGISTRY_CLIENT_SECRET", f"harambee-{c.name}-registry-client", "client-secret")]
+                _secret_env("REGISTRY_CLIENT_SECRET", f"harambee-{c.name}-registry-client", "client-secret"),
+                _value(components.GATEWAY.url_variable, f"http://{components.GATEWAY.name}:{components.GATEWAY.port}")]
     env += list(shape.env)
     migrate_env = [
         _secret_env("OWNER_PASSWORD", f"harambee-db-{c.name}-owner", "password"),

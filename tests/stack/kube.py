@@ -37,12 +37,17 @@ def kubectl() -> Path:
     return kubectl_path()
 
 
-def render(overlay: Path) -> list[dict[str, Any]]:
-    """The objects `kubectl apply -k <overlay>` would apply."""
+@cache
+def _kustomize(overlay: Path) -> str:
     result = subprocess.run([str(kubectl()), "kustomize", str(overlay)], capture_output=True, text=True,
                             timeout=120, check=False)
     assert result.returncode == 0, result.stderr
-    return [d for d in yaml.safe_load_all(result.stdout) if d]
+    return result.stdout
+
+
+def render(overlay: Path) -> list[dict[str, Any]]:
+    """The objects `kubectl apply -k <overlay>` would apply (fresh objects each call: callers may change them)."""
+    return [d for d in yaml.safe_load_all(_kustomize(overlay)) if d]
 
 
 def _strict(schema: Any) -> Any:
