@@ -24,8 +24,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 SCHEMAS = DEPLOY / "schemas"
-# The oldest Kubernetes the manifests promise to work on (CloudNativePG 1.30 and Strimzi 1.2 support it).
-KUBERNETES_VERSION = "1.33"
+# The oldest Kubernetes the manifests promise to work on (CloudNativePG 1.30 and Strimzi 1.2 support it),
+# and the newest kubernetes-validate knows.
+KUBERNETES_VERSIONS = ("1.33", "1.37")
 
 
 def kubectl() -> Path:
@@ -72,7 +73,7 @@ def crd_schema(api_version: str, kind: str) -> dict[str, Any] | None:
     return _strict(json.loads(path.read_text())) if group and path.exists() else None
 
 
-def problems(document: dict[str, Any]) -> list[str]:
+def problems(document: dict[str, Any], kubernetes: str = KUBERNETES_VERSIONS[0]) -> list[str]:
     """What is wrong with one object by its schema (empty when it validates); an unknown kind is a problem."""
     name = f"{document.get('kind')}/{document.get('metadata', {}).get('name')}"
     schema = crd_schema(document.get("apiVersion", ""), document.get("kind", ""))
@@ -80,7 +81,7 @@ def problems(document: dict[str, Any]) -> list[str]:
         validator = jsonschema.Draft7Validator(schema)
         return [f"{name}: {'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(document)]
     try:
-        kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+        kubernetes_validate.validate(document, kubernetes, strict=True)
     except kubernetes_validate.SchemaNotFoundError:
         return [f"{name}: no schema for {document.get('apiVersion')} {document.get('kind')}"]
     except kubernetes_validate.ValidationError as exc:

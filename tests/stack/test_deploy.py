@@ -70,9 +70,10 @@ def _pod(objects: list[dict[str, Any]], component: str) -> dict[str, Any]:
 # Rendering and schemas
 
 
-def test_every_object_of_every_overlay_validates_against_its_schema(rendered) -> None:
+@pytest.mark.parametrize("kubernetes", kube.KUBERNETES_VERSIONS)
+def test_every_object_of_every_overlay_validates_against_its_schema(rendered, kubernetes: str) -> None:
     _, objects = rendered
-    assert [p for o in objects for p in kube.problems(o)] == []
+    assert [p for o in objects for p in kube.problems(o, kubernetes)] == []
     assert {o["metadata"].get("namespace") for o in objects if o["kind"] != "Namespace"} == {"harambee"}
 
 
@@ -274,6 +275,33 @@ def test_each_component_runs_its_migrations_then_serves_with_probes_autoscaler_a
             assert budget["spec"]["minAvailable"] < autoscaler["spec"]["minReplicas"]
         else:
             assert budget["spec"] == budget["spec"] | {"maxUnavailable": 1} and "minAvailable" not in budget["spec"]
+
+
+# What Pod Security's `restricted` profile (enforced on the namespace) requires; a pod that breaks it is
+# refused at admission, which no schema shows.
+RESTRICTED_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim",
+                      "projected", "secret"}
+
+
+def test_every_pod_meets_the_restricted_pod_security_profile_and_requests_cpu(rendered) -> None:
+    _, objects = rendered
+    [namespace] = _all(objects, "Namespace")
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    for deployment in _all(objects, "Deployment"):
+        pod = deployment["spec"]["template"]["spec"]
+        name = deployment["metadata"]["name"]
+        assert not {"hostNetwork", "hostPID", "hostIPC"} & {k for k, v in pod.items() if v}, name
+        assert all(set(volume) - {"name"} <= RESTRICTED_VOLUMES for volume in pod["volumes"]), name
+        pod_context = pod.get("securityContext", {})
+        for container in [*pod["containers"], *pod["initContainers"]]:
+            context = {**pod_context, **container.get("securityContext", {})}
+            assert context.get("runAsNonRoot") is True and context.get("runAsUser", 1) != 0, name
+            assert context.get("allowPrivilegeEscalation") is False and not context.get("privileged"), name
+            assert context["capabilities"]["drop"] == ["ALL"] and not context["capabilities"].get("add"), name
+            assert context["seccompProfile"]["type"] in ("RuntimeDefault", "Localhost"), name
+            assert not any(port.get("hostPort") for port in container.get("ports", [])), name
+        for container in pod["containers"]:  # the autoscaler's utilisation is of the requested CPU
+            assert container["resources"]["requests"]["cpu"], name
 
 
 def test_only_the_migration_holds_the_owners_password_and_each_its_own_database(rendered) -> None:
