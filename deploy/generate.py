@@ -31,6 +31,11 @@ KAFKA_BOOTSTRAP = f"{KAFKA_CLUSTER}-kafka-bootstrap:9093"  # the SCRAM-over-TLS 
 # events about one subject keep their order on one partition and tenants spread across the rest.
 PARTITIONS = 12
 IMAGE_TAG = "0.1.0"
+# A pod's most connections to its database: the app pool (harambee_common.db: 20, and as many overflow)
+# and the relay's (2 and 2); the database allows that many to every replica the autoscaler may run and
+# to the one more a rolling update starts, and some to spare.
+CONNECTIONS_PER_POD = 2 * 20 + 2 * 2
+SPARE_CONNECTIONS = 30  # migrations, replication, the operator, an operator's psql
 RUN = "/run/secrets/harambee"  # where every mounted secret and key file lives in a container
 # Addresses a webhook or an external directory may be at: the public internet, never a private range.
 PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10",
@@ -178,7 +183,7 @@ def kafka_user_manifest(c: Component, shape: Shape) -> dict[str, Any]:
     }
 
 
-def postgres_manifest(c: Component) -> dict[str, Any]:
+def postgres_manifest(c: Component, shape: Shape) -> dict[str, Any]:
     """The component's own PostgreSQL cluster: its database, owned by <c>_owner, and the app and relay roles."""
     def role(kind: str, **attributes: Any) -> dict[str, Any]:
         name = f"{c.name}_{kind}"
@@ -200,6 +205,8 @@ def postgres_manifest(c: Component) -> dict[str, Any]:
                 "dataChecksums": True,
             }},
             "managed": {"roles": [role("app"), role("relay", bypassrls=True)]},
+            "postgresql": {"parameters": {
+                "max_connections": str((shape.max_replicas + 1) * CONNECTIONS_PER_POD + SPARE_CONNECTIONS)}},
             "storage": {"size": "20Gi"},
             "affinity": {"enablePodAntiAffinity": True, "topologyKey": "kubernetes.io/hostname"},
         },
@@ -421,7 +428,7 @@ def component_manifests(c: Component) -> list[dict[str, Any]]:
     shape = SHAPES[c.name]
     return [
         kafka_user_manifest(c, shape),
-        postgres_manifest(c),
+        postgres_manifest(c, shape),
         database_network_policy_manifest(c),
         deployment_manifest(c, shape),
         service_manifest(c),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import os
 import re
 import sys
@@ -226,6 +227,19 @@ def test_each_component_has_its_own_cloudnativepg_cluster_with_its_roles(rendere
             assert role["superuser"] is False
             assert role.get("bypassrls", False) is name.endswith("_relay")
             assert role["passwordSecret"]["name"] == f"harambee-db-{name.replace('_', '-')}"
+
+
+def test_each_database_admits_as_many_connections_as_its_autoscaled_pods_may_open(rendered) -> None:
+    from harambee_common.db import create_db_engine
+
+    pool = inspect.signature(create_db_engine).parameters["pool_size"].default
+    per_pod = 2 * pool + 2 * 2  # the app pool and its overflow, the relay's pool (2) and its overflow
+    _, objects = rendered
+    for component in COMPONENTS:
+        autoscaler = _one(objects, "HorizontalPodAutoscaler", component)
+        parameters = _one(objects, "Cluster", f"harambee-pg-{component}")["spec"]["postgresql"]["parameters"]
+        # A rolling update runs one more pod than the most the autoscaler keeps.
+        assert int(parameters["max_connections"]) > (autoscaler["spec"]["maxReplicas"] + 1) * per_pod, component
 
 
 def test_production_backs_up_every_database_continuously_and_nightly() -> None:
