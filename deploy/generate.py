@@ -26,7 +26,6 @@ BASE = DEPLOY / "base"
 PRODUCTION = DEPLOY / "overlays" / "production"
 
 KAFKA_CLUSTER = "harambee"
-KAFKA_BOOTSTRAP = f"{KAFKA_CLUSTER}-kafka-bootstrap:9093"  # the SCRAM-over-TLS listener (kafka.yaml)
 # Every topic's partition count in the base: events are keyed "<tenant>:<subject>", so one tenant's
 # events about one subject keep their order on one partition and tenants spread across the rest.
 PARTITIONS = 12
