@@ -265,8 +265,9 @@ def test_each_component_runs_its_migrations_then_serves_with_probes_autoscaler_a
     for component in COMPONENTS:
         deployment = _one(objects, "Deployment", component)
         pod = deployment["spec"]["template"]
-        [container] = pod["spec"]["containers"]
+        container, *relay = pod["spec"]["containers"]
         [migrate] = pod["spec"]["initContainers"]
+        _assert_relay_runs_apart(component, container, relay)
         assert (migrate["args"], container["args"]) == (["migrate"], ["serve"])
         assert migrate["image"] == container["image"]
         assert container["image"] == (f"registry.example/harambee-{component}:0.1.0" if overlay == "production"
@@ -316,6 +317,18 @@ def test_every_pod_meets_the_restricted_pod_security_profile_and_requests_cpu(re
             assert not any(port.get("hostPort") for port in container.get("ports", [])), name
         for container in pod["containers"]:  # the autoscaler's utilisation is of the requested CPU
             assert container["resources"]["requests"]["cpu"], name
+
+
+def _assert_relay_runs_apart(component: str, serve: dict[str, Any], relay: list[dict[str, Any]]) -> None:
+    """A service's outbox relay in a container of its own (as `make run` does); the gateway's in its process."""
+    if component == "gateway":
+        assert relay == [] and "RUN_RELAY" not in _env(serve)
+        return
+    [relay_container] = relay
+    assert (relay_container["args"], relay_container["image"]) == (["relay"], serve["image"])
+    assert _env(serve)["RUN_RELAY"]["value"] == "0"
+    assert _env(relay_container) == {k: v for k, v in _env(serve).items() if k != "RUN_RELAY"}
+    assert relay_container["volumeMounts"] == serve["volumeMounts"]
 
 
 def test_only_the_migration_holds_the_owners_password_and_each_its_own_database(rendered) -> None:
