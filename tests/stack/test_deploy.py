@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from harambee_common.components import COMPONENTS as _COMPONENTS
 from tests.stack import kube
@@ -90,6 +91,16 @@ def test_the_schemas_refuse_a_misspelt_or_mistyped_field(kind: str, mistake) -> 
     assert kube.problems(document) == []
     mistake(document)
     assert kube.problems(document)
+
+
+def test_every_manifest_file_is_applied_by_its_kustomization() -> None:
+    """A file left out of its kustomization would be checked by nothing and applied by no one."""
+    for directory in (DEPLOY / "base", *(DEPLOY / "overlays").iterdir()):
+        kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
+        used = {*kustomization.get("resources", []), *(p["path"] for p in kustomization.get("patches", [])
+                                                       if "path" in p)}
+        on_disk = {p.name for p in directory.glob("*.yaml")} - {"kustomization.yaml"}
+        assert on_disk == {name for name in used if not name.startswith("..")}, directory.name
 
 
 def test_the_crd_schemas_are_kept_with_their_source_and_licence() -> None:
