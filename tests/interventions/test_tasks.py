@@ -101,9 +101,11 @@ def test_sessions_and_progress_are_recorded_and_published_with_codes_only(interv
     assert first["duration_minutes"] == 45 and first["attended"] is True
     assert published[2][1]["rating"] == "some_progress"
     assert "course" not in str(published) and "college" not in str(published)  # notes stay here
-    # The staff's plan shows how delivery goes.
+    # The staff's plan shows how delivery goes, and the sessions with their notes.
     plan = client.get(f"/v1/tenants/{TENANT}/cases/{case_id}/plan", headers=callers.staff()).json()
     assert plan["items"][0]["last_session_on"] == held.isoformat() and plan["items"][0]["last_progress_at"]
+    staff_sessions = client.get(f"/v1/tenants/{TENANT}/cases/{case_id}/plan/sessions", headers=callers.staff())
+    assert [s["note"] for s in staff_sessions.json()["items"]] == [None, "Talked about the course."]
 
 
 def test_bad_sessions_are_problems(interventions, issuer):

@@ -25,6 +25,7 @@ from harambee_interventions.plans.schemas import (
     ReviewPage,
     ReviewView,
 )
+from harambee_interventions.tasks.schemas import SessionPage, SessionView
 
 router = tenant_router(tags=["plans"], responses=problem_responses(401, 403, 404, 422))
 PLAN = "/cases/{case_id}/plan"
@@ -63,6 +64,15 @@ def list_plan_versions(
     """Every version of the plan, newest first, as each stood."""
     page = service.versions(uow=uow, principal=principal, case_id=case_id, cursor=cursor, limit=limit)
     return PlanVersionPage(items=[PlanVersionView.model_validate(v) for v in page.rows], next_cursor=page.next_cursor)
+
+
+@router.get(PLAN + "/sessions", response_model=SessionPage)
+def list_plan_sessions(
+    case_id: uuid.UUID, principal: StaffRead, uow: UnitOfWorkDep, limit: Limit = 50, cursor: Cursor = None,
+) -> SessionPage:
+    """The sessions providers recorded on the plan's tasks, newest first, with their notes."""
+    page = service.sessions(uow=uow, principal=principal, case_id=case_id, cursor=cursor, limit=limit)
+    return SessionPage(items=[SessionView.model_validate(s) for s in page.rows], next_cursor=page.next_cursor)
 
 
 @router.post(PLAN + "/reviews", response_model=ReviewView, status_code=status.HTTP_201_CREATED,

@@ -9,9 +9,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from harambee_common.pagination import Keyset, Slice, paginate
-from harambee_interventions.models import Plan, PlanVersion, Review, Task
+from harambee_interventions.models import Plan, PlanVersion, Review, SessionRecord, Task
 
 VERSIONS = Keyset(columns=(PlanVersion.version,), types=(int,), descending=True)
+SESSIONS = Keyset(columns=(SessionRecord.recorded_at, SessionRecord.session_id), types=(datetime, uuid.UUID),
+                  descending=True)
 REVIEWS = Keyset(columns=(Review.recorded_at, Review.review_id), types=(datetime, uuid.UUID), descending=True)
 
 
@@ -56,3 +58,9 @@ def versions_of(*, session: Session, plan_id: uuid.UUID) -> list[PlanVersion]:
 def delete_plan(*, session: Session, plan_id: uuid.UUID) -> None:
     """Removes a plan and everything hanging on it (versions, tasks, sessions, reviews, follow-ups cascade)."""
     session.execute(sa.delete(Plan).where(Plan.plan_id == plan_id))
+
+
+def list_sessions(*, session: Session, plan_id: uuid.UUID, cursor: str | None, limit: int) -> Slice[SessionRecord]:
+    """A page of the sessions recorded on a plan's tasks, newest first."""
+    query = sa.select(SessionRecord).join(Task, Task.task_id == SessionRecord.task_id).where(Task.plan_id == plan_id)
+    return paginate(session, query, keyset=SESSIONS, cursor=cursor, limit=limit)

@@ -28,7 +28,7 @@ from harambee_interventions.cases import repository as cases
 from harambee_interventions.events import EVENTS
 from harambee_interventions.flags import closing as flags
 from harambee_interventions.intervention_types import service as intervention_types
-from harambee_interventions.models import FollowUp, KnownCase, Plan, PlanVersion, Review, Task
+from harambee_interventions.models import FollowUp, KnownCase, Plan, PlanVersion, Review, SessionRecord, Task
 from harambee_interventions.plans import repository
 from harambee_interventions.plans.schemas import GoalOutcome, PlanItemIn
 from harambee_interventions.providers import service as providers
@@ -112,6 +112,16 @@ def reviews(*, uow: UnitOfWork, principal: TenantPrincipal, case_id: uuid.UUID, 
                          resource=f"plan/{plan.plan_id}/reviews", fields=("goals", "note", "next_review_on"),
                          purpose="case-management")
     return repository.list_reviews(session=uow.session, plan_id=plan.plan_id, cursor=cursor, limit=limit)
+
+
+def sessions(*, uow: UnitOfWork, principal: TenantPrincipal, case_id: uuid.UUID, cursor: str | None,
+             limit: int) -> Slice[SessionRecord]:
+    """A page of the sessions providers recorded on the plan's tasks, newest first; the read is recorded."""
+    plan = or_not_found(repository.plan_of_case(session=uow.session, case_id=case_id), "The case has no plan.")
+    EVENTS.record_access(uow, principal=principal, subject=str(plan.subject_ref),
+                         resource=f"plan/{plan.plan_id}/sessions", fields=("held_on", "attended", "note"),
+                         purpose="case-management")
+    return repository.list_sessions(session=uow.session, plan_id=plan.plan_id, cursor=cursor, limit=limit)
 
 
 def review(*, uow: UnitOfWork, principal: TenantPrincipal, case_id: uuid.UUID, reviewed_on: date,
