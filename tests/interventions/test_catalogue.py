@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.interventions.support import Callers, consented_case, item, today, vetted_provider
+from tests.support.services import rows
 
 DEFAULT_TYPES = {"mentoring", "psychosocial_support", "mental_health", "education_career", "vocational_livelihoods",
                  "family_support", "theological_mentoring", "sports_arts", "online_safety"}
@@ -22,7 +23,7 @@ def test_every_tenant_starts_with_the_default_catalogue(interventions, issuer):
 
 
 def test_a_tenant_edits_adds_and_retires_types_for_itself_only(interventions, issuer):
-    client, _ = interventions
+    client, database = interventions
     staff = Callers(issuer, "ke-catalogue-b").staff()
     url = "/v1/tenants/ke-catalogue-b/intervention-types"
     added = client.put(f"{url}/boda_boda_cooperative", headers=staff,
@@ -51,5 +52,8 @@ def test_a_tenant_edits_adds_and_retires_types_for_itself_only(interventions, is
                        ("fine_code", {"label": "x", "colour": "red"})):
         response = client.put(f"{url}/{code}", headers=staff, json=body)
         assert response.status_code == 422, (code, body, response.text)
+    assert rows(database.owner, "SELECT data->>'code', data->>'active' FROM outbox WHERE tenant_id = :t "
+                "AND type = 'intervention_type.changed' ORDER BY seq", t="ke-catalogue-b") == [
+        ("boda_boda_cooperative", "true"), ("theological_mentoring", "false")]
     reader = Callers(issuer, "ke-catalogue-b").staff(write=False)
     assert client.put(f"{url}/mentoring", headers=reader, json={"label": "Mentors"}).status_code == 403

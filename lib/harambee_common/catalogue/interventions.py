@@ -266,3 +266,29 @@ class PlanTransferred(EventData):
     """The sending county's agreement that let the plan move."""
     agreement_version: int
     """That agreement's version."""
+
+
+@event_type("intervention_type.changed", topic=TOPIC)
+class InterventionTypeChanged(EventData):
+    """A tenant added, reworded or retired a type of its intervention catalogue."""
+
+    code: str
+    """The type's code."""
+    active: bool
+    """Whether new plan items may use it."""
+    actor: str
+    """Who changed it: the token's subject."""
+
+
+@event_type("intervention_settings.changed", topic=TOPIC)
+class InterventionSettingsChanged(EventData):
+    """A tenant changed when plans count as stalled, how often they are reviewed, or when follow-ups fall due."""
+
+    stall_days: int
+    """A task with no session for this many days is flagged."""
+    review_interval_months: int
+    """Months between a plan's reviews, unless a review sets the next."""
+    follow_up_months: list[int]
+    """Follow-ups after closure, in months after it."""
+    actor: str
+    """Who changed them: the token's subject."""

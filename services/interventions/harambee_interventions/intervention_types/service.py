@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from harambee_common.auth import TenantPrincipal
+from harambee_common.catalogue.interventions import InterventionTypeChanged
 from harambee_common.db import UnitOfWork
 from harambee_common.problems import ValidationFailed
+from harambee_interventions.events import EVENTS
 from harambee_interventions.intervention_types import repository
 from harambee_interventions.models import InterventionType
 
@@ -58,9 +60,11 @@ def require_active(*, uow: UnitOfWork, codes: set[str]) -> None:
 
 def put(*, uow: UnitOfWork, principal: TenantPrincipal, code: str, label: str, description: str | None,
         active: bool, at: datetime) -> Entry:
-    """Adds a type to the tenant's catalogue, or changes its wording or whether it is in use."""
+    """Adds a type to the tenant's catalogue, or changes its wording or whether it is in use (published)."""
     row = repository.put_type(session=uow.session, row=InterventionType(
         tenant_id=uow.tenant, code=code, label=label, description=description, active=active,
         updated_at=at, updated_by=principal.actor,
     ))
+    EVENTS.publish(uow, InterventionTypeChanged(code=code, active=active, actor=principal.actor),
+                   subject=f"intervention-type/{code}")
     return Entry(row.code, row.label, row.description, row.active, True, row.updated_at)

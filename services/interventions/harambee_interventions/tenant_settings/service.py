@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from harambee_common.auth import TenantPrincipal
+from harambee_common.catalogue.interventions import InterventionSettingsChanged
 from harambee_common.db import UnitOfWork
+from harambee_interventions.events import EVENTS
 from harambee_interventions.models import TenantSettings
 from harambee_interventions.tenant_settings import repository
 
@@ -47,9 +49,12 @@ def in_force(*, uow: UnitOfWork) -> Settings:
 
 def replace(*, uow: UnitOfWork, principal: TenantPrincipal, stall_days: int, review_interval_months: int,
             follow_up_months: list[int], at: datetime) -> Settings:
-    """Sets the tenant's settings (they apply from the next check, review and closure)."""
+    """Sets the tenant's settings (they apply from the next check, review and closure); the change is published."""
     repository.put_settings(session=uow.session, row=TenantSettings(
         tenant_id=uow.tenant, stall_days=stall_days, review_interval_months=review_interval_months,
         follow_up_months=follow_up_months, updated_at=at, updated_by=principal.actor,
     ))
+    EVENTS.publish(uow, InterventionSettingsChanged(
+        stall_days=stall_days, review_interval_months=review_interval_months, follow_up_months=follow_up_months,
+        actor=principal.actor), subject="intervention-settings")
     return Settings(stall_days, review_interval_months, tuple(follow_up_months), at)
