@@ -96,8 +96,7 @@ def test_sessions_and_progress_are_recorded_and_published_with_codes_only(interv
                      "('session.recorded', 'progress.recorded') ORDER BY seq", tenant=TENANT, s=str(subject))
     assert [t for t, _ in published] == ["session.recorded", "session.recorded", "progress.recorded"]
     first = published[0][1]
-    assert (first["task_id"], first["case_id"], first["provider"], first["organisation"]) == (
-        task_id, str(case_id), str(provider_id), organisation)
+    assert (first["task_id"], first["case_id"], first["provider"]) == (task_id, str(case_id), str(provider_id))
     assert first["duration_minutes"] == 45 and first["attended"] is True
     assert published[2][1]["rating"] == "some_progress"
     assert "course" not in str(published) and "college" not in str(published)  # notes stay here

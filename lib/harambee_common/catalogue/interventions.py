@@ -5,7 +5,7 @@
 rest (providers vetted, tasks stopped, flags raised and closed) make the audit log complete.
 They carry references and codes only: session notes, goals, flag actions' notes and closing reports
 stay in interventions. `provider` is interventions' provider id (one per registry organisation and
-tenant); `organisation` is that organisation's registry slug.
+tenant); `provider.vetted` names the organisation (its registry slug) behind each.
 """
 
 from __future__ import annotations
@@ -98,9 +98,7 @@ class SessionRecorded(EventData):
     subject_ref: uuid.UUID
     """The person's pseudonymous subject reference."""
     provider: uuid.UUID
-    """The provider (interventions' provider id: one registry organisation in one tenant)."""
-    organisation: str
-    """The provider organisation's registry slug."""
+    """The provider (interventions' provider id: one registry organisation in one tenant; see `provider.vetted`)."""
     intervention_type: str
     """The task's intervention type (a catalogue code)."""
     held_on: date
@@ -155,8 +153,6 @@ class ProgressRecorded(EventData):
     """The person's pseudonymous subject reference."""
     provider: uuid.UUID
     """The provider (interventions' provider id)."""
-    organisation: str
-    """The provider organisation's registry slug."""
     intervention_type: str
     """The task's intervention type (a catalogue code)."""
     rating: ProgressRating

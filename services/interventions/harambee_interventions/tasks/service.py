@@ -71,9 +71,8 @@ def record_session(*, uow: UnitOfWork, principal: TenantPrincipal, task_id: uuid
         task.last_session_on = held_on
     EVENTS.publish(uow, SessionRecorded(
         session_id=record.session_id, task_id=task_id, case_id=task.case_id, subject_ref=task.subject_ref,
-        provider=acting.provider.provider_id, organisation=acting.provider.organisation,
-        intervention_type=task.intervention_type, held_on=held_on, duration_minutes=duration_minutes,
-        attended=attended, recorded_at=at,
+        provider=acting.provider.provider_id, intervention_type=task.intervention_type, held_on=held_on,
+        duration_minutes=duration_minutes, attended=attended, recorded_at=at,
     ), subject=str(task.subject_ref))
     return record
 
@@ -89,8 +88,7 @@ def record_progress(*, uow: UnitOfWork, principal: TenantPrincipal, task_id: uui
     task.last_progress_at = at
     EVENTS.publish(uow, ProgressRecorded(
         progress_id=update.progress_id, task_id=task_id, case_id=task.case_id, subject_ref=task.subject_ref,
-        provider=acting.provider.provider_id, organisation=acting.provider.organisation,
-        intervention_type=task.intervention_type, rating=rating, recorded_at=at,
+        provider=acting.provider.provider_id, intervention_type=task.intervention_type, rating=rating, recorded_at=at,
     ), subject=str(task.subject_ref))
     return update
 
