@@ -149,6 +149,11 @@ def test_a_practitioner_sees_only_the_tasks_given_to_them(interventions, issuer)
     assert [t["task_id"] for t in seen["items"]] == [mine]
     organisation_sees = client.get(f"/v1/tenants/{TENANT}/tasks", headers=callers.provider_system(organisation))
     assert len(organisation_sees.json()["items"]) == 2
+    open_only = client.get(f"/v1/tenants/{TENANT}/tasks", headers=callers.provider_system(organisation),
+                           params={"status": "open", "limit": 1})
+    assert len(open_only.json()["items"]) == 1 and open_only.json()["next_cursor"]
+    assert client.get(f"/v1/tenants/{TENANT}/tasks", headers=callers.provider_system(organisation),
+                      params={"status": "paused"}).status_code == 422
     stranger = client.get(f"/v1/tenants/{TENANT}/tasks", headers=callers.practitioner(organisation, other))
     assert stranger.status_code == 404
 

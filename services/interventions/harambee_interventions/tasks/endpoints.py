@@ -20,6 +20,7 @@ from harambee_interventions.tasks.schemas import (
     SessionPage,
     SessionView,
     TaskPage,
+    TaskStatus,
     TaskView,
 )
 from harambee_interventions.tasks.views import provider_view
@@ -28,9 +29,12 @@ router = tenant_router(tags=["tasks"], responses=problem_responses(401, 403, 404
 
 
 @router.get("/tasks", response_model=TaskPage)
-def list_tasks(principal: TasksRead, uow: UnitOfWorkDep, limit: Limit = 50, cursor: Cursor = None) -> TaskPage:
-    """The caller's own tasks (its organisation's, or a practitioner's own), newest first."""
-    found = service.page(uow=uow, principal=principal, cursor=cursor, limit=limit)
+def list_tasks(
+    principal: TasksRead, uow: UnitOfWorkDep, status: TaskStatus | None = None, limit: Limit = 50,
+    cursor: Cursor = None,
+) -> TaskPage:
+    """The caller's own tasks (its organisation's, or a practitioner's own), newest first; `status=open` for work."""
+    found = service.page(uow=uow, principal=principal, status=status, cursor=cursor, limit=limit)
     return TaskPage(items=[provider_view(t) for t in found.rows], next_cursor=found.next_cursor)
 
 

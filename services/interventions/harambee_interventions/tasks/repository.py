@@ -21,10 +21,12 @@ def _owned(query: sa.Select, *, provider_id: uuid.UUID, practitioner_id: uuid.UU
     return query if practitioner_id is None else query.where(Task.practitioner_id == practitioner_id)
 
 
-def list_tasks(*, session: Session, provider_id: uuid.UUID, practitioner_id: uuid.UUID | None, cursor: str | None,
-               limit: int) -> Slice[Task]:
-    """A page of a provider's (or one practitioner's) tasks, newest first."""
+def list_tasks(*, session: Session, provider_id: uuid.UUID, practitioner_id: uuid.UUID | None, status: str | None,
+               cursor: str | None, limit: int) -> Slice[Task]:
+    """A page of a provider's (or one practitioner's) tasks, newest first, of one status if asked."""
     query = _owned(sa.select(Task), provider_id=provider_id, practitioner_id=practitioner_id)
+    if status is not None:
+        query = query.where(Task.status == status)
     return paginate(session, query, keyset=TASKS, cursor=cursor, limit=limit)
 
 

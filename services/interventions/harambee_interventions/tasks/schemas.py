@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from harambee_common.catalogue.interventions import ProgressRating
 from harambee_common.pagination import Page
 
+TaskStatus = Literal["open", "completed", "ended", "stopped"]
 ShortNote = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
@@ -18,7 +19,7 @@ class TaskView(BaseModel):
     """One of the provider's tasks. A stopped task shows its id and status only."""
 
     task_id: uuid.UUID
-    status: str
+    status: TaskStatus
     """open, completed (the goal was met), ended (the plan no longer needs it), stopped (nothing more may be done)."""
     reference: uuid.UUID | None
     """The pseudonymous reference the provider knows the person by (the same on its tasks for one person)."""

@@ -26,11 +26,12 @@ from harambee_interventions.tasks import repository
 TASK_FIELDS = ("goal", "intervention_type", "reference", "starts_on", "expected_end_on", "status")
 
 
-def page(*, uow: UnitOfWork, principal: TenantPrincipal, cursor: str | None, limit: int) -> Slice[Task]:
-    """A page of the caller's own tasks, newest first; each read is recorded."""
+def page(*, uow: UnitOfWork, principal: TenantPrincipal, status: str | None, cursor: str | None,
+         limit: int) -> Slice[Task]:
+    """A page of the caller's own tasks, newest first (of one status if asked); each read is recorded."""
     acting = acting_provider(uow=uow, principal=principal)
     found = repository.list_tasks(session=uow.session, provider_id=acting.provider.provider_id,
-                                  practitioner_id=_practitioner(acting), cursor=cursor, limit=limit)
+                                  practitioner_id=_practitioner(acting), status=status, cursor=cursor, limit=limit)
     for task in found.rows:
         _record_read(uow=uow, principal=principal, task=task)
     return found
