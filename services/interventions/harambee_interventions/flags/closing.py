@@ -25,8 +25,9 @@ def close_flags(*, uow: UnitOfWork, case_id: uuid.UUID, kinds: Iterable[str] | N
         statement = statement.where(Flag.kind.in_(list(kinds)))
     if target_id is not None:
         statement = statement.where(Flag.target_id == target_id)
+    # populate_existing: a flag this session loaded before is returned as the update left it.
     closed = uow.session.scalars(statement.values(closed_at=at, action=action, closed_by=actor).returning(Flag),
-                                 execution_options={"synchronize_session": False}).all()
+                                 execution_options={"synchronize_session": False, "populate_existing": True}).all()
     for flag in closed:
         publish_closed(uow=uow, flag=flag)
     return len(closed)
