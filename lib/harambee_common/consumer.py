@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from kafka import KafkaConsumer, TopicPartition
@@ -14,7 +15,7 @@ from kafka.structs import OffsetAndMetadata
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from harambee_common import catalogue, kafka
+from harambee_common import catalogue, kafka, signing
 from harambee_common.catalogue import EventData
 from harambee_common.db import UnitOfWork, set_tenant, unit_of_work
 from harambee_common.events import Event, MalformedEvent, from_message
@@ -173,13 +174,27 @@ class EventConsumer(PeriodicWorker):
     def _decode(
         self, topic: str, headers: Iterable[tuple[str, bytes]], value: bytes | None
     ) -> tuple[Event, Handler] | None:
+        headers = list(headers or [])
         try:
-            event = from_message(topic, list(headers or []), value)
+            event = from_message(topic, headers, value)
         except MalformedEvent as exc:
             log.error("consumer %s: dropping a malformed message on %s: %s", self.subscription.name, topic, exc)
             return None
         handler = self.subscription.handler_for(event.type)
         if handler is None:
+            return None
+        try:
+            # Only what its producer signed is applied (audit included: the log records what components said),
+            # and only the types that producer publishes: intake's key makes no agreement event.
+            signing.installed().verify(topic, headers, value)
+            catalogue.check_published_on(event.type, topic)
+        except signing.UnverifiedEvent as exc:
+            log.error("consumer %s: event %s (%s) on %s is not its producer's: %s",
+                      self.subscription.name, event.id, event.type, topic, exc)
+            # Parked under an id of its own: a forgery that reuses a genuine event's id must not make the
+            # genuine one look applied already.
+            digest = hashlib.sha256(repr((topic, headers, value)).encode()).hexdigest()[:16]
+            self._park(replace(event, id=f"unverified:{event.id[:64]}:{digest}"), f"UnverifiedEvent: {exc}")
             return None
         try:
             event = catalogue.validated(event)

@@ -10,9 +10,10 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from harambee_common import health, whoami
+from harambee_common import health, signing, whoami
 from harambee_common.agreement_sync import AgreementSync
 from harambee_common.auth import KeyCache, TokenVerifier
+from harambee_common.components import component
 from harambee_common.config import Settings
 from harambee_common.consumer import EventConsumer, Subscription
 from harambee_common.db import create_db_engine, session_factory
@@ -53,6 +54,8 @@ def create_service_app(
     startup from the registry's read API. `workers` are the service's own background jobs: built when
     the app starts, after the shared ones, and stopped before them (`app.state.workers` holds all).
     """
+    # Its events are signed with its own key and others' verified against theirs: without keys, no start.
+    signing.ensure_installed(component(settings.component))
     engine = create_db_engine(settings.database_url)
     sessions = session_factory(engine)
 
