@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from harambee_common.request_limits import BodyLimitMiddleware
 from harambee_common.tenancy import path_parameters_in_path_order
 from harambee_common.tracing import current_traceparent, new_traceparent
 from harambee_common.workers import Worker
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,12 @@ def create_service_app(
         if agreements and settings.registry_client_id and settings.registry_client_secret:
             running.append(AgreementSync(sessions=sessions, gateway_url=settings.issuer,
                                          client_id=settings.registry_client_id,
-                                         client_secret=settings.registry_client_secret))
+                                         client_secret=settings.registry_client_secret,
+                                         interval_seconds=settings.agreement_sync_interval_seconds,
+                                         max_age_seconds=settings.agreement_copy_max_age_seconds))
+        elif agreements:
+            log.error("%s: no registry client (REGISTRY_CLIENT_ID, REGISTRY_CLIENT_SECRET[_FILE]): the agreement "
+                      "copy is never confirmed, and /readyz says so", settings.component)
         context = ServiceContext(settings=settings, sessions=sessions)
         running += [build(context) for build in workers]
         for worker in running:
@@ -88,6 +96,7 @@ def create_service_app(
 
     app = FastAPI(title=title, lifespan=lifespan)
     app.state.settings = settings
+    app.state.applies_agreements = agreements
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.verifier = TokenVerifier(
