@@ -45,7 +45,7 @@ class Settings:
             issuer=issuer,
             audience=os.environ.get("HARAMBEE_AUDIENCE", "urn:harambee:api"),
             jwks_url=os.environ.get("JWKS_URL", f"{issuer}/.well-known/jwks.json"),
-            registry_client_id=os.environ.get("REGISTRY_CLIENT_ID"),
+            registry_client_id=secret("REGISTRY_CLIENT_ID"),
             registry_client_secret=secret("REGISTRY_CLIENT_SECRET"),
             run_relay=os.environ.get("RUN_RELAY", "1") != "0",
             consumer_group_prefix=os.environ.get("KAFKA_CONSUMER_GROUP_PREFIX", ""),
