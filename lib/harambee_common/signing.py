@@ -29,6 +29,7 @@ import os
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -73,9 +74,9 @@ class EventSigner:
     component: Component
     private_key: Ed25519PrivateKey = field(repr=False)
 
-    @property
+    @cached_property
     def key_id(self) -> str:
-        """The id consumers find the public key by."""
+        """The id consumers find the public key by (computed once: it is sent with every event)."""
         return key_id(self.component, self.private_key.public_key())
 
     def sign(self, attributes: Mapping[str, bytes], value: bytes | None) -> list[tuple[str, bytes]]:
