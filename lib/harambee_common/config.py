@@ -21,7 +21,7 @@ class Settings:
     registry_client_id: str | None = None
     # Where the service reaches the gateway's token endpoint and registry (inside the deployment's network;
     # the issuer is the public URL): defaults to the issuer.
-    registry_url: str = ""
+    gateway_url: str = ""
     registry_client_secret: str | None = None
     # RUN_RELAY=0: `serve` leaves the outbox to a `relay` process of its own (see cli.py).
     run_relay: bool = True
@@ -49,7 +49,7 @@ class Settings:
             audience=os.environ.get("HARAMBEE_AUDIENCE", "urn:harambee:api"),
             jwks_url=os.environ.get("JWKS_URL", f"{issuer}/.well-known/jwks.json"),
             registry_client_id=secret("REGISTRY_CLIENT_ID"),
-            registry_url=os.environ.get("REGISTRY_URL", issuer),
+            gateway_url=os.environ.get("GATEWAY_URL", issuer),
             registry_client_secret=secret("REGISTRY_CLIENT_SECRET"),
             run_relay=os.environ.get("RUN_RELAY", "1") != "0",
             consumer_group_prefix=os.environ.get("KAFKA_CONSUMER_GROUP_PREFIX", ""),

@@ -74,7 +74,7 @@ def create_service_app(
             for s in subscriptions
         ]
         if agreements and settings.registry_client_id and settings.registry_client_secret:
-            running.append(AgreementSync(sessions=sessions, gateway_url=settings.registry_url or settings.issuer,
+            running.append(AgreementSync(sessions=sessions, gateway_url=settings.gateway_url or settings.issuer,
                                          client_id=settings.registry_client_id,
                                          client_secret=settings.registry_client_secret,
                                          interval_seconds=settings.agreement_sync_interval_seconds,

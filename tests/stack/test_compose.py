@@ -233,7 +233,7 @@ def test_every_service_confirms_its_agreement_copy_with_its_own_registry_client(
         if component == "gateway":
             assert "REGISTRY_CLIENT_ID_FILE" not in env  # it is the registry
             continue
-        assert env["REGISTRY_URL"] == "http://gateway:8000"  # inside the network; the issuer is the public URL
+        assert env["GATEWAY_URL"] == "http://gateway:8000"  # inside the network; the issuer is the public URL
         assert env["REGISTRY_CLIENT_ID_FILE"] == "/run/secrets/registry_client_id"
         assert env["REGISTRY_CLIENT_SECRET_FILE"] == "/run/secrets/registry_client_secret"
         assert mounted["registry_client_secret"] == f"{component}_registry_client_secret"
