@@ -22,9 +22,7 @@ BOOTSTRAP_TIMEOUT_MS = 3000
 
 def ensure_topics(bootstrap: str, topics: Iterable[str] = TOPICS) -> None:
     """Creates the topics that do not exist yet (a restarted in-memory broker has none)."""
-    admin = KafkaAdminClient(
-        bootstrap_servers=bootstrap, request_timeout_ms=5000, bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS
-    )
+    admin = admin_client(bootstrap)
     try:
         existing = set(admin.list_topics())
         missing = [NewTopic(t, PARTITIONS, 1) for t in topics if t not in existing]
@@ -34,6 +32,13 @@ def ensure_topics(bootstrap: str, topics: Iterable[str] = TOPICS) -> None:
                 admin.create_topics(missing)
     finally:
         admin.close()
+
+
+def admin_client(bootstrap: str) -> KafkaAdminClient:
+    """An admin client that gives up within seconds when the broker is away."""
+    return KafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=5000, bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS
+    )
 
 
 def producer(bootstrap: str) -> KafkaProducer:
