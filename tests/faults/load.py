@@ -127,7 +127,7 @@ def owner_engine(stack: Stack, component: str) -> sa.Engine:
     """The component's database as its owner, across tenants (counting, never serving)."""
     url = make_url(stack.database(component).owner).update_query_dict(
         {"options": f"-c {ALL_TENANTS_SETTING}=on"})
-    return sa.create_engine(url, pool_size=1, max_overflow=0)
+    return sa.create_engine(url, pool_size=1, max_overflow=0, pool_pre_ping=True)
 
 
 def scalar(engine: sa.Engine, sql: str, **params) -> object:

@@ -29,6 +29,29 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield own
 
 
+def in_background(work) -> tuple[threading.Thread, dict]:
+    """Runs work() in a thread; its result (or the exception it raised) lands in the dict returned."""
+    outcome: dict = {}
+
+    def target() -> None:
+        try:
+            outcome["answers"] = work()
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    return thread, outcome
+
+
+def finished(thread: threading.Thread, outcome: dict) -> list:
+    """The thread's answers, once it ended; its exception, raised here."""
+    thread.join(timeout=LOAD_SECONDS + 120)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["answers"]
+
+
 def steady_posts(url: str, token: str, *, seconds: float, start: int, fault: threading.Event) -> list:
     """POSTs referrals at RATE for `seconds`; returns (status, content type, Retry-After, body) of each.
 
@@ -66,17 +89,14 @@ def test_postgres_restarted_under_load(stack):
     intake = owner_engine(stack, INTAKE.name)
     before = scalar(intake, "SELECT count(*) FROM referrals")
     fault = threading.Event()
-    result: dict[str, list] = {}
-    loader = threading.Thread(target=lambda: result.update(
-        answers=steady_posts(stack.gateway_url, token, seconds=LOAD_SECONDS, start=100_000, fault=fault)))
-    loader.start()
+    loader = in_background(lambda: steady_posts(stack.gateway_url, token, seconds=LOAD_SECONDS, start=100_000,
+                                                fault=fault))
     assert fault.wait(timeout=30)
     # From this thread: the server is started by pg_ctl, which daemonises it.
     stack.stop_postgres()
     time.sleep(DOWN_SECONDS)
     stack.start_postgres()
-    loader.join(timeout=LOAD_SECONDS + 60)
-    answers = result["answers"]
+    answers = finished(*loader)
     statuses = Counter(a[0] for a in answers)
     print(f"\nPostgreSQL down {DOWN_SECONDS}s during {len(answers)} referrals at {RATE}/s: {dict(statuses)}")
 
@@ -105,21 +125,19 @@ def test_gateway_restarted_under_load_keeps_tokens_valid(stack):
     partner = oauth_client(stack, "cso")
     token = partner.token["access_token"]  # issued before the restart
     fault = threading.Event()
-    result: dict[str, list] = {}
-    loader = threading.Thread(target=lambda: result.update(
-        answers=steady_posts(stack.gateway_url, token, seconds=LOAD_SECONDS, start=200_000, fault=fault)))
-    loader.start()
+    loader = in_background(lambda: steady_posts(stack.gateway_url, token, seconds=LOAD_SECONDS, start=200_000,
+                                                fault=fault))
     assert fault.wait(timeout=30)
     stack.stop_component("gateway")
     stack.start_component("gateway")
-    loader.join(timeout=LOAD_SECONDS + 60)
-    statuses = Counter(a[0] for a in result["answers"])
-    print(f"\ngateway restarted during {len(result['answers'])} referrals at {RATE}/s: {dict(statuses)}")
+    answers = finished(*loader)
+    statuses = Counter(a[0] for a in answers)
+    print(f"\ngateway restarted during {len(answers)} referrals at {RATE}/s: {dict(statuses)}")
     # In flight or arriving while it was away: refused connections or a clean answer, never a 5xx
     # other than a documented 502/503 problem.
     assert set(statuses) <= {201, 502, 503, "refused"}, statuses
     assert statuses["refused"] + statuses[502] + statuses[503] > 0, "the restart never showed"
-    for status, content_type, _, body in result["answers"]:
+    for status, content_type, _, body in answers:
         if status in (502, 503):
             assert content_type.startswith("application/problem+json"), body
     # The token issued before the restart is still good.
