@@ -19,6 +19,7 @@ from harambee_common import catalogue, kafka, signing
 from harambee_common.catalogue import EventData
 from harambee_common.db import UnitOfWork, set_tenant, unit_of_work
 from harambee_common.events import Event, MalformedEvent, from_message
+from harambee_common.topic_births import TopicBirths
 from harambee_common.tracing import current_traceparent, new_traceparent
 from harambee_common.workers import PeriodicWorker
 
@@ -94,21 +95,47 @@ class EventConsumer(PeriodicWorker):
         self._bootstrap = bootstrap
         self._group_id = group_id or subscription.name
         self._client: KafkaConsumer | None = None
+        self._births = TopicBirths(bootstrap, subscription.topics)
+        self._outage = False
 
     def run_once(self) -> int:
         """Polls one batch and applies it; returns how many messages it held."""
         client = self._ensure_client()
+        self._rewind_reborn(client)
         batch = client.poll(timeout_ms=500)
         if batch:
             self._apply_batch(client, batch)
         return sum(len(records) for records in batch.values())
 
+    def _rewind_reborn(self, client: KafkaConsumer) -> None:
+        """Reads a reborn topic from its beginning: the position held is in a log that no longer exists.
+
+        A restarted in-memory broker forgets the group's offsets too, so a consumer that rejoins starts at
+        the beginning anyway; this covers the one that kept its position through the restart. Events
+        read again are recorded as processed already, and skipped.
+        """
+        try:
+            reborn = self._births.reborn(force=self._outage)
+        except Exception:  # the broker is away: the client rides that out itself; look again next pass
+            log.debug("consumer %s: could not read the topics' ids", self.subscription.name, exc_info=True)
+            self._births.forget_connection()
+            self._outage = True
+            return
+        self._outage = False
+        partitions = [tp for tp in client.assignment() if tp.topic in reborn]
+        if partitions:
+            log.warning("consumer %s: reading reborn %s from the beginning", self.subscription.name,
+                        ", ".join(sorted(reborn)))
+            client.seek_to_beginning(*partitions)
+
     def recover(self) -> None:
-        """A broker or database outage: reconnect (uncommitted offsets are read again)."""
+        """A broker or database outage: reconnect (uncommitted offsets are read again), look at the topics."""
         self.close()
+        self._outage = True
 
     def close(self) -> None:
         """Leaves the group without committing anything not yet applied."""
+        self._births.forget_connection()
         if self._client is not None:
             client, self._client = self._client, None
             try:

@@ -59,9 +59,7 @@ def ensure_topics(bootstrap: str, topics: Iterable[str] = TOPICS) -> None:
     """
     if security():
         return
-    admin = KafkaAdminClient(
-        bootstrap_servers=bootstrap, request_timeout_ms=5000, bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS
-    )
+    admin = admin_client(bootstrap)
     try:
         existing = set(admin.list_topics())
         missing = [NewTopic(t, PARTITIONS, 1) for t in topics if t not in existing]
@@ -71,6 +69,15 @@ def ensure_topics(bootstrap: str, topics: Iterable[str] = TOPICS) -> None:
                 admin.create_topics(missing)
     finally:
         admin.close()
+
+
+def admin_client(bootstrap: str) -> KafkaAdminClient:
+    """An admin client that gives up within seconds when the broker is away (relays and consumers read topic
+    ids with it, which a principal's Describe ACL allows)."""
+    return KafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=5000, bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
+        **security(),
+    )
 
 
 def producer(bootstrap: str) -> KafkaProducer:
