@@ -20,6 +20,7 @@ import httpx
 
 from harambee_common.clock import CLOCK_OFFSET_FILE, move_clock_file
 from harambee_common.components import ASSESSMENT, COMPONENTS, GATEWAY, INTAKE, INTERVENTIONS, SERVICES, component
+from harambee_common.signing import EventKeys
 from harambee_stack.broker import Broker
 from harambee_stack.keys import Keys
 from harambee_stack.postgres import ComponentDatabase, Postgres
@@ -125,6 +126,13 @@ class Stack:
         if not self._ephemeral:
             raise StackError("only an ephemeral (test) stack's clock can be moved")
         move_clock_file(self.clock_file, timedelta(**delta))
+
+    def event_keys(self, name: str) -> EventKeys:
+        """The event key ring of one component of this stack: a test publishing on its behalf signs with it."""
+        assert self._keys is not None, "the stack is not started"
+        return EventKeys.from_files(component=component(name),
+                                    signing_key_file=self._keys.event_keys_dir / f"{name}.key.pem",
+                                    public_keys_dir=self._keys.event_keys_dir / "public")
 
     def log_path(self, name: str) -> Path:
         """The log file of one process (a component, `broker`, `<component>-migrate` or `seed-demo`)."""

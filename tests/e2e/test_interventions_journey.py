@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from harambee_common import kafka
+from harambee_common import kafka, signing
 from harambee_common.catalogue.assessment import CaseConsented
 from harambee_common.components import ASSESSMENT
 from harambee_common.event_source import EventSource
@@ -52,14 +52,21 @@ def days(stack) -> Iterator[Days]:
 
 
 def publish_consent(stack, *, case_id: str, subject_ref: str, needs: list[str]) -> None:
-    """Assessment's `case.consented`, on the real broker (until assessment's consent path is on main)."""
+    """Assessment's `case.consented`, on the real broker and signed with the stack's assessment key, as
+    assessment would publish it (until assessment's consent path is on main)."""
     data = CaseConsented(case_id=uuid.UUID(case_id), subject_ref=uuid.UUID(subject_ref), consent_id=uuid.uuid4(),
                          given_by="parent", needs=needs, assessment_id=uuid.uuid4(),
                          consented_at=datetime.now(UTC))
     event = EventSource.of(ASSESSMENT).event(data, tenant=TENANT, subject=subject_ref)
+    session_keys = signing.installed()
+    signing.install(stack.event_keys(ASSESSMENT.name))  # the headers are signed with the process's ring
+    try:
+        headers = event.headers()
+    finally:
+        signing.install(session_keys)
     producer = kafka.producer(stack.broker.bootstrap)
     try:
-        producer.send(event.topic, key=event.key.encode(), value=event.value(), headers=event.headers()).get(10)
+        producer.send(event.topic, key=event.key.encode(), value=event.value(), headers=headers).get(10)
     finally:
         producer.close()
 
