@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
@@ -29,6 +29,9 @@ class CaseView(BaseModel):
     closed_at: datetime | None = None
     transfer_id: uuid.UUID | None = None
     transferred_from: uuid.UUID | None = None
+    reassessment_due_on: date | None = None
+    reassessment_reason: str | None = None
+    consent_id: uuid.UUID | None = None
 
 
 class CasePage(Page[CaseView]):
@@ -124,3 +127,42 @@ class SubjectRecord(BaseModel):
     service: str
     subject_ref: uuid.UUID
     cases: list[CaseView]
+
+
+class Assignment(BaseModel):
+    """An assessor to assign to a case."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    assessor: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class AssignmentList(BaseModel):
+    """The assessors assigned to a case."""
+
+    assessors: list[str]
+
+
+class CaseSummary(BaseModel):
+    """What a partner under an agreement sees of a case it is involved in: where it stands, no more."""
+
+    case_id: uuid.UUID
+    status: str
+    opened_at: datetime
+    latest_outcome: str | None
+    decided_at: datetime | None
+
+
+class DueReassessment(BaseModel):
+    """A case due for reassessment."""
+
+    case_id: uuid.UUID
+    subject_ref: uuid.UUID | None
+    status: str
+    due_on: date
+    reason: str
+    overdue: bool
+
+
+class DueReassessmentPage(Page[DueReassessment]):
+    """One page of due reassessments, soonest first."""
