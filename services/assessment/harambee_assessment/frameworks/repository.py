@@ -68,8 +68,7 @@ def latest_version_number(*, session: Session, framework_id: uuid.UUID) -> int:
 
 def latest_published(*, session: Session) -> list[FrameworkVersion]:
     """The latest published version of each of the tenant's frameworks."""
-    return list(session.scalars(
-        sa.select(FrameworkVersion).distinct(FrameworkVersion.framework_id)
-        .where(FrameworkVersion.status == "published")
-        .order_by(FrameworkVersion.framework_id, FrameworkVersion.version.desc())
-    ))
+    latest = (sa.select(FrameworkVersion.framework_id, sa.func.max(FrameworkVersion.version))
+              .where(FrameworkVersion.status == "published").group_by(FrameworkVersion.framework_id))
+    return list(session.scalars(sa.select(FrameworkVersion).where(
+        sa.tuple_(FrameworkVersion.framework_id, FrameworkVersion.version).in_(latest))))
