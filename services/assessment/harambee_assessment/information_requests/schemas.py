@@ -25,7 +25,8 @@ class InformationRequestIn(BaseModel):
     question: Text
     data_categories: list[Category] = Field(min_length=1, max_length=20,
                                             description="Data categories asked for: names of the agreement's.")
-    agreement_id: uuid.UUID = Field(description="The agreement the request is made under.")
+    agreement_id: uuid.UUID | None = Field(
+        default=None, description="The agreement the request is made under (default: one in force that permits it).")
     due_on: date | None = Field(default=None, description="When an answer is due (default: in 14 days).")
 
 

@@ -25,7 +25,7 @@ from harambee_assessment.information_requests.schemas import AnswerIn, Informati
 from harambee_assessment.models import Case, InformationRequest
 from harambee_assessment.reassessments import service as reassessments
 from harambee_assessment.repository import get_case
-from harambee_common.agreements import AgreementRefused, Decision, Party, agreements_of, decision_event
+from harambee_common.agreements import Agreement, AgreementRefused, Decision, Party, agreements_of, decision_event
 from harambee_common.auth import TenantPrincipal
 from harambee_common.catalogue.assessment import InformationRequestAnswered, InformationRequestSent
 from harambee_common.db import UnitOfWork
@@ -132,23 +132,31 @@ def staff_view(request: InformationRequest, *, today: date) -> InformationReques
          "overdue": request.status == "open" and request.due_on < today})
 
 
-def _decide(*, uow: UnitOfWork, organisation: str, agreement_id: uuid.UUID, categories: list[str],
+def _decide(*, uow: UnitOfWork, organisation: str, agreement_id: uuid.UUID | None, categories: list[str],
             on: date) -> Decision:
-    """Whether the named agreement lets the organisation receive a request for these categories today."""
+    """Whether an agreement (the one named, or any) lets the organisation receive a request for these categories."""
     party = Party("organisation", organisation)
-    agreement = next((a for a in agreements_of(session=uow.session) if a.id == agreement_id), None)
-    if agreement is None or not agreement.names(party.kind, party.id):
-        return Decision(False, INFORMATION_REQUESTS, party, None, "no such agreement with this organisation")
-    if not agreement.permits(INFORMATION_REQUESTS):
-        return Decision(False, INFORMATION_REQUESTS, party, agreement, "the agreement does not permit this")
-    if not agreement.in_force(on):
-        return Decision(False, INFORMATION_REQUESTS, party, agreement,
-                        f"agreement is {agreement.status} or out of its dates")
-    held = {c.get("name") for c in agreement.terms.get("data_categories", ())}
-    if missing := sorted(set(categories) - held):
-        return Decision(False, INFORMATION_REQUESTS, party, agreement,
-                        f"the agreement does not cover {', '.join(missing)}")
-    return Decision(True, INFORMATION_REQUESTS, party, agreement, "in force")
+    named = [a for a in agreements_of(session=uow.session)
+             if a.names(party.kind, party.id) and agreement_id in (None, a.id)]
+    if not named:
+        return Decision(False, INFORMATION_REQUESTS, party, None, "no agreement with this organisation")
+    wanted = set(categories)
+
+    def refusal(agreement: Agreement) -> str | None:
+        if not agreement.permits(INFORMATION_REQUESTS):
+            return "the agreement does not permit information requests"
+        if not agreement.in_force(on):
+            return f"the agreement is {agreement.status} or out of its dates"
+        if missing := sorted(wanted - {c.get("name") for c in agreement.terms.get("data_categories", ())}):
+            return f"the agreement does not cover {', '.join(missing)}"
+        return None
+
+    fitting = [a for a in named if refusal(a) is None]
+    if fitting:
+        return Decision(True, INFORMATION_REQUESTS, party, max(fitting, key=lambda a: (a.valid_until, a.version)),
+                        "in force")
+    latest = max(named, key=lambda a: a.version)
+    return Decision(False, INFORMATION_REQUESTS, party, latest, refusal(latest) or "not permitted")
 
 
 def _record(*, uow: UnitOfWork, principal: TenantPrincipal, case: Case, request: InformationRequest) -> None:
