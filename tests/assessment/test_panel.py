@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from tests.assessment.flow import (
     TENANT,
     approved_assessment,
@@ -147,3 +149,26 @@ def test_reassessment_falls_due_at_review_and_when_new_information_arrives(asses
     assert outbox(database, "reassessment.due", case_id=case["id"], reason="intervention_review")
     bad = client.get(f"/v1/tenants/{TENANT}/reassessments", headers=worker, params={"within_days": -1})
     assert bad.status_code == 422
+
+
+def test_due_reassessments_page_by_date_and_show_what_is_overdue(assessment, issuer):
+    client, database = assessment
+    worker = staff(issuer, "worker-1")
+    for _ in range(2):
+        case = open_case(client, database)
+        approved_assessment(client, issuer, case["id"])
+        assert deliver(client, repeat_referral(TENANT, case["subject_ref"]))
+    url = f"/v1/tenants/{TENANT}/reassessments"
+    first = client.get(url, headers=worker, params={"limit": 1}).json()
+    assert len(first["items"]) == 1 and first["next_cursor"]
+    second = client.get(url, headers=worker, params={"limit": 1, "cursor": first["next_cursor"]})
+    assert second.status_code == 200 and second.json()["items"][0]["due_on"] >= first["items"][0]["due_on"]
+    assert client.get(url, headers=worker, params={"overdue": "true"}).json()["items"] == []
+    client.app.state.clock = lambda: datetime.now(UTC) + timedelta(days=2)
+    try:
+        overdue = client.get(url, headers=worker, params={"overdue": "true"}).json()["items"]
+        assert overdue and all(item["overdue"] for item in overdue)
+    finally:
+        del client.app.state.clock
+    forged = client.get(url, headers=worker, params={"cursor": first["next_cursor"][:-2] + "xx"})
+    assert forged.status_code == 422

@@ -57,3 +57,11 @@ def get_many(*, session: Session, assessment_ids: list[uuid.UUID]) -> list[Asses
     if not assessment_ids:
         return []
     return list(session.scalars(sa.select(Assessment).where(Assessment.id.in_(assessment_ids))))
+
+
+def approved_of_cases(*, session: Session, case_ids: list[uuid.UUID]) -> list[Assessment]:
+    """The approved assessment of each of these cases that has one."""
+    if not case_ids:
+        return []
+    return list(session.scalars(sa.select(Assessment).where(Assessment.case_id.in_(case_ids),
+                                                            Assessment.status == "approved")))

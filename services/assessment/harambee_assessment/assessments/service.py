@@ -47,7 +47,7 @@ def start(*, uow: UnitOfWork, principal: TenantPrincipal, case_id: uuid.UUID, fr
                                           framework_id=assessment.framework_id,
                                           framework_version=assessment.framework_version, actor=principal.actor),
                    subject=str(case.subject_ref))
-    return views(uow=uow, principal=principal, case=case, assessments=[assessment])[0]
+    return views(uow=uow, principal=principal, cases={case.id: case}, assessments=[assessment])[0]
 
 
 def contribute(*, uow: UnitOfWork, principal: TenantPrincipal, assessment_id: uuid.UUID,
@@ -65,7 +65,7 @@ def contribute(*, uow: UnitOfWork, principal: TenantPrincipal, assessment_id: uu
         organisation=principal.organisation, ratings=ratings, note=note, contributed_at=now))
     stamp = {"by": principal.actor, "at": now.isoformat()}
     assessment.ratings = {**assessment.ratings, **{item: {"rating": r, **stamp} for item, r in ratings.items()}}
-    return views(uow=uow, principal=principal, case=case, assessments=[assessment])[0]
+    return views(uow=uow, principal=principal, cases={case.id: case}, assessments=[assessment])[0]
 
 
 def submit(*, uow: UnitOfWork, principal: TenantPrincipal, assessment_id: uuid.UUID, summary: str,
@@ -84,7 +84,7 @@ def submit(*, uow: UnitOfWork, principal: TenantPrincipal, assessment_id: uuid.U
     EVENTS.publish(uow, AssessmentSubmitted(assessment_id=assessment.id, case_id=case.id, subject_ref=case.subject_ref,
                                             needs=assessment.needs, authors=len(authors), actor=principal.actor),
                    subject=str(case.subject_ref))
-    return views(uow=uow, principal=principal, case=case, assessments=[assessment])[0]
+    return views(uow=uow, principal=principal, cases={case.id: case}, assessments=[assessment])[0]
 
 
 def approve(*, uow: UnitOfWork, principal: TenantPrincipal, assessment_id: uuid.UUID, now: datetime) -> AssessmentView:
@@ -100,7 +100,7 @@ def approve(*, uow: UnitOfWork, principal: TenantPrincipal, assessment_id: uuid.
     assessment.status, assessment.approved_by, assessment.approved_at = "approved", principal.actor, now
     assessment.supersedes = previous.id if previous is not None else None
     reassessments.clear_due(case=case)
-    view = views(uow=uow, principal=principal, case=case, assessments=[assessment])[0]
+    view = views(uow=uow, principal=principal, cases={case.id: case}, assessments=[assessment])[0]
     EVENTS.publish(uow, AssessmentApproved(
         assessment_id=assessment.id, case_id=case.id, subject_ref=case.subject_ref,
         framework_id=assessment.framework_id, framework_version=assessment.framework_version,
@@ -116,7 +116,7 @@ def read(*, uow: UnitOfWork, principal: TenantPrincipal, assessment_id: uuid.UUI
     assessment = or_not_found(repository.get(session=uow.session, assessment_id=assessment_id),
                               "No such assessment.")
     case = cases.readable_case(uow=uow, principal=principal, case_id=assessment.case_id)
-    return views(uow=uow, principal=principal, case=case, assessments=[assessment])[0]
+    return views(uow=uow, principal=principal, cases={case.id: case}, assessments=[assessment])[0]
 
 
 def history(*, uow: UnitOfWork, principal: TenantPrincipal, case_id: uuid.UUID, cursor: str | None,
@@ -124,7 +124,7 @@ def history(*, uow: UnitOfWork, principal: TenantPrincipal, case_id: uuid.UUID, 
     """A page of a case's assessments, newest first; each read is recorded."""
     case = cases.readable_case(uow=uow, principal=principal, case_id=case_id)
     page = repository.history(session=uow.session, case_id=case.id, cursor=cursor, limit=limit)
-    return Slice(rows=views(uow=uow, principal=principal, case=case, assessments=page.rows),
+    return Slice(rows=views(uow=uow, principal=principal, cases={case.id: case}, assessments=page.rows),
                  next_cursor=page.next_cursor)
 
 
@@ -143,26 +143,29 @@ def _authors(assessment: Assessment, contributions: list[Contribution]) -> set[s
             *([assessment.submitted_by] if assessment.submitted_by else [])}
 
 
-def views(*, uow: UnitOfWork, principal: TenantPrincipal, case: Case,
-           assessments: list[Assessment]) -> list[AssessmentView]:
-    """The assessments as their readers see them, each read recorded; compared with the previous approved one."""
+def views(*, uow: UnitOfWork, principal: TenantPrincipal, cases: dict[uuid.UUID, Case],
+          assessments: list[Assessment]) -> list[AssessmentView]:
+    """The assessments (of these cases) as their readers see them, each read recorded, each compared with the
+    previous approved one; a few queries for the whole list, whatever its length."""
     contributions = repository.contributions_of(session=uow.session, assessment_ids=[a.id for a in assessments])
-    approved = repository.approved_of(session=uow.session, case_id=case.id)
+    in_the_making = [a.case_id for a in assessments if a.status in ("draft", "submitted")]
+    approved = {a.case_id: a for a in repository.approved_of_cases(session=uow.session, case_ids=in_the_making)}
     previous_ids = [a.supersedes for a in assessments if a.supersedes is not None]
     previous = {p.id: p for p in repository.get_many(session=uow.session, assessment_ids=previous_ids)}
-    views = []
+    result = []
     for assessment in assessments:
         # An approved or superseded assessment is compared with the one it superseded; one in the
         # making with the case's approved assessment, which it is to replace.
         if assessment.status in ("approved", "superseded"):
             before = previous.get(assessment.supersedes) if assessment.supersedes else None
         else:
-            before = approved
-        views.append(_view(uow=uow, assessment=assessment, before=before,
-                           contributions=[c for c in contributions if c.assessment_id == assessment.id]))
-        access.record_case_read(uow=uow, principal=principal, case=case, resource=f"assessment/{assessment.id}",
+            before = approved.get(assessment.case_id)
+        result.append(_view(uow=uow, assessment=assessment, before=before,
+                            contributions=[c for c in contributions if c.assessment_id == assessment.id]))
+        access.record_case_read(uow=uow, principal=principal, case=cases[assessment.case_id],
+                                resource=f"assessment/{assessment.id}",
                                 fields=("ratings", "summary", "needs", "management_plan", "contributions"))
-    return views
+    return result
 
 
 def _view(*, uow: UnitOfWork, assessment: Assessment, before: Assessment | None,

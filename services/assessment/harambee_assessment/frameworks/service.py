@@ -121,11 +121,25 @@ def published_definition(*, uow: UnitOfWork, framework_id: uuid.UUID, version: i
     return found, FrameworkDefinition.model_validate(found.definition)
 
 
+# Published versions never change, so their parsed content is kept (bounded) once read; the key holds
+# the tenant, and the first read of each went through row-level security in that tenant.
+_PUBLISHED: dict[tuple[str, uuid.UUID, int], FrameworkDefinition] = {}
+_PUBLISHED_KEPT = 1000
+
+
 def definition_of(*, uow: UnitOfWork, framework_id: uuid.UUID, version: int) -> FrameworkDefinition:
-    """The content of a version an assessment was made with."""
+    """The content of a version an assessment was made with (assessments use published versions only)."""
+    key = (uow.tenant, framework_id, version)
+    if key in _PUBLISHED:
+        return _PUBLISHED[key]
     found = or_not_found(repository.get_version(session=uow.session, framework_id=framework_id, version=version),
                          "No such framework version.")
-    return FrameworkDefinition.model_validate(found.definition)
+    definition = FrameworkDefinition.model_validate(found.definition)
+    if found.status == "published":
+        if len(_PUBLISHED) >= _PUBLISHED_KEPT:
+            _PUBLISHED.clear()
+        _PUBLISHED[key] = definition
+    return definition
 
 
 def need_codes(*, uow: UnitOfWork) -> frozenset[str]:

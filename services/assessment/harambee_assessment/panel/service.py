@@ -109,20 +109,20 @@ def agenda(*, uow: UnitOfWork, principal: TenantPrincipal, meeting_id: uuid.UUID
     found = _meeting(uow=uow, principal=principal, meeting_id=meeting_id)
     page = repository.agenda(session=uow.session, meeting_id=found.id, where=access.readable(principal),
                              cursor=cursor, limit=limit)
+    cases = {row.Case.id: row.Case for row in page.rows}
     decided = {d.case_id: d for d in repository.decisions_on(session=uow.session, meeting_id=found.id,
-                                                             case_ids=[row.case_id for row in page.rows])}
+                                                             case_ids=list(cases))}
+    approved = assessments.approved_of_cases(session=uow.session, case_ids=list(cases))
+    by_case = {v.case_id: v for v in assessment_views.views(uow=uow, principal=principal, cases=cases,
+                                                             assessments=approved)}
     items = []
-    for row in page.rows:
-        case = row.Case
-        approved = assessments.approved_of(session=uow.session, case_id=case.id)
-        views = assessment_views.views(uow=uow, principal=principal, case=case,
-                                       assessments=[approved] if approved else [])
-        if not views:
+    for case in cases.values():
+        if case.id not in by_case:
             access.record_case_read(uow=uow, principal=principal, case=case, resource=access.case_resource(case.id),
                                     fields=("status",), purpose="panel")
         decision = decided.get(case.id)
         items.append(AgendaItemView(case_id=case.id, subject_ref=case.subject_ref, status=case.status,
-                                    assessment=views[0] if views else None,
+                                    assessment=by_case.get(case.id),
                                     decision=DecisionView.model_validate(decision) if decision else None))
     return Slice(rows=items, next_cursor=page.next_cursor)
 
