@@ -1,4 +1,5 @@
-"""Events published on `assessment.events` by the assessment service: cases, and their transfer between counties.
+"""Events published on `assessment.events` by the assessment service: cases and their transfer between counties;
+information requests, frameworks, assessments, the panel's decisions and consent to support (lifecycle steps 3-6).
 
 A transfer's steps are published in the log of the county that took them (see
 `harambee_assessment.transfers`), and each county learns of the other's from this topic. They carry
