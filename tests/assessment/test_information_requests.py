@@ -13,6 +13,7 @@ from tests.assessment.flow import (
     outbox,
     staff,
 )
+from tests.assessment.support import consent_recorded, consent_withdrawn, deliver
 
 
 def request(client, issuer, case_id: str, agreement_id: str, **overrides):
@@ -109,3 +110,33 @@ def test_unanswered_requests_past_their_due_date_are_listed_as_overdue(assessmen
         assert request_id in late.text
     finally:
         del client.app.state.clock
+
+
+def test_an_agency_reads_a_summary_only_under_an_agreement_and_only_of_cases_it_was_asked_about(assessment, issuer):
+    client, database = assessment
+    asked, other = open_case(client, database), open_case(client, database)
+    agreement = information_agreement(client, "summary-agency")
+    sent = request(client, issuer, asked["id"], agreement, organisation="summary-agency")
+    assert sent.status_code == 201, sent.text
+    reader = issuer.headers(tenants={TENANT: ["partner"]}, scope="cases:read", org="summary-agency")
+    url = f"/v1/tenants/{TENANT}/cases/{{}}/summary"
+    assert client.get(url.format(asked["id"]), headers=reader).status_code == 403  # no read_case_summary yet
+    information_agreement(client, "summary-agency", operations=("read_case_summary",))
+    summary = client.get(url.format(asked["id"]), headers=reader)
+    assert summary.status_code == 200 and set(summary.json()) == {"case_id", "status", "opened_at",
+                                                                   "latest_outcome", "decided_at"}
+    assert client.get(url.format(other["id"]), headers=reader).status_code == 404
+
+
+def test_a_withdrawn_persons_requests_close_for_the_agency(assessment, issuer):
+    client, database = assessment
+    case = open_case(client, database)
+    agreement = information_agreement(client)
+    request_id = request(client, issuer, case["id"], agreement).json()["id"]
+    recorded = consent_recorded(TENANT, case["subject_ref"])
+    assert deliver(client, recorded) and deliver(client, consent_withdrawn(recorded))
+    url = f"/v1/tenants/{TENANT}/information-requests/addressed"
+    assert request_id not in client.get(url, headers=agency(issuer)).text
+    assert client.get(f"{url}/{request_id}", headers=agency(issuer)).status_code == 404
+    answer = client.post(f"{url}/{request_id}/answer", headers=agency(issuer), json={"shares_concern": "yes"})
+    assert answer.status_code == 409

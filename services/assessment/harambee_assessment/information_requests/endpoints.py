@@ -73,7 +73,8 @@ def addressed_request(request_id: uuid.UUID, principal: InformationRequestsInbox
 
 
 @router.post("/information-requests/addressed/{request_id}/answer", response_model=AddressedRequest,
-             responses=problem_responses(409, meanings={409: "The request has been answered already."}))
+             responses=problem_responses(409, meanings={
+                 409: "The request has been answered already, or the person withdrew consent."}))
 def answer_request(request_id: uuid.UUID, body: AnswerIn, principal: InformationRequestsInbox, uow: UnitOfWorkDep,
                    now: NowDep) -> AddressedRequest:
     """For an agency's system: answers a request addressed to your organisation (once)."""

@@ -30,7 +30,7 @@ from harambee_common.auth import TenantPrincipal
 from harambee_common.catalogue.assessment import InformationRequestAnswered, InformationRequestSent
 from harambee_common.db import UnitOfWork
 from harambee_common.pagination import Slice
-from harambee_common.problems import Conflict, ValidationFailed, or_not_found
+from harambee_common.problems import Conflict, NotFound, ValidationFailed, or_not_found
 
 DEFAULT_DAYS_TO_ANSWER = 14
 
@@ -82,8 +82,10 @@ def listed(*, uow: UnitOfWork, principal: TenantPrincipal, organisation: str | N
 
     Each read is recorded under its case's person.
     """
-    readable = None if organisation else InformationRequest.case_id.in_(sa.select(Case.id).where(
-        access.readable(principal)))
+    # An agency no longer sees requests about a person who withdrew consent: that flow stops with the work.
+    visible = sa.true() if not organisation else Case.status != "withdrawn"
+    readable = InformationRequest.case_id.in_(sa.select(Case.id).where(
+        access.readable(principal) if not organisation else visible))
     page = repository.listed(session=uow.session, organisation=organisation, case_filter=readable,
                              overdue_on=overdue_on, cursor=cursor, limit=limit)
     for request in page.rows:
@@ -101,9 +103,11 @@ def answer(*, uow: UnitOfWork, principal: TenantPrincipal, request_id: uuid.UUID
                            "No such information request addressed to your organisation.")
     if request.status != "open":
         raise Conflict("This request has been answered already.")
+    case = or_not_found(get_case(session=uow.session, case_id=request.case_id, for_update=True), "No such case.")
+    if case.status == "withdrawn":
+        raise Conflict("The person withdrew their consent: this request is closed and needs no answer.")
     request.status, request.shares_concern, request.knowledge = "answered", body.shares_concern, body.knowledge
     request.attachments, request.answered_by, request.answered_at = body.attachments, principal.actor, now
-    case = or_not_found(get_case(session=uow.session, case_id=request.case_id, for_update=True), "No such case.")
     EVENTS.publish(uow, InformationRequestAnswered(
         request_id=request.id, case_id=case.id, subject_ref=case.subject_ref, organisation=request.organisation,
         shares_concern=body.shares_concern, attachments=len(body.attachments), late=now.date() > request.due_on,
@@ -115,13 +119,12 @@ def answer(*, uow: UnitOfWork, principal: TenantPrincipal, request_id: uuid.UUID
 
 
 def addressed(*, uow: UnitOfWork, principal: TenantPrincipal, request_id: uuid.UUID) -> InformationRequest:
-    """One request addressed to the partner's organisation; the read is recorded."""
-    request = or_not_found(repository.get(session=uow.session, request_id=request_id,
-                                          organisation=principal.organisation or ""),
-                           "No such information request addressed to your organisation.")
-    case = get_case(session=uow.session, case_id=request.case_id)
-    if case is not None:
-        _record(uow=uow, principal=principal, case=case, request=request)
+    """One request addressed to the partner's organisation (none about a withdrawn case); the read is recorded."""
+    request = repository.get(session=uow.session, request_id=request_id, organisation=principal.organisation or "")
+    case = get_case(session=uow.session, case_id=request.case_id) if request is not None else None
+    if request is None or case is None or case.status == "withdrawn":
+        raise NotFound("No such information request addressed to your organisation.")
+    _record(uow=uow, principal=principal, case=case, request=request)
     return request
 
 
