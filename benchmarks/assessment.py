@@ -1,7 +1,7 @@
 """Assessment's reads at scale: p50 of a panel agenda, a case's assessment history and the due
 reassessments, at 100,000 cases in one tenant against 1,000 (target: ratio <= 1.5).
 
-    python benchmarks/assessment.py [--small 1000] [--large 100000] [--reads 300] [--max-minutes 15]
+    python benchmarks/assessment.py [--small 1000] [--large 100000] [--reads 300] [--rounds 5] [--max-minutes 15]
 
 Each size gets its own database, migrated by Alembic like the service's, with the starter frameworks
 installed by the service's own code. The filler is made in SQL as the superuser (bulk INSERT ... SELECT
@@ -12,7 +12,8 @@ per 20 cases, each with 20 cases on its agenda and three agencies attending.
 Each read is the service call an endpoint makes, in a tenant-scoped transaction as the service's
 runtime role (row-level security on), as a case worker, including its access records:
 `panel.service.agenda` (50 items, each with its approved assessment), `assessments.service.history`
-(20 items) and `reassessments.service.due` (50 items). Loopback only; bounded in reads and time.
+(20 items) and `reassessments.service.due` (50 items). The two sizes alternate in rounds, so that a
+shared machine's load falls on both alike. Loopback only; bounded in reads and time.
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -40,8 +43,9 @@ from harambee_assessment.frameworks import service as frameworks  # noqa: E402
 from harambee_assessment.panel import service as panel  # noqa: E402
 from harambee_assessment.reassessments import service as reassessments  # noqa: E402
 from harambee_common.auth import Principal, TenantPrincipal  # noqa: E402
-from harambee_common.db import create_db_engine, session_factory, unit_of_work  # noqa: E402
+from harambee_common.db import UnitOfWork, create_db_engine, session_factory, unit_of_work  # noqa: E402
 from harambee_common.migrations import upgrade  # noqa: E402
+from harambee_common.pagination import Slice  # noqa: E402
 from harambee_stack.postgres import Postgres  # noqa: E402
 
 TENANT = "ke-bench"
@@ -139,40 +143,51 @@ def load(admin_url: str, database_url: str, app_url: str, size: int) -> float:
     return time.monotonic() - started
 
 
-def measure(app_url: str, size: int, reads: int, deadline: Deadline) -> dict[str, float]:
-    """p50 (ms) of each read, after a warm-up, at one size."""
-    engine = create_db_engine(app_url, pool_size=2)
-    sessions = session_factory(engine)
-    rng = random.Random(size)
-    meetings = size // AGENDA_SIZE
+def reads_of(size: int, rng: random.Random) -> dict[str, Callable[[UnitOfWork], Slice[Any]]]:
+    """The three reads at one size, each on a random meeting or case of it."""
     today = datetime.now(UTC).date()
-    calls: dict[str, Callable[..., object]] = {
+    return {
         "panel agenda": lambda uow: panel.agenda(uow=uow, principal=READER,
-                                                 meeting_id=meeting_id(rng.randint(1, meetings)), cursor=None,
-                                                 limit=50),
+                                                 meeting_id=meeting_id(rng.randint(1, size // AGENDA_SIZE)),
+                                                 cursor=None, limit=50),
         "assessment history": lambda uow: assessments.history(uow=uow, principal=READER,
                                                               case_id=case_id(rng.randint(1, size)), cursor=None,
                                                               limit=20),
         "due reassessments": lambda uow: reassessments.due(uow=uow, principal=READER, by=today + timedelta(days=14),
                                                            overdue_on=None, cursor=None, limit=50),
     }
-    results = {}
+
+
+def timed(sessions: sessionmaker[Session], call: Callable[[UnitOfWork], Slice[Any]], count: int) -> list[float]:
+    """Milliseconds of `count` calls, each in its own tenant-scoped transaction (with its access records)."""
+    timings = []
+    for _ in range(count):
+        started = time.perf_counter()
+        with unit_of_work(sessions, TENANT) as uow:
+            assert call(uow).rows, "a read found nothing"
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def measure(app_urls: dict[int, str], reads: int, rounds: int, deadline: Deadline) -> dict[int, dict[str, float]]:
+    """p50 (ms) of each read at each size, the sizes alternating in rounds so that both see the same load."""
+    engines = {size: create_db_engine(url, pool_size=2) for size, url in app_urls.items()}
     try:
-        for name, call in calls.items():
-            timings = []
-            for n in range(reads + reads // 10):
-                if n % 50 == 0:
-                    deadline.check(f"{name} at {size}")
-                started = time.perf_counter()
-                with unit_of_work(sessions, TENANT) as uow:
-                    page = call(uow)
-                    assert page.rows, f"{name} read nothing"
-                if n >= reads // 10:  # the first tenth warms the caches
-                    timings.append((time.perf_counter() - started) * 1000)
-            results[name] = statistics.median(timings)
+        sessions = {size: session_factory(engine) for size, engine in engines.items()}
+        calls = {size: reads_of(size, random.Random(size)) for size in app_urls}
+        for size in app_urls:  # warm-up: caches, statement plans
+            for call in calls[size].values():
+                timed(sessions[size], call, max(5, reads // 10))
+        timings: dict[int, dict[str, list[float]]] = {size: {name: [] for name in calls[size]} for size in app_urls}
+        for round_ in range(rounds):
+            for size in app_urls:
+                deadline.check(f"round {round_ + 1} at {size}")
+                for name, call in calls[size].items():
+                    timings[size][name] += timed(sessions[size], call, max(1, reads // rounds))
+        return {size: {name: statistics.median(t) for name, t in by_read.items()} for size, by_read in timings.items()}
     finally:
-        engine.dispose()
-    return results
+        for engine in engines.values():
+            engine.dispose()
 
 
 def main() -> None:
@@ -180,16 +195,17 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=1_000)
     parser.add_argument("--large", type=int, default=100_000)
     parser.add_argument("--reads", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--max-minutes", type=float, default=15.0)
     args = parser.parse_args()
-    if args.reads < 10 or args.small < AGENDA_SIZE or args.large < AGENDA_SIZE:
-        raise SystemExit("need at least 10 reads and 20 cases per size")
+    if args.reads < 10 or args.rounds < 1 or args.small < AGENDA_SIZE or args.large < AGENDA_SIZE:
+        raise SystemExit("need at least 10 reads, one round and 20 cases per size")
     deadline = Deadline(args.max_minutes)
     data_dir = ROOT / ".run" / "bench" / f"pg-{uuid.uuid4().hex[:8]}"
     server = Postgres.start(data_dir=data_dir)
     databases: list[str] = []
-    results = {}
     try:
+        app_urls = {}
         for size in (args.small, args.large):
             name = f"bench_assessment_{size}_{uuid.uuid4().hex[:6]}"
             databases.append(name)
@@ -197,9 +213,10 @@ def main() -> None:
             upgrade(package="harambee_assessment", url=database.owner)
             seconds = load(server.admin_url, database.owner, database.app, size)
             print(f"{size:>9,} cases: loaded (with {2 * size:,} assessments) in {seconds:.0f}s", flush=True)
-            results[size] = measure(database.app, size, args.reads, deadline)
-            print(f"{size:>9,} cases: " + "  ".join(f"{k} p50 {v:.2f} ms" for k, v in results[size].items()),
-                  flush=True)
+            app_urls[size] = database.app
+        results = measure(app_urls, args.reads, args.rounds, deadline)
+        for size, by_read in results.items():
+            print(f"{size:>9,} cases: " + "  ".join(f"{k} p50 {v:.2f} ms" for k, v in by_read.items()), flush=True)
     finally:
         for name in databases:
             server.drop(name)
