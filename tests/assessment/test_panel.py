@@ -172,3 +172,21 @@ def test_due_reassessments_page_by_date_and_show_what_is_overdue(assessment, iss
         del client.app.state.clock
     forged = client.get(url, headers=worker, params={"cursor": first["next_cursor"][:-2] + "xx"})
     assert forged.status_code == 422
+
+
+def test_the_persons_access_request_gets_their_assessments_and_decisions_not_others_words(assessment, issuer):
+    client, database = assessment
+    case = open_case(client, database)
+    approved = approved_assessment(client, issuer, case["id"])
+    meeting = quorate_meeting(client, issuer, [case["id"]])
+    decided = decide(client, staff(issuer, "panel-secretary"), meeting["id"], case["id"], **ADOPT,
+                     dissent=[{"member": "member-1", "reason": "A private view of the member."}])
+    assert decided.status_code == 201
+    officer = issuer.headers(tenants={TENANT: ["intake_officer"]}, scope="cases:read", sub="officer-1")
+    export = client.get(f"/v1/tenants/{TENANT}/subjects/{case['subject_ref']}/export", headers=officer)
+    assert export.status_code == 200, export.text
+    body = export.json()
+    assert [a["id"] for a in body["assessments"]] == [approved["id"]]
+    assert body["panel_decisions"][0]["reasons"] == ADOPT["reasons"]
+    assert "private view" not in export.text and "Seen at school" not in export.text
+    assert outbox(database, "access.recorded", resource=f"subject/{case['subject_ref']}/export")

@@ -37,7 +37,6 @@ from harambee_assessment.schemas import (
     TransferRefusal,
     TransferView,
 )
-from harambee_common.components import ASSESSMENT
 from harambee_common.db import UnitOfWorkDep
 from harambee_common.pagination import Cursor, Limit
 from harambee_common.problems import problem_responses
@@ -67,9 +66,7 @@ def export_subject(
     subject_ref: uuid.UUID, principal: SubjectExport, uow: UnitOfWorkDep
 ) -> SubjectRecord:
     """Everything assessment holds about one person (intake gathers it for an access request)."""
-    cases = service.export_subject(uow=uow, principal=principal, subject_ref=subject_ref)
-    return SubjectRecord(service=ASSESSMENT.name, subject_ref=subject_ref,
-                         cases=[CaseView.model_validate(c) for c in cases])
+    return service.export_subject(uow=uow, principal=principal, subject_ref=subject_ref)
 
 
 @router.get("/cases/{case_id}", response_model=CaseView)

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from harambee_assessment.models import Case, CaseAssignment, CaseTransfer, InformationRequest
+from harambee_assessment.models import (
+    Assessment,
+    Case,
+    CaseAssignment,
+    CaseTransfer,
+    InformationRequest,
+    PanelDecision,
+)
 from harambee_common.pagination import Keyset, Slice, paginate
 
 # Lists page newest first; the id breaks ties between rows of the same instant.
@@ -139,3 +147,26 @@ def asked(*, session: Session, case_id: uuid.UUID, organisation: str) -> bool:
     """Whether the organisation was sent an information request about the case."""
     return bool(session.scalar(sa.select(sa.exists().where(InformationRequest.case_id == case_id,
                                                            InformationRequest.organisation == organisation))))
+
+
+@dataclass(frozen=True)
+class Held:
+    """What the service holds about some cases, beyond the cases themselves."""
+
+    assessments: list[Assessment]
+    decisions: list[PanelDecision]
+    requests: list[InformationRequest]
+
+
+def held_about(*, session: Session, case_ids: list[uuid.UUID]) -> Held:
+    """The assessments, panel decisions and information requests of these cases, oldest first."""
+    if not case_ids:
+        return Held([], [], [])
+    return Held(
+        assessments=list(session.scalars(sa.select(Assessment).where(Assessment.case_id.in_(case_ids))
+                                         .order_by(Assessment.started_at))),
+        decisions=list(session.scalars(sa.select(PanelDecision).where(PanelDecision.case_id.in_(case_ids))
+                                       .order_by(PanelDecision.decided_at))),
+        requests=list(session.scalars(sa.select(InformationRequest).where(InformationRequest.case_id.in_(case_ids))
+                                      .order_by(InformationRequest.requested_at))),
+    )

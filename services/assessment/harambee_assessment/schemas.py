@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
@@ -121,12 +121,61 @@ class TransferPage(Page[TransferView]):
     """One page of transfers."""
 
 
+class ExportedAssessment(BaseModel):
+    """An assessment of the person, as their access request returns it (contributors' notes stay out)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    status: str
+    ratings: dict[str, Any]
+    summary: str | None
+    needs: list[str]
+    management_plan: str | None
+    started_at: datetime
+    approved_at: datetime | None
+
+
+class ExportedDecision(BaseModel):
+    """A panel decision about the person (members' dissent stays out: it is theirs)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    outcome: str
+    reasons: str
+    referred_to: str | None
+    next_review_on: date | None
+    decided_at: datetime
+
+
+class ExportedRequest(BaseModel):
+    """That an agency was asked about the person, and whether it shared the concern (what it said is its own,
+    released on request through the agency)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    organisation: str
+    data_categories: list[str]
+    status: str
+    requested_at: datetime
+    shares_concern: str | None
+    answered_at: datetime | None
+
+
 class SubjectRecord(BaseModel):
     """What assessment holds about one person, for a data-subject access request."""
 
     service: str
     subject_ref: uuid.UUID
     cases: list[CaseView]
+    assessments: list[ExportedAssessment] = []
+    panel_decisions: list[ExportedDecision] = []
+    information_requests: list[ExportedRequest] = []
 
 
 class Assignment(BaseModel):

@@ -14,9 +14,19 @@ from harambee_assessment.frameworks import service as frameworks
 from harambee_assessment.models import Case, CaseAssignment
 from harambee_assessment.panel import repository as panel
 from harambee_assessment.reassessments import service as reassessments
-from harambee_assessment.schemas import CaseAggregates, CaseSummary, Count
+from harambee_assessment.schemas import (
+    CaseAggregates,
+    CaseSummary,
+    CaseView,
+    Count,
+    ExportedAssessment,
+    ExportedDecision,
+    ExportedRequest,
+    SubjectRecord,
+)
 from harambee_common.auth import TenantPrincipal
 from harambee_common.catalogue.assessment import CaseAssigned, CaseOpened
+from harambee_common.components import ASSESSMENT
 from harambee_common.db import UnitOfWork
 from harambee_common.pagination import Slice
 from harambee_common.problems import Conflict, NotFound, or_not_found
@@ -143,12 +153,24 @@ def case_aggregates(*, uow: UnitOfWork, principal: TenantPrincipal) -> CaseAggre
     )
 
 
-def export_subject(*, uow: UnitOfWork, principal: TenantPrincipal, subject_ref: uuid.UUID) -> list[Case]:
-    """Everything assessment holds about one person, for their access request; the read is recorded."""
+def export_subject(*, uow: UnitOfWork, principal: TenantPrincipal, subject_ref: uuid.UUID) -> SubjectRecord:
+    """Everything assessment holds about one person, for their access request; the read is recorded.
+
+    Contributors' notes and members' dissent are the professionals' own; what an agency answered is
+    the agency's: the export says that it was asked and whether it shared the concern.
+    """
     cases = repository.cases_of_subject(session=uow.session, subject_ref=subject_ref)
-    EVENTS.record_access(uow, principal=principal, subject=str(subject_ref),
-                         resource=f"subject/{subject_ref}/export", fields=("cases",), purpose="data-subject-access")
-    return cases
+    case_ids = [c.id for c in cases]
+    held = repository.held_about(session=uow.session, case_ids=case_ids)
+    EVENTS.record_access(uow, principal=principal, subject=str(subject_ref), resource=f"subject/{subject_ref}/export",
+                         fields=("cases", "assessments", "panel_decisions", "information_requests"),
+                         purpose="data-subject-access")
+    return SubjectRecord(
+        service=ASSESSMENT.name, subject_ref=subject_ref, cases=[CaseView.model_validate(c) for c in cases],
+        assessments=[ExportedAssessment.model_validate(a) for a in held.assessments],
+        panel_decisions=[ExportedDecision.model_validate(d) for d in held.decisions],
+        information_requests=[ExportedRequest.model_validate(r) for r in held.requests],
+    )
 
 
 def _record_read(*, uow: UnitOfWork, principal: TenantPrincipal, case: Case) -> None:
