@@ -334,7 +334,9 @@ PEOPLE = (
 APP = (
     "harambee-web",
     "http://127.0.0.1:5173/callback",
-    (Scope.referrals_read, Scope.referrals_write, Scope.cases_read),
+    (Scope.referrals_read, Scope.referrals_write, Scope.cases_read,
+     # Assessment and the panel (issue 10): what assessors, case workers and panel members do through the app.
+     Scope.cases_write, Scope.panel_read, Scope.panel_write),
 )
 
 

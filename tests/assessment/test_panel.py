@@ -42,6 +42,8 @@ def test_a_decision_needs_an_approved_assessment_and_a_quorum(assessment, issuer
     assert stranger.status_code == 422 and stranger.json()["errors"][0]["member"] == "x"
     outsider = decide(client, panel_member(issuer, "not-attending", write=True), meeting["id"], case["id"])
     assert outsider.status_code == 404
+    not_the_chair = decide(client, panel_member(issuer, "member-1", write=True), meeting["id"], case["id"])
+    assert not_the_chair.status_code == 403
 
 
 def test_adoption_waits_for_consent_to_support_then_tells_interventions(assessment, issuer):

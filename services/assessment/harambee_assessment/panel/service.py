@@ -5,10 +5,10 @@ decided — adopt, decline, signpost elsewhere, escalate — with reasons, each 
 and the date of next review (required to adopt). A decision needs the case's approved assessment and a
 quorum: attendees from at least the tenant's number of distinct agencies (default 3).
 
-Panel members read only the meetings they attend and the cases on those agendas; the programme's case
-workers and managers run the panel and read every meeting. Decisions publish `case.adopted`,
-`case.declined`, `case.signposted` or `case.escalated` (references and codes only). Adoption leaves
-the case waiting for consent to support (consent.py).
+Panel members read only the meetings they attend and the cases on those agendas, and the chair records
+the meeting's decisions; the programme's case workers and managers run the panel and read every meeting.
+Decisions publish `case.adopted`, `case.declined`, `case.signposted` or `case.escalated` (references and
+codes only). Adoption leaves the case waiting for consent to support (consent.py).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from harambee_common.catalogue.assessment import (
 from harambee_common.db import UnitOfWork
 from harambee_common.pagination import Slice
 from harambee_common.permissions import Role
-from harambee_common.problems import Conflict, ValidationFailed, or_not_found
+from harambee_common.problems import Conflict, Forbidden, ValidationFailed, or_not_found
 
 # The case status each outcome leaves (adopt: consent.await_consent decides between two).
 STATUS_OF = {"decline": "declined", "signpost": "signposted", "escalate": "escalated"}
@@ -131,6 +131,8 @@ def decide(*, uow: UnitOfWork, principal: TenantPrincipal, meeting_id: uuid.UUID
            now: datetime) -> DecisionView:
     """Records the panel's decision on a case of the agenda, and what it means for the case."""
     found = _meeting(uow=uow, principal=principal, meeting_id=meeting_id)
+    if _attending_only(principal) is not None and principal.actor != found.chair:
+        raise Forbidden("The meeting's chair records its decisions.")
     if not repository.on_agenda(session=uow.session, meeting_id=found.id, case_id=body.case_id):
         raise ValidationFailed("The case is not on this meeting's agenda.",
                                errors=[{"field": "case_id", "message": "Not on the agenda."}])
