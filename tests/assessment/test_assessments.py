@@ -106,6 +106,12 @@ def test_four_eyes_an_author_may_not_approve_and_another_person_may(assessment, 
     url = f"/v1/tenants/{TENANT}/assessments/{draft['id']}/approve"
     refused = client.post(url, headers=staff(issuer, "worker-1"))
     assert refused.status_code == 403 and refused.json()["type"].endswith("/four-eyes")
+    returned = client.post(f"/v1/tenants/{TENANT}/assessments/{draft['id']}/return", headers=staff(issuer, "senior-1"),
+                           json={"reason": "Say what the school saw."})
+    assert returned.status_code == 200 and returned.json()["status"] == "draft"
+    assert client.post(url, headers=staff(issuer, "senior-1")).status_code == 409  # a draft is not approved
+    client.post(f"/v1/tenants/{TENANT}/assessments/{draft['id']}/submit", headers=author,
+                json={"summary": "x, as the school saw it", "needs": ["education"], "management_plan": "y"})
     approved = client.post(url, headers=staff(issuer, "senior-1"))
     assert approved.status_code == 200 and approved.json()["approved_by"] == "senior-1"
     [event] = outbox(database, "assessment.approved", assessment_id=draft["id"])

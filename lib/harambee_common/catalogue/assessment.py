@@ -375,6 +375,20 @@ class AssessmentSubmitted(EventData):
     """Who submitted it."""
 
 
+@event_type("assessment.returned", topic=TOPIC)
+class AssessmentReturned(EventData):
+    """A submitted assessment was sent back to its authors as a draft (the reviewer's reasons stay in assessment)."""
+
+    assessment_id: uuid.UUID
+    """The assessment."""
+    case_id: uuid.UUID
+    """Its case."""
+    subject_ref: uuid.UUID
+    """The person's pseudonymous subject reference."""
+    actor: str
+    """Who returned it."""
+
+
 @event_type("reassessment.due", topic=TOPIC)
 class ReassessmentDue(EventData):
     """A case is due for reassessment: its review date was set, or new information arrived."""

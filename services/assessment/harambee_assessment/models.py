@@ -168,6 +168,7 @@ class Assessment(Base):
     approved_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     supersedes: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
     superseded_by: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    returned_reason: Mapped[str | None] = mapped_column(sa.Text)  # why a reviewer sent it back, if one did
 
 
 class Contribution(Base):

@@ -12,6 +12,7 @@ from harambee_assessment.assessments.schemas import (
     AssessmentStart,
     AssessmentView,
     ContributionIn,
+    Return,
     Submission,
 )
 from harambee_assessment.auth import CaseManagement, CasesRead, CasesWrite
@@ -77,3 +78,9 @@ def submit(assessment_id: uuid.UUID, body: Submission, principal: CasesWrite, uo
 def approve(assessment_id: uuid.UUID, principal: CaseManagement, uow: UnitOfWorkDep, now: NowDep) -> AssessmentView:
     """Approves a submitted assessment; where the tenant asks for four eyes, not by one of its authors."""
     return service.approve(uow=uow, principal=principal, assessment_id=assessment_id, now=now)
+
+
+@router.post("/assessments/{assessment_id}/return", response_model=AssessmentView, responses=STATE)
+def send_back(assessment_id: uuid.UUID, body: Return, principal: CaseManagement, uow: UnitOfWorkDep) -> AssessmentView:
+    """Returns a submitted assessment to its authors as a draft, with the reviewer's reason."""
+    return service.send_back(uow=uow, principal=principal, assessment_id=assessment_id, reason=body.reason)

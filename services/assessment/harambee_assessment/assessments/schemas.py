@@ -86,9 +86,18 @@ class AssessmentView(BaseModel):
     approved_at: datetime | None
     supersedes: uuid.UUID | None
     superseded_by: uuid.UUID | None
+    returned_reason: str | None
     contributions: list[ContributionView]
     changes: Changes
 
 
 class AssessmentPage(Page[AssessmentView]):
     """One page of a case's assessments, newest first."""
+
+
+class Return(BaseModel):
+    """Why a reviewer sends a submitted assessment back."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Note

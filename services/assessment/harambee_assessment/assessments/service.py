@@ -21,7 +21,12 @@ from harambee_assessment.frameworks import service as frameworks
 from harambee_assessment.models import Assessment, Case, Contribution
 from harambee_assessment.reassessments import service as reassessments
 from harambee_common.auth import TenantPrincipal
-from harambee_common.catalogue.assessment import AssessmentApproved, AssessmentStarted, AssessmentSubmitted
+from harambee_common.catalogue.assessment import (
+    AssessmentApproved,
+    AssessmentReturned,
+    AssessmentStarted,
+    AssessmentSubmitted,
+)
 from harambee_common.db import UnitOfWork
 from harambee_common.pagination import Slice
 from harambee_common.problems import Conflict, Forbidden, ValidationFailed, or_not_found
@@ -111,6 +116,16 @@ def approve(*, uow: UnitOfWork, principal: TenantPrincipal, assessment_id: uuid.
     return view
 
 
+def send_back(*, uow: UnitOfWork, principal: TenantPrincipal, assessment_id: uuid.UUID, reason: str) -> AssessmentView:
+    """A reviewer returns a submitted assessment to its authors as a draft, saying why."""
+    case, assessment = _in_state(uow=uow, principal=principal, assessment_id=assessment_id, state="submitted")
+    assessment.status, assessment.returned_reason = "draft", reason
+    assessment.submitted_by = assessment.submitted_at = None
+    EVENTS.publish(uow, AssessmentReturned(assessment_id=assessment.id, case_id=case.id, subject_ref=case.subject_ref,
+                                           actor=principal.actor), subject=str(case.subject_ref))
+    return views(uow=uow, principal=principal, cases={case.id: case}, assessments=[assessment])[0]
+
+
 def read(*, uow: UnitOfWork, principal: TenantPrincipal, assessment_id: uuid.UUID) -> AssessmentView:
     """One assessment of a case the principal may read; the read is recorded."""
     assessment = or_not_found(repository.get(session=uow.session, assessment_id=assessment_id),
@@ -185,5 +200,6 @@ def _view(*, uow: UnitOfWork, assessment: Assessment, before: Assessment | None,
         started_by=assessment.started_by, started_at=assessment.started_at, submitted_by=assessment.submitted_by,
         submitted_at=assessment.submitted_at, approved_by=assessment.approved_by, approved_at=assessment.approved_at,
         supersedes=assessment.supersedes, superseded_by=assessment.superseded_by,
+        returned_reason=assessment.returned_reason,
         contributions=[ContributionView.model_validate(c) for c in contributions], changes=change,
     )

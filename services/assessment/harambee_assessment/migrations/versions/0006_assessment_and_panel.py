@@ -111,6 +111,7 @@ def upgrade() -> None:
         sa.Column("approved_at", WHEN),
         sa.Column("supersedes", sa.Uuid),
         sa.Column("superseded_by", sa.Uuid),
+        sa.Column("returned_reason", sa.Text),
         sa.ForeignKeyConstraint(["framework_id", "framework_version"],
                                 ["framework_versions.framework_id", "framework_versions.version"]),
         sa.CheckConstraint("status IN ('draft', 'submitted', 'approved', 'superseded')", name="assessments_status"),
