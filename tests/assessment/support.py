@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from harambee_common.catalogue.intake import ConsentRecorded, ConsentWithdrawn, ReferralAccepted
-from harambee_common.catalogue.interventions import PlanReviewed
+from harambee_common.catalogue.interventions import CaseClosed, PlanReviewed
 from harambee_common.components import INTAKE, INTERVENTIONS
 from harambee_common.event_source import EventSource
 from harambee_common.events import Event
@@ -64,4 +64,13 @@ def plan_reviewed(tenant: str, case_id: str, subject_ref: str, *, reassessment_r
     data = PlanReviewed(review_id=uuid.uuid4(), case_id=uuid.UUID(case_id), subject_ref=uuid.UUID(subject_ref),
                         goals_met=1, goals_not_met=1, plan_changed=False,
                         reassessment_requested=reassessment_requested, next_review_on=now.date(), reviewed_at=now)
+    return INTERVENTIONS_EVENTS.event(data, tenant=tenant, subject=subject_ref)
+
+
+def case_closed(tenant: str, case_id: str, subject_ref: str) -> Event:
+    """Interventions' `case.closed` of a case."""
+    now = datetime.now(UTC)
+    data = CaseClosed(case_id=uuid.UUID(case_id), subject_ref=uuid.UUID(subject_ref),
+                      exit_reason="substantially_reduced", follow_ups_due=[now.date() + timedelta(days=182)],
+                      closed_at=now)
     return INTERVENTIONS_EVENTS.event(data, tenant=tenant, subject=subject_ref)

@@ -14,7 +14,14 @@ from tests.assessment.flow import (
     quorate_meeting,
     staff,
 )
-from tests.assessment.support import consent_recorded, consent_withdrawn, deliver, plan_reviewed, repeat_referral
+from tests.assessment.support import (
+    case_closed,
+    consent_recorded,
+    consent_withdrawn,
+    deliver,
+    plan_reviewed,
+    repeat_referral,
+)
 
 ADOPT = {"outcome": "adopt", "reasons": "Shared concern; the family asks for help.", "next_review_on": "2027-03-10"}
 
@@ -192,3 +199,27 @@ def test_the_persons_access_request_gets_their_assessments_and_decisions_not_oth
     assert body["panel_decisions"][0]["reasons"] == ADOPT["reasons"]
     assert "private view" not in export.text and "Seen at school" not in export.text
     assert outbox(database, "access.recorded", resource=f"subject/{case['subject_ref']}/export")
+
+
+def test_a_tenant_sets_its_quorum_and_a_closed_case_is_decided_no_more(assessment, issuer):
+    client, database = assessment
+    manager = staff(issuer, "manager-1", "programme_manager")
+    url = f"/v1/tenants/{TENANT}/assessment-settings"
+    assert client.get(url, headers=manager).json() == {"four_eyes": True, "panel_quorum": 3}
+    assert client.put(url, headers=manager, json={"four_eyes": True, "panel_quorum": 0}).status_code == 422
+    assert client.put(url, headers=staff(issuer, "worker-1"), json={"four_eyes": True, "panel_quorum": 2}
+                      ).status_code == 403
+    assert client.put(url, headers=manager, json={"four_eyes": True, "panel_quorum": 2}).status_code == 200
+    try:
+        case = open_case(client, database)
+        approved_assessment(client, issuer, case["id"])
+        meeting = quorate_meeting(client, issuer, [case["id"]], agencies=2)
+        assert meeting["quorate"] is True
+        assert outbox(database, "assessment_settings.changed", panel_quorum="2")
+        assert deliver(client, case_closed(TENANT, case["id"], case["subject_ref"]))
+        closed = client.get(f"/v1/tenants/{TENANT}/cases/{case['id']}", headers=staff(issuer, "worker-1")).json()
+        assert closed["status"] == "closed" and closed["reassessment_due_on"] is None
+        assert decide(client, panel_member(issuer, "member-0", write=True), meeting["id"], case["id"]
+                      ).status_code == 409
+    finally:
+        client.put(url, headers=manager, json={"four_eyes": True, "panel_quorum": 3})
