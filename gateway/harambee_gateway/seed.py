@@ -40,6 +40,8 @@ TENANTS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 ORGANISATIONS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("mombasa-youth-cso", "Mombasa Youth Empowerment CSO", "cso", ("ke-mombasa",)),
     ("mombasa-county-programme", "Mombasa County referral programme", "programme", ("ke-mombasa",)),
+    # Asked by the programme for information before a panel (assessment's demo block below).
+    ("mombasa-county-health", "Mombasa County health services", "agency", ("ke-mombasa",)),
 )
 
 
@@ -344,7 +346,9 @@ PEOPLE = (
 APP = (
     "harambee-web",
     "http://127.0.0.1:5173/callback",
-    (Scope.referrals_read, Scope.referrals_write, Scope.cases_read),
+    (Scope.referrals_read, Scope.referrals_write, Scope.cases_read,
+     # Assessment and the panel (issue 10): what assessors, case workers and panel members do through the app.
+     Scope.cases_write, Scope.panel_read, Scope.panel_write),
 )
 
 
@@ -357,14 +361,59 @@ class SeededDemo:
     apps: list[DemoApp]
 
 
+# --- assessment and the multi-agency panel (issue 10) -----------------------------------------------
+# The county health agency (in ORGANISATIONS) is asked for information; the county's assessors, a case
+# manager who approves assessments and runs the panel's paperwork, the panel's chair; and the agency's
+# own system, which answers the information requests addressed to it.
+
+ASSESSMENT_CLIENTS = (
+    DemoClientSpec(name="mombasa-assessor", organisation="mombasa-county-programme", tenant="ke-mombasa",
+                   roles=(Role.assessor,), scopes=(Scope.cases_read, Scope.cases_write)),
+    # Sends information requests, assigns assessors, approves assessments (never ones they wrote).
+    # ... and, once the case is consented, plans, reviews and closes its support (interventions' plans:write).
+    DemoClientSpec(name="mombasa-case-manager", organisation="mombasa-county-programme", tenant="ke-mombasa",
+                   roles=(Role.case_worker,), scopes=(Scope.cases_read, Scope.cases_write, Scope.plans_write)),
+    DemoClientSpec(name="mombasa-panel-chair", organisation="mombasa-county-programme", tenant="ke-mombasa",
+                   roles=(Role.panel_member,), scopes=(Scope.panel_read, Scope.panel_write)),
+    DemoClientSpec(name="mombasa-health-agency-system", organisation="mombasa-county-health", tenant="ke-mombasa",
+                   roles=(Role.partner,), scopes=(Scope.information_requests_answer,)),
+)
+ASSESSMENT_PEOPLE = (
+    DemoPersonSpec(username="mombasa.assessor", tenant="ke-mombasa", roles=(Role.assessor,)),
+    DemoPersonSpec(username="mombasa.panel.chair", tenant="ke-mombasa", roles=(Role.panel_member,)),
+)
+
+
+def assessment_agreements(*, on: date) -> list[AgreementCreate]:
+    """The county health agency receives the programme's information requests and answers them."""
+    return [AgreementCreate(
+        reference="ke-mombasa-mombasa-county-health-information-requests",
+        title="Information requests between the Mombasa programme and county health services",
+        purpose=("Before a panel decides, the programme asks the health services whether they share a concern "
+                 "about a person and what they know that bears on it; the answer stays with the programme."),
+        parties=[
+            AgreementParty(kind="tenant", id="ke-mombasa", role="controller", lawful_basis="public_interest"),
+            AgreementParty(kind="organisation", id="mombasa-county-health", role="recipient",
+                           lawful_basis="public_interest"),
+        ],
+        data_categories=[DataCategory(name="safeguarding_concern", sensitive=True,
+                                      fields=["question", "shares_concern", "knowledge", "attachments"])],
+        operations=["information_requests"],
+        consent_required=False,
+        retention=Retention(days=365, then="delete"),
+        valid_from=on, valid_until=on + timedelta(days=730), review_date=on + timedelta(days=365),
+    )]
+
+
 def seed_demo(*, uow: UnitOfWork) -> SeededDemo:
     """Creates or updates the demo registry; every demo client and person gets a fresh secret."""
     for slug, name, kind, oversees in TENANTS:
         tenants.ensure_tenant(uow=uow, slug=slug, name=name, kind=kind, oversees=oversees, actor=ACTOR)
     for slug, name, kind, works_in in ORGANISATIONS:
         organisations.ensure_organisation(uow=uow, slug=slug, name=name, kind=kind, tenants=works_in, actor=ACTOR)
-    issued = [_issue(uow=uow, spec=spec) for spec in CLIENTS]
-    _ensure_agreements(uow=uow, drafts=demo_agreements(on=agreements.today()))
+    issued = [_issue(uow=uow, spec=spec) for spec in (*CLIENTS, *ASSESSMENT_CLIENTS)]
+    _ensure_agreements(uow=uow, drafts=[*demo_agreements(on=agreements.today()),
+                                        *assessment_agreements(on=agreements.today())])
     providers = seed_intervention_providers(uow=uow)
     return SeededDemo(clients=issued + providers.clients, people=_seed_people(uow=uow) + providers.people,
                       apps=[_seed_app(uow=uow)])
@@ -381,7 +430,7 @@ def _ensure_agreements(*, uow: UnitOfWork, drafts: list[AgreementCreate]) -> Non
 
 def _seed_people(*, uow: UnitOfWork) -> list[DemoPerson]:
     seeded = []
-    for spec in PEOPLE:
+    for spec in (*PEOPLE, *ASSESSMENT_PEOPLE):
         person = repository.get_person_by_username(db_session=uow.session, username=spec.username)
         if person is None:
             person, _ = people.create_person(uow=uow, data=PersonCreate(username=spec.username), actor=ACTOR)
@@ -412,22 +461,17 @@ def _seed_app(*, uow: UnitOfWork) -> DemoApp:
 
 # --- intervention providers (issue 11) ------------------------------------------------------------
 # Two provider organisations in Mombasa, each with its system (a partner client that sees its own tasks
-# only), one named practitioner, and the county's case manager who plans support. The interventions
+# only) and one named practitioner; the county's case manager (assessment's block) plans support. The interventions
 # service registers and vets providers itself (through its API); the registry holds who they are.
 
 PROVIDER_ORGANISATIONS: tuple[tuple[str, str], ...] = (
     ("coast-youth-mentors", "Coast Youth Mentors"),
     ("mombasa-family-counselling", "Mombasa Family Counselling Centre"),
 )
-INTERVENTION_CLIENTS = (
-    *(
-        DemoClientSpec(name=f"{slug}-system", organisation=slug, tenant="ke-mombasa", roles=(Role.partner,),
-                       scopes=(Scope.tasks_read, Scope.tasks_write))
-        for slug, _ in PROVIDER_ORGANISATIONS
-    ),
-    # The county's case manager: a case worker who plans, reviews and closes support.
-    DemoClientSpec(name="mombasa-case-manager", organisation="mombasa-county-programme", tenant="ke-mombasa",
-                   roles=(Role.case_worker,), scopes=(Scope.cases_read, Scope.plans_write)),
+INTERVENTION_CLIENTS = tuple(
+    DemoClientSpec(name=f"{slug}-system", organisation=slug, tenant="ke-mombasa", roles=(Role.partner,),
+                   scopes=(Scope.tasks_read, Scope.tasks_write))
+    for slug, _ in PROVIDER_ORGANISATIONS
 )
 # username, organisation: a mentor who signs in and sees the tasks given to them by name.
 PRACTITIONERS: tuple[tuple[str, str], ...] = (("coast.mentor", "coast-youth-mentors"),)
@@ -466,7 +510,7 @@ def provider_agreements(*, on: date) -> list[AgreementCreate]:
 
 
 def seed_intervention_providers(*, uow: UnitOfWork) -> SeededDemo:
-    """The provider organisations, their clients and agreements, the practitioner and the case manager."""
+    """The provider organisations, their clients and agreements, and the practitioner."""
     for slug, name in PROVIDER_ORGANISATIONS:
         organisations.ensure_organisation(uow=uow, slug=slug, name=name, kind="provider", tenants=("ke-mombasa",),
                                           actor=ACTOR)
