@@ -1,15 +1,13 @@
-"""A consented case through intervention tracking, every process through the gateway: the county plans
-support, a provider's system records sessions, the plan stalls when the clock is moved (never slept on)
-and is flagged, a review, closure, and a follow-up falling due. A second provider sees none of the first's
-tasks, and a provider asking for the assessment gets nothing.
-
-Assessment's consent path (issue 10) has not landed on main: `case.consented` is published here on the
-real broker, as assessment would publish it, for the case the real referral path opened.
+"""A consented case through intervention tracking, every process through the gateway: the case comes
+the real way (referral, screening, an approved assessment naming its needs, the panel's adoption, consent
+at intake, `case.consented`); the county plans support for those needs, a provider's system records
+sessions, the plan stalls when the clock is moved (never slept on) and is flagged, a review, closure, and
+a follow-up falling due. A second provider sees none of the first's tasks, and a provider asking for the
+assessment gets nothing.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,14 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-from harambee_common import kafka, signing
-from harambee_common.catalogue.assessment import CaseConsented
-from harambee_common.components import ASSESSMENT
-from harambee_common.event_source import EventSource
-from tests.e2e.helpers import REFERRAL, TENANT, accept, case_for, eventually, oauth_client
+from tests.e2e.helpers import REFERRAL, TENANT, accept, case_for, consented_case, eventually, oauth_client
 
 API = f"/interventions/v1/tenants/{TENANT}"
-NEEDS = ["belonging", "education"]
+NEEDS = ["education", "online_exposure"]
 
 
 class Days:
@@ -49,26 +43,6 @@ def days(stack) -> Iterator[Days]:
         yield moved
     finally:
         stack.move_clock(days=-moved.moved)  # the stack's later tests see today again
-
-
-def publish_consent(stack, *, case_id: str, subject_ref: str, needs: list[str]) -> None:
-    """Assessment's `case.consented`, on the real broker and signed with the stack's assessment key, as
-    assessment would publish it (until assessment's consent path is on main)."""
-    data = CaseConsented(case_id=uuid.UUID(case_id), subject_ref=uuid.UUID(subject_ref), consent_id=uuid.uuid4(),
-                         given_by="parent", needs=needs, assessment_id=uuid.uuid4(),
-                         consented_at=datetime.now(UTC))
-    event = EventSource.of(ASSESSMENT).event(data, tenant=TENANT, subject=subject_ref)
-    session_keys = signing.installed()
-    signing.install(stack.event_keys(ASSESSMENT.name))  # the headers are signed with the process's ring
-    try:
-        headers = event.headers()
-    finally:
-        signing.install(session_keys)
-    producer = kafka.producer(stack.broker.bootstrap)
-    try:
-        producer.send(event.topic, key=event.key.encode(), value=event.value(), headers=headers).get(10)
-    finally:
-        producer.close()
 
 
 def provider_id(manager: httpx.Client, organisation: str, types: tuple[str, ...], today: str) -> str:
@@ -96,34 +70,31 @@ def open_flags(manager: httpx.Client, case_id: str) -> list[dict[str, Any]]:
 
 
 def test_a_consented_case_from_plan_to_follow_up(stack, days):
+    consented = consented_case(stack, needs=NEEDS)
+    case_id, subject = consented["case_id"], consented["subject_ref"]
     partner = oauth_client(stack, "mombasa-youth-cso-system")
     intake_officer = oauth_client(stack, "mombasa-intake-officer")
     manager = oauth_client(stack, "mombasa-case-manager")
     mentors = oauth_client(stack, "coast-youth-mentors-system")
     counselling = oauth_client(stack, "mombasa-family-counselling-system")
 
-    referral = partner.post(f"/intake/v1/tenants/{TENANT}/referrals", json=REFERRAL)
-    assert referral.status_code == 201, referral.text
-    accept(intake_officer, referral.json()["id"])
-    case = eventually(lambda: case_for(manager, referral.json()["id"]))
-    case_id, subject = case["id"], case["subject_ref"]
-    eventually(lambda: case_id in {c["case_id"] for c in manager.get(f"{API}/cases").json()["items"]})
-
-    mentors_id = provider_id(manager, "coast-youth-mentors", ("mentoring", "education_career"), days.today())
+    mentors_id = provider_id(manager, "coast-youth-mentors", ("online_safety", "education_career"), days.today())
     provider_id(manager, "mombasa-family-counselling", ("family_support",), days.today())
     plan = {"items": [
         {"need": "education", "goal": "Back in a vocational course by the next intake",
          "intervention_type": "education_career", "provider_id": mentors_id, "starts_on": days.today(),
          "expected_end_on": (datetime.now(UTC) + timedelta(days=120)).date().isoformat()},
-        {"need": "belonging", "goal": "Meets a peer mentor from the neighbourhood every week",
-         "intervention_type": "mentoring", "provider_id": mentors_id, "starts_on": days.today(),
+        {"need": "online_exposure", "goal": "Recognises and leaves recruiting chats; a weekly peer session",
+         "intervention_type": "online_safety", "provider_id": mentors_id, "starts_on": days.today(),
          "expected_end_on": (datetime.now(UTC) + timedelta(days=120)).date().isoformat()},
     ]}
-    # No plan before consent to support.
-    early = manager.post(f"{API}/cases/{case_id}/plan", json=plan)
+    # No plan for a case that is not consented (this one is merely opened).
+    other = partner.post(f"/intake/v1/tenants/{TENANT}/referrals", json=REFERRAL)
+    accept(intake_officer, other.json()["id"])
+    unconsented = eventually(lambda: case_for(manager, other.json()["id"]))["id"]
+    eventually(lambda: unconsented in {c["case_id"] for c in manager.get(f"{API}/cases").json()["items"]})
+    early = manager.post(f"{API}/cases/{unconsented}/plan", json=plan)
     assert early.status_code == 409 and early.headers["content-type"] == "application/problem+json"
-
-    publish_consent(stack, case_id=case_id, subject_ref=subject, needs=NEEDS)
 
     def planned() -> dict[str, Any] | None:
         response = manager.post(f"{API}/cases/{case_id}/plan", json=plan)
@@ -137,19 +108,19 @@ def test_a_consented_case_from_plan_to_follow_up(stack, days):
     tasks = mentors.get(f"{API}/tasks").json()["items"]
     ours = [t for t in tasks if t["task_id"] in {i["task_id"] for i in made["items"]}]
     assert len(ours) == 2 and all(t["goal"] and t["reference"] for t in ours)
-    assert subject not in str(tasks) and case_id not in str(tasks) and "education\"" not in str(tasks)
+    assert subject not in str(tasks) and case_id not in str(tasks) and "online_exposure" not in str(tasks)
     # A second provider sees none of them, and cannot reach one by its id.
     assert not {t["task_id"] for t in counselling.get(f"{API}/tasks").json()["items"]} & {t["task_id"] for t in ours}
     assert counselling.get(f"{API}/tasks/{ours[0]['task_id']}").status_code == 404
     # A provider asking for the case's assessment, the referral, the plan or the flags gets nothing.
     for path in (f"/assessment/v1/tenants/{TENANT}/cases/{case_id}/assessments",
                  f"/assessment/v1/tenants/{TENANT}/cases/{case_id}",
-                 f"/intake/v1/tenants/{TENANT}/referrals/{referral.json()['id']}",
+                 f"/assessment/v1/tenants/{TENANT}/assessments/{consented['assessment_id']}",
+                 f"/intake/v1/tenants/{TENANT}/referrals/{consented['referral_id']}",
                  f"{API}/cases/{case_id}/plan", f"{API}/flags"):
         refused = mentors.get(path)
         assert refused.status_code in (403, 404), (path, refused.status_code)
         assert subject not in refused.text and "items" not in refused.json()
-    assert mentors.get(f"/assessment/v1/tenants/{TENANT}/assessments/{uuid.uuid4()}").status_code in (403, 404)
 
     # Sessions and progress.
     for task in ours:
@@ -175,10 +146,10 @@ def test_a_consented_case_from_plan_to_follow_up(stack, days):
 
     # A review: the education goal met, the plan kept, a reassessment asked for.
     education = next(i["task_id"] for i in made["items"] if i["need"] == "education")
-    belonging = next(i["task_id"] for i in made["items"] if i["need"] == "belonging")
+    online = next(i["task_id"] for i in made["items"] if i["need"] == "online_exposure")
     review = manager.post(f"{API}/cases/{case_id}/plan/reviews", json={
         "reviewed_on": days.today(), "reassessment_requested": True,
-        "goals": [{"task_id": education, "met": True}, {"task_id": belonging, "met": False}]})
+        "goals": [{"task_id": education, "met": True}, {"task_id": online, "met": False}]})
     assert review.status_code == 201, review.text
     assert {t["task_id"]: t["status"] for t in mentors.get(f"{API}/tasks").json()["items"]}[education] == "completed"
 
