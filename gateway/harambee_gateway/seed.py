@@ -319,7 +319,9 @@ def demo_agreements(*, on: date) -> list[AgreementCreate]:
                 AgreementParty(kind="tenant", id="ke-nairobi", role="recipient", lawful_basis="public_interest"),
             ],
             data_categories=[
-                DataCategory(name="case", sensitive=True, fields=["case_id", "subject_ref", "status", "opened_at"]),
+                # `plan`: the support plan moves with the case (needs and goals; providers stay behind).
+                DataCategory(name="case", sensitive=True,
+                             fields=["case_id", "subject_ref", "status", "opened_at", "plan"]),
             ],
             operations=["transfer_cases"],
             consent_required=True,
