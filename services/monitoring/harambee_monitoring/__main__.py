@@ -1,0 +1,3 @@
+from harambee_common.cli import main
+
+main("monitoring")

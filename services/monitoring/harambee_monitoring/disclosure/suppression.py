@@ -1,0 +1,87 @@
+"""Small-count suppression that survives arithmetic: primary cells below the threshold, and complementary ones.
+
+A release is a set of cells (counts) and the linear relations an attacker knows hold between them: each
+row adds up to its total, each column to its total, and the totals of tables of the same data are equal.
+Suppressing the small cells (primary) is not enough: a suppressed cell that is the only unknown of a row
+is its total minus the rest. A suppressed cell is recoverable exactly when the relations, with every
+published cell known, fix its value; that is when its unit vector lies in the row space of the relations
+restricted to the suppressed cells. `protect` suppresses complementary cells (secondary suppression) —
+the smallest published non-zero cell sharing a relation with a recoverable one — until none is
+recoverable. Every suppressed cell is then at least 1 and lies on a direction the relations leave free,
+so even with non-negativity an attacker is left with an interval, not a value (tests/monitoring attack it
+with a linear programme).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping
+from fractions import Fraction
+
+Cell = Hashable
+# A relation: coefficients of cells whose weighted sum is zero (e.g. {a: 1, b: 1, total: -1}).
+Relation = Mapping[Cell, int]
+
+
+def protect(cells: Mapping[Cell, int], relations: Iterable[Relation], threshold: int) -> set[Cell]:
+    """The cells to withhold: those from 1 to threshold - 1, and the complementary cells that protect them."""
+    relations = [r for r in relations if len(r) > 1]
+    suppressed = {cell for cell, count in cells.items() if 0 < count < threshold}
+    touching: dict[Cell, list[int]] = {}
+    for index, relation in enumerate(relations):
+        for cell in relation:
+            touching.setdefault(cell, []).append(index)
+    while exposed := recoverable(suppressed, relations):
+        cell = min(exposed, key=repr)
+        suppressed.add(_complement(cell, cells, suppressed, relations, touching))
+    return suppressed
+
+
+def recoverable(suppressed: set[Cell], relations: list[Relation]) -> set[Cell]:
+    """The suppressed cells whose value the relations fix, given every published cell."""
+    if not suppressed:
+        return set()
+    unknowns = sorted(suppressed, key=repr)
+    column = {cell: i for i, cell in enumerate(unknowns)}
+    rows = [
+        {column[c]: Fraction(k) for c, k in relation.items() if c in column and k}
+        for relation in relations
+        if any(c in column for c in relation)
+    ]
+    pivots = _reduce(rows)
+    # A pivot row that names no other unknown fixes its pivot's cell; free unknowns are never fixed.
+    return {unknowns[p] for p, row in pivots.items() if len(row) == 1}
+
+
+def _reduce(rows: list[dict[int, Fraction]]) -> dict[int, dict[int, Fraction]]:
+    """Gauss-Jordan elimination of sparse rows; returns the reduced rows by their pivot column."""
+    pivots: dict[int, dict[int, Fraction]] = {}
+    for row in rows:
+        row = {c: v for c, v in row.items() if v}
+        for p, pivot_row in pivots.items():
+            if p in row:
+                factor = row[p]
+                for c, v in pivot_row.items():
+                    row[c] = row.get(c, 0) - factor * v
+                row = {c: v for c, v in row.items() if v}
+        if not row:
+            continue
+        p = min(row)
+        scale = row[p]
+        row = {c: v / scale for c, v in row.items()}
+        for q, other in pivots.items():
+            if p in other:
+                factor = other[p]
+                for c, v in row.items():
+                    other[c] = other.get(c, 0) - factor * v
+                pivots[q] = {c: v for c, v in other.items() if v}
+        pivots[p] = row
+    return pivots
+
+
+def _complement(cell: Cell, cells: Mapping[Cell, int], suppressed: set[Cell], relations: list[Relation],
+                touching: dict[Cell, list[int]]) -> Cell:
+    """The published cell to suppress beside an exposed one: the smallest non-zero sharing a relation with it."""
+    neighbours = {c for i in touching.get(cell, ()) for c in relations[i] if c not in suppressed}
+    pool = neighbours or {c for c in cells if c not in suppressed}
+    # A zero is a last resort: a cell known to be at least 1 beside it keeps an interval open both ways.
+    return min(pool, key=lambda c: (cells[c] == 0, cells[c], repr(c)))
