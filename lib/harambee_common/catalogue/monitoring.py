@@ -34,7 +34,7 @@ class IndicatorsReleased(EventData):
     """How small counts were protected: `suppression` or `differential_privacy`."""
     suppression_threshold: int | None
     """Counts below this were suppressed, with complementary cells (null under differential privacy)."""
-    cells_suppressed: int
+    cells_withheld: int
     """How many published cells were withheld (primary and secondary)."""
     epsilon: float | None
     """The privacy loss ε the release spent (null under suppression)."""

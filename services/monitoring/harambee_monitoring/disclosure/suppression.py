@@ -53,10 +53,9 @@ def recoverable(suppressed: set[Cell], relations: list[Relation]) -> set[Cell]:
 
 
 def _reduce(rows: list[dict[int, Fraction]]) -> dict[int, dict[int, Fraction]]:
-    """Gauss-Jordan elimination of sparse rows; returns the reduced rows by their pivot column."""
+    """Gauss-Jordan elimination of sparse rows (exact: no tolerance to tune); the reduced rows by pivot column."""
     pivots: dict[int, dict[int, Fraction]] = {}
     for row in rows:
-        row = {c: v for c, v in row.items() if v}
         for p, pivot_row in pivots.items():
             if p in row:
                 factor = row[p]
@@ -80,8 +79,20 @@ def _reduce(rows: list[dict[int, Fraction]]) -> dict[int, dict[int, Fraction]]:
 
 def _complement(cell: Cell, cells: Mapping[Cell, int], suppressed: set[Cell], relations: list[Relation],
                 touching: dict[Cell, list[int]]) -> Cell:
-    """The published cell to suppress beside an exposed one: the smallest non-zero sharing a relation with it."""
+    """The published cell to withhold beside an exposed one: the smallest non-zero sharing a relation with it whose
+    withholding leaves it unrecoverable, or failing one, the smallest non-zero sharing a relation with it.
+
+    Zeros are the last resort: a withheld zero beside a published total of zero is pinned by non-negativity,
+    whereas cells of at least 1 leave an attacker an interval open both ways.
+    """
     neighbours = {c for i in touching.get(cell, ()) for c in relations[i] if c not in suppressed}
-    pool = neighbours or {c for c in cells if c not in suppressed}
-    # A zero is a last resort: a cell known to be at least 1 beside it keeps an interval open both ways.
-    return min(pool, key=lambda c: (cells[c] == 0, cells[c], repr(c)))
+    pool = sorted((c for c in neighbours if cells[c] > 0), key=lambda c: (cells[c], repr(c)))
+    local = [relations[i] for c in (cell, *pool) for i in touching.get(c, ())]
+    for candidate in pool[:12]:
+        if cell not in recoverable(suppressed | {candidate}, local):
+            return candidate
+    if pool:
+        return pool[0]
+    elsewhere = [c for c in cells if c not in suppressed and cells[c] > 0]
+    return min(elsewhere or neighbours or (c for c in cells if c not in suppressed),
+               key=lambda c: (cells[c], repr(c)))

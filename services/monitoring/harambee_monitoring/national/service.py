@@ -92,16 +92,18 @@ def record_release(*, uow: UnitOfWork, principal: TenantPrincipal, indicator: st
 
 
 def combine(counties: list[CountyRelease]) -> Published:
-    """The national sums of the counties' released values; a cell missing a county's value is partial."""
+    """The national sums of the counties' released values. A cell no county released is withheld; one that some
+    county withheld is the sum of the others', marked partial (a lower bound, never completed from exact data)."""
     values: dict[Cell, Number | None] = {}
     partial: set[Cell] = set()
     for release in counties:
         for cell, value in release.published.values.items():
             if value is None:
                 partial.add(cell)
-                values.setdefault(cell, 0)
+                values.setdefault(cell, None)
             else:
                 values[cell] = (values.get(cell) or 0) + value
+    partial = {cell for cell in partial if values[cell] is not None}
     return Published(values=values, protection=national_protection([c.published.protection for c in counties]),
                      partial=partial)
 
