@@ -226,5 +226,6 @@ def test_the_read_model_holds_no_reference_to_a_person(county):
                                                          "WHERE table_schema = 'public'")}
     assert not columns & {"subject_ref", "subject_id", "name", "date_of_birth", "given_name", "concern"}
     subjects = {str(j.subject_ref) for j in journeys}
-    dumped = rows(database.owner, "SELECT row_to_json(f)::text AS row FROM referral_facts f", tenant=COUNTY)
+    dumped = rows(database.owner, "SELECT row_to_json(f)::text AS row FROM referral_facts f WHERE tenant_id = :t",
+                  t=COUNTY)
     assert dumped and not any(s in r.row for r in dumped for s in subjects)

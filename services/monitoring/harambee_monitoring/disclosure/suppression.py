@@ -79,20 +79,32 @@ def _reduce(rows: list[dict[int, Fraction]]) -> dict[int, dict[int, Fraction]]:
 
 def _complement(cell: Cell, cells: Mapping[Cell, int], suppressed: set[Cell], relations: list[Relation],
                 touching: dict[Cell, list[int]]) -> Cell:
-    """The published cell to withhold beside an exposed one: the smallest non-zero sharing a relation with it whose
-    withholding leaves it unrecoverable, or failing one, the smallest non-zero sharing a relation with it.
+    """The published cell to withhold beside an exposed one.
 
-    Zeros are the last resort: a withheld zero beside a published total of zero is pinned by non-negativity,
-    whereas cells of at least 1 leave an attacker an interval open both ways.
+    First a cell sharing a relation with it, then one sharing a relation with a withheld cell beside it, whose
+    withholding leaves it unrecoverable; of those, the one in the fewest relations (a linked total drags every
+    table it ties in), smallest first. Failing that, the first such neighbour, and the loop goes on. Zeros are
+    the last resort: a withheld zero beside a published total of zero is pinned by non-negativity, whereas
+    cells of at least 1 leave an attacker an interval open both ways.
     """
-    neighbours = {c for i in touching.get(cell, ()) for c in relations[i] if c not in suppressed}
-    pool = sorted((c for c in neighbours if cells[c] > 0), key=lambda c: (cells[c], repr(c)))
-    local = [relations[i] for c in (cell, *pool) for i in touching.get(c, ())]
-    for candidate in pool[:12]:
-        if cell not in recoverable(suppressed | {candidate}, local):
-            return candidate
-    if pool:
-        return pool[0]
+    def order(found: set[Cell]) -> list[Cell]:
+        return sorted((c for c in found if cells[c] > 0 and c not in suppressed),
+                      key=lambda c: (len(touching.get(c, ())), cells[c], repr(c)))
+
+    beside = {c for i in touching.get(cell, ()) for c in relations[i]} - {cell}
+    direct = order(beside)
+    further = order({c for s in beside & suppressed for i in touching.get(s, ()) for c in relations[i]})
+    for pool in (direct, further):
+        local = [relations[i] for c in (cell, *beside, *pool) for i in touching.get(c, ())]
+        for candidate in pool[:CANDIDATES]:
+            if cell not in recoverable(suppressed | {candidate}, local):
+                return candidate
+    if direct or further:
+        return (direct or further)[0]
     elsewhere = [c for c in cells if c not in suppressed and cells[c] > 0]
-    return min(elsewhere or neighbours or (c for c in cells if c not in suppressed),
+    return min(elsewhere or (beside - suppressed) or (c for c in cells if c not in suppressed),
                key=lambda c: (cells[c], repr(c)))
+
+
+# How many complementary candidates are tried at each step.
+CANDIDATES = 12

@@ -185,11 +185,27 @@ def partition_table(published: Published, months: list[str], partition: str, des
 
 
 def step(published: Published, name: str, month: str) -> Number | None:
-    """A funnel step's count in a month: a sum of stages, or of follow-ups recorded."""
+    """A funnel step's count in a month: a sum of stages (or the total less the stages outside it), or the
+    follow-ups recorded. Of the ways the published values give it, a complete one is preferred to a national
+    sum that misses a county's withheld cell."""
     if name in ("follow_up_6", "follow_up_12"):
-        closed, pending = (published.values.get((name, month, k)) for k in (TOTAL, "not_yet"))
+        ways = [((name, month, TOTAL),), ((name, month, "not_yet"),)]
+        closed, pending = (published.values.get(c[0]) for c in ways)
         return None if closed is None or pending is None else closed - pending
-    return _sum(published, "stage", month, STEPS[name])
+    inside = [("stage", month, s) for s in STEPS[name]]
+    outside = [("stage", month, s) for s in STAGES if s not in STEPS[name]]
+    ways = [(inside, []), ([("stage", month, TOTAL)], outside)]
+    found = [(any(c in published.partial for c in plus + minus), _signed_sum(published, plus, minus))
+             for plus, minus in ways]
+    usable = sorted((partial, i) for i, (partial, value) in enumerate(found) if value is not None)
+    return found[usable[0][1]][1] if usable else None
+
+
+def _signed_sum(published: Published, plus: list, minus: list) -> Number | None:
+    values = [published.values.get(c) for c in plus + minus]
+    if any(v is None for v in values):
+        return None
+    return sum(values[:len(plus)]) - sum(values[len(plus):])  # type: ignore[arg-type]
 
 
 def funnel(published: Published, months: list[str]) -> list[Table]:
