@@ -22,6 +22,9 @@ from harambee_common.problems import Forbidden
 from harambee_monitoring.models import PrivacySpend
 
 MECHANISM = "discrete_laplace"
+# OpenDP ships its mechanisms behind the `contrib` flag until its vetting process signs them off; the integer
+# (discrete) Laplace mechanism used here needs nothing more (not `floating-point`, not `honest-but-curious`).
+dp.enable_features("contrib")
 
 
 class PrivacyBudgetExhausted(Forbidden):
