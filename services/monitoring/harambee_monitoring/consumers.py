@@ -25,6 +25,14 @@ def _handler(model: type[EventData], record: Callable[..., None], **extra: Any) 
     return handle
 
 
+def record(uow: UnitOfWork, data: EventData) -> None:
+    """Records one event's data in the read model, as its handler would (the demo seed goes through here)."""
+    if type(data) in PANEL_OUTCOMES:
+        service.panel_decided(uow=uow, data=data, outcome=PANEL_OUTCOMES[type(data)])  # type: ignore[arg-type]
+    else:
+        FACTS[type(data)](uow=uow, data=data)
+
+
 FACTS: dict[type[EventData], Callable[..., None]] = {
     i.ReferralReceived: service.referral_received,
     i.ReferralScreened: service.referral_screened,
