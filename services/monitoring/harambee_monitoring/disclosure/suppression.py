@@ -30,30 +30,89 @@ def protect(cells: Mapping[Cell, int], relations: Iterable[Relation], threshold:
     for index, relation in enumerate(relations):
         for cell in relation:
             touching.setdefault(cell, []).append(index)
-    while exposed := recoverable(suppressed, relations):
-        cell = min(exposed, key=repr)
-        suppressed.add(_complement(cell, cells, suppressed, relations, touching))
+    # Each round gives every exposed cell a complement, then checks the whole release again.
+    while exposed := (recoverable(suppressed, relations) or recoverable(suppressed, relations, exact=True)):
+        for cell in sorted(exposed, key=repr):
+            suppressed.add(_complement(cell, cells, suppressed, relations, touching))
     return suppressed
 
 
-def recoverable(suppressed: set[Cell], relations: list[Relation]) -> set[Cell]:
-    """The suppressed cells whose value the relations fix, given every published cell."""
+def recoverable(suppressed: set[Cell], relations: list[Relation], *, exact: bool = False) -> set[Cell]:
+    """The suppressed cells whose value the relations fix, given every published cell.
+
+    Elimination runs over the integers modulo a 61-bit prime, which gives the rational answer unless a
+    pivot happens to vanish modulo it (a chance of about one in 2^61 per step, for relations of small
+    integers); `protect` confirms its final answer with exact rational arithmetic (`exact=True`).
+    """
     if not suppressed:
         return set()
     unknowns = sorted(suppressed, key=repr)
     column = {cell: i for i, cell in enumerate(unknowns)}
     rows = [
-        {column[c]: Fraction(k) for c, k in relation.items() if c in column and k}
+        {column[c]: k for c, k in relation.items() if c in column and k}
         for relation in relations
         if any(c in column for c in relation)
     ]
-    pivots = _reduce(rows)
-    # A pivot row that names no other unknown fixes its pivot's cell; free unknowns are never fixed.
-    return {unknowns[p] for p, row in pivots.items() if len(row) == 1}
+    fixed = set()
+    for block in _blocks(rows):
+        pivots = _reduce_exact([{c: Fraction(v) for c, v in r.items()} for r in block]) if exact else _reduce(block)
+        # A pivot row that names no other unknown fixes its pivot's cell; free unknowns are never fixed.
+        fixed |= {unknowns[p] for p, row in pivots.items() if len(row) == 1}
+    return fixed
 
 
-def _reduce(rows: list[dict[int, Fraction]]) -> dict[int, dict[int, Fraction]]:
-    """Gauss-Jordan elimination of sparse rows (exact: no tolerance to tune); the reduced rows by pivot column."""
+def _blocks(rows: list[dict[int, int]]) -> list[list[dict[int, int]]]:
+    """The rows split into independent systems: those that share no unknown are eliminated apart (far cheaper,
+    as small counts cluster in a few tables while the totals that tie the tables together are published)."""
+    parent: dict[int, int] = {}
+
+    def root(c: int) -> int:
+        while parent.setdefault(c, c) != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    for row in rows:
+        first, *rest = row
+        for c in rest:
+            parent[root(c)] = root(first)
+    blocks: dict[int, list[dict[int, int]]] = {}
+    for row in rows:
+        blocks.setdefault(root(next(iter(row))), []).append(row)
+    return list(blocks.values())
+
+
+PRIME = 2**61 - 1
+
+
+def _reduce(rows: list[dict[int, int]]) -> dict[int, dict[int, int]]:
+    """Gauss-Jordan elimination of sparse rows modulo PRIME; the reduced rows by their pivot column."""
+    pivots: dict[int, dict[int, int]] = {}
+    for row in rows:
+        row = {c: v % PRIME for c, v in row.items() if v % PRIME}
+        for p, pivot_row in pivots.items():
+            factor = row.get(p)
+            if factor:
+                for c, v in pivot_row.items():
+                    row[c] = (row.get(c, 0) - factor * v) % PRIME
+                row = {c: v for c, v in row.items() if v}
+        if not row:
+            continue
+        p = min(row)
+        inverse = pow(row[p], -1, PRIME)
+        row = {c: v * inverse % PRIME for c, v in row.items()}
+        for q, other in pivots.items():
+            factor = other.get(p)
+            if factor:
+                for c, v in row.items():
+                    other[c] = (other.get(c, 0) - factor * v) % PRIME
+                pivots[q] = {c: v for c, v in other.items() if v}
+        pivots[p] = row
+    return pivots
+
+
+def _reduce_exact(rows: list[dict[int, Fraction]]) -> dict[int, dict[int, Fraction]]:
+    """The same elimination in rational arithmetic."""
     pivots: dict[int, dict[int, Fraction]] = {}
     for row in rows:
         for p, pivot_row in pivots.items():
@@ -94,9 +153,10 @@ def _complement(cell: Cell, cells: Mapping[Cell, int], suppressed: set[Cell], re
     beside = {c for i in touching.get(cell, ()) for c in relations[i]} - {cell}
     direct = order(beside)
     further = order({c for s in beside & suppressed for i in touching.get(s, ()) for c in relations[i]})
+    near = {i for c in (cell, *(beside & suppressed)) for i in touching.get(c, ())}
     for pool in (direct, further):
-        local = [relations[i] for c in (cell, *beside, *pool) for i in touching.get(c, ())]
         for candidate in pool[:CANDIDATES]:
+            local = [relations[i] for i in near.union(touching.get(candidate, ()))]
             if cell not in recoverable(suppressed | {candidate}, local):
                 return candidate
     if direct or further:
