@@ -123,7 +123,7 @@ def main() -> None:
         counties = [f"ke-county-{i:02d}" for i in range(args.counties)]
         for county in counties:
             fill(owner, county, per_county)
-        with owner.connect() as conn:
+        with owner.begin() as conn:  # committed: statistics rolled back are lost
             conn.execute(sa.text("ANALYZE"))
         owner.dispose()
         print(f"loaded {county_cases:,} cases in one county and {args.counties} x {per_county:,} "

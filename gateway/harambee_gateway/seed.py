@@ -96,6 +96,19 @@ class DemoClientSpec:
     scopes: tuple[str, ...]
 
 
+# Monitoring and evaluation: the county programme manager who reads Mombasa's own indicators (exact), beside the
+# national coordinator above, who reads them under the county's aggregates agreement.
+MONITORING_CLIENTS = (
+    DemoClientSpec(
+        name="mombasa-programme-manager",
+        organisation="mombasa-county-programme",
+        tenant="ke-mombasa",
+        roles=(Role.programme_manager,),
+        scopes=(Scope.aggregates_read,),
+    ),
+)
+
+
 CLIENTS = (
     DemoClientSpec(
         name="mombasa-youth-cso-system",
@@ -158,6 +171,7 @@ CLIENTS = (
         roles=(Role.platform_admin,),
         scopes=(Scope.registry_admin,),
     ),
+    *MONITORING_CLIENTS,
     # One per service: each loads its copy of the agreements from /registry/v1 at startup.
     *(
         DemoClientSpec(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 from pathlib import Path
@@ -33,4 +34,7 @@ def test_the_readme_session_works_as_printed(stack):
     for event_type in ("referral.received", "referral.screened", "referral.accepted", "case.opened",
                        "access.recorded"):
         assert event_type in audit
+    county = ast.literal_eval(lines[5])  # {'referred': ..., 'screened': ..., 'accepted': ...}: the demo month
+    assert county["referred"] > 0 and 0 < county["accepted"] <= county["screened"] <= county["referred"]
+    assert ast.literal_eval(lines[6]) == (["ke-mombasa"], "suppression", True)
     assert lines[-1] == "404"

@@ -140,27 +140,28 @@ def _complement(cell: Cell, cells: Mapping[Cell, int], suppressed: set[Cell], re
                 touching: dict[Cell, list[int]]) -> Cell:
     """The published cell to withhold beside an exposed one.
 
-    First a cell sharing a relation with it, then one sharing a relation with a withheld cell beside it, whose
-    withholding leaves it unrecoverable; of those, the one in the fewest relations (a linked total drags every
-    table it ties in), smallest first. Failing that, the first such neighbour, and the loop goes on. Zeros are
-    the last resort: a withheld zero beside a published total of zero is pinned by non-negativity, whereas
-    cells of at least 1 leave an attacker an interval open both ways.
+    Candidates share a relation with it, or with a withheld cell beside it, and are in the fewest relations
+    of those (a total tied to the other tables' totals would drag every table with it); of them, the
+    smallest that leaves it unrecoverable is taken, or failing one, the first, and the loop goes on.
+    Zeros are the last resort: a withheld zero beside a published total of zero is pinned by
+    non-negativity, whereas cells of at least 1 leave an attacker an interval open both ways.
     """
-    def order(found: set[Cell]) -> list[Cell]:
-        return sorted((c for c in found if cells[c] > 0 and c not in suppressed),
-                      key=lambda c: (len(touching.get(c, ())), cells[c], repr(c)))
-
     beside = {c for i in touching.get(cell, ()) for c in relations[i]} - {cell}
-    direct = order(beside)
-    further = order({c for s in beside & suppressed for i in touching.get(s, ()) for c in relations[i]})
+    further = {c for s in beside & suppressed for i in touching.get(s, ()) for c in relations[i]}
+    pool = sorted((c for c in beside | further if cells[c] > 0 and c not in suppressed),
+                  key=lambda c: (len(touching.get(c, ())), c not in beside, cells[c], repr(c)))
     near = {i for c in (cell, *(beside & suppressed)) for i in touching.get(c, ())}
-    for pool in (direct, further):
-        for candidate in pool[:CANDIDATES]:
-            local = [relations[i] for i in near.union(touching.get(candidate, ()))]
-            if cell not in recoverable(suppressed | {candidate}, local):
-                return candidate
-    if direct or further:
-        return (direct or further)[0]
+    if pool:
+        # Only the candidates in the fewest relations: when none of them protects the cell alone, the first is
+        # taken and the next round adds to it, rather than reaching for a total that drags every table along.
+        fewest = len(touching.get(pool[0], ()))
+        pool = [c for c in pool if len(touching.get(c, ())) == fewest]
+    for candidate in pool[:CANDIDATES]:
+        local = [relations[i] for i in near.union(touching.get(candidate, ()))]
+        if cell not in recoverable(suppressed | {candidate}, local):
+            return candidate
+    if pool:
+        return pool[0]
     elsewhere = [c for c in cells if c not in suppressed and cells[c] > 0]
     return min(elsewhere or (beside - suppressed) or (c for c in cells if c not in suppressed),
                key=lambda c: (cells[c], repr(c)))
