@@ -15,7 +15,7 @@ from harambee_monitoring.auth import IndicatorsRead
 from harambee_monitoring.disclosure.release import Reader, publish
 from harambee_monitoring.indicators import service
 from harambee_monitoring.indicators.csv_form import CSV_RESPONSE, render
-from harambee_monitoring.indicators.schemas import CountyTable, DisparityView, IndicatorView, Overview
+from harambee_monitoring.indicators.schemas import CountyTable, DisparityView, IndicatorView, Overview, Protection
 from harambee_monitoring.national import service as national
 from harambee_monitoring.population import service as population
 
@@ -61,8 +61,6 @@ def _disparity(*, uow, principal, period: service.Period) -> DisparityView:  # t
         return national.national_disparity(uow=uow, principal=principal, period=period)
     reader = _reader(principal)
     if reader.agreement is None:
-        from harambee_monitoring.indicators.schemas import Protection
-
         return population.county_disparity(uow=uow, period=period.window, months=period.months, published=None,
                                            protection=Protection(kind="none"))
     published = publish(uow=uow, grid=service.referral_grid(uow=uow, period=period), partitions=("age_band", "gender"),

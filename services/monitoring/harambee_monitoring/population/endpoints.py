@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Path
@@ -40,8 +41,6 @@ def get_figures(dimension: Dimension, principal: FiguresWrite, uow: UnitOfWorkDe
 @router.put("/disparity-threshold", response_model=ThresholdIn, responses=ERRORS)
 def put_threshold(body: ThresholdIn, principal: FiguresWrite, uow: UnitOfWorkDep) -> ThresholdIn:
     """Sets the ratio (referral share ÷ population share) at which a group is flagged; 2 by default."""
-    from datetime import UTC, datetime
-
     repository.set_threshold(session=uow.session, tenant=uow.tenant, value=body.threshold, actor=principal.actor,
                              at=datetime.now(UTC))
     return body
