@@ -3,7 +3,7 @@
 FROM python:3.11-slim
 
 ARG COMPONENT
-RUN test -n "$COMPONENT" || { echo "build with --build-arg COMPONENT=<gateway|intake|assessment|interventions|audit>" >&2; exit 1; }
+RUN test -n "$COMPONENT" || { echo "build with --build-arg COMPONENT=<gateway|intake|assessment|interventions|audit|monitoring>" >&2; exit 1; }
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

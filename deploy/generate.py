@@ -114,10 +114,10 @@ SHAPES: dict[str, Shape] = {
         secret_files={"harambee-intake-keys": "intake-keys"},
     ),
     "assessment": Shape(
-        reads=("intake.events", "registry.events", "assessment.events"),
+        reads=("intake.events", "registry.events", "assessment.events", "interventions.events"),
         agreements=True,
     ),
-    "interventions": Shape(reads=("assessment.events",)),
+    "interventions": Shape(reads=("registry.events", "assessment.events", "intake.events"), agreements=True),
     "audit": Shape(
         # Every other component's topic: its own (checkpoints) would feed the log its own tail.
         reads=tuple(t for t in ALL_TOPICS if t != components.AUDIT.topic),

@@ -4,7 +4,7 @@
 # BYPASSRLS) and its database, owned by the owner role. Passwords come from the environment.
 set -eu
 
-for component in gateway intake assessment interventions audit; do
+for component in gateway intake assessment interventions audit monitoring; do
   upper=$(echo "$component" | tr '[:lower:]' '[:upper:]')
   eval owner_password=\"\${${upper}_DB_OWNER_PASSWORD:?}\"
   eval app_password=\"\${${upper}_DB_PASSWORD:?}\"

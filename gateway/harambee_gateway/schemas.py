@@ -345,6 +345,16 @@ class Retention(BaseModel):
     then: RetentionEnd = "delete"
 
 
+class DifferentialPrivacy(BaseModel):
+    """Noisy aggregates instead of suppressed ones: the ε of each release and the budget of each period."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    epsilon_per_release: float = Field(gt=0, le=10)
+    budget_per_period: float = Field(gt=0, le=100)
+    period: Literal["month", "quarter", "year"] = "quarter"
+
+
 class AgreementTerms(BaseModel):
     """What an agreement allows. The same terms in every version; only status changes them in force."""
 
@@ -363,6 +373,8 @@ class AgreementTerms(BaseModel):
     onward_sharing: OnwardSharing = Field(default_factory=OnwardSharing)
     # Aggregates below this count are suppressed: a small-area figure can identify a person.
     aggregate_suppression_threshold: int = Field(default=5, ge=1, le=1000)
+    # Monitoring's differential-privacy mode for this agreement's aggregates (null: suppression only).
+    differential_privacy: DifferentialPrivacy | None = None
     # Fixed by policy, recorded so that every copy states it: no re-identification, no linking.
     reidentification_allowed: Literal[False] = False
     data_subject_rights: Text = "Requests are forwarded to the controller within 3 days."

@@ -99,6 +99,19 @@ class DemoClientSpec:
     scopes: tuple[str, ...]
 
 
+# Monitoring and evaluation: the county programme manager who reads Mombasa's own indicators (exact), beside the
+# national coordinator above, who reads them under the county's aggregates agreement.
+MONITORING_CLIENTS = (
+    DemoClientSpec(
+        name="mombasa-programme-manager",
+        organisation="mombasa-county-programme",
+        tenant="ke-mombasa",
+        roles=(Role.programme_manager,),
+        scopes=(Scope.aggregates_read,),
+    ),
+)
+
+
 # --- the services' own registry clients (production provisioning too: `create-service-clients`) ----------
 
 # One per service: each loads its copy of the agreements from /registry/v1 at startup and now and then.
@@ -182,6 +195,7 @@ CLIENTS = (
         roles=(Role.platform_admin,),
         scopes=(Scope.registry_admin,),
     ),
+    *MONITORING_CLIENTS,
     *SERVICE_CLIENTS,
 )
 

@@ -90,6 +90,11 @@ class Agreement:
         return int(self.terms.get("aggregate_suppression_threshold", 5))
 
     @property
+    def differential_privacy(self) -> dict[str, Any] | None:
+        """The agreement's differential-privacy terms (catalogue.registry.DifferentialPrivacyTerms), if any."""
+        return self.terms.get("differential_privacy")
+
+    @property
     def consent_required(self) -> bool:
         """Whether a flow under the agreement needs the person's recorded consent."""
         return bool(self.terms.get("consent_required", False))

@@ -16,6 +16,7 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable, Mapping
 
 from harambee_common import signing
 from harambee_common.components import Component, component
@@ -24,16 +25,21 @@ from harambee_common.migrations import upgrade
 from harambee_common.relay import OutboxRelay
 
 
-def main(service: Component | str) -> None:
-    """Parses the verb and runs it for the service (a component, or its name)."""
+def main(service: Component | str, *, verbs: Mapping[str, Callable[[], None]] | None = None) -> None:
+    """Parses the verb and runs it for the service (a component, or its name); `verbs` are a service's own
+    (monitoring's `seed-demo`), run with the same logging set up."""
     this = service if isinstance(service, Component) else component(service)
+    own = dict(verbs or {})
     parser = argparse.ArgumentParser(prog=f"python -m {this.package}")
-    parser.add_argument("verb", choices=["migrate", "serve", "relay"])
+    parser.add_argument("verb", choices=["migrate", "serve", "relay", *own])
     args = parser.parse_args()
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "INFO"),
         format=f"%(asctime)s {this.name} %(levelname)s %(name)s: %(message)s",
     )
+    if args.verb in own:
+        own[args.verb]()
+        return
     if args.verb == "migrate":
         url = os.environ.get("MIGRATION_DATABASE_URL")
         if not url:

@@ -44,9 +44,11 @@ INTAKE = Component("intake", 8101)
 ASSESSMENT = Component("assessment", 8102)
 INTERVENTIONS = Component("interventions", 8103)
 AUDIT = Component("audit", 8104)
+# The monitoring and evaluation read model: indicators from every service's events (codes and dates only).
+MONITORING = Component("monitoring", 8105)
 
 # In start-up order: the gateway first (every service verifies tokens against its keys).
-COMPONENTS: tuple[Component, ...] = (GATEWAY, INTAKE, ASSESSMENT, INTERVENTIONS, AUDIT)
+COMPONENTS: tuple[Component, ...] = (GATEWAY, INTAKE, ASSESSMENT, INTERVENTIONS, AUDIT, MONITORING)
 # The services behind the gateway, routed by their name as the first path segment.
 SERVICES: tuple[Component, ...] = tuple(c for c in COMPONENTS if c is not GATEWAY)
 TOPICS: tuple[str, ...] = tuple(c.topic for c in COMPONENTS)

@@ -19,7 +19,16 @@ from typing import Any
 import httpx
 
 from harambee_common.clock import CLOCK_OFFSET_FILE, move_clock_file
-from harambee_common.components import ASSESSMENT, COMPONENTS, GATEWAY, INTAKE, INTERVENTIONS, SERVICES, component
+from harambee_common.components import (
+    ASSESSMENT,
+    COMPONENTS,
+    GATEWAY,
+    INTAKE,
+    INTERVENTIONS,
+    MONITORING,
+    SERVICES,
+    component,
+)
 from harambee_common.signing import EventKeys
 from harambee_stack.broker import Broker
 from harambee_stack.keys import Keys
@@ -263,14 +272,17 @@ class Stack:
             self._wait_ready(name)
 
     def _seed_demo(self) -> None:
-        seed = self._process(
-            GATEWAY.name, "seed-demo", "--out", str(self.credentials_path),
-            "--gateway-url", self.gateway_url, name="seed-demo",
-        )
-        self._teardown.callback(seed.stop, timeout=self._stop_timeout)
-        seed.start()
-        if seed.wait(timeout=self._ready_timeout) != 0:
-            raise StackError(f"seed-demo failed with exit status {seed.returncode}\n{seed.log_tail()}")
+        seeds = [
+            self._process(GATEWAY.name, "seed-demo", "--out", str(self.credentials_path),
+                          "--gateway-url", self.gateway_url, name="seed-demo"),
+            # A month of synthetic activity in monitoring's own read model (harambee_monitoring.demo says why).
+            self._process(MONITORING.name, "seed-demo", name="monitoring-seed-demo"),
+        ]
+        for seed in seeds:
+            self._teardown.callback(seed.stop, timeout=self._stop_timeout)
+            seed.start()
+            if seed.wait(timeout=self._ready_timeout) != 0:
+                raise StackError(f"{seed.name} failed with exit status {seed.returncode}\n{seed.log_tail()}")
 
     def _process(self, component: str, *args: str, name: str) -> ChildProcess:
         return ChildProcess(

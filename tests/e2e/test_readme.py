@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 from pathlib import Path
@@ -34,13 +35,17 @@ def test_the_readme_session_works_as_printed(stack):
                        "access.recorded"):
         assert event_type in audit
     # Steps 3 to 6: the agency's answer, submission, four eyes, approval, adoption, consent.
-    assert lines[5:-6][1:] == ["answered", "submitted", "403", "approved", "adopt", "consented"]
+    assert lines[5:-8][1:] == ["answered", "submitted", "403", "approved", "adopt", "consented"]
     # Steps 7 to 9: the plan for the assessed needs, the provider's own tasks (goals, nothing of the case),
     # its session, the assessment refused to it, no flag yet.
-    plan, tasks, session, assessment, flags = lines[-6:-1]
+    plan, tasks, session, assessment, flags = lines[-8:-3]
     assert plan == "(1, [('online_exposure', 'open'), ('education', 'open')])"
     assert "Recognises and leaves recruiting chats" in tasks and "online_exposure" not in tasks
     assert session.endswith("True)")
     assert assessment == "403"
     assert flags == "0"
+    # Monitoring: the county's funnel over the demo month, and the national read of it.
+    county = ast.literal_eval(lines[-3])  # {'referred': ..., 'screened': ..., 'accepted': ...}
+    assert county["referred"] > 0 and 0 < county["accepted"] <= county["screened"] <= county["referred"]
+    assert ast.literal_eval(lines[-2]) == (["ke-mombasa"], "suppression", True)
     assert lines[-1] == "404"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
@@ -71,6 +72,26 @@ def test_referral_received_event_carries_references_not_identity(intake, issuer)
     data = events[0].data
     assert data["referral_id"] == created["id"] and data["subject_ref"]
     assert "Amina" not in json.dumps(data) and "Wanjiru" not in json.dumps(data)
+
+
+def test_referral_received_event_carries_the_codes_monitoring_counts_by(intake, issuer):
+    client, database = intake
+    body = {**REFERRAL, "person": {**REFERRAL["person"], "gender": "female"},
+            "indicators": ["sharing_violent_material", "grievance_or_injustice", "change_in_religious_practice"]}
+    response = client.post(f"/v1/tenants/{TENANT}/referrals", json=body, headers=partner(issuer))
+    [event] = rows(database.owner, "SELECT data FROM outbox WHERE type = 'referral.received' "
+                   "AND data->>'referral_id' = :id", id=response.json()["id"])
+    data = event.data
+    # Born 2008-04-02: a minor in a band, never the date itself.
+    born = datetime.date(2008, 4, 2)
+    today = datetime.datetime.now(datetime.UTC).date()
+    years = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    assert data["is_minor"] is (years < 18)
+    assert data["age_band"] == ("15_17" if years < 18 else "18_24")
+    assert data["gender"] == "female" and data["source_type"] == "education"
+    assert data["indicators"] == ["change_in_religious_practice", "grievance_or_injustice", "sharing_violent_material"]
+    assert data["concern_types"] == ["behaviour", "belief", "context"]
+    assert "date_of_birth" not in data and "2008-04-02" not in json.dumps(data)
 
 
 def test_partner_cannot_read_another_partners_referral(intake, issuer):

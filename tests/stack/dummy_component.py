@@ -48,8 +48,9 @@ def main() -> None:
         assert os.environ["RELAY_DATABASE_URL"]
         threading.Event().wait()  # until the stack stops it
         return
-    if args.verb == "seed-demo":
-        args.out.write_text(json.dumps({"gateway_url": args.gateway_url, "clients": []}))
+    if args.verb == "seed-demo":  # the gateway's writes the credentials; monitoring's seeds its own data
+        if args.out is not None:
+            args.out.write_text(json.dumps({"gateway_url": args.gateway_url, "clients": []}))
         return
     if args.ignore_sigterm:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)

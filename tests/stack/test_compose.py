@@ -207,9 +207,10 @@ def _subscribed_topics() -> dict[str, set[str]]:
     from harambee_audit.consumers import TOPICS as AUDIT
     from harambee_intake.consumers import subscription as intake
     from harambee_interventions.consumers import SUBSCRIPTION as INTERVENTIONS
+    from harambee_monitoring.consumers import SUBSCRIPTION as MONITORING
 
     return {"gateway": set(), "intake": set(intake(vault=None).topics), "assessment": set(ASSESSMENT.topics),
-            "interventions": set(INTERVENTIONS.topics), "audit": set(AUDIT)}
+            "interventions": set(INTERVENTIONS.topics), "audit": set(AUDIT), "monitoring": set(MONITORING.topics)}
 
 
 def test_each_principal_writes_only_its_own_topic_and_reads_only_what_its_consumers_subscribe_to(

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 
+from harambee_common.components import COMPONENTS, SERVICES
 from harambee_stack.keys import Keys
 from harambee_stack.postgres import Postgres, postmaster_pid
 from harambee_stack.stack import Stack, StackError, free_ports
@@ -185,7 +186,7 @@ def _running(stack: Stack) -> dict[tuple[str, str], dict[str, str]]:
 
 def test_only_migrate_is_handed_the_owners_url(stack: Stack) -> None:
     running = _running(stack)
-    assert sorted(verb for _, verb in running) == ["relay"] * 4 + ["serve"] * 5
+    assert sorted(verb for _, verb in running) == ["relay"] * len(SERVICES) + ["serve"] * len(COMPONENTS)
     for (_, verb), env in running.items():
         assert "MIGRATION_DATABASE_URL" not in env, verb
         assert env["DATABASE_URL"] and env["RELAY_DATABASE_URL"]

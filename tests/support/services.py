@@ -28,6 +28,7 @@ CONSUMER_GROUPS = {
     "assessment": ("assessment",),
     "interventions": ("interventions",),
     "audit": ("audit-log",),
+    "monitoring": ("monitoring",),
 }
 
 

@@ -5,7 +5,7 @@ One module per producing component (its topic), and `shared` for what every serv
 a test keeps it current.
 """
 
-from harambee_common.catalogue import assessment, audit, intake, interventions, registry
+from harambee_common.catalogue import assessment, audit, intake, interventions, monitoring, registry
 from harambee_common.catalogue.base import (
     CATALOGUE,
     EventData,
@@ -29,6 +29,7 @@ __all__ = [
     "event_type",
     "intake",
     "interventions",
+    "monitoring",
     "parse",
     "registry",
     "validated",

@@ -13,6 +13,11 @@ from harambee_common.catalogue.base import EventData, event_type
 TOPIC = "intake.events"
 
 Outcome = Literal["escalate", "signpost", "no_further_action", "accept"]
+# Coded facts about the referred person that monitoring counts by (never the date of birth itself).
+AgeBand = Literal["under_15", "15_17", "18_24", "25_34", "35_plus"]
+Gender = Literal["female", "male", "other", "not_stated"]
+# The kinds of the tenant's indicator codes: a referral naming no behaviour is a referral for belief or context.
+IndicatorKind = Literal["behaviour", "belief", "context"]
 Giver = Literal["person", "parent", "guardian", "representative"]
 RightsKind = Literal["access", "rectification", "erasure"]
 SettingName = Literal["escalation_contact", "rights_deadlines", "retention", "matching"]
@@ -55,6 +60,16 @@ class ReferralReceived(EventData):
     repeat_referral: bool
     """Whether the referral joined a person already known: an exact blind-index match, in a tenant that links
     those at once (elsewhere the match is a duplicate candidate and this is false)."""
+    age_band: AgeBand | None
+    """The person's age band on the day of referral, from the date of birth (null: not known)."""
+    is_minor: bool | None
+    """Whether the person is under 18 (from the date of birth, or as the referrer stated it; null: not known)."""
+    gender: Gender | None
+    """The person's gender as recorded (null: not given)."""
+    indicators: list[str]
+    """The indicator codes the referral names (the tenant's `indicators` list), sorted."""
+    concern_types: list[IndicatorKind]
+    """The kinds of those indicators, sorted and distinct (empty: no indicator named)."""
 
 
 @event_type("referral.amended", topic=TOPIC)

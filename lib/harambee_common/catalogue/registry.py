@@ -295,6 +295,17 @@ class OnwardSharingTerms(_Terms):
     """On which conditions."""
 
 
+class DifferentialPrivacyTerms(_Terms):
+    """The differential-privacy mode of an agreement's aggregates: noise instead of suppression, and a budget."""
+
+    epsilon_per_release: float
+    """The privacy loss ε one release (one indicator, read once) spends."""
+    budget_per_period: float
+    """The ε the recipient may spend in one period; a release that would exceed it is refused."""
+    period: Literal["month", "quarter", "year"]
+    """The calendar period a budget covers (UTC)."""
+
+
 class AgreementVersion(RegistryChange):
     """One version of an agreement with its full terms; whether it is in force today is each reader's to decide."""
 
@@ -336,6 +347,8 @@ class AgreementVersion(RegistryChange):
     """Whether recipients may pass it on."""
     aggregate_suppression_threshold: int
     """Aggregates below this count are suppressed."""
+    differential_privacy: DifferentialPrivacyTerms | None = None
+    """Noisy aggregates under a privacy budget instead of suppressed ones (null: suppression)."""
     reidentification_allowed: Literal[False]
     """Never: re-identification and linking are excluded by policy."""
     data_subject_rights: str

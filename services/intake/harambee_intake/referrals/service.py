@@ -82,9 +82,13 @@ def submit_referral(
         age_band=age_band,
         sealed=link.data_key.seal(sealed(referral_in), context=context(referral_id)),
     )
+    gender = referral_in.person.gender
     EVENTS.publish(uow, ReferralReceived(
         referral_id=referral.id, subject_ref=subject_id, source_type=referral.source_type,
         organisation=referral.organisation, received_at=referral.received_at, repeat_referral=link.repeat,
+        # Codes monitoring counts by (its README lists them); the date of birth stays sealed here.
+        age_band=age_band, is_minor=is_minor, gender=gender.value if gender else None,
+        indicators=sorted(referral_in.indicators), concern_types=_kinds(referral_in.indicators, lists["indicators"]),
     ), subject=str(subject_id))
     with pipelined(uow):  # every write of a submission, in one round trip: nothing here reads
         subjects.store_new_subject(uow=uow, link=link)
@@ -221,6 +225,11 @@ def _age(referral_in: ReferralIn, *, at: date) -> tuple[bool | None, str | None]
              "type": "inconsistent"}])
     band = next((name for limit, name in AGE_BANDS if years < limit), "35_plus")
     return minor, band
+
+
+def _kinds(codes: list[str], indicators: Vocabulary) -> list[str]:
+    """The distinct kinds (behaviour, belief, context) of the indicator codes named, sorted."""
+    return sorted({kind for code in codes if (kind := indicators.kind_of(code)) is not None})
 
 
 def _flags(referral_in: ReferralIn, indicators: Vocabulary) -> list[str]:

@@ -1,0 +1,77 @@
+"""What a reader gets of a grid: exact counts for the county's own staff; for another tenant, under its
+agreement, suppressed counts (the agreement's threshold, with complementary cells) or, in the agreement's
+differential-privacy mode, noisy counts paid for from its privacy budget."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from harambee_common.agreements import Agreement
+from harambee_common.db import UnitOfWork
+from harambee_monitoring.disclosure import privacy
+from harambee_monitoring.disclosure.suppression import protect
+from harambee_monitoring.indicators.grid import Cell, Grid
+from harambee_monitoring.indicators.schemas import Protection
+
+Number = int | float
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who reads a county's figures: its own staff (no agreement), or another tenant under an agreement."""
+
+    actor: str
+    agreement: Agreement | None = None
+    recipient: str | None = None
+
+
+@dataclass
+class Published:
+    """The values a reader may see (None: withheld), cells that are national sums missing a county's share,
+    and how they were protected."""
+
+    values: dict[Cell, Number | None]
+    protection: Protection
+    partial: set[Cell] = field(default_factory=set)
+
+    @property
+    def exact(self) -> bool:
+        """Whether these are the county's own exact figures."""
+        return self.protection.kind == "none"
+
+
+def publish(*, uow: UnitOfWork, grid: Grid, partitions: tuple[str, ...], reader: Reader, indicator: str,
+            now: datetime | None = None) -> Published:
+    """The grid as the reader may see it; a differentially private release spends from the budget first."""
+    agreement = reader.agreement
+    if agreement is None:
+        return Published(values=dict(grid.counts), protection=Protection(kind="none"))
+    identity = {"agreement_id": str(agreement.id), "agreement_version": agreement.version}
+    terms = agreement.differential_privacy
+    if terms is None:
+        threshold = agreement.suppression_threshold
+        withheld = protect(grid.counts, grid.relations(), threshold)
+        values = {cell: None if cell in withheld else n for cell, n in grid.counts.items()}
+        return Published(values=values, protection=Protection(
+            kind="suppression", suppression_threshold=threshold, cells_withheld=len(withheld), **identity))
+    budget = privacy.Budget.of(terms)
+    if not partitions:
+        return Published(values={}, protection=Protection(
+            kind="differential_privacy", noisy=True, note="Not released in the differential-privacy mode.",
+            **identity))
+    period, remaining = privacy.spend(session=uow.session, tenant=uow.tenant, agreement_id=agreement.id,
+                                      budget=budget, indicator=indicator, actor=reader.actor,
+                                      at=now or datetime.now(UTC))
+    scale = privacy.noise_scale(epsilon=budget.epsilon_per_release, sensitivity=len(partitions))
+    noisy = Grid(months=grid.months, categories={p: grid.categories[p] for p in partitions})
+    for p in partitions:
+        cells = grid.interior(p)
+        noisy.counts.update(zip(cells, privacy.noisy_counts([grid.counts[c] for c in cells], scale=scale),
+                                strict=True))
+        noisy.add_totals(p)
+    return Published(values=dict(noisy.counts), protection=Protection(
+        kind="differential_privacy", noisy=True, mechanism=privacy.MECHANISM, epsilon=budget.epsilon_per_release,
+        noise_scale=scale, budget_period=period, budget_remaining=round(remaining, 9),
+        note=f"Each count has discrete Laplace noise of scale {scale:g} (one referral counts in "
+             f"{len(partitions)} table(s)); totals are sums of the noisy counts.", **identity))

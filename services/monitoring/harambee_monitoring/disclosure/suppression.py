@@ -1,0 +1,171 @@
+"""Small-count suppression that survives arithmetic: primary cells below the threshold, and complementary ones.
+
+A release is a set of cells (counts) and the linear relations an attacker knows hold between them: each
+row adds up to its total, each column to its total, and the totals of tables of the same data are equal.
+Suppressing the small cells (primary) is not enough: a suppressed cell that is the only unknown of a row
+is its total minus the rest. A suppressed cell is recoverable exactly when the relations, with every
+published cell known, fix its value; that is when its unit vector lies in the row space of the relations
+restricted to the suppressed cells. `protect` suppresses complementary cells (secondary suppression) —
+the smallest published non-zero cell sharing a relation with a recoverable one — until none is
+recoverable. Every suppressed cell is then at least 1 and lies on a direction the relations leave free,
+so even with non-negativity an attacker is left with an interval, not a value (tests/monitoring attack it
+with a linear programme).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping
+from fractions import Fraction
+
+Cell = Hashable
+# A relation: coefficients of cells whose weighted sum is zero (e.g. {a: 1, b: 1, total: -1}).
+Relation = Mapping[Cell, int]
+
+
+def protect(cells: Mapping[Cell, int], relations: Iterable[Relation], threshold: int) -> set[Cell]:
+    """The cells to withhold: those from 1 to threshold - 1, and the complementary cells that protect them."""
+    relations = [r for r in relations if len(r) > 1]
+    suppressed = {cell for cell, count in cells.items() if 0 < count < threshold}
+    touching: dict[Cell, list[int]] = {}
+    for index, relation in enumerate(relations):
+        for cell in relation:
+            touching.setdefault(cell, []).append(index)
+    # Each round gives every exposed cell a complement, then checks the whole release again.
+    while exposed := (recoverable(suppressed, relations) or recoverable(suppressed, relations, exact=True)):
+        for cell in sorted(exposed, key=repr):
+            suppressed.add(_complement(cell, cells, suppressed, relations, touching))
+    return suppressed
+
+
+def recoverable(suppressed: set[Cell], relations: list[Relation], *, exact: bool = False) -> set[Cell]:
+    """The suppressed cells whose value the relations fix, given every published cell.
+
+    Elimination runs over the integers modulo a 61-bit prime, which gives the rational answer unless a
+    pivot happens to vanish modulo it (a chance of about one in 2^61 per step, for relations of small
+    integers); `protect` confirms its final answer with exact rational arithmetic (`exact=True`).
+    """
+    if not suppressed:
+        return set()
+    unknowns = sorted(suppressed, key=repr)
+    column = {cell: i for i, cell in enumerate(unknowns)}
+    rows = [
+        {column[c]: k for c, k in relation.items() if c in column and k}
+        for relation in relations
+        if any(c in column for c in relation)
+    ]
+    fixed = set()
+    for block in _blocks(rows):
+        pivots = _reduce_exact([{c: Fraction(v) for c, v in r.items()} for r in block]) if exact else _reduce(block)
+        # A pivot row that names no other unknown fixes its pivot's cell; free unknowns are never fixed.
+        fixed |= {unknowns[p] for p, row in pivots.items() if len(row) == 1}
+    return fixed
+
+
+def _blocks(rows: list[dict[int, int]]) -> list[list[dict[int, int]]]:
+    """The rows split into independent systems: those that share no unknown are eliminated apart (far cheaper,
+    as small counts cluster in a few tables while the totals that tie the tables together are published)."""
+    parent: dict[int, int] = {}
+
+    def root(c: int) -> int:
+        while parent.setdefault(c, c) != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    for row in rows:
+        first, *rest = row
+        for c in rest:
+            parent[root(c)] = root(first)
+    blocks: dict[int, list[dict[int, int]]] = {}
+    for row in rows:
+        blocks.setdefault(root(next(iter(row))), []).append(row)
+    return list(blocks.values())
+
+
+PRIME = 2**61 - 1
+
+
+def _reduce(rows: list[dict[int, int]]) -> dict[int, dict[int, int]]:
+    """Gauss-Jordan elimination of sparse rows modulo PRIME; the reduced rows by their pivot column."""
+    pivots: dict[int, dict[int, int]] = {}
+    for row in rows:
+        row = {c: v % PRIME for c, v in row.items() if v % PRIME}
+        for p, pivot_row in pivots.items():
+            factor = row.get(p)
+            if factor:
+                for c, v in pivot_row.items():
+                    row[c] = (row.get(c, 0) - factor * v) % PRIME
+                row = {c: v for c, v in row.items() if v}
+        if not row:
+            continue
+        p = min(row)
+        inverse = pow(row[p], -1, PRIME)
+        row = {c: v * inverse % PRIME for c, v in row.items()}
+        for q, other in pivots.items():
+            factor = other.get(p)
+            if factor:
+                for c, v in row.items():
+                    other[c] = (other.get(c, 0) - factor * v) % PRIME
+                pivots[q] = {c: v for c, v in other.items() if v}
+        pivots[p] = row
+    return pivots
+
+
+def _reduce_exact(rows: list[dict[int, Fraction]]) -> dict[int, dict[int, Fraction]]:
+    """The same elimination in rational arithmetic."""
+    pivots: dict[int, dict[int, Fraction]] = {}
+    for row in rows:
+        for p, pivot_row in pivots.items():
+            if p in row:
+                factor = row[p]
+                for c, v in pivot_row.items():
+                    row[c] = row.get(c, 0) - factor * v
+                row = {c: v for c, v in row.items() if v}
+        if not row:
+            continue
+        p = min(row)
+        scale = row[p]
+        row = {c: v / scale for c, v in row.items()}
+        for q, other in pivots.items():
+            if p in other:
+                factor = other[p]
+                for c, v in row.items():
+                    other[c] = other.get(c, 0) - factor * v
+                pivots[q] = {c: v for c, v in other.items() if v}
+        pivots[p] = row
+    return pivots
+
+
+def _complement(cell: Cell, cells: Mapping[Cell, int], suppressed: set[Cell], relations: list[Relation],
+                touching: dict[Cell, list[int]]) -> Cell:
+    """The published cell to withhold beside an exposed one.
+
+    Candidates share a relation with it, or with a withheld cell beside it, and are in the fewest relations
+    of those (a total tied to the other tables' totals would drag every table with it); of them, the
+    smallest that leaves it unrecoverable is taken, or failing one, the first, and the loop goes on.
+    Zeros are the last resort: a withheld zero beside a published total of zero is pinned by
+    non-negativity, whereas cells of at least 1 leave an attacker an interval open both ways.
+    """
+    beside = {c for i in touching.get(cell, ()) for c in relations[i]} - {cell}
+    further = {c for s in beside & suppressed for i in touching.get(s, ()) for c in relations[i]}
+    pool = sorted((c for c in beside | further if cells[c] > 0 and c not in suppressed),
+                  key=lambda c: (len(touching.get(c, ())), c not in beside, cells[c], repr(c)))
+    near = {i for c in (cell, *(beside & suppressed)) for i in touching.get(c, ())}
+    if pool:
+        # Only the candidates in the fewest relations: when none of them protects the cell alone, the first is
+        # taken and the next round adds to it, rather than reaching for a total that drags every table along.
+        fewest = len(touching.get(pool[0], ()))
+        pool = [c for c in pool if len(touching.get(c, ())) == fewest]
+    for candidate in pool[:CANDIDATES]:
+        local = [relations[i] for i in near.union(touching.get(candidate, ()))]
+        if cell not in recoverable(suppressed | {candidate}, local):
+            return candidate
+    if pool:
+        return pool[0]
+    elsewhere = [c for c in cells if c not in suppressed and cells[c] > 0]
+    return min(elsewhere or (beside - suppressed) or (c for c in cells if c not in suppressed),
+               key=lambda c: (cells[c], repr(c)))
+
+
+# How many complementary candidates are tried at each step.
+CANDIDATES = 12
