@@ -51,6 +51,8 @@ class EitherOf:
 
     def __init__(self, *options: Authenticator) -> None:
         self.options = options
+        # What any of them answers instead of a principal (for the OpenAPI document).
+        self.problems = tuple(dict.fromkeys(p for option in options for p in option.problems))
 
     async def __call__(self, request: Request) -> TenantPrincipal:
         refusal: Forbidden | None = None

@@ -1,0 +1,104 @@
+"""Every service answers what its OpenAPI document says, under generated requests through the gateway.
+
+Schemathesis (`st run`) reads each service's document from the gateway and sends at least
+MIN_REQUESTS generated requests per service — valid and invalid, plus stateful sequences that use
+what one call returns in the next — with a real token of a client of the tenant, the `{tenant}` path
+parameter fixed to that client's own tenant. A run fails on any 5xx, any response that breaks its
+schema, any content type or status code its operation does not document, an invalid request that is
+accepted, or a request without its token that is not refused.
+
+The whole platform runs here as real processes (harambee_stack.Stack on free ports). Bounds: each
+service's run stops at MAX_SECONDS; CONTRACT_EXAMPLES raises the examples per operation for a longer
+run before a release (README, "Contract test").
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from harambee_common.components import SERVICES
+from harambee_stack.stack import Stack, free_ports
+from tests.e2e.helpers import demo_client
+
+# The demo client whose token drives each service's run: the one that may do the most there.
+PRINCIPALS = {
+    "intake": "mombasa-intake-officer",
+    "assessment": "mombasa-case-worker",
+    "interventions": "mombasa-case-worker",
+    "audit": "mombasa-compliance",
+}
+TENANT = "ke-mombasa"
+MIN_REQUESTS = 2000
+MAX_SECONDS = 240
+# Every check but positive_data_acceptance, which wants a 2xx for any schema-valid request: a
+# well-formed cursor the API never issued, or an id that names nothing, is rightly a 422 or a 404.
+CHECKS = (
+    "not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,"
+    "response_schema_conformance,negative_data_rejection,missing_required_header,unsupported_method,"
+    "ignored_auth,use_after_free,ensure_resource_availability"
+)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The platform for this module alone: what the generated requests create touches no other test."""
+    with Stack(state_dir=tmp_path_factory.mktemp("contract"), ports=free_ports(), ephemeral=True) as stack:
+        yield stack
+
+
+def access_token(stack: Stack, name: str) -> str:
+    """A client-credentials token of one demo client."""
+    client = demo_client(stack, name)
+    response = httpx.post(f"{stack.gateway_url}/oauth/token", data={"grant_type": "client_credentials"},
+                          auth=(client["client_id"], client["client_secret"]), timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]
+
+
+def examples_per_operation(document: dict) -> int:
+    """Enough examples per operation that the run reaches MIN_REQUESTS (or CONTRACT_EXAMPLES, if more)."""
+    operations = sum(len(item) for item in document["paths"].values())
+    return max(int(os.environ.get("CONTRACT_EXAMPLES", "0")), math.ceil(1.2 * MIN_REQUESTS / operations))
+
+
+def test_every_service_has_a_principal_for_its_contract_run() -> None:
+    assert {s.name for s in SERVICES} <= set(PRINCIPALS), "give the new service a demo client in PRINCIPALS"
+
+
+@pytest.mark.parametrize("service", sorted(PRINCIPALS))
+def test_service_answers_as_its_openapi_document_says(stack: Stack, service: str, tmp_path: Path) -> None:
+    base = f"{stack.gateway_url}/{service}"
+    document = httpx.get(f"{base}/openapi.json", timeout=30).json()
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(f'[parameters]\n"path.tenant" = "{TENANT}"\n')
+    report = tmp_path / "junit.xml"
+    started = time.monotonic()
+    run = subprocess.run(
+        [str(Path(sys.executable).with_name("st")), "--config-file", str(config), "run", f"{base}/openapi.json",
+         "--url", base, "--header", f"Authorization: Bearer {access_token(stack, PRINCIPALS[service])}",
+         "--checks", CHECKS, "--max-examples", str(examples_per_operation(document)),
+         "--max-time", str(MAX_SECONDS), "--workers", "2", "--seed", "13", "--no-color",
+         "--suppress-health-check", "all", "--generation-database", "none",
+         "--report", "junit", "--report-junit-path", str(report)],
+        capture_output=True, text=True, timeout=MAX_SECONDS + 120, check=False,
+    )
+    seconds = time.monotonic() - started
+    generated = re.search(r"(\d+) generated", run.stdout)
+    print(f"contract {service}: {generated and generated.group(1)} requests generated in {seconds:.0f}s, "
+          f"exit {run.returncode}")
+    log = stack.logs_dir / f"contract-{service}.txt"
+    log.write_text(run.stdout + run.stderr)
+    assert run.returncode == 0, f"{service}: the contract run failed (full output in {log})\n{run.stdout[-15000:]}"
+    assert generated and int(generated.group(1)) >= MIN_REQUESTS, run.stdout[-3000:]
+    # The generated requests are refused or answered; none may cost a service its health.
+    assert httpx.get(f"{base}/readyz", timeout=10).status_code == 200
