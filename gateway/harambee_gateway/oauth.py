@@ -297,7 +297,9 @@ class RedeemedCode:
 class PersonAuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     """The authorization-code grant for people signing in through a public client."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = [PUBLIC_AUTH_METHOD]
+    # Public clients redeem codes; a confidential client may authenticate here too, only to be told the
+    # grant is not its own (unauthorized_client, RFC 6749 §5.2) rather than that it failed to authenticate.
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = [PUBLIC_AUTH_METHOD, *AUTH_METHODS]
 
     @override
     def validate_requested_scope(self) -> None:
