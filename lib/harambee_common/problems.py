@@ -94,6 +94,18 @@ class ServiceUnavailable(Problem):
     status, slug, title = 503, "unavailable", "A dependency is unavailable"
 
 
+class MalformedRequest(Problem):
+    status, slug, title = 400, "malformed-request", "The request could not be read"
+
+
+class UriTooLong(Problem):
+    status, slug, title = 414, "uri-too-long", "The request target is too long"
+
+
+class HeadersTooLarge(Problem):
+    status, slug, title = 431, "headers-too-large", "The request's headers are too large"
+
+
 class MalformedBody(Problem):
     status, slug, title = 400, "malformed-body", "The request body could not be read"
 
@@ -205,7 +217,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         cls = _HTTP_PROBLEMS.get(exc.status_code)
         if exc.status_code == 400:
             # FastAPI's only 400: a body it could not decode (bytes that are not UTF-8, say).
-            problem: Problem = MalformedBody("The body is not valid JSON in UTF-8.")
+            problem: Problem = MalformedBody("The body could not be parsed: not JSON in UTF-8, or nested too deeply.")
         elif cls is None:
             problem = _HttpProblem(str(exc.detail))
             problem.status = exc.status_code
