@@ -40,7 +40,9 @@ PRINCIPALS = {
 }
 # The gateway's own API is run too, as the platform administrator, but only what changes nothing (reads,
 # token requests, the sign-in page): generated writes to the registry would revoke the clients this uses.
-GATEWAY_WRITES_RUN = ("/oauth/token",)
+# Selected on the command line, not cut from the document: its unsupported_method check would send the
+# methods cut out (a POST that rotates the signing key) and expect 405.
+GATEWAY_SELECTIONS = (("--include-method", "GET"), ("--include-method", "POST", "--include-path", "/oauth/token"))
 TENANT = "ke-mombasa"
 MIN_REQUESTS = 2000
 # A run's bound (it fails past it): CI's runs take about two minutes each on two shared cores.
@@ -88,11 +90,7 @@ def test_service_answers_as_its_openapi_document_says(stack: Stack, service: str
     base = stack.gateway_url if is_gateway else f"{stack.gateway_url}/{service}"
     principal = "platform-admin" if is_gateway else PRINCIPALS[service]
     document = httpx.get(f"{base}/openapi.json", timeout=30).json()
-    if is_gateway:
-        kept = {path: {method: operation for method, operation in item.items()
-                       if method == "get" or path in GATEWAY_WRITES_RUN}
-                for path, item in document["paths"].items()}
-        document["paths"] = {path: item for path, item in kept.items() if item}
+    selections = GATEWAY_SELECTIONS if is_gateway else ((),)
     schema = tmp_path / "openapi.json"
     schema.write_text(json.dumps(document))
     config = tmp_path / "schemathesis.toml"
@@ -105,6 +103,7 @@ def test_service_answers_as_its_openapi_document_says(stack: Stack, service: str
         log = stack.logs_dir / f"contract-{service}-{runs}.txt"
         output = _run(schema=schema, config=config, base=base, token=token, seed=13 + runs,
                       examples=examples_per_operation(document), report=log.with_suffix(".xml"),
+                      selection=selections[(runs - 1) % len(selections)],
                       timeout=MAX_SECONDS - (time.monotonic() - started))
         log.write_text(output.stdout + output.stderr)
         assert output.returncode == 0, f"{service}: a run failed (all of it in {log})\n{output.stdout[-15000:]}"
@@ -119,13 +118,13 @@ def test_service_answers_as_its_openapi_document_says(stack: Stack, service: str
 
 
 def _run(*, schema: Path, config: Path, base: str, token: str, seed: int, examples: int, report: Path,
-         timeout: float) -> subprocess.CompletedProcess[str]:
+         selection: tuple[str, ...], timeout: float) -> subprocess.CompletedProcess[str]:
     """One `st run` over the document, every check but positive_data_acceptance on every answer."""
     return subprocess.run(
         [str(Path(sys.executable).with_name("st")), "--config-file", str(config), "run", str(schema),
          "--url", base, "--header", f"Authorization: Bearer {token}", "--checks", CHECKS,
          "--max-examples", str(examples), "--workers", "1", "--seed", str(seed), "--no-color",
          "--suppress-health-check", "all", "--generation-database", "none",
-         "--report", "junit", "--report-junit-path", str(report)],
+         "--report", "junit", "--report-junit-path", str(report), *selection],
         capture_output=True, text=True, timeout=max(timeout, 1), check=False,
     )
