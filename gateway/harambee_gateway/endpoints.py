@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from harambee_common.openapi_contract import problem_responses
+from harambee_common.openapi_contract import responses_for
 from harambee_common.problems import PayloadTooLarge, ServiceUnavailable, problem_response
 from harambee_gateway import clients, oauth, repository, security_events
 from harambee_gateway.config import GatewaySettings
@@ -52,7 +52,7 @@ def _oauth_error(description: str) -> dict[str, Any]:
         200: {"description": "The access token", "model": TokenResponse},
         400: _oauth_error("The request is malformed, or its grant, grant type or scope is refused"),
         401: _oauth_error("The client could not be authenticated (invalid_client)"),
-        **problem_responses(PayloadTooLarge),
+        **responses_for(PayloadTooLarge),
         429: TOO_MANY_TOKEN_REQUESTS,
     },
     openapi_extra={"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {

@@ -13,7 +13,7 @@ without a word from its author:
 - a dependency or endpoint that declares the problems it raises (`raises(...)` on a function, a
   `problems` attribute on a class): those, e.g. every Authenticator's 401, 403 and 404;
 - `every_operation`: what any request may meet (503 when the database is away; 429 from the gateway);
-- and what a route declares itself, `responses=problem_responses(Conflict, ...)`, for the problems its
+- and what a route declares itself, `responses=responses_for(Conflict, ...)`, for the problems its
   own logic raises. tests/common/test_openapi_contract.py holds every component's document to this,
   and the contract test (tests/contract) finds any status a route answers that its entry does not list.
 """
@@ -63,15 +63,15 @@ def raises(*problems: type[Problem]) -> Callable[[F], F]:
     return mark
 
 
-def problem_response(status: int, description: str) -> dict[str, Any]:
+def problem_entry(status: int, description: str) -> dict[str, Any]:
     """One OpenAPI response: a problem document (a ValidationProblem for 422)."""
     name = VALIDATION_PROBLEM_SCHEMA if status == ValidationFailed.status else PROBLEM_SCHEMA
     return {"description": description, "content": {MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{name}"}}}}
 
 
-def problem_responses(*problems: type[Problem]) -> dict[int | str, dict[str, Any]]:
+def responses_for(*problems: type[Problem]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for the problems a route raises itself (its route decorator's `responses=`)."""
-    return {status: problem_response(status, description) for status, description in _by_status(problems).items()}
+    return {status: problem_entry(status, description) for status, description in _by_status(problems).items()}
 
 
 def document_problems(app: FastAPI, *, every_operation: Sequence[type[Problem]] = ()) -> None:
@@ -162,11 +162,11 @@ def _document(operation: dict[str, Any], problems: Sequence[type[Problem]]) -> N
     for status, description in _by_status(problems).items():
         current = responses.get(str(status))
         if current is None or _is_fastapi_validation(current):
-            responses[str(status)] = problem_response(status, description)
+            responses[str(status)] = problem_entry(status, description)
     for status, response in responses.items():
         # An error a route declared by status alone (`responses={409: {...}}`) is a problem document too.
         if status[0] in "45" and not response.get("content"):
-            response["content"] = problem_response(int(status), "")["content"]
+            response["content"] = problem_entry(int(status), "")["content"]
     operation["responses"] = dict(sorted(responses.items()))
 
 

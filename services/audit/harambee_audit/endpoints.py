@@ -29,7 +29,7 @@ from harambee_audit.schemas import (
     SigningKeysOut,
 )
 from harambee_common.db import UnitOfWorkDep
-from harambee_common.openapi_contract import problem_responses
+from harambee_common.openapi_contract import responses_for
 from harambee_common.pagination import BIGINT_MAX, BigIntPath, BigIntQuery, Cursor, Limit, Timestamp
 from harambee_common.tenancy import tenant_router
 
@@ -83,7 +83,7 @@ def get_entry(principal: AuditReader, uow: UnitOfWorkDep, seq: BigIntPath) -> En
 
 
 @router.get("/entries/{seq}/inclusion-proof", response_model=InclusionProofOut,
-            responses=problem_responses(service.NotYetCheckpointed))
+            responses=responses_for(service.NotYetCheckpointed))
 def inclusion_proof(
     principal: AuditReader, uow: UnitOfWorkDep, seq: BigIntPath, tree_size: BigIntQuery | None = None
 ) -> InclusionProofOut:
@@ -151,7 +151,7 @@ def consistency_proof(
 @router.get("/export", response_class=StreamingResponse, responses={
     200: {"description": "One JSON document per line: entries, checkpoints and proofs",
           "content": {"application/jsonl": {"schema": {"type": "string"}}}},
-    **problem_responses(service.NotYetCheckpointed),
+    **responses_for(service.NotYetCheckpointed),
 })
 def export_range(
     request: Request,
@@ -226,7 +226,7 @@ def emergency_access(
 
 @router.post(
     "/emergency-accesses/{seq}/review", response_model=EmergencyAccessOut, status_code=201,
-    responses=problem_responses(emergency.AlreadyReviewed, emergency.OwnAccess),
+    responses=responses_for(emergency.AlreadyReviewed, emergency.OwnAccess),
 )
 def review_emergency_access(
     request: Request,
@@ -274,7 +274,7 @@ def read_alert(principal: AuditReader, uow: UnitOfWorkDep, alert_id: uuid.UUID) 
 
 
 @router.post("/read-alerts/{alert_id}/close", response_model=ReadAlertOut,
-             responses=problem_responses(read_volume.AlreadyClosed, read_volume.OwnAlert))
+             responses=responses_for(read_volume.AlreadyClosed, read_volume.OwnAlert))
 def close_read_alert(
     request: Request,
     principal: ComplianceOfficer,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from harambee_common.problems import Conflict, ValidationFailed
+from harambee_common.problems import Conflict, PreconditionRequired, ValidationFailed, problem_responses
+
+__all__ = ["IdempotencyKeyReused", "InvalidState", "PreconditionRequired", "UnknownCode", "problem_responses"]
 
 
 class IdempotencyKeyReused(Conflict):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from fastapi import Request, Response, status
 
 from harambee_common.db import UnitOfWorkDep
-from harambee_common.openapi_contract import problem_responses
+from harambee_common.openapi_contract import responses_for
 from harambee_common.tenancy import tenant_router
 from harambee_intake.auth import IntakeOfficer, StaffRead
 from harambee_intake.consent import service
@@ -21,7 +21,7 @@ router = tenant_router(tags=["consent"])
 
 
 @router.post("/subjects/{subject_ref}/consents", status_code=status.HTTP_201_CREATED, response_model=ConsentView,
-             responses=problem_responses(InvalidState))
+             responses=responses_for(InvalidState))
 def record_consent(
     subject_ref: uuid.UUID, body: ConsentIn, principal: IntakeOfficer, uow: UnitOfWorkDep,
     vault: VaultDep, request: Request, response: Response,
@@ -41,7 +41,7 @@ def list_consents(
 
 
 @router.post("/subjects/{subject_ref}/consents/{consent_id}/withdrawal", response_model=ConsentView,
-             responses=problem_responses(InvalidState))
+             responses=responses_for(InvalidState))
 def withdraw_consent(
     subject_ref: uuid.UUID, consent_id: uuid.UUID, body: WithdrawalIn, principal: IntakeOfficer,
     uow: UnitOfWorkDep, vault: VaultDep,

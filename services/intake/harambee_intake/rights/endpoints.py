@@ -10,7 +10,7 @@ from fastapi import Request, Response, status
 
 from harambee_common.auth import TenantPrincipal
 from harambee_common.db import UnitOfWork, UnitOfWorkDep
-from harambee_common.openapi_contract import problem_responses
+from harambee_common.openapi_contract import responses_for
 from harambee_common.pagination import Cursor, Limit
 from harambee_common.tenancy import tenant_router
 from harambee_intake.auth import IntakeOfficer, RightsRead
@@ -73,7 +73,7 @@ def get_rights_request(
 
 
 @router.post("/rights-requests/{request_id}/fulfilment", response_model=AccessFulfilment,
-             responses=problem_responses(InvalidState))
+             responses=responses_for(InvalidState))
 def fulfil_access_request(
     request_id: uuid.UUID, principal: IntakeOfficer, uow: UnitOfWorkDep, vault: VaultDep,
     config: ConfigDep, request: Request, body: AccessRelease | None = None,
@@ -92,7 +92,7 @@ def fulfil_access_request(
 
 
 @router.post("/rights-requests/{request_id}/closure", response_model=RightsRequestView,
-             responses=problem_responses(InvalidState))
+             responses=responses_for(InvalidState))
 def close_rights_request(
     request_id: uuid.UUID, body: ClosureIn, principal: IntakeOfficer, uow: UnitOfWorkDep,
     vault: VaultDep,
@@ -103,7 +103,7 @@ def close_rights_request(
 
 
 @router.patch("/subjects/{subject_ref}/identity", response_model=RectificationView,
-              responses=problem_responses(InvalidState))
+              responses=responses_for(InvalidState))
 def rectify_identity(
     subject_ref: uuid.UUID, body: RectificationIn, principal: IntakeOfficer, uow: UnitOfWorkDep,
     vault: VaultDep, response: Response, if_match: IfMatch = None,
@@ -115,7 +115,7 @@ def rectify_identity(
     return RectificationView(subject_ref=subject.id, version=subject.version, changed=changed)
 
 
-@router.post("/subjects/{subject_ref}/erasure", response_model=ErasureView, responses=problem_responses(InvalidState))
+@router.post("/subjects/{subject_ref}/erasure", response_model=ErasureView, responses=responses_for(InvalidState))
 def erase_subject(
     subject_ref: uuid.UUID, body: ErasureIn, principal: IntakeOfficer, uow: UnitOfWorkDep
 ) -> ErasureView:

@@ -7,7 +7,7 @@ import uuid
 from fastapi import Response
 
 from harambee_common.db import UnitOfWorkDep
-from harambee_common.openapi_contract import problem_responses
+from harambee_common.openapi_contract import responses_for
 from harambee_common.pagination import Timestamp
 from harambee_common.tenancy import tenant_router
 from harambee_intake.auth import IntakeOfficer, StaffRead
@@ -23,7 +23,7 @@ router = tenant_router()
 
 
 @router.post("/referrals/{referral_id}/screening", response_model=ScreeningView, tags=["screening"],
-             responses=problem_responses(InvalidState))
+             responses=responses_for(InvalidState))
 def screen_referral(
     referral_id: uuid.UUID, body: ScreeningIn, principal: IntakeOfficer, uow: UnitOfWorkDep,
     vault: VaultDep, response: Response, if_match: IfMatch = None,

@@ -7,7 +7,7 @@ import uuid
 from fastapi import Response
 
 from harambee_common.db import UnitOfWorkDep
-from harambee_common.openapi_contract import problem_responses
+from harambee_common.openapi_contract import responses_for
 from harambee_common.tenancy import tenant_router
 from harambee_intake.auth import IntakeOfficer, StaffRead
 from harambee_intake.dependencies import VaultDep
@@ -35,7 +35,7 @@ def get_subject(
 
 
 @router.post("/subjects/{subject_ref}/merge", response_model=SubjectView, tags=["subjects"],
-             responses=problem_responses(InvalidState))
+             responses=responses_for(InvalidState))
 def merge_subject(
     subject_ref: uuid.UUID, body: MergeIn, principal: IntakeOfficer, uow: UnitOfWorkDep
 ) -> SubjectView:
@@ -45,7 +45,7 @@ def merge_subject(
 
 
 @router.post("/subjects/{subject_ref}/unmerge", response_model=SubjectView, tags=["subjects"],
-             responses=problem_responses(InvalidState))
+             responses=responses_for(InvalidState))
 def unmerge_subject(
     subject_ref: uuid.UUID, body: ReasonIn, principal: IntakeOfficer, uow: UnitOfWorkDep
 ) -> SubjectView:
@@ -65,7 +65,7 @@ def dismiss_candidate(
 
 
 @router.post("/subjects/{subject_ref}/re-identification", response_model=IdentityView, tags=["subjects"],
-             responses=problem_responses(InvalidState))
+             responses=responses_for(InvalidState))
 def reidentify_subject(
     subject_ref: uuid.UUID, body: ReidentificationIn, principal: IntakeOfficer,
     uow: UnitOfWorkDep, vault: VaultDep,

@@ -7,7 +7,7 @@ import uuid
 from fastapi import Request, Response, status
 
 from harambee_common.db import UnitOfWorkDep
-from harambee_common.openapi_contract import problem_responses
+from harambee_common.openapi_contract import responses_for
 from harambee_common.pagination import Cursor, Limit
 from harambee_common.tenancy import tenant_router
 from harambee_intake.auth import PartnerIntegration
@@ -28,7 +28,7 @@ router = tenant_router(tags=["webhooks"])
 
 
 @router.post("/webhooks", status_code=status.HTTP_201_CREATED, response_model=WebhookCreated,
-             responses=problem_responses(InvalidState))
+             responses=responses_for(InvalidState))
 def create_webhook(
     body: WebhookIn, principal: PartnerIntegration, uow: UnitOfWorkDep, vault: VaultDep,
     config: ConfigDep, request: Request, response: Response,
@@ -61,7 +61,7 @@ def delete_webhook(webhook_id: uuid.UUID, principal: PartnerIntegration, uow: Un
 
 
 @router.post("/webhooks/{webhook_id}/ping", status_code=status.HTTP_202_ACCEPTED, response_model=DeliveryView,
-             responses=problem_responses(InvalidState))
+             responses=responses_for(InvalidState))
 def ping_webhook(
     webhook_id: uuid.UUID, principal: PartnerIntegration, uow: UnitOfWorkDep
 ) -> DeliveryView:
@@ -80,7 +80,7 @@ def list_deliveries(
 
 
 @router.post("/webhooks/{webhook_id}/deliveries/{delivery_id}/retry", status_code=status.HTTP_202_ACCEPTED,
-             response_model=DeliveryView, responses=problem_responses(InvalidState))
+             response_model=DeliveryView, responses=responses_for(InvalidState))
 def retry_delivery(
     webhook_id: uuid.UUID, delivery_id: uuid.UUID, principal: PartnerIntegration,
     uow: UnitOfWorkDep,
