@@ -22,6 +22,7 @@ def _migrate(_: argparse.Namespace) -> None:
 def _serve(_: argparse.Namespace) -> None:
     import uvicorn
 
+    from harambee_common.http_server import BoundedHttpProtocol
     from harambee_gateway.app import create_app
 
     # Build the app here, not in uvicorn's factory call, so a missing key fails before binding.
@@ -34,7 +35,7 @@ def _serve(_: argparse.Namespace) -> None:
         host=os.environ.get("HOST", "127.0.0.1"),
         port=int(os.environ.get("PORT", str(GATEWAY.port))),
         loop="uvloop",
-        http="httptools",
+        http=BoundedHttpProtocol,  # httptools, with bounds on what a request may make it buffer
         # Per-request access lines cost a large share of a proxied request; off unless asked for.
         access_log=os.environ.get("ACCESS_LOG", "0") == "1",
         server_header=False,

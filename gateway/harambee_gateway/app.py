@@ -10,7 +10,8 @@ from fastapi import FastAPI
 from harambee_common import signing as event_keys
 from harambee_common.components import GATEWAY
 from harambee_common.db import create_db_engine, session_factory
-from harambee_common.problems import install_problem_handlers
+from harambee_common.openapi_contract import document_problems
+from harambee_common.problems import ServiceUnavailable, install_problem_handlers
 from harambee_common.relay import OutboxRelay
 from harambee_common.request_limits import BodyLimitMiddleware
 from harambee_common.workers import Worker
@@ -98,6 +99,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(registry_router)
     app.include_router(signin_router)
     install_problem_handlers(app)
+    document_problems(app, every_operation=(ServiceUnavailable,))
     # Outermost of the app's middleware: forwarded requests never reach FastAPI's routing.
     limiter = None
     if settings.rate_limit_per_second > 0:

@@ -8,8 +8,9 @@ from fastapi import Depends, Request
 from joserfc.jwk import KeySet
 
 from harambee_common.auth import Principal, TokenVerifier, bearer_token
+from harambee_common.openapi_contract import raises
 from harambee_common.permissions import Role, Scope
-from harambee_common.problems import Forbidden, InsufficientScope
+from harambee_common.problems import Forbidden, InsufficientScope, Unauthenticated
 from harambee_gateway.events import PLATFORM
 from harambee_gateway.signing import KeyRing
 
@@ -34,6 +35,7 @@ def _principal(request: Request) -> Principal:
     return request.app.state.verifier.verify(bearer_token(request))
 
 
+@raises(Unauthenticated, InsufficientScope, Forbidden)
 def platform_admin(request: Request) -> Principal:
     """The caller, if a platform administrator with the admin scope."""
     principal = _principal(request)
@@ -44,6 +46,7 @@ def platform_admin(request: Request) -> Principal:
     return principal
 
 
+@raises(Unauthenticated, InsufficientScope)
 def registry_reader(request: Request) -> Principal:
     """The caller, if it may read the registry (a service's client, or an administrator)."""
     principal = _principal(request)

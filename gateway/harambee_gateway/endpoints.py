@@ -11,13 +11,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from harambee_common.problems import ServiceUnavailable, problem_response
+from harambee_common.openapi_contract import responses_for
+from harambee_common.problems import PayloadTooLarge, ServiceUnavailable, problem_response
 from harambee_gateway import clients, oauth, repository, security_events
 from harambee_gateway.config import GatewaySettings
 from harambee_gateway.oauth import GatewayAuthorizationServer
 from harambee_gateway.oauth_limits import TOO_MANY_TOKEN_REQUESTS, OAuthLimitsDep, client_address
 from harambee_gateway.ratelimit import TooManyRequests, retry_after
-from harambee_gateway.schemas import AuthorizationServerMetadata, Health
+from harambee_gateway.schemas import AuthorizationServerMetadata, Health, OAuthError, TokenRequest, TokenResponse
 from harambee_gateway.signing import KeyRing
 from harambee_gateway.unit_of_work import registry_unit_of_work
 
@@ -41,7 +42,22 @@ AuthorizationServerDep = Annotated[GatewayAuthorizationServer, Depends(_authoriz
 SessionsDep = Annotated[sessionmaker[Session], Depends(_sessions)]
 
 
-@router.post("/oauth/token", tags=["oauth"], responses={429: TOO_MANY_TOKEN_REQUESTS})
+def _oauth_error(description: str) -> dict[str, Any]:
+    return {"description": description, "model": OAuthError}
+
+
+@router.post(
+    "/oauth/token", tags=["oauth"],
+    responses={
+        200: {"description": "The access token", "model": TokenResponse},
+        400: _oauth_error("The request is malformed, or its grant, grant type or scope is refused"),
+        401: _oauth_error("The client could not be authenticated (invalid_client)"),
+        **responses_for(PayloadTooLarge),
+        429: TOO_MANY_TOKEN_REQUESTS,
+    },
+    openapi_extra={"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
+        "schema": TokenRequest.model_json_schema()}}}},
+)
 async def issue_token(
     request: Request, settings: SettingsDep, server: AuthorizationServerDep, limits: OAuthLimitsDep
 ) -> Response:

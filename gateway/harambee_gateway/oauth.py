@@ -24,7 +24,7 @@ from authlib.oauth2.rfc6749 import (
     OAuth2Request,
     grants,
 )
-from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError
+from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError, OAuth2Error
 from authlib.oauth2.rfc6749.util import list_to_scope, scope_to_list
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
@@ -262,6 +262,18 @@ class S256CodeChallenge(CodeChallenge):
         super().validate_code_challenge(grant, redirect_uri)
 
 
+def _check_token_request(request: StarletteOAuth2Request) -> None:
+    """The token request's own form: RFC 6749 §5.2 invalid_request, before any grant looks at it."""
+    if not request.payload.data.get("grant_type"):
+        raise InvalidRequestError("grant_type is required.")
+    if any(len(values) > 1 for values in request.payload.datalist.values()):
+        # Not named: a parameter's name is the client's text, and an error description must be plain ASCII.
+        raise InvalidRequestError("Each parameter may be sent once.")
+    scheme = request.headers.get("authorization", "").partition(" ")[0].lower()
+    if scheme == "basic" and "client_secret" in request.payload.data:
+        raise InvalidRequestError("Authenticate the client one way: an Authorization header or client_secret.")
+
+
 @dataclass(frozen=True)
 class RedeemedCode:
     """An authorization code as it was issued, once redeemed."""
@@ -285,7 +297,9 @@ class RedeemedCode:
 class PersonAuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     """The authorization-code grant for people signing in through a public client."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = [PUBLIC_AUTH_METHOD]
+    # Public clients redeem codes; a confidential client may authenticate here too, only to be told the
+    # grant is not its own (unauthorized_client, RFC 6749 §5.2) rather than that it failed to authenticate.
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = [PUBLIC_AUTH_METHOD, *AUTH_METHODS]
 
     @override
     def validate_requested_scope(self) -> None:
@@ -346,6 +360,27 @@ class GatewayAuthorizationServer(AuthorizationServer):
         self.register_token_generator("default", token_generator)
         self.register_grant(ClientCredentialsGrant)
         self.register_grant(PersonAuthorizationCodeGrant, [S256CodeChallenge(required=True)])
+
+    @override
+    def create_token_response(self, request: Any = None) -> Response:
+        # authlib takes the first of a repeated parameter and calls a missing grant_type unsupported;
+        # RFC 6749 §5.2 makes both, and a client authenticated twice over, invalid_request.
+        try:
+            _check_token_request(request)
+        except OAuth2Error as error:
+            return self.handle_error_response(request, error)
+        return super().create_token_response(request)
+
+    @override
+    def get_authorization_grant(self, request: OAuth2Request) -> Any:
+        # A missing response_type is a malformed request (§4.1.2.1), not an unsupported response type;
+        # the error goes back to the app only when its redirect URI is verified, as authlib's own do.
+        if not request.payload.response_type:
+            client = self.query_client(request.payload.client_id) if request.payload.client_id else None
+            redirect_uri = request.payload.redirect_uri
+            verified = client is not None and redirect_uri and client.check_redirect_uri(redirect_uri)
+            raise InvalidRequestError("response_type is required.", redirect_uri=redirect_uri if verified else None)
+        return super().get_authorization_grant(request)
 
     @override
     def query_client(self, client_id: str) -> ClientMixin:

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from harambee_common.openapi_contract import problem_entry
 from harambee_gateway.config import GatewaySettings
 from harambee_gateway.ratelimit import RateLimiter
 from harambee_gateway.secret_box import derive_key
@@ -23,11 +24,9 @@ from harambee_gateway.secret_box import derive_key
 KEY_LIMIT = 128
 USERNAME_KEY_PURPOSE = b"harambee-gateway username key v1"
 # The token endpoint's 429, as its OpenAPI operation documents it.
-TOO_MANY_TOKEN_REQUESTS: dict[str, Any] = {
-    "description": "Over the rate limit of the client's address or client id: a problem document that also "
-                   "carries an OAuth `error` (temporarily_unavailable); Retry-After says when to try again.",
-    "content": {"application/problem+json": {}},
-}
+TOO_MANY_TOKEN_REQUESTS: dict[str, Any] = problem_entry(
+    429, "Over the rate limit of the client's address or client id: a problem document that also carries an "
+         "OAuth `error` (temporarily_unavailable); Retry-After says when to try again.")
 
 
 class UsernameKeys:

@@ -10,13 +10,10 @@ import math
 import time
 from dataclasses import dataclass
 
-from harambee_common.problems import Problem
+# The problem lives in the shared library: every service's OpenAPI document lists it (the gateway answers it).
+from harambee_common.problems import TooManyRequests
 
-
-class TooManyRequests(Problem):
-    """A client over its rate limit (RFC 6585); Retry-After says when to try again."""
-
-    status, slug, title = 429, "too-many-requests", "Too many requests"
+__all__ = ["RateLimiter", "TooManyRequests", "retry_after"]
 
 
 @dataclass

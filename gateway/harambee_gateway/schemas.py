@@ -35,6 +35,37 @@ class AuthorizationServerMetadata(BaseModel):
     code_challenge_methods_supported: list[str]
 
 
+class TokenResponse(BaseModel):
+    """RFC 6749 §5.1: an access token (an RFC 9068 JWT) and how long it lasts."""
+
+    access_token: str
+    token_type: Literal["Bearer"]
+    expires_in: int
+    scope: str | None = None
+
+
+class OAuthError(BaseModel):
+    """RFC 6749 §5.2: why a token request was refused."""
+
+    error: Literal["invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
+                   "unsupported_grant_type", "invalid_scope"]
+    error_description: str | None = None
+    error_uri: str | None = None
+
+
+class TokenRequest(BaseModel):
+    """RFC 6749 §4.4.2 and §4.1.3, form-encoded; a confidential client authenticates with HTTP Basic
+    (client_secret_basic) or with client_id and client_secret here (client_secret_post), never both."""
+
+    grant_type: Literal["client_credentials", "authorization_code"]
+    scope: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    code: str | None = None
+    redirect_uri: str | None = None
+    code_verifier: str | None = None
+
+
 class Health(BaseModel):
     """A liveness or readiness answer."""
 

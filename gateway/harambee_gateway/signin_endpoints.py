@@ -12,7 +12,7 @@ OpenID Connect provider, GET sends the person to that provider instead; they com
 from __future__ import annotations
 
 from html import escape
-from typing import Annotated
+from typing import Annotated, Any
 
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from fastapi import APIRouter, Depends, Request
@@ -51,6 +51,22 @@ PAGE_HEADERS = {
 }
 
 
+def _pages(meanings: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI responses of a sign-in route: pages for a person (a redirect to the app or its directory)."""
+    html = {"text/html": {"schema": {"type": "string"}}}
+    responses: dict[int | str, dict[str, Any]] = {
+        302: {"description": "On to the application (with a code, or an error and the state) or to the directory"},
+    }
+    for status, meaning in meanings.items():
+        responses[status] = {"description": meaning, "content": html}
+    return responses
+
+
+_REFUSED = "A page saying why: the sign-in link is not valid, or a request the page cannot take"
+_TOO_MANY = "Too many attempts from this address, for this app or on this account (Retry-After)"
+_DIRECTORY_DOWN = "The programme's directory cannot be reached or is not set up"
+
+
 def _settings(request: Request) -> GatewaySettings:
     return request.app.state.settings
 
@@ -68,7 +84,7 @@ ServerDep = Annotated[GatewayAuthorizationServer, Depends(_server)]
 SessionsDep = Annotated[sessionmaker[Session], Depends(_sessions)]
 
 
-@router.get("/oauth/authorize", response_class=HTMLResponse)
+@router.get("/oauth/authorize", response_class=HTMLResponse, responses=_pages({400: _REFUSED, 429: _TOO_MANY}))
 async def sign_in_page(
     request: Request, settings: SettingsDep, server: ServerDep, sessions: SessionsDep, limits: OAuthLimitsDep
 ) -> Response:
@@ -118,7 +134,9 @@ def _depart(
     return response
 
 
-@router.get(identity_providers.CALLBACK_PATH, response_class=HTMLResponse)
+@router.get(identity_providers.CALLBACK_PATH, response_class=HTMLResponse, responses=_pages({
+    400: _REFUSED, 403: "The directory's answer does not admit this person here", 429: _TOO_MANY,
+    503: _DIRECTORY_DOWN}))
 async def external_callback(
     request: Request, settings: SettingsDep, server: ServerDep, limits: OAuthLimitsDep
 ) -> Response:
@@ -172,7 +190,9 @@ def _return_from_provider(request: Request, settings: GatewaySettings, server: G
     return server.create_authorization_response(request=oauth_request, grant_user=person, grant=grant)
 
 
-@router.post("/oauth/authorize", response_class=HTMLResponse)
+@router.post("/oauth/authorize", response_class=HTMLResponse, responses=_pages({
+    400: _REFUSED, 401: "The form again: wrong credentials, or a second factor is needed",
+    403: "The form again: the person holds no role in any programme", 429: _TOO_MANY}))
 async def sign_in(
     request: Request, settings: SettingsDep, server: ServerDep, sessions: SessionsDep, limits: OAuthLimitsDep
 ) -> Response:

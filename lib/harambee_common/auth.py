@@ -206,6 +206,8 @@ def bearer_token(request: Request) -> str:
 class Authenticator:
     """A dependency: the caller must hold these scopes and one of these roles in the path's tenant."""
 
+    # What it answers instead of the principal (the OpenAPI document lists them for every route it guards).
+    problems = (Unauthenticated, InsufficientScope, Forbidden, NotFound)
     # Roles that may act from another tenant; only agreements.AgreementAuthenticator, which then
     # requires an agreement between the two tenants, sets any.
     across_tenants: frozenset[str] = frozenset()
@@ -249,6 +251,8 @@ class EitherOf:
 
     def __init__(self, *options: Authenticator) -> None:
         self.options = options
+        # What any of them answers instead of a principal (for the OpenAPI document).
+        self.problems = tuple(dict.fromkeys(p for option in options for p in option.problems))
 
     async def __call__(self, request: Request) -> TenantPrincipal:
         refusal: Forbidden | None = None

@@ -55,6 +55,8 @@ def main(service: Component | str, *, verbs: Mapping[str, Callable[[], None]] | 
         return
     import uvicorn
 
+    from harambee_common.http_server import BoundedHttpProtocol
+
     uvicorn.run(
         f"{this.package}.app:create_app",
         factory=True,
@@ -62,6 +64,7 @@ def main(service: Component | str, *, verbs: Mapping[str, Callable[[], None]] | 
         port=int(os.environ.get("PORT", this.port)),
         log_level=os.environ.get("LOG_LEVEL", "info").lower(),
         access_log=os.environ.get("ACCESS_LOG", "0") == "1",
+        http=BoundedHttpProtocol,
     )
 
 

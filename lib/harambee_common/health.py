@@ -6,9 +6,10 @@ import socket
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from harambee_common.agreement_sync import AgreementSync
+from harambee_common.problems import ServiceUnavailable
 
 router = APIRouter(tags=["health"])
 
@@ -19,9 +20,19 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+class Readiness(BaseModel):
+    """Every dependency answers: each check by name (database, broker, agreements)."""
+
+    status: str
+    checks: dict[str, bool]
+
+
 @router.get("/readyz")
-def readyz(request: Request) -> JSONResponse:
-    """The database and the broker are reachable, and the agreement copy (if any) is fresh."""
+def readyz(request: Request) -> Readiness:
+    """The database and the broker are reachable, and the agreement copy (if any) is fresh.
+
+    Otherwise 503, a problem document whose `checks` say which is not.
+    """
     checks = {
         "database": _database_ok(request.app.state.engine),
         "broker": _broker_ok(request.app.state.settings.kafka_bootstrap_servers),
@@ -31,11 +42,9 @@ def readyz(request: Request) -> JSONResponse:
     if getattr(request.app.state, "applies_agreements", False):
         syncs = [w for w in getattr(request.app.state, "workers", ()) if isinstance(w, AgreementSync)]
         checks["agreements"] = bool(syncs) and all(sync.fresh() for sync in syncs)
-    ready = all(checks.values())
-    return JSONResponse(
-        {"status": "ready" if ready else "unready", "checks": checks},
-        status_code=200 if ready else 503,
-    )
+    if not all(checks.values()):
+        raise ServiceUnavailable("Not ready: a dependency does not answer.", checks=checks)
+    return Readiness(status="ready", checks=checks)
 
 
 def _database_ok(engine: sa.Engine) -> bool:

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from fastapi import Path, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 from sqlalchemy.orm import Session
 
 from harambee_common.problems import ValidationFailed
@@ -33,6 +33,17 @@ Cursor = Annotated[str | None, Query(max_length=1000, description="The `next_cur
 # A sequence number or other bigint key named in a path or a query.
 BigIntPath = Annotated[int, Path(ge=0, le=BIGINT_MAX)]
 BigIntQuery = Annotated[int, Query(ge=0, le=BIGINT_MAX)]
+
+
+def _iso_8601(value: Any) -> Any:
+    # Pydantic reads a bare number as seconds since 1970; the document promises an RFC 3339 date-time.
+    if isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit():
+        raise ValueError("a date-time is written as in RFC 3339, e.g. 2026-03-14T09:00:00Z")
+    return value
+
+
+# A point in time named in a query (a list's filter): RFC 3339 text only, never a bare number.
+Timestamp = Annotated[datetime, BeforeValidator(_iso_8601)]
 
 
 class Page(BaseModel, Generic[T]):

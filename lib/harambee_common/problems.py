@@ -8,8 +8,8 @@ from typing import Any, TypeVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
-from sqlalchemy.exc import OperationalError
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_BASE = "https://harambee.example/problems/"
@@ -78,6 +78,10 @@ class PreconditionFailed(Problem):
     status, slug, title = 412, "precondition-failed", "The resource has changed"
 
 
+class PreconditionRequired(Problem):
+    status, slug, title = 428, "precondition-required", "If-Match is required"
+
+
 class PayloadTooLarge(Problem):
     status, slug, title = 413, "payload-too-large", "The request body is too large"
 
@@ -88,6 +92,56 @@ class ValidationFailed(Problem):
 
 class ServiceUnavailable(Problem):
     status, slug, title = 503, "unavailable", "A dependency is unavailable"
+
+
+class MalformedRequest(Problem):
+    status, slug, title = 400, "malformed-request", "The request could not be read"
+
+
+class UriTooLong(Problem):
+    status, slug, title = 414, "uri-too-long", "The request target is too long"
+
+
+class HeadersTooLarge(Problem):
+    status, slug, title = 431, "headers-too-large", "The request's headers are too large"
+
+
+class MalformedBody(Problem):
+    status, slug, title = 400, "malformed-body", "The request body could not be read"
+
+
+class TooManyRequests(Problem):
+    """A client over its rate limit (RFC 6585); Retry-After says when to try again."""
+
+    status, slug, title = 429, "too-many-requests", "Too many requests"
+
+
+class ProblemDocument(BaseModel):
+    """An RFC 9457 problem: `type` names it, `detail` says what happened here; more members may follow."""
+
+    model_config = ConfigDict(extra="allow", title="Problem")
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+
+
+class FieldError(BaseModel):
+    """One invalid parameter or body member."""
+
+    location: list[str | int]
+    message: str
+    type: str
+
+
+class ValidationProblemDocument(ProblemDocument):
+    """A 422 problem: which parameters or body members are invalid (absent when the request as a whole is)."""
+
+    model_config = ConfigDict(extra="allow", title="ValidationProblem")
+
+    errors: list[FieldError] | None = None
 
 
 def problem_response(problem: Problem, instance: str | None = None) -> JSONResponse:
@@ -142,6 +196,16 @@ def install_problem_handlers(app: FastAPI) -> None:
         problem.headers["Retry-After"] = "5"
         return problem_response(problem, request.url.path)
 
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, _exc: DataError) -> JSONResponse:
+        # A value that validated but that PostgreSQL will neither store nor compare: text holding a NUL
+        # character, most often. The transaction was rolled back; the client can correct the request.
+        log.info("value refused by the database on %s %s", request.method, request.url.path)
+        return problem_response(
+            ValidationFailed("A value in the request cannot be stored or searched for (a NUL character, say)."),
+            request.url.path,
+        )
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         # A bug, not the client's fault: log the type (never the data) and answer in the same format.
@@ -151,7 +215,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         cls = _HTTP_PROBLEMS.get(exc.status_code)
-        if cls is None:
+        if exc.status_code == 400:
+            # FastAPI's only 400: a body it could not decode (bytes that are not UTF-8, say).
+            problem: Problem = MalformedBody("The body could not be parsed: not JSON in UTF-8, or nested too deeply.")
+        elif cls is None:
             problem = _HttpProblem(str(exc.detail))
             problem.status = exc.status_code
             problem.slug = f"http-{exc.status_code}"
@@ -167,16 +234,6 @@ def or_not_found(row: Row | None, detail: str) -> Row:
     if row is None:
         raise NotFound(detail)
     return row
-
-
-class ProblemDocument(BaseModel):
-    """An RFC 9457 problem: `type` names it, `detail` says what happened here; more members may follow."""
-
-    type: str
-    title: str
-    status: int
-    detail: str | None = None
-    instance: str | None = None
 
 
 _MEANINGS = {

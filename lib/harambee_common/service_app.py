@@ -18,7 +18,8 @@ from harambee_common.components import component
 from harambee_common.config import Settings
 from harambee_common.consumer import EventConsumer, Subscription
 from harambee_common.db import create_db_engine, session_factory
-from harambee_common.problems import install_problem_handlers
+from harambee_common.openapi_contract import document_problems
+from harambee_common.problems import ServiceUnavailable, TooManyRequests, install_problem_handlers
 from harambee_common.relay import OutboxRelay
 from harambee_common.request_limits import BodyLimitMiddleware
 from harambee_common.tenancy import path_parameters_in_path_order
@@ -108,6 +109,9 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     path_parameters_in_path_order(app)
+    # Any request may find the database away; through the gateway, the only way in, a client over its
+    # rate limit gets 429 from any operation.
+    document_problems(app, every_operation=(TooManyRequests, ServiceUnavailable))
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(TraceContextMiddleware)
     return app

@@ -49,6 +49,11 @@ class ChildProcess:
         return self._popen is not None and self._popen.poll() is None
 
     @property
+    def pid(self) -> int | None:
+        """The process id while it runs (a benchmark or test reads its memory from /proc)."""
+        return self._popen.pid if self.running and self._popen is not None else None
+
+    @property
     def returncode(self) -> int | None:
         """The exit status once the process has exited."""
         return self._popen.poll() if self._popen is not None else None

@@ -163,6 +163,10 @@ class Stack:
         self._teardown.close()
         self._processes.clear()
 
+    def pid(self, name: str) -> int | None:
+        """The process id of a running component (or `<component>-relay`)."""
+        return self._processes[name].pid
+
     def stop_broker(self) -> None:
         """Stops the embedded broker (it forgets every topic and offset, like a restarted in-memory one)."""
         self._embedded_broker().stop(timeout=self._stop_timeout)

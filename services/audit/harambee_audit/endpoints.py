@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Request
@@ -30,7 +29,8 @@ from harambee_audit.schemas import (
     SigningKeysOut,
 )
 from harambee_common.db import UnitOfWorkDep
-from harambee_common.pagination import BIGINT_MAX, BigIntPath, BigIntQuery, Cursor, Limit
+from harambee_common.openapi_contract import responses_for
+from harambee_common.pagination import BIGINT_MAX, BigIntPath, BigIntQuery, Cursor, Limit, Timestamp
 from harambee_common.tenancy import tenant_router
 
 # A checkpoint's tree size: the first holds at least one entry.
@@ -60,8 +60,8 @@ def search_entries(
     actor: str | None = None,
     client_id: str | None = None,
     agreement: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Timestamp | None = None,
+    until: Timestamp | None = None,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> EntryPageOut:
@@ -82,7 +82,8 @@ def get_entry(principal: AuditReader, uow: UnitOfWorkDep, seq: BigIntPath) -> En
     return EntryOut.of(service.get_entry(db_session=uow.session, tenant=principal.tenant, seq=seq))
 
 
-@router.get("/entries/{seq}/inclusion-proof", response_model=InclusionProofOut)
+@router.get("/entries/{seq}/inclusion-proof", response_model=InclusionProofOut,
+            responses=responses_for(service.NotYetCheckpointed))
 def inclusion_proof(
     principal: AuditReader, uow: UnitOfWorkDep, seq: BigIntPath, tree_size: BigIntQuery | None = None
 ) -> InclusionProofOut:
@@ -147,7 +148,11 @@ def consistency_proof(
     return ConsistencyProofOut.of(proof)
 
 
-@router.get("/export", response_class=StreamingResponse)
+@router.get("/export", response_class=StreamingResponse, responses={
+    200: {"description": "One JSON document per line: entries, checkpoints and proofs",
+          "content": {"application/jsonl": {"schema": {"type": "string"}}}},
+    **responses_for(service.NotYetCheckpointed),
+})
 def export_range(
     request: Request,
     principal: AuditReader,
@@ -220,7 +225,8 @@ def emergency_access(
 
 
 @router.post(
-    "/emergency-accesses/{seq}/review", response_model=EmergencyAccessOut, status_code=201
+    "/emergency-accesses/{seq}/review", response_model=EmergencyAccessOut, status_code=201,
+    responses=responses_for(emergency.AlreadyReviewed, emergency.OwnAccess),
 )
 def review_emergency_access(
     request: Request,
@@ -267,7 +273,8 @@ def read_alert(principal: AuditReader, uow: UnitOfWorkDep, alert_id: uuid.UUID) 
     )
 
 
-@router.post("/read-alerts/{alert_id}/close", response_model=ReadAlertOut)
+@router.post("/read-alerts/{alert_id}/close", response_model=ReadAlertOut,
+             responses=responses_for(read_volume.AlreadyClosed, read_volume.OwnAlert))
 def close_read_alert(
     request: Request,
     principal: ComplianceOfficer,

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from harambee_common.problems import PreconditionFailed
-from harambee_intake.problems import PreconditionRequired
+from harambee_common.problems import PreconditionFailed, PreconditionRequired
 
 
 def etag(version: int) -> str:

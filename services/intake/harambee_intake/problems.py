@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from harambee_common.problems import Conflict, Problem, ValidationFailed, problem_responses
+from harambee_common.problems import Conflict, PreconditionRequired, ValidationFailed, problem_responses
 
 __all__ = ["IdempotencyKeyReused", "InvalidState", "PreconditionRequired", "UnknownCode", "problem_responses"]
-
-
-class PreconditionRequired(Problem):
-    status, slug, title = 428, "precondition-required", "If-Match is required"
 
 
 class IdempotencyKeyReused(Conflict):

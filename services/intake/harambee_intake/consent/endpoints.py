@@ -8,17 +8,20 @@ from datetime import UTC, datetime
 from fastapi import Request, Response, status
 
 from harambee_common.db import UnitOfWorkDep
+from harambee_common.openapi_contract import responses_for
 from harambee_common.tenancy import tenant_router
 from harambee_intake.auth import IntakeOfficer, StaffRead
 from harambee_intake.consent import service
 from harambee_intake.consent.schemas import ConsentIn, ConsentView, WithdrawalIn
 from harambee_intake.consent.service import ConsentRecord
 from harambee_intake.dependencies import VaultDep
+from harambee_intake.problems import InvalidState
 
 router = tenant_router(tags=["consent"])
 
 
-@router.post("/subjects/{subject_ref}/consents", status_code=status.HTTP_201_CREATED, response_model=ConsentView)
+@router.post("/subjects/{subject_ref}/consents", status_code=status.HTTP_201_CREATED, response_model=ConsentView,
+             responses=responses_for(InvalidState))
 def record_consent(
     subject_ref: uuid.UUID, body: ConsentIn, principal: IntakeOfficer, uow: UnitOfWorkDep,
     vault: VaultDep, request: Request, response: Response,
@@ -37,7 +40,8 @@ def list_consents(
     return [_view(c) for c in service.list_for(uow=uow, vault=vault, principal=principal, subject_id=subject_ref)]
 
 
-@router.post("/subjects/{subject_ref}/consents/{consent_id}/withdrawal", response_model=ConsentView)
+@router.post("/subjects/{subject_ref}/consents/{consent_id}/withdrawal", response_model=ConsentView,
+             responses=responses_for(InvalidState))
 def withdraw_consent(
     subject_ref: uuid.UUID, consent_id: uuid.UUID, body: WithdrawalIn, principal: IntakeOfficer,
     uow: UnitOfWorkDep, vault: VaultDep,

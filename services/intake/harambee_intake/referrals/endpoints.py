@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from harambee_common.db import UnitOfWorkDep
-from harambee_common.pagination import Cursor, Limit
+from harambee_common.pagination import Cursor, Limit, Timestamp
 from harambee_common.problems import ValidationFailed, or_not_found
 from harambee_common.tenancy import tenant_router
 from harambee_intake.auth import IntakeOfficer, ReferralsRead, ReferralsWrite
@@ -70,8 +69,8 @@ def list_referrals(
     status: Annotated[list[str] | None, Query()] = None,
     outcome: Annotated[list[Outcome] | None, Query()] = None,
     source_type: Annotated[list[SourceType] | None, Query()] = None,
-    received_from: datetime | None = None,
-    received_to: datetime | None = None,
+    received_from: Timestamp | None = None,
+    received_to: Timestamp | None = None,
     screener: Annotated[str | None, Query(max_length=200, description='An officer\'s id, or "me"')] = None,
     sort: ReferralSort = ReferralSort.received_at_desc,
     limit: Limit = 50, cursor: Cursor = None,

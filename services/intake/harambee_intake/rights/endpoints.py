@@ -10,6 +10,7 @@ from fastapi import Request, Response, status
 
 from harambee_common.auth import TenantPrincipal
 from harambee_common.db import UnitOfWork, UnitOfWorkDep
+from harambee_common.openapi_contract import responses_for
 from harambee_common.pagination import Cursor, Limit
 from harambee_common.tenancy import tenant_router
 from harambee_intake.auth import IntakeOfficer, RightsRead
@@ -17,6 +18,7 @@ from harambee_intake.dependencies import ConfigDep, IfMatch, VaultDep
 from harambee_intake.events import EVENTS
 from harambee_intake.models import RightsRequest
 from harambee_intake.preconditions import etag
+from harambee_intake.problems import InvalidState
 from harambee_intake.rights import service
 from harambee_intake.rights.schemas import (
     AccessFulfilment,
@@ -70,7 +72,8 @@ def get_rights_request(
     return _view(found)
 
 
-@router.post("/rights-requests/{request_id}/fulfilment", response_model=AccessFulfilment)
+@router.post("/rights-requests/{request_id}/fulfilment", response_model=AccessFulfilment,
+             responses=responses_for(InvalidState))
 def fulfil_access_request(
     request_id: uuid.UUID, principal: IntakeOfficer, uow: UnitOfWorkDep, vault: VaultDep,
     config: ConfigDep, request: Request, body: AccessRelease | None = None,
@@ -88,7 +91,8 @@ def fulfil_access_request(
     return AccessFulfilment(request=_view(fulfilled), complete=fulfilled.status == "fulfilled", document=document)
 
 
-@router.post("/rights-requests/{request_id}/closure", response_model=RightsRequestView)
+@router.post("/rights-requests/{request_id}/closure", response_model=RightsRequestView,
+             responses=responses_for(InvalidState))
 def close_rights_request(
     request_id: uuid.UUID, body: ClosureIn, principal: IntakeOfficer, uow: UnitOfWorkDep,
     vault: VaultDep,
@@ -98,7 +102,8 @@ def close_rights_request(
                                        outcome=body.outcome, reason=body.reason))
 
 
-@router.patch("/subjects/{subject_ref}/identity", response_model=RectificationView)
+@router.patch("/subjects/{subject_ref}/identity", response_model=RectificationView,
+              responses=responses_for(InvalidState))
 def rectify_identity(
     subject_ref: uuid.UUID, body: RectificationIn, principal: IntakeOfficer, uow: UnitOfWorkDep,
     vault: VaultDep, response: Response, if_match: IfMatch = None,
@@ -110,7 +115,7 @@ def rectify_identity(
     return RectificationView(subject_ref=subject.id, version=subject.version, changed=changed)
 
 
-@router.post("/subjects/{subject_ref}/erasure", response_model=ErasureView)
+@router.post("/subjects/{subject_ref}/erasure", response_model=ErasureView, responses=responses_for(InvalidState))
 def erase_subject(
     subject_ref: uuid.UUID, body: ErasureIn, principal: IntakeOfficer, uow: UnitOfWorkDep
 ) -> ErasureView:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from fastapi import Response
 
 from harambee_common.db import UnitOfWorkDep
+from harambee_common.openapi_contract import responses_for
+from harambee_common.pagination import Timestamp
 from harambee_common.tenancy import tenant_router
 from harambee_intake.auth import IntakeOfficer, StaffRead
 from harambee_intake.dependencies import IfMatch, VaultDep
 from harambee_intake.preconditions import etag
+from harambee_intake.problems import InvalidState
 from harambee_intake.schema_types import aware
 from harambee_intake.screening import service
 from harambee_intake.screening.schemas import ScreeningIn, ScreeningView, TimelinessReport
@@ -20,7 +22,8 @@ from harambee_intake.screening.views import screening_view
 router = tenant_router()
 
 
-@router.post("/referrals/{referral_id}/screening", response_model=ScreeningView, tags=["screening"])
+@router.post("/referrals/{referral_id}/screening", response_model=ScreeningView, tags=["screening"],
+             responses=responses_for(InvalidState))
 def screen_referral(
     referral_id: uuid.UUID, body: ScreeningIn, principal: IntakeOfficer, uow: UnitOfWorkDep,
     vault: VaultDep, response: Response, if_match: IfMatch = None,
@@ -38,7 +41,7 @@ def screen_referral(
 @router.get("/reports/screening-timeliness", response_model=TimelinessReport, tags=["reports"])
 def screening_timeliness(
     _principal: StaffRead, uow: UnitOfWorkDep,
-    received_from: datetime | None = None, received_to: datetime | None = None,
+    received_from: Timestamp | None = None, received_to: Timestamp | None = None,
 ) -> TimelinessReport:
     """Time from receipt to screening, per outcome, for referrals received in a period (default 90 days)."""
     return TimelinessReport(**service.timeliness(uow=uow, received_from=aware(received_from),

@@ -7,10 +7,12 @@ import uuid
 from fastapi import Response
 
 from harambee_common.db import UnitOfWorkDep
+from harambee_common.openapi_contract import responses_for
 from harambee_common.tenancy import tenant_router
 from harambee_intake.auth import IntakeOfficer, StaffRead
 from harambee_intake.dependencies import VaultDep
 from harambee_intake.preconditions import etag
+from harambee_intake.problems import InvalidState
 from harambee_intake.schema_types import ReasonIn
 from harambee_intake.subjects import service
 from harambee_intake.subjects.schemas import IdentityView, MergeIn, ReidentificationIn, RotationView, SubjectView
@@ -32,7 +34,8 @@ def get_subject(
     return subject_view(history)
 
 
-@router.post("/subjects/{subject_ref}/merge", response_model=SubjectView, tags=["subjects"])
+@router.post("/subjects/{subject_ref}/merge", response_model=SubjectView, tags=["subjects"],
+             responses=responses_for(InvalidState))
 def merge_subject(
     subject_ref: uuid.UUID, body: MergeIn, principal: IntakeOfficer, uow: UnitOfWorkDep
 ) -> SubjectView:
@@ -41,7 +44,8 @@ def merge_subject(
                                       reason=body.reason))
 
 
-@router.post("/subjects/{subject_ref}/unmerge", response_model=SubjectView, tags=["subjects"])
+@router.post("/subjects/{subject_ref}/unmerge", response_model=SubjectView, tags=["subjects"],
+             responses=responses_for(InvalidState))
 def unmerge_subject(
     subject_ref: uuid.UUID, body: ReasonIn, principal: IntakeOfficer, uow: UnitOfWorkDep
 ) -> SubjectView:
@@ -60,7 +64,8 @@ def dismiss_candidate(
                                                   candidate_id=candidate_ref))
 
 
-@router.post("/subjects/{subject_ref}/re-identification", response_model=IdentityView, tags=["subjects"])
+@router.post("/subjects/{subject_ref}/re-identification", response_model=IdentityView, tags=["subjects"],
+             responses=responses_for(InvalidState))
 def reidentify_subject(
     subject_ref: uuid.UUID, body: ReidentificationIn, principal: IntakeOfficer,
     uow: UnitOfWorkDep, vault: VaultDep,

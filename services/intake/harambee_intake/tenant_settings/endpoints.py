@@ -12,7 +12,6 @@ from harambee_common.tenancy import tenant_router
 from harambee_intake.auth import IntakeOfficer, SettingsHistoryRead, StaffRead
 from harambee_intake.dependencies import IfMatch
 from harambee_intake.preconditions import etag
-from harambee_intake.problems import problem_responses
 from harambee_intake.tenant_settings import history, service
 from harambee_intake.tenant_settings.schemas import SettingChangePage, SettingChangeView, SettingView
 from harambee_intake.tenant_settings.service import Setting
@@ -21,8 +20,7 @@ router = tenant_router(tags=["settings"])
 
 
 # Declared before /settings/{name}, which would otherwise take "history" for a setting's name.
-@router.get("/settings/history", response_model=SettingChangePage,
-            responses=problem_responses(401, 403, 422))
+@router.get("/settings/history", response_model=SettingChangePage)
 def list_setting_changes(
     _principal: SettingsHistoryRead, uow: UnitOfWorkDep,
     kind: Literal["setting", "vocabulary"] | None = None,

@@ -7,11 +7,13 @@ import uuid
 from fastapi import Request, Response, status
 
 from harambee_common.db import UnitOfWorkDep
+from harambee_common.openapi_contract import responses_for
 from harambee_common.pagination import Cursor, Limit
 from harambee_common.tenancy import tenant_router
 from harambee_intake.auth import PartnerIntegration
 from harambee_intake.dependencies import ConfigDep, VaultDep
 from harambee_intake.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from harambee_intake.problems import InvalidState
 from harambee_intake.webhooks import service
 from harambee_intake.webhooks.schemas import (
     AttemptView,
@@ -25,7 +27,8 @@ from harambee_intake.webhooks.schemas import (
 router = tenant_router(tags=["webhooks"])
 
 
-@router.post("/webhooks", status_code=status.HTTP_201_CREATED, response_model=WebhookCreated)
+@router.post("/webhooks", status_code=status.HTTP_201_CREATED, response_model=WebhookCreated,
+             responses=responses_for(InvalidState))
 def create_webhook(
     body: WebhookIn, principal: PartnerIntegration, uow: UnitOfWorkDep, vault: VaultDep,
     config: ConfigDep, request: Request, response: Response,
@@ -57,7 +60,8 @@ def delete_webhook(webhook_id: uuid.UUID, principal: PartnerIntegration, uow: Un
     service.disable(uow=uow, principal=principal, subscription_id=webhook_id)
 
 
-@router.post("/webhooks/{webhook_id}/ping", status_code=status.HTTP_202_ACCEPTED, response_model=DeliveryView)
+@router.post("/webhooks/{webhook_id}/ping", status_code=status.HTTP_202_ACCEPTED, response_model=DeliveryView,
+             responses=responses_for(InvalidState))
 def ping_webhook(
     webhook_id: uuid.UUID, principal: PartnerIntegration, uow: UnitOfWorkDep
 ) -> DeliveryView:
@@ -76,7 +80,7 @@ def list_deliveries(
 
 
 @router.post("/webhooks/{webhook_id}/deliveries/{delivery_id}/retry", status_code=status.HTTP_202_ACCEPTED,
-             response_model=DeliveryView)
+             response_model=DeliveryView, responses=responses_for(InvalidState))
 def retry_delivery(
     webhook_id: uuid.UUID, delivery_id: uuid.UUID, principal: PartnerIntegration,
     uow: UnitOfWorkDep,
