@@ -33,17 +33,18 @@ from harambee_gateway.signing import KeyRing, KeyRingRefresher, SigningKey
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     """Builds the gateway from settings (read from the environment when not given)."""
     settings = settings or GatewaySettings.from_env()
-    signing_key = KeyRing(SigningKey(settings.signing_key_pem), token_ttl_seconds=settings.token_ttl_seconds)
+    signing_key = KeyRing(SigningKey(settings.signing_key_pem), key_encryption_key=settings.key_encryption_key,
+                          token_ttl_seconds=settings.token_ttl_seconds)
     engine = create_db_engine(settings.common.database_url, pool_size=5)
     sessions = session_factory(engine)
     pool = UpstreamPool(pool_size=settings.upstream_pool_size)
     # People's TOTP secrets: sealed at enrolment, opened at sign-in.
-    totp_box = totp_secrets.secret_box(settings.signing_key_pem)
+    totp_box = totp_secrets.secret_box(settings.key_encryption_key)
     refusal_counter = RefusalCounter()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # At startup, not in a migration: migrations run without the bootstrap key the seal needs.
+        # At startup, not in a migration: migrations run without the key-encryption key the seal needs.
         totp_secrets.seal_clear_secrets_at_startup(sessions=sessions, box=totp_box)
         # Started in order, stopped in reverse, like a service's (harambee_common.service_app).
         running: list[Worker] = []
@@ -73,11 +74,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.sessions = sessions
     app.state.upstreams = pool
     # Tenants' external OpenID Connect providers: their client secrets, and their JWKS as fetched.
-    app.state.provider_secrets = secret_box(settings.signing_key_pem)
+    app.state.provider_secrets = secret_box(settings.key_encryption_key)
     app.state.provider_keys = ProviderKeys()
     app.state.totp_secrets = totp_box
     app.state.oauth_limits = OAuthLimits.from_settings(settings)
-    app.state.username_keys = UsernameKeys(settings.signing_key_pem)
+    app.state.username_keys = UsernameKeys(settings.key_encryption_key)
     app.state.refusal_counter = refusal_counter
     app.state.authorization_server = GatewayAuthorizationServer(
         session_factory=sessions,

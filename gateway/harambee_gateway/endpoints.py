@@ -41,7 +41,14 @@ AuthorizationServerDep = Annotated[GatewayAuthorizationServer, Depends(_authoriz
 SessionsDep = Annotated[sessionmaker[Session], Depends(_sessions)]
 
 
-@router.post("/oauth/token", tags=["oauth"], responses={429: TOO_MANY_TOKEN_REQUESTS})
+NO_SIGNING_KEY: dict[str, Any] = {
+    "description": "No key may sign now (the signing keys are not loaded, or the retired bootstrap key "
+                   "would be the only one left): a problem document; nothing is issued.",
+    "content": {"application/problem+json": {}},
+}
+
+
+@router.post("/oauth/token", tags=["oauth"], responses={429: TOO_MANY_TOKEN_REQUESTS, 503: NO_SIGNING_KEY})
 async def issue_token(
     request: Request, settings: SettingsDep, server: AuthorizationServerDep, limits: OAuthLimitsDep
 ) -> Response:
@@ -133,11 +140,12 @@ def healthz() -> Health:
 
 
 @router.get("/readyz", tags=["health"])
-def readyz(sessions: SessionsDep) -> Health:
-    """The registry database is reachable."""
+def readyz(request: Request, sessions: SessionsDep) -> Health:
+    """The registry database is reachable and a signing key may sign."""
     try:
         with sessions() as db_session:
             repository.database_is_reachable(db_session=db_session)
     except SQLAlchemyError as exc:
         raise ServiceUnavailable("The registry database is unreachable.") from exc
+    request.app.state.signing_key.signing()  # NoSigningKey, a 503, when none may
     return Health(status="ready")

@@ -36,9 +36,9 @@ ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def secret_box(bootstrap_pem: bytes) -> SecretBox:
-    """The box that seals providers' client secrets, keyed from the gateway's bootstrap key."""
-    return SecretBox(bootstrap_pem, purpose=SECRET_PURPOSE)
+def secret_box(key_encryption_key: bytes) -> SecretBox:
+    """The box that seals providers' client secrets, keyed from the gateway's key-encryption key."""
+    return SecretBox(key_encryption_key, purpose=SECRET_PURPOSE)
 
 
 def callback_url(*, gateway_issuer: str) -> str:

@@ -213,11 +213,33 @@ class SigningKeyView(BaseModel):
     state: Literal["pending", "signing", "retiring"]
 
 
-class PersonPassword(BaseModel):
-    """A person's new password, shown once."""
+class EnrolmentRequest(BaseModel):
+    """What a one-time enrolment lets the person set: a new password, a new second factor, or both."""
 
+    model_config = ConfigDict(extra="forbid")
+
+    password: bool = True
+    second_factor: bool = True
+
+
+class EnrolmentIssued(BaseModel):
+    """A one-time enrolment: deliver `enrolment_url` to the person, and only to them; it works once."""
+
+    id: uuid.UUID
     person_id: uuid.UUID
-    password: str
+    password: bool
+    second_factor: bool
+    expires_at: datetime
+    enrolment_url: str = Field(description="single use; the token is in the fragment, which no server logs")
+
+
+class EnrolmentIn(BaseModel):
+    """A person using their enrolment: the token from the link, and their new password if it sets one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: Annotated[str, StringConstraints(min_length=20, max_length=200)]
+    password: Annotated[str, StringConstraints(min_length=12, max_length=256)] | None = None
 
 
 class SecondFactor(BaseModel):
@@ -225,6 +247,14 @@ class SecondFactor(BaseModel):
 
     secret: str
     otpauth_uri: str
+
+
+class EnrolmentCompleted(BaseModel):
+    """What the person set; `second_factor` (shown once) goes into their authenticator app."""
+
+    person_id: uuid.UUID
+    username: str
+    second_factor: SecondFactor | None
 
 
 class SecretRotation(BaseModel):

@@ -27,7 +27,7 @@ from harambee_gateway.secret_box import derive_key
 from harambee_gateway.signin import MAX_FAILURES
 from harambee_stack.postgres import ComponentDatabase
 from tests.gateway.browser import Browser, form_fields, new_person
-from tests.gateway.conftest import gateway_settings, serving
+from tests.gateway.conftest import KEY_ENCRYPTION_KEY, gateway_settings, serving
 from tests.support.services import rows
 
 BURST = 5
@@ -217,7 +217,7 @@ def test_failed_sign_ins_name_the_account_by_a_keyed_hash_only(
     _, username, _ = new_person(admin_api, "ke-mombasa", "case_worker")
     browser.sign_in(username, "wrong password")
     browser.sign_in(f"  {username.upper()} ", "wrong again")
-    key = hmac.new(derive_key(signing_key_pem, info=USERNAME_KEY_PURPOSE), username.encode(), hashlib.sha256)
+    key = hmac.new(derive_key(KEY_ENCRYPTION_KEY, info=USERNAME_KEY_PURPOSE), username.encode(), hashlib.sha256)
     failed = rows(database.owner, "SELECT data FROM outbox WHERE type = 'sign_in.failed' "
                   "AND data->>'username_key' = :k", k=key.hexdigest())
     assert len(failed) == 2  # the same account, however it was typed

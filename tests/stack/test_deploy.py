@@ -136,6 +136,20 @@ def test_each_component_reads_its_database_broker_and_secrets_from_the_right_pla
                 assert "secretKeyRef" in variable["valueFrom"], f"{component}: {name} must come from a Secret"
 
 
+def test_key_encryption_and_blind_index_keys_are_files_from_secrets_of_their_own(
+    manifests: list[dict[str, Any]],
+) -> None:
+    secrets = []
+    for component, variable in (("gateway", "GATEWAY_KEY_ENCRYPTION_KEY_FILE"),
+                                ("intake", "INTAKE_KEY_ENCRYPTION_KEY_FILE"),
+                                ("intake", "INTAKE_BLIND_INDEX_KEY_FILE")):
+        pod = _one(manifests, "Deployment", component)["spec"]["template"]["spec"]
+        path = Path(_env(pod["containers"][0])[variable]["value"])
+        mounts = {m["mountPath"]: m["name"] for m in pod["containers"][0]["volumeMounts"]}
+        secrets.append({v["name"]: v for v in pod["volumes"]}[mounts[str(path.parent)]]["secret"]["secretName"])
+    assert len(set(secrets)) == 3
+
+
 def test_signing_keys_are_mounted_from_secrets(manifests: list[dict[str, Any]]) -> None:
     for component, variable in (("gateway", "GATEWAY_SIGNING_KEY_FILE"), ("audit", "AUDIT_SIGNING_KEY_FILE")):
         pod = _one(manifests, "Deployment", component)["spec"]["template"]["spec"]

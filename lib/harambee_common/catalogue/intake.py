@@ -309,6 +309,8 @@ class TenantKeyRotated(EventData):
     """Data keys still wrapped by an older generation."""
     actor: str
     """The officer who rotated it."""
+    destroyed_generations: list[int] = Field(default_factory=list)
+    """Older generations of the tenant key destroyed by this call (it found nothing left to re-wrap)."""
 
 
 @event_type("rights_request.received", topic=TOPIC)

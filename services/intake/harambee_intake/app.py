@@ -13,6 +13,7 @@ from harambee_intake.retention.service import RetentionScheduler
 from harambee_intake.rights.endpoints import router as rights
 from harambee_intake.screening.endpoints import router as screening
 from harambee_intake.subjects.endpoints import router as subjects
+from harambee_intake.tenant_keys import TenantKeyStore
 from harambee_intake.tenant_settings.endpoints import router as tenant_settings
 from harambee_intake.vault import Vault
 from harambee_intake.vocabularies.endpoints import router as vocabularies
@@ -33,6 +34,8 @@ def create_app() -> FastAPI:
         settings=Settings.from_env("intake"), title="Harambee intake", routers=ROUTERS,
         subscriptions=[subscription(vault=vault)], agreements=True, workers=workers,
     )
+    # The wrapped tenant keys are in the service's own database.
+    vault.use_store(TenantKeyStore(app.state.sessions))
     # Read by the endpoints' dependencies (harambee_intake.dependencies), the one place that knows.
     app.state.vault, app.state.intake_config = vault, config
     return app

@@ -131,6 +131,19 @@ class TenantKey(Base):
     rotated_at: Mapped[datetime] = mapped_column(Timestamp)
 
 
+class TenantKeyMaterial(Base):
+    """One generation of a tenant's key: 32 random bytes wrapped by the KEK (see tenant_keys.py)."""
+
+    __tablename__ = "tenant_key_material"
+
+    tenant_id: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    generation: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    wrapped_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary)  # None once destroyed
+    kek_id: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    destroyed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
 class SubjectIndex(Base):
     """One blind-index value of a subject (see matching.py)."""
 

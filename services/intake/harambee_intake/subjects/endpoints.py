@@ -74,10 +74,13 @@ def reidentify_subject(
 
 @router.post("/vault/rotation", response_model=RotationView, tags=["vault"])
 def rotate_tenant_key(principal: IntakeOfficer, uow: UnitOfWorkDep, vault: VaultDep) -> RotationView:
-    """Rotates the tenant key: re-wraps every person's data key, never re-encrypting their fields.
+    """Rotates the tenant key: re-wraps every person's data key under a new random one, never re-encrypting
+    their fields.
 
-    Bounded per call; call again while `remaining` is above zero.
+    Bounded per call; call again while `remaining` is above zero. The call that finds nothing left destroys
+    the older generations (see the README's "Erasure and backups").
     """
     rotation = service.rotate(uow=uow, vault=vault, principal=principal)
     return RotationView(generation=rotation.generation, kek_id=rotation.kek_id, started=rotation.started,
-                        rewrapped=rotation.rewrapped, remaining=rotation.remaining)
+                        rewrapped=rotation.rewrapped, remaining=rotation.remaining,
+                        destroyed_generations=rotation.destroyed_generations)
