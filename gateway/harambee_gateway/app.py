@@ -17,6 +17,7 @@ from harambee_gateway.admin import router as admin_router
 from harambee_gateway.auth import local_verifier
 from harambee_gateway.config import GatewaySettings
 from harambee_gateway.endpoints import router
+from harambee_gateway.enrolment_endpoints import router as enrolment_router
 from harambee_gateway.expiry import AgreementExpiry
 from harambee_gateway.external_signin import ProviderKeys
 from harambee_gateway.identity_providers import secret_box
@@ -94,6 +95,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(admin_router)
     app.include_router(registry_router)
     app.include_router(signin_router)
+    app.include_router(enrolment_router)
     install_problem_handlers(app)
     # Outermost of the app's middleware: forwarded requests never reach FastAPI's routing.
     limiter = None

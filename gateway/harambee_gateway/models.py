@@ -240,6 +240,8 @@ class IdentityProvider(Base):
     scopes: Mapped[list[str]] = mapped_column(ARRAY(sa.Text))
     subject_claim: Mapped[str] = mapped_column(sa.Text)
     require_verified_email: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.true())
+    # RFC 9207: the directory names itself (`iss`) in every authorization answer; one without is refused.
+    authorization_response_iss_parameter_supported: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
 

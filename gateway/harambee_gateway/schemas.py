@@ -456,6 +456,10 @@ class IdentityProviderIn(BaseModel):
     require_verified_email: bool = Field(
         default=True, description="with subject_claim email: refuse unless the provider says email_verified"
     )
+    authorization_response_iss_parameter_supported: bool | None = Field(
+        default=None, description="RFC 9207: the provider names itself in `iss` on every authorization answer, "
+        "which is then required; left out, read from its discovery document (fetched for this)",
+    )
 
 
 class IdentityProviderView(BaseModel):
@@ -472,6 +476,7 @@ class IdentityProviderView(BaseModel):
     subject_claim: str
     scopes: list[str]
     require_verified_email: bool
+    authorization_response_iss_parameter_supported: bool
     redirect_uri: str
     created_at: datetime
     updated_at: datetime
@@ -490,6 +495,7 @@ class IdentityProviderView(BaseModel):
             subject_claim=provider.subject_claim,
             scopes=list(provider.scopes),
             require_verified_email=provider.require_verified_email,
+            authorization_response_iss_parameter_supported=provider.authorization_response_iss_parameter_supported,
             redirect_uri=redirect_uri,
             created_at=provider.created_at,
             updated_at=provider.updated_at,

@@ -74,7 +74,7 @@ def _seal_one_of_each(gateway: TestClient, demo: dict, database: ComponentDataba
     configured = gateway.put(f"/admin/v1/tenants/{TENANT}/identity-provider", json={
         "issuer": "https://idp.example", "client_id": "harambee", "client_secret": "s3cret",
         "authorization_endpoint": "https://idp.example/authorize", "token_endpoint": "https://idp.example/token",
-        "jwks_uri": "https://idp.example/jwks"})
+        "jwks_uri": "https://idp.example/jwks", "authorization_response_iss_parameter_supported": True})
     assert configured.status_code == 200, configured.text
 
 

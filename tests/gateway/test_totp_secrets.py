@@ -19,7 +19,7 @@ from harambee_common.db import create_db_engine
 from harambee_gateway import totp_secrets
 from harambee_gateway.app import create_app
 from harambee_stack.postgres import ComponentDatabase
-from tests.gateway.browser import Browser, new_person
+from tests.gateway.browser import Browser, enrol_second_factor, new_person
 from tests.gateway.conftest import KEY_ENCRYPTION_KEY, gateway_settings
 from tests.support.services import rows
 
@@ -27,9 +27,7 @@ TENANT = "ke-mombasa"
 
 
 def _enrol(admin_api: httpx.Client, person_id: str) -> str:
-    factor = admin_api.post(f"/admin/v1/people/{person_id}/second-factor")
-    assert factor.status_code == 200, factor.text
-    return factor.json()["secret"]
+    return enrol_second_factor(admin_api, person_id)
 
 
 def _stored(database: ComponentDatabase, person_id: str) -> tuple[str | None, bytes | None]:

@@ -412,6 +412,30 @@ def test_retention_keeps_a_person_with_active_consent(intake, desk):
     assert report["referrals_minimised"]["no_further_action"] == 1 and report["subjects_erased"] == 0
 
 
+def test_retention_does_not_erase_a_person_an_officer_has_yet_to_match(intake, desk):
+    _, database = intake
+    retention_policy(desk, no_further_action_days=30, signpost_days=60, escalate_days=None)
+    who = person("Zawadi", "Mwangi", "1998-08-08")
+    _, subject = screened(desk, database, who, {"outcome": "no_further_action", "reason": "out_of_scope"},
+                          days_ago=45)
+    newer = desk.subject_of(desk.submit(who)["id"])  # the same person again: an exact-match candidate
+    assert newer != subject
+
+    report = desk.post("/retention/runs").json()["report"]
+    assert report["referrals_minimised"]["no_further_action"] == 1
+    assert report["subjects_erased"] == 0 and report["subjects_awaiting_duplicate_decision"] == [subject]
+    [applied] = outbox(database.owner, "retention.applied", run_id=desk.get("/retention/runs").json()[0]["id"])
+    assert applied.data["subjects_awaiting_duplicate_decision"] == 1
+    assert desk.post(f"/subjects/{subject}/re-identification",
+                     {"purpose": "safeguarding", "reason": "Still here."}).status_code == 200
+
+    # The officer decides: not the same person. The next run erases her, though it minimises nothing new.
+    assert desk.post(f"/subjects/{newer}/candidates/{subject}/dismissal").status_code == 200
+    report = desk.post("/retention/runs").json()["report"]
+    assert report["subjects_erased"] == 1 and report["subjects_awaiting_duplicate_decision"] == []
+    assert rows(database.owner, "SELECT erased_at FROM subjects WHERE id = :s", s=subject)[0].erased_at
+
+
 def test_retention_forgets_old_idempotency_keys(intake, desk):
     _, database = intake
     key = str(uuid.uuid4())

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from harambee_intake.app import create_app
 from harambee_intake.tenant_keys import Material, TenantKeyStore
 from harambee_intake.vault import KeyUnavailable, Vault, WrappedKey, kek_id
-from tests.intake.helpers import Desk, dump, execute, outbox, person
+from tests.intake.helpers import Desk, dump, execute, outbox, person, unsealed
 from tests.support.services import patched_env, rows, running_service, write_key
 
 HALIMA = person("Halima", "Odhiambo", "2009-07-14", phone="+254 711 000 222")
@@ -161,9 +161,15 @@ def test_an_unmerge_restores_both_people_and_is_recorded(intake, desk):
     assert [r["id"] for r in response.json()["referrals"]] == [other_referral["id"]]
     assert desk.get(f"/subjects/{keep}").json()["merged_subjects"] == []
     assert len(outbox(database.owner, "subject.unmerged", subject_ref=other)) == 1
-    [merge] = rows(database.owner, "SELECT reason, unmerge_reason, unmerged_by FROM subject_merges "
+    [merge] = rows(database.owner, "SELECT id, reason, unmerge_reason, unmerged_by, sealed FROM subject_merges "
                    "WHERE source_id = :s", s=other)
-    assert merge.reason == "Looked the same." and merge.unmerged_by == "officer-1"
+    assert merge.unmerged_by == "officer-1"
+    # Free text about a person: sealed under the merged subject's key, never in clear.
+    assert merge.reason is None and merge.unmerge_reason is None
+    assert "Looked the same" not in str(merge.sealed) and "Different mothers" not in str(merge.sealed)
+    assert unsealed(intake[0], database.owner, tenant=desk.tenant, subject=other, sealed=merge.sealed,
+                    context=f"merge:{merge.id}") == {
+        "merge_reason": "Looked the same.", "unmerge_reason": "Different mothers: two girls."}
     again = desk.post(f"/subjects/{other}/unmerge", {"reason": "Once more, by mistake."})
     assert again.status_code == 409
 
@@ -208,9 +214,12 @@ def test_reidentification_is_explicit_audited_and_returns_the_identity(intake, d
     assert access.data["purpose"] == "re-identification:contact_person" and access.data["actor"] == "officer-1"
     [event] = outbox(database.owner, "subject.reidentified", subject_ref=subject)
     assert "Halima" not in str(event.data) and "meeting" not in str(event.data)
-    [record] = rows(database.owner, "SELECT actor, purpose, reason FROM reidentifications WHERE id = :i",
+    [record] = rows(database.owner, "SELECT actor, purpose, reason, sealed FROM reidentifications WHERE id = :i",
                     i=found["reidentification_id"])
-    assert (record.actor, record.purpose, record.reason) == ("officer-1", "contact_person", body["reason"])
+    assert (record.actor, record.purpose, record.reason) == ("officer-1", "contact_person", None)
+    assert "meeting" not in str(record.sealed)  # sealed under her key, gone when she is erased
+    assert unsealed(intake[0], database.owner, tenant=desk.tenant, subject=subject, sealed=record.sealed,
+                    context=f"reidentification:{found['reidentification_id']}") == {"reason": body["reason"]}
 
 
 def test_reidentification_needs_an_officer_a_purpose_and_a_reason(desk):

@@ -380,6 +380,8 @@ class RetentionApplied(EventData):
     """Referrals minimised, per screening outcome."""
     subjects_erased: int
     """People erased because nothing kept them any more."""
+    subjects_awaiting_duplicate_decision: int = 0
+    """People who would have been erased but wait for an officer's decision on an exact-match candidate."""
     idempotency_keys_purged: int
     """Idempotency keys forgotten."""
     more_remaining: bool

@@ -34,19 +34,20 @@ def get_subject(
 
 @router.post("/subjects/{subject_ref}/merge", response_model=SubjectView, tags=["subjects"])
 def merge_subject(
-    subject_ref: uuid.UUID, body: MergeIn, principal: IntakeOfficer, uow: UnitOfWorkDep
+    subject_ref: uuid.UUID, body: MergeIn, principal: IntakeOfficer, uow: UnitOfWorkDep, vault: VaultDep
 ) -> SubjectView:
     """Records that this subject is the same person as `into`; audited, and undone by un-merge."""
-    return subject_view(service.merge(uow=uow, principal=principal, source_id=subject_ref, target_id=body.into,
-                                      reason=body.reason))
+    return subject_view(service.merge(uow=uow, vault=vault, principal=principal, source_id=subject_ref,
+                                      target_id=body.into, reason=body.reason))
 
 
 @router.post("/subjects/{subject_ref}/unmerge", response_model=SubjectView, tags=["subjects"])
 def unmerge_subject(
-    subject_ref: uuid.UUID, body: ReasonIn, principal: IntakeOfficer, uow: UnitOfWorkDep
+    subject_ref: uuid.UUID, body: ReasonIn, principal: IntakeOfficer, uow: UnitOfWorkDep, vault: VaultDep
 ) -> SubjectView:
     """Undoes the merge of this subject into another; audited."""
-    return subject_view(service.unmerge(uow=uow, principal=principal, subject_id=subject_ref, reason=body.reason))
+    return subject_view(service.unmerge(uow=uow, vault=vault, principal=principal, subject_id=subject_ref,
+                                        reason=body.reason))
 
 
 @router.post("/subjects/{subject_ref}/candidates/{candidate_ref}/dismissal", response_model=SubjectView,

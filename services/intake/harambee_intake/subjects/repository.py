@@ -275,8 +275,9 @@ def forget_sealed(*, session: Session, subject_ids: list[uuid.UUID], at: datetim
         "candidates": delete_candidates(session=session, subject_ids=subject_ids),
     }
     session.execute(sa.update(Reidentification).where(Reidentification.subject_id.in_(subject_ids))
-                    .values(reason=marker))
+                    .values(reason=marker, sealed=None))
     session.execute(sa.update(SubjectMerge).where(sa.or_(
         SubjectMerge.source_id.in_(subject_ids), SubjectMerge.target_id.in_(subject_ids)))
-        .values(reason=marker, unmerge_reason=sa.case((SubjectMerge.unmerge_reason.is_(None), None), else_=marker)))
+        .values(reason=marker, sealed=None,
+                unmerge_reason=sa.case((SubjectMerge.unmerge_reason.is_(None), None), else_=marker)))
     return Forgotten(referral_ids=referral_ids, counts=counts)

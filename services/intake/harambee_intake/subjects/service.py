@@ -238,10 +238,13 @@ def read_history(*, uow: UnitOfWork, principal: TenantPrincipal, subject_id: uui
 
 
 def merge(
-    *, uow: UnitOfWork, principal: TenantPrincipal, source_id: uuid.UUID, target_id: uuid.UUID,
+    *, uow: UnitOfWork, vault: Vault, principal: TenantPrincipal, source_id: uuid.UUID, target_id: uuid.UUID,
     reason: str,
 ) -> History:
-    """Records that source is the same person as target: source (and its tree) joins target's tree."""
+    """Records that source is the same person as target: source (and its tree) joins target's tree.
+
+    The reason is free text about a person: sealed under the merged subject's key, never kept in clear.
+    """
     source = repository.lock_subject(session=uow.session, subject_id=source_id)
     target = repository.lock_subject(session=uow.session, subject_id=target_id)
     if source is None or target is None:
@@ -256,8 +259,11 @@ def merge(
         raise InvalidState("These subjects are already one person.")
     now = datetime.now(UTC)
     source.merged_into, source.version = root, source.version + 1
-    record = SubjectMerge(id=uuid.uuid4(), tenant_id=uow.tenant, source_id=source.id, target_id=root,
-                          reason=reason, merged_by=principal.actor, merged_at=now)
+    merge_id = uuid.uuid4()
+    key = subject_key(vault=vault, tenant=uow.tenant, subject=source)
+    record = SubjectMerge(id=merge_id, tenant_id=uow.tenant, source_id=source.id, target_id=root,
+                          sealed=key.seal({"merge_reason": reason}, context=merge_context(merge_id)),
+                          merged_by=principal.actor, merged_at=now)
     repository.add_merge(session=uow.session, merge=record)
     repository.decide_candidates(
         session=uow.session, left=repository.tree(session=uow.session, root=source.id),
@@ -267,8 +273,10 @@ def merge(
     return history(uow=uow, subject_id=root)
 
 
-def unmerge(*, uow: UnitOfWork, principal: TenantPrincipal, subject_id: uuid.UUID, reason: str) -> History:
-    """Undoes the merge that put this subject into another: it is its own person again."""
+def unmerge(
+    *, uow: UnitOfWork, vault: Vault, principal: TenantPrincipal, subject_id: uuid.UUID, reason: str
+) -> History:
+    """Undoes the merge that put this subject into another: it is its own person again (the reason sealed)."""
     subject = or_not_found(repository.lock_subject(session=uow.session, subject_id=subject_id), "No such subject.")
     record = repository.open_merge(session=uow.session, source_id=subject_id)
     if subject.merged_into is None or record is None:
@@ -276,7 +284,10 @@ def unmerge(*, uow: UnitOfWork, principal: TenantPrincipal, subject_id: uuid.UUI
     now = datetime.now(UTC)
     former = subject.merged_into
     subject.merged_into, subject.version = None, subject.version + 1
-    record.unmerged_at, record.unmerged_by, record.unmerge_reason = now, principal.actor, reason
+    key = subject_key(vault=vault, tenant=uow.tenant, subject=subject)
+    record.unmerged_at, record.unmerged_by = now, principal.actor
+    record.sealed = {**(record.sealed or {}),
+                     **key.seal({"unmerge_reason": reason}, context=merge_context(record.id))}
     EVENTS.publish(uow, SubjectUnmerged(subject_ref=subject.id, unmerged_from=former, merge_id=record.id,
                                         actor=principal.actor), subject=str(subject.id))
     return history(uow=uow, subject_id=subject.id)
@@ -324,9 +335,11 @@ def reidentify(
         if sealed:
             person = key.open(sealed, context=f"referral:{referral.id}")["person"]
             as_referred.append({"referral_id": str(referral.id), "person": person})
-    record = Reidentification(id=uuid.uuid4(), tenant_id=uow.tenant, subject_id=subject.id,
-                              actor=principal.actor, client_id=principal.principal.client_id,
-                              purpose=purpose, reason=reason, at=datetime.now(UTC))
+    record_id = uuid.uuid4()
+    record = Reidentification(id=record_id, tenant_id=uow.tenant, subject_id=subject.id,
+                              actor=principal.actor, client_id=principal.principal.client_id, purpose=purpose,
+                              sealed=key.seal({"reason": reason}, context=f"reidentification:{record_id}"),
+                              at=datetime.now(UTC))
     repository.add_reidentification(session=uow.session, record=record)
     EVENTS.record_access(uow, principal=principal, subject=str(subject.id),
                          resource=f"subject/{subject.id}/identity", fields=sorted(identity),
@@ -335,6 +348,11 @@ def reidentify(
                                             actor=principal.actor), subject=str(subject.id))
     return Identity(subject_ref=subject.id, reidentification_id=record.id, identity=identity,
                     as_referred=as_referred)
+
+
+def merge_context(merge_id: uuid.UUID) -> str:
+    """What a merge's sealed reasons are bound to."""
+    return f"merge:{merge_id}"
 
 
 def rotate(
