@@ -15,9 +15,10 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from fastapi.testclient import TestClient
 
 from harambee_intake.app import create_app
+from harambee_intake.subjects.reason_sealing import ClearReasonSealer
 from harambee_intake.tenant_keys import Material, TenantKeyStore
 from harambee_intake.vault import KeyUnavailable, Vault, WrappedKey, kek_id
-from tests.intake.helpers import Desk, dump, execute, outbox, person, unsealed
+from tests.intake.helpers import Desk, dump, execute, outbox, person, unsealed, worker
 from tests.support.services import patched_env, rows, running_service, write_key
 
 HALIMA = person("Halima", "Odhiambo", "2009-07-14", phone="+254 711 000 222")
@@ -220,6 +221,32 @@ def test_reidentification_is_explicit_audited_and_returns_the_identity(intake, d
     assert "meeting" not in str(record.sealed)  # sealed under her key, gone when she is erased
     assert unsealed(intake[0], database.owner, tenant=desk.tenant, subject=subject, sealed=record.sealed,
                     context=f"reidentification:{found['reidentification_id']}") == {"reason": body["reason"]}
+
+
+def test_reasons_an_older_version_kept_in_clear_are_sealed_by_the_service(intake, desk):
+    client, database = intake
+    keep = desk.subject_of(desk.submit(HALIMA)["id"])
+    other = desk.subject_of(desk.submit(person("Halimah", "Odhiambo", "2009-07-14"))["id"])
+    desk.post(f"/subjects/{other}/merge", {"into": keep, "reason": "Sealed from the start."})
+    found = desk.post(f"/subjects/{keep}/re-identification", {"purpose": "safeguarding", "reason": "Also sealed."})
+    record = found.json()["reidentification_id"]
+    # As a version before 0017 left them: the reasons in clear, nothing sealed.
+    execute(database.owner, "UPDATE subject_merges SET reason = 'Same school, same mother.', sealed = NULL "
+            "WHERE source_id = :s", s=other)
+    execute(database.owner, "UPDATE reidentifications SET reason = 'Call her mother.', sealed = NULL WHERE id = :i",
+            i=record)
+
+    sealer = worker(client, ClearReasonSealer)
+    assert sealer.run_once() >= 2
+    [merge] = rows(database.owner, "SELECT id, reason, sealed FROM subject_merges WHERE source_id = :s", s=other)
+    [reidentified] = rows(database.owner, "SELECT reason, sealed FROM reidentifications WHERE id = :i", i=record)
+    assert merge.reason is None and reidentified.reason is None
+    assert "mother" not in str(merge.sealed) + str(reidentified.sealed)
+    assert unsealed(client, database.owner, tenant=desk.tenant, subject=other, sealed=merge.sealed,
+                    context=f"merge:{merge.id}") == {"merge_reason": "Same school, same mother."}
+    assert unsealed(client, database.owner, tenant=desk.tenant, subject=keep, sealed=reidentified.sealed,
+                    context=f"reidentification:{record}") == {"reason": "Call her mother."}
+    assert sealer.run_once() == 0  # nothing left
 
 
 def test_reidentification_needs_an_officer_a_purpose_and_a_reason(desk):

@@ -13,6 +13,7 @@ from harambee_intake.retention.service import RetentionScheduler
 from harambee_intake.rights.endpoints import router as rights
 from harambee_intake.screening.endpoints import router as screening
 from harambee_intake.subjects.endpoints import router as subjects
+from harambee_intake.subjects.reason_sealing import ClearReasonSealer
 from harambee_intake.tenant_keys import TenantKeyStore
 from harambee_intake.tenant_settings.endpoints import router as tenant_settings
 from harambee_intake.vault import Vault
@@ -27,7 +28,8 @@ def create_app() -> FastAPI:
     """Builds the intake app from the environment."""
     vault = Vault.from_env()
     config = IntakeConfig.from_env()
-    workers: list[WorkerFactory] = [WebhookDispatcher.factory(vault=vault, config=config.webhooks)]
+    workers: list[WorkerFactory] = [WebhookDispatcher.factory(vault=vault, config=config.webhooks),
+                                    ClearReasonSealer.factory(vault=vault)]
     if config.retention_interval > 0:
         workers.append(RetentionScheduler.factory(interval=config.retention_interval))
     app = create_service_app(

@@ -281,3 +281,25 @@ def forget_sealed(*, session: Session, subject_ids: list[uuid.UUID], at: datetim
         .values(reason=marker, sealed=None,
                 unmerge_reason=sa.case((SubjectMerge.unmerge_reason.is_(None), None), else_=marker)))
     return Forgotten(referral_ids=referral_ids, counts=counts)
+
+
+def merges_with_clear_reasons(*, session: Session, limit: int) -> list[SubjectMerge]:
+    """Merges whose reasons an older version kept in clear (not an erasure's or a move's marker); locked."""
+    return list(session.scalars(
+        sa.select(SubjectMerge).join(Subject, Subject.id == SubjectMerge.source_id)
+        .where(SubjectMerge.sealed.is_(None), SubjectMerge.reason.is_not(None), Subject.wrapped_key.is_not(None))
+        .order_by(SubjectMerge.id).limit(limit).with_for_update(of=SubjectMerge, skip_locked=True)))
+
+
+def reidentifications_with_clear_reasons(*, session: Session, limit: int) -> list[Reidentification]:
+    """Re-identifications whose reason an older version kept in clear; locked."""
+    return list(session.scalars(
+        sa.select(Reidentification).join(Subject, Subject.id == Reidentification.subject_id)
+        .where(Reidentification.sealed.is_(None), Reidentification.reason.is_not(None),
+               Subject.wrapped_key.is_not(None))
+        .order_by(Reidentification.id).limit(limit).with_for_update(of=Reidentification, skip_locked=True)))
+
+
+def tenants_with_clear_reasons(*, session: Session, limit: int) -> list[str]:
+    """The tenants where reasons are still in clear (a function of the owner's: it looks across tenants)."""
+    return list(session.scalars(sa.select(sa.func.intake_tenants_with_clear_reasons(limit))))

@@ -338,7 +338,7 @@ def reidentify(
     record_id = uuid.uuid4()
     record = Reidentification(id=record_id, tenant_id=uow.tenant, subject_id=subject.id,
                               actor=principal.actor, client_id=principal.principal.client_id, purpose=purpose,
-                              sealed=key.seal({"reason": reason}, context=f"reidentification:{record_id}"),
+                              sealed=key.seal({"reason": reason}, context=reidentification_context(record_id)),
                               at=datetime.now(UTC))
     repository.add_reidentification(session=uow.session, record=record)
     EVENTS.record_access(uow, principal=principal, subject=str(subject.id),
@@ -353,6 +353,11 @@ def reidentify(
 def merge_context(merge_id: uuid.UUID) -> str:
     """What a merge's sealed reasons are bound to."""
     return f"merge:{merge_id}"
+
+
+def reidentification_context(record_id: uuid.UUID) -> str:
+    """What a re-identification's sealed reason is bound to."""
+    return f"reidentification:{record_id}"
 
 
 def rotate(
