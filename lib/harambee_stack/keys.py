@@ -2,7 +2,7 @@
 
 Every key is its own random file: the gateway's token-signing key and the key-encryption key its
 sealed secrets are under; intake's key-encryption key and its separate blind-index key; audit's
-checkpoint-signing key. None is derived from another.
+checkpoint-signing key; each component's event-signing key. None is derived from another.
 """
 
 from __future__ import annotations
@@ -16,16 +16,21 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from harambee_common.components import AUDIT, GATEWAY, INTAKE
+from harambee_common.components import AUDIT, COMPONENTS, GATEWAY, INTAKE
 
 
 @dataclass(frozen=True)
 class Keys:
-    """Where each key file lives; the files hold the secrets, these paths are not secret."""
+    """Where each key file lives; the files hold the secrets, these paths are not secret.
+
+    Each component has its own event signing key (Ed25519, `event-keys/<component>.key.pem`, 0600), and
+    every component reads all their public keys from one directory (`event-keys/public/<component>.pem`).
+    """
 
     gateway_signing_key_file: Path
     gateway_key_encryption_key_file: Path
     audit_signing_key_file: Path
+    event_keys_dir: Path
     intake_key_encryption_key_file: Path
     intake_blind_index_key_file: Path
     # A state directory made before the gateway had a KEK: its registry's secrets are still sealed
@@ -47,24 +52,32 @@ class Keys:
         earlier_kek = intake_kek.read_bytes() if intake_kek.exists() else None
         blind = _create_once(directory / "intake-blind-index-key", lambda: earlier_kek or _random_key_b64())
         _create_once(intake_kek, _random_key_b64)
+        event_keys = directory / "event-keys"
+        (event_keys / "public").mkdir(mode=0o700, parents=True, exist_ok=True)
+        for each in COMPONENTS:
+            private = _create_once(event_keys / f"{each.name}.key.pem", _ed25519_pem)
+            _create_once(event_keys / "public" / f"{each.name}.pem", lambda private=private: _public_pem(private))
         return cls(
             gateway_signing_key_file=gateway,
             gateway_key_encryption_key_file=gateway_kek,
             audit_signing_key_file=audit,
+            event_keys_dir=event_keys,
             intake_key_encryption_key_file=intake_kek,
             intake_blind_index_key_file=blind,
             gateway_secrets_need_resealing=upgrading_gateway,
         )
 
     def env(self, component: str) -> dict[str, str]:
-        """The variables naming the key files one component needs."""
-        return {
+        """The secret-bearing variables one component needs: its own event key, everyone's public ones."""
+        own = {
             GATEWAY.name: {"GATEWAY_SIGNING_KEY_FILE": str(self.gateway_signing_key_file),
                            "GATEWAY_KEY_ENCRYPTION_KEY_FILE": str(self.gateway_key_encryption_key_file)},
             INTAKE.name: {"INTAKE_KEY_ENCRYPTION_KEY_FILE": str(self.intake_key_encryption_key_file),
                           "INTAKE_BLIND_INDEX_KEY_FILE": str(self.intake_blind_index_key_file)},
             AUDIT.name: {"AUDIT_SIGNING_KEY_FILE": str(self.audit_signing_key_file)},
         }.get(component, {})
+        return {**own, "EVENT_SIGNING_KEY_FILE": str(self.event_keys_dir / f"{component}.key.pem"),
+                "EVENT_PUBLIC_KEYS_DIR": str(self.event_keys_dir / "public")}
 
 
 def _create_once(path: Path, make: Callable[[], bytes]) -> Path:
@@ -85,6 +98,12 @@ def _ec_p256_pem() -> bytes:
 
 def _ed25519_pem() -> bytes:
     return _pkcs8(ed25519.Ed25519PrivateKey.generate())
+
+
+def _public_pem(private_key_file: Path) -> bytes:
+    private = serialization.load_pem_private_key(private_key_file.read_bytes(), password=None)
+    return private.public_key().public_bytes(serialization.Encoding.PEM,
+                                              serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def _pkcs8(key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey) -> bytes:
