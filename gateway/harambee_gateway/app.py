@@ -38,13 +38,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings.from_env()
     # The registry's events are signed with the gateway's event key: without it, start no relay.
     event_keys.ensure_installed(GATEWAY)
+    retired = settings.retired_key_encryption_keys
     signing_key = KeyRing(SigningKey(settings.signing_key_pem), key_encryption_key=settings.key_encryption_key,
-                          token_ttl_seconds=settings.token_ttl_seconds)
+                          token_ttl_seconds=settings.token_ttl_seconds, retired_key_encryption_keys=retired)
     engine = create_db_engine(settings.common.database_url, pool_size=5)
     sessions = session_factory(engine)
     pool = UpstreamPool(pool_size=settings.upstream_pool_size)
     # People's TOTP secrets: sealed at enrolment, opened at sign-in.
-    totp_box = totp_secrets.secret_box(settings.key_encryption_key)
+    totp_box = totp_secrets.secret_box(settings.key_encryption_key, retired)
     refusal_counter = RefusalCounter()
 
     @asynccontextmanager
@@ -79,7 +80,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.sessions = sessions
     app.state.upstreams = pool
     # Tenants' external OpenID Connect providers: their client secrets, and their JWKS as fetched.
-    app.state.provider_secrets = secret_box(settings.key_encryption_key)
+    app.state.provider_secrets = secret_box(settings.key_encryption_key, retired)
     app.state.provider_keys = ProviderKeys()
     app.state.totp_secrets = totp_box
     app.state.oauth_limits = OAuthLimits.from_settings(settings)

@@ -51,6 +51,8 @@ class GatewaySettings:
     sign_in_attempts_burst: float = 0.0
     # Request bodies beyond this are a 413, to the gateway's own routes and to every service's alike.
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # KEKs being replaced: what they sealed still opens while `reseal-secrets` moves it (never used to seal).
+    retired_key_encryption_keys: tuple[bytes, ...] = ()
     # How often finished minutes of counted token refusals are published (refusal_counts).
     refusal_summary_interval_seconds: float = 10.0
 
@@ -79,10 +81,15 @@ class GatewaySettings:
                 "of 32 random bytes (openssl rand -base64 32), the key every sealed secret is under"
             )
         key_encryption_key = read_key_encryption_key(kek_file)
+        retired = tuple(
+            read_key_encryption_key(path.strip(), variable="GATEWAY_RETIRED_KEY_ENCRYPTION_KEY_FILES")
+            for path in os.environ.get("GATEWAY_RETIRED_KEY_ENCRYPTION_KEY_FILES", "").split(",") if path.strip()
+        )
         return cls(
             common=Settings.from_env(GATEWAY.name),
             signing_key_pem=pem,
             key_encryption_key=key_encryption_key,
+            retired_key_encryption_keys=retired,
             token_ttl_seconds=int(os.environ.get("TOKEN_TTL_SECONDS", "900")),
             upstreams=upstreams_from_env(),
             upstream_pool_size=int(os.environ.get("UPSTREAM_POOL_SIZE", "1000")),

@@ -38,9 +38,9 @@ ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def secret_box(key_encryption_key: bytes) -> SecretBox:
+def secret_box(key_encryption_key: bytes, retired: tuple[bytes, ...] = ()) -> SecretBox:
     """The box that seals providers' client secrets, keyed from the gateway's key-encryption key."""
-    return SecretBox(key_encryption_key, purpose=SECRET_PURPOSE)
+    return SecretBox(key_encryption_key, purpose=SECRET_PURPOSE, retired=retired)
 
 
 def callback_url(*, gateway_issuer: str, tenant: str) -> str:

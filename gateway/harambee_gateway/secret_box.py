@@ -4,7 +4,8 @@ The KEK (GATEWAY_KEY_ENCRYPTION_KEY_FILE) is 32 random bytes held only in a file
 mounts; it signs nothing and is never in the database, so neither a database dump nor the token-signing
 key opens what is sealed. Each use derives its own key from it (HKDF with a distinct `info`), so a
 secret sealed for one purpose cannot be opened for another. `reseal` moves every sealed secret to a
-new KEK.
+new KEK; while it runs, replicas given the old KEK as retired (GATEWAY_RETIRED_KEY_ENCRYPTION_KEY_FILES)
+still open what is not moved yet, and seal only under the new one.
 """
 
 from __future__ import annotations
@@ -60,10 +61,14 @@ def legacy_root(signing_key_pem: bytes) -> bytes:
 
 
 class SecretBox:
-    """Seals and opens secrets for one purpose; `bound_to` ties each to its record (AES-GCM AAD)."""
+    """Seals and opens secrets for one purpose; `bound_to` ties each to its record (AES-GCM AAD).
 
-    def __init__(self, root: bytes, *, purpose: bytes) -> None:
+    Seals under root only; opens with root or any retired root (a KEK being replaced).
+    """
+
+    def __init__(self, root: bytes, *, purpose: bytes, retired: tuple[bytes, ...] = ()) -> None:
         self._aead = AESGCM(derive_key(root, info=purpose))
+        self._openers = [self._aead, *(AESGCM(derive_key(r, info=purpose)) for r in retired)]
 
     def seal(self, secret: str, *, bound_to: str) -> bytes:
         """The secret encrypted: nonce followed by ciphertext and tag."""
@@ -72,7 +77,9 @@ class SecretBox:
 
     def open(self, sealed: bytes, *, bound_to: str) -> str:
         """The secret in clear; SealedSecretUnreadable when it was sealed elsewhere or altered."""
-        try:
-            return self._aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], bound_to.encode()).decode()
-        except InvalidTag as exc:
-            raise SealedSecretUnreadable from exc
+        for aead in self._openers:
+            try:
+                return aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], bound_to.encode()).decode()
+            except InvalidTag:
+                continue
+        raise SealedSecretUnreadable

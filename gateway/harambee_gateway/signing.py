@@ -91,18 +91,21 @@ class RingKey:
         return self.signs_from <= now and (self.retired_from is None or now < self.retired_from)
 
 
-def secret_box(key_encryption_key: bytes) -> SecretBox:
+def secret_box(key_encryption_key: bytes, retired: tuple[bytes, ...] = ()) -> SecretBox:
     """The box that seals rotated signing keys (bound to their kid), keyed from the KEK."""
-    return SecretBox(key_encryption_key, purpose=SECRET_PURPOSE)
+    return SecretBox(key_encryption_key, purpose=SECRET_PURPOSE, retired=retired)
 
 
 class KeyRing:
     """The bootstrap key plus rotated keys: which one signs now, and which ones are published."""
 
-    def __init__(self, bootstrap: SigningKey, *, key_encryption_key: bytes, token_ttl_seconds: int) -> None:
+    def __init__(
+        self, bootstrap: SigningKey, *, key_encryption_key: bytes, token_ttl_seconds: int,
+        retired_key_encryption_keys: tuple[bytes, ...] = (),
+    ) -> None:
         self.bootstrap = bootstrap
         self._retention = timedelta(seconds=token_ttl_seconds) + RETENTION_MARGIN
-        self._box = secret_box(key_encryption_key)
+        self._box = secret_box(key_encryption_key, retired_key_encryption_keys)
         self._keys: list[RingKey] = [RingKey(bootstrap, _EPOCH)]
         self._loaded = False
         self._lock = threading.Lock()

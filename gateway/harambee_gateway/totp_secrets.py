@@ -23,9 +23,9 @@ log = logging.getLogger(__name__)
 SECRET_PURPOSE = b"harambee gateway TOTP secrets"
 
 
-def secret_box(key_encryption_key: bytes) -> SecretBox:
+def secret_box(key_encryption_key: bytes, retired: tuple[bytes, ...] = ()) -> SecretBox:
     """The box that seals people's TOTP secrets, keyed from the gateway's key-encryption key."""
-    return SecretBox(key_encryption_key, purpose=SECRET_PURPOSE)
+    return SecretBox(key_encryption_key, purpose=SECRET_PURPOSE, retired=retired)
 
 
 def store(*, box: SecretBox, person: Person, secret: str) -> None:

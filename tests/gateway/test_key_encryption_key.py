@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +124,28 @@ def test_reseal_moves_every_secret_to_a_new_kek_and_the_gateway_runs_on_it(
         assert issued.status_code == 200, issued.text
         # The rotated key (waiting out its lead time) opened under the new KEK: it is published.
         assert rotated in {k["kid"] for k in gateway.get("/.well-known/jwks.json").json()["keys"]}
+
+
+def test_during_a_reseal_a_gateway_given_the_old_kek_as_retired_still_reads_what_it_sealed(
+    postgres: Any, signing_key_pem: bytes, tmp_path: Path
+) -> None:
+    database, demo = _registry(postgres, tmp_path)
+    with TestClient(create_app(gateway_settings(signing_key_pem=signing_key_pem, database_url=database.app))) as gw:
+        _seal_one_of_each(gw, demo, database)
+    (rotated,) = [r.kid for r in rows(database.owner, "SELECT kid FROM signing_keys")]
+    new_kek = os.urandom(32)
+    moving = gateway_settings(signing_key_pem=signing_key_pem, database_url=database.app, key_encryption_key=new_kek)
+
+    def published(settings: Any) -> set[str]:
+        with TestClient(create_app(settings)) as gateway:
+            return {k["kid"] for k in gateway.get("/.well-known/jwks.json").json()["keys"]}
+
+    assert rotated not in published(moving)  # the new KEK alone cannot open the rotated key yet
+    assert rotated in published(replace(moving, retired_key_encryption_keys=(KEY_ENCRYPTION_KEY,)))
+    box = totp_secrets.secret_box(new_kek, (KEY_ENCRYPTION_KEY,))
+    ((person, sealed),) = _sealed(database)["TOTP secret"]
+    assert _opens(box, sealed, person)
+    assert not _opens(totp_secrets.secret_box(KEY_ENCRYPTION_KEY), box.seal("x", bound_to=person), person)
 
 
 def test_reseal_upgrades_a_registry_an_older_version_sealed_under_the_signing_key(
