@@ -4,16 +4,16 @@ Where it does (its discovery document's `authorization_response_iss_parameter_su
 without `iss` is refused. Callbacks are now one per directory (`/oauth/external/callback/<tenant>`):
 each directory's redirect URI must be registered again there.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-03
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -3,16 +3,16 @@
 Administrators (and the client-credentials admin client) no longer receive anyone's password or
 second factor: a reset issues an enrolment, kept here as a hash of its token.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-03
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -4,16 +4,16 @@
 retires the bootstrap key). Re-sealing under a new KEK (`python -m harambee_gateway reseal-secrets`)
 updates the sealed signing keys in place, so the runtime role may now update them.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-03
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
