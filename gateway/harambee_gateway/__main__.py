@@ -82,7 +82,8 @@ def _rotate_signing_key(args: argparse.Namespace) -> None:
         settings = GatewaySettings.from_env()
     except RuntimeError as exc:
         sys.exit(str(exc))
-    ring = KeyRing(SigningKey(settings.signing_key_pem), token_ttl_seconds=settings.token_ttl_seconds)
+    ring = KeyRing(SigningKey(settings.signing_key_pem), key_encryption_key=settings.key_encryption_key,
+                   token_ttl_seconds=settings.token_ttl_seconds)
     lead = args.lead_seconds if args.lead_seconds is not None else settings.signing_key_publish_lead_seconds
     engine = create_db_engine(settings.common.database_url, pool_size=1)
     try:
@@ -91,6 +92,35 @@ def _rotate_signing_key(args: argparse.Namespace) -> None:
     finally:
         engine.dispose()
     print(f"new signing key {made.key.kid}: published now, signs from {made.signs_from.isoformat()}")
+
+
+def _reseal_secrets(args: argparse.Namespace) -> None:
+    from harambee_common.db import create_db_engine, session_factory
+    from harambee_gateway.reseal import ResealFailed, reseal
+    from harambee_gateway.secret_box import legacy_root, read_key_encryption_key
+
+    kek_file = os.environ.get("GATEWAY_KEY_ENCRYPTION_KEY_FILE")
+    url = os.environ.get("DATABASE_URL")
+    if not kek_file or not url:
+        sys.exit("gateway: GATEWAY_KEY_ENCRYPTION_KEY_FILE (the new key) and DATABASE_URL must be set")
+    try:
+        new = read_key_encryption_key(kek_file)
+        if args.previous_kek_file:
+            previous = read_key_encryption_key(args.previous_kek_file, variable="--previous-kek-file")
+        else:
+            previous = legacy_root(Path(args.previous_signing_key_file).read_bytes())
+    except (RuntimeError, OSError, ValueError) as exc:
+        sys.exit(f"gateway: {exc}")
+    engine = create_db_engine(url, pool_size=1)
+    try:
+        with session_factory(engine)() as db_session, db_session.begin():
+            done = reseal(db_session=db_session, previous_root=previous, key_encryption_key=new)
+    except ResealFailed as exc:
+        sys.exit(f"gateway: nothing re-sealed: {exc}")
+    finally:
+        engine.dispose()
+    print(f"re-sealed under the new key: {done.signing_keys} signing key(s), {done.totp_secrets} TOTP "
+          f"secret(s), {done.provider_secrets} directory secret(s); {done.already} already under it")
 
 
 def _create_admin_client(args: argparse.Namespace) -> None:
@@ -157,6 +187,15 @@ def main(argv: list[str] | None = None) -> None:
     )
     rotate.add_argument("--lead-seconds", type=float, default=None, help="override SIGNING_KEY_PUBLISH_LEAD_SECONDS")
     rotate.set_defaults(run=_rotate_signing_key)
+    reseal = commands.add_parser(
+        "reseal-secrets",
+        help="re-seal every registry secret under GATEWAY_KEY_ENCRYPTION_KEY_FILE (the new key)",
+    )
+    previous = reseal.add_mutually_exclusive_group(required=True)
+    previous.add_argument("--previous-kek-file", help="the key-encryption key being retired")
+    previous.add_argument("--previous-signing-key-file",
+                          help="the bootstrap signing key older versions sealed under (an upgrade)")
+    reseal.set_defaults(run=_reseal_secrets)
     admin = commands.add_parser(
         "create-admin-client",
         help="create (or give a fresh secret to) a platform administrator client, for a new deployment",

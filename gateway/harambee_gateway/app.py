@@ -20,6 +20,7 @@ from harambee_gateway.admin import router as admin_router
 from harambee_gateway.auth import local_verifier
 from harambee_gateway.config import GatewaySettings
 from harambee_gateway.endpoints import router
+from harambee_gateway.enrolment_endpoints import router as enrolment_router
 from harambee_gateway.expiry import AgreementExpiry
 from harambee_gateway.external_signin import ProviderKeys
 from harambee_gateway.identity_providers import secret_box
@@ -38,17 +39,19 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings.from_env()
     # The registry's events are signed with the gateway's event key: without it, start no relay.
     event_keys.ensure_installed(GATEWAY)
-    signing_key = KeyRing(SigningKey(settings.signing_key_pem), token_ttl_seconds=settings.token_ttl_seconds)
+    retired = settings.retired_key_encryption_keys
+    signing_key = KeyRing(SigningKey(settings.signing_key_pem), key_encryption_key=settings.key_encryption_key,
+                          token_ttl_seconds=settings.token_ttl_seconds, retired_key_encryption_keys=retired)
     engine = create_db_engine(settings.common.database_url, pool_size=5)
     sessions = session_factory(engine)
     pool = UpstreamPool(pool_size=settings.upstream_pool_size)
     # People's TOTP secrets: sealed at enrolment, opened at sign-in.
-    totp_box = totp_secrets.secret_box(settings.signing_key_pem)
+    totp_box = totp_secrets.secret_box(settings.key_encryption_key, retired)
     refusal_counter = RefusalCounter()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # At startup, not in a migration: migrations run without the bootstrap key the seal needs.
+        # At startup, not in a migration: migrations run without the key-encryption key the seal needs.
         totp_secrets.seal_clear_secrets_at_startup(sessions=sessions, box=totp_box)
         # Started in order, stopped in reverse, like a service's (harambee_common.service_app).
         running: list[Worker] = []
@@ -78,11 +81,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.sessions = sessions
     app.state.upstreams = pool
     # Tenants' external OpenID Connect providers: their client secrets, and their JWKS as fetched.
-    app.state.provider_secrets = secret_box(settings.signing_key_pem)
+    app.state.provider_secrets = secret_box(settings.key_encryption_key, retired)
     app.state.provider_keys = ProviderKeys()
     app.state.totp_secrets = totp_box
     app.state.oauth_limits = OAuthLimits.from_settings(settings)
-    app.state.username_keys = UsernameKeys(settings.signing_key_pem)
+    app.state.username_keys = UsernameKeys(settings.key_encryption_key)
     app.state.refusal_counter = refusal_counter
     app.state.authorization_server = GatewayAuthorizationServer(
         session_factory=sessions,
@@ -98,6 +101,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(admin_router)
     app.include_router(registry_router)
     app.include_router(signin_router)
+    app.include_router(enrolment_router)
     install_problem_handlers(app)
     document_problems(app, every_operation=(ServiceUnavailable,))
     # Outermost of the app's middleware: forwarded requests never reach FastAPI's routing.

@@ -9,6 +9,7 @@ from pathlib import Path
 from harambee_common.components import GATEWAY, SERVICES
 from harambee_common.config import Settings
 from harambee_common.request_limits import DEFAULT_MAX_BODY_BYTES, max_body_bytes
+from harambee_gateway.secret_box import read_key_encryption_key
 
 
 def upstreams_from_env() -> dict[str, str]:
@@ -28,6 +29,8 @@ class GatewaySettings:
 
     common: Settings
     signing_key_pem: bytes
+    # Seals every registry secret (secret_box); random, from a file, never a signing key.
+    key_encryption_key: bytes
     token_ttl_seconds: int
     upstreams: dict[str, str]
     upstream_pool_size: int
@@ -48,6 +51,8 @@ class GatewaySettings:
     sign_in_attempts_burst: float = 0.0
     # Request bodies beyond this are a 413, to the gateway's own routes and to every service's alike.
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # KEKs being replaced: what they sealed still opens while `reseal-secrets` moves it (never used to seal).
+    retired_key_encryption_keys: tuple[bytes, ...] = ()
     # How often finished minutes of counted token refusals are published (refusal_counts).
     refusal_summary_interval_seconds: float = 10.0
 
@@ -58,7 +63,7 @@ class GatewaySettings:
 
     @classmethod
     def from_env(cls) -> GatewaySettings:
-        """Reads the settings; fails at once when the signing key or the database is not set."""
+        """Reads the settings; fails at once when the signing key or the key-encryption key is not set."""
         key_file = os.environ.get("GATEWAY_SIGNING_KEY_FILE")
         if not key_file:
             raise RuntimeError(
@@ -69,9 +74,22 @@ class GatewaySettings:
             pem = Path(key_file).read_bytes()
         except OSError as exc:
             raise RuntimeError(f"gateway: cannot read GATEWAY_SIGNING_KEY_FILE {key_file}: {exc}") from exc
+        kek_file = os.environ.get("GATEWAY_KEY_ENCRYPTION_KEY_FILE")
+        if not kek_file:
+            raise RuntimeError(
+                "gateway: GATEWAY_KEY_ENCRYPTION_KEY_FILE is not set; it must name a file holding base64 "
+                "of 32 random bytes (openssl rand -base64 32), the key every sealed secret is under"
+            )
+        key_encryption_key = read_key_encryption_key(kek_file)
+        retired = tuple(
+            read_key_encryption_key(path.strip(), variable="GATEWAY_RETIRED_KEY_ENCRYPTION_KEY_FILES")
+            for path in os.environ.get("GATEWAY_RETIRED_KEY_ENCRYPTION_KEY_FILES", "").split(",") if path.strip()
+        )
         return cls(
             common=Settings.from_env(GATEWAY.name),
             signing_key_pem=pem,
+            key_encryption_key=key_encryption_key,
+            retired_key_encryption_keys=retired,
             token_ttl_seconds=int(os.environ.get("TOKEN_TTL_SECONDS", "900")),
             upstreams=upstreams_from_env(),
             upstream_pool_size=int(os.environ.get("UPSTREAM_POOL_SIZE", "1000")),

@@ -54,6 +54,8 @@ def _oauth_error(description: str) -> dict[str, Any]:
         401: _oauth_error("The client could not be authenticated (invalid_client)"),
         **responses_for(PayloadTooLarge),
         429: TOO_MANY_TOKEN_REQUESTS,
+        # Also when no key may sign (the signing keys are not loaded, or only the retired bootstrap key is left):
+        # nothing is issued. Documented as a problem for every operation (openapi_contract).
     },
     openapi_extra={"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
         "schema": TokenRequest.model_json_schema()}}}},
@@ -149,11 +151,12 @@ def healthz() -> Health:
 
 
 @router.get("/readyz", tags=["health"])
-def readyz(sessions: SessionsDep) -> Health:
-    """The registry database is reachable."""
+def readyz(request: Request, sessions: SessionsDep) -> Health:
+    """The registry database is reachable and a signing key may sign."""
     try:
         with sessions() as db_session:
             repository.database_is_reachable(db_session=db_session)
     except SQLAlchemyError as exc:
         raise ServiceUnavailable("The registry database is unreachable.") from exc
+    request.app.state.signing_key.signing()  # NoSigningKey, a 503, when none may
     return Health(status="ready")

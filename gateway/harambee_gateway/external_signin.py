@@ -33,6 +33,7 @@ from joserfc.jwt import JWTClaimsRegistry
 from sqlalchemy.orm import Session
 
 from harambee_common.auth import KeyCache
+from harambee_common.permissions import SECOND_FACTOR_ROLES
 from harambee_common.problems import Problem
 from harambee_gateway import identity_providers, repository, signin
 from harambee_gateway.models import ExternalSignIn
@@ -45,6 +46,8 @@ with warnings.catch_warnings():
     from authlib.integrations.httpx_client import OAuth2Client
 
 log = logging.getLogger(__name__)
+# What a directory's `amr` must include for a person holding a role in SECOND_FACTOR_ROLES.
+MULTI_FACTOR_AMR = frozenset({"mfa", "otp", "hwk", "sc", "swk"})
 
 SIGN_IN_TTL = timedelta(minutes=10)
 HTTP_TIMEOUT_SECONDS = 10.0
@@ -92,6 +95,7 @@ class PendingSignIn:
     jwks_uri: str
     subject_claim: str
     require_verified_email: bool
+    iss_required: bool
     nonce: str
     code_verifier: str
     authorization_request: dict[str, str]
@@ -192,6 +196,7 @@ def claim(*, db_session: Session, box: SecretBox, state: str, browser: str | Non
         jwks_uri=provider.jwks_uri,
         subject_claim=provider.subject_claim,
         require_verified_email=provider.require_verified_email,
+        iss_required=provider.authorization_response_iss_parameter_supported,
         nonce=row.nonce,
         code_verifier=row.code_verifier,
         authorization_request=dict(row.authorization_request),
@@ -301,6 +306,12 @@ def person_for(*, db_session: Session, pending: PendingSignIn, claims: dict[str,
     )
     if not view.tenants:
         raise ExternalSignInRefused("You hold no role in this programme yet.", status=403)
+    # A role that can re-identify people needs a second factor here as at the gateway's own sign-in: the
+    # directory must say it checked more than one (RFC 8176 `mfa`, or a one-time code or hardware key).
+    held = {role for roles in view.tenants.values() for role in roles}
+    if held & SECOND_FACTOR_ROLES and not set(view.amr) & MULTI_FACTOR_AMR:
+        raise ExternalSignInRefused("Your role needs a second factor, and your programme's directory did not "
+                                    "report one. Sign in there with your second factor.", status=403)
     return view
 
 

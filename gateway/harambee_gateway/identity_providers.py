@@ -28,7 +28,9 @@ from harambee_gateway.secret_box import SecretBox
 from harambee_gateway.tenants import get_tenant
 
 SECRET_PURPOSE = b"harambee gateway identity provider client secrets"
-CALLBACK_PATH = "/oauth/external/callback"
+# One callback per directory (its tenant in the path): an answer comes back only where its directory's
+# sign-ins return, so one directory's code cannot be passed off at another's callback (RFC 9207 §1, mix-up).
+CALLBACK_PATH = "/oauth/external/callback/{tenant}"
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 DISCOVERY_TIMEOUT_SECONDS = 10.0
 DISCOVERY_MAX_BYTES = 256 * 1024
@@ -36,14 +38,14 @@ ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def secret_box(bootstrap_pem: bytes) -> SecretBox:
-    """The box that seals providers' client secrets, keyed from the gateway's bootstrap key."""
-    return SecretBox(bootstrap_pem, purpose=SECRET_PURPOSE)
+def secret_box(key_encryption_key: bytes, retired: tuple[bytes, ...] = ()) -> SecretBox:
+    """The box that seals providers' client secrets, keyed from the gateway's key-encryption key."""
+    return SecretBox(key_encryption_key, purpose=SECRET_PURPOSE, retired=retired)
 
 
-def callback_url(*, gateway_issuer: str) -> str:
-    """Where providers send people back to: the redirect URI to register at every provider."""
-    return gateway_issuer.rstrip("/") + CALLBACK_PATH
+def callback_url(*, gateway_issuer: str, tenant: str) -> str:
+    """Where the tenant's provider sends people back to: the redirect URI to register at that provider."""
+    return gateway_issuer.rstrip("/") + CALLBACK_PATH.format(tenant=tenant)
 
 
 def normalised_subject(*, claim: str, value: str) -> str:
@@ -68,11 +70,14 @@ def configure_provider(
         raise ValidationFailed("The issuer has no query part.")
     scopes = _scopes(data)
     endpoints = {name: getattr(data, name) for name in ENDPOINTS}
-    if not all(endpoints.values()):
+    iss_parameter = data.authorization_response_iss_parameter_supported
+    if not all(endpoints.values()) or iss_parameter is None:
         # Before the first query: the session takes a database connection only then, so none is
         # held while the provider answers.
         discovered = discover(issuer=data.issuer)
         endpoints = {name: endpoints[name] or discovered.get(name) for name in ENDPOINTS}
+        if iss_parameter is None:  # RFC 9207 §3: the directory says whether its answers name it
+            iss_parameter = discovered.get("authorization_response_iss_parameter_supported") is True
         missing = [name for name, value in endpoints.items() if not isinstance(value, str) or not value]
         if missing:
             raise ValidationFailed(f"The provider's discovery document lacks {', '.join(missing)}.")
@@ -95,6 +100,7 @@ def configure_provider(
     provider.scopes = scopes
     provider.subject_claim = data.subject_claim
     provider.require_verified_email = data.require_verified_email
+    provider.authorization_response_iss_parameter_supported = bool(iss_parameter)
     provider.updated_at = datetime.now(UTC)
     if existing is None:
         repository.add(db_session=uow.session, row=provider)

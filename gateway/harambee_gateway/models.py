@@ -98,7 +98,7 @@ class Person(Base):
     disabled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     # In clear, as versions before 0008 stored it: emptied at startup (totp_secrets), dropped in a later migration.
     totp_secret: Mapped[str | None] = mapped_column(sa.Text)
-    # Sealed with totp_secrets under a key derived from the bootstrap key, bound to the person's id.
+    # Sealed with totp_secrets under a key derived from the key-encryption key, bound to the person's id.
     encrypted_totp_secret: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     # The last TOTP time step accepted: a code is good once.
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
@@ -107,6 +107,23 @@ class Person(Base):
 
     organisation: Mapped[Organisation | None] = relationship(lazy="raise")
     roles: Mapped[list[PersonRole]] = relationship(lazy="raise", back_populates="person")
+
+
+class Enrolment(Base):
+    """A single-use link for a person to set their own password and/or second factor (enrolments.py)."""
+
+    __tablename__ = "enrolments"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    person_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("people.id"))
+    token_hash: Mapped[str] = mapped_column(sa.Text, unique=True)
+    password: Mapped[bool] = mapped_column(sa.Boolean)
+    second_factor: Mapped[bool] = mapped_column(sa.Boolean)
+    created_by: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    superseded_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
 class PersonRole(Base):
@@ -186,7 +203,7 @@ class AuthorizationCode(Base):
 
 
 class StoredSigningKey(Base):
-    """A signing key made by rotation; its private part encrypted (AES-GCM) under the bootstrap key."""
+    """A signing key made by rotation; its private part sealed (AES-GCM) under the key-encryption key."""
 
     __tablename__ = "signing_keys"
 
@@ -194,6 +211,16 @@ class StoredSigningKey(Base):
     encrypted_private_key: Mapped[bytes] = mapped_column(sa.LargeBinary)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
     signs_from: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class RetiredSigningKey(Base):
+    """A signing key that signs no more, whatever else the ring holds (the bootstrap key after rotation)."""
+
+    __tablename__ = "retired_signing_keys"
+
+    kid: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    retired_from: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    retired_by: Mapped[str] = mapped_column(sa.Text)
 
 
 class IdentityProvider(Base):
@@ -204,7 +231,7 @@ class IdentityProvider(Base):
     tenant: Mapped[str] = mapped_column(sa.ForeignKey("tenants.slug"), primary_key=True)
     issuer: Mapped[str] = mapped_column(sa.Text)
     client_id: Mapped[str] = mapped_column(sa.Text)
-    # Sealed with secret_box under a key derived from the bootstrap key, bound to the tenant.
+    # Sealed with secret_box under a key derived from the key-encryption key, bound to the tenant.
     encrypted_client_secret: Mapped[bytes] = mapped_column(sa.LargeBinary)
     token_endpoint_auth_method: Mapped[str] = mapped_column(sa.Text)
     authorization_endpoint: Mapped[str] = mapped_column(sa.Text)
@@ -213,6 +240,8 @@ class IdentityProvider(Base):
     scopes: Mapped[list[str]] = mapped_column(ARRAY(sa.Text))
     subject_claim: Mapped[str] = mapped_column(sa.Text)
     require_verified_email: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.true())
+    # RFC 9207: the directory names itself (`iss`) in every authorization answer; one without is refused.
+    authorization_response_iss_parameter_supported: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
 

@@ -32,8 +32,8 @@ TOO_MANY_TOKEN_REQUESTS: dict[str, Any] = problem_entry(
 class UsernameKeys:
     """Keyed hashes of usernames: one account's attempts can be counted and logged without its name."""
 
-    def __init__(self, bootstrap_pem: bytes) -> None:
-        self._key = derive_key(bootstrap_pem, info=USERNAME_KEY_PURPOSE)
+    def __init__(self, key_encryption_key: bytes) -> None:
+        self._key = derive_key(key_encryption_key, info=USERNAME_KEY_PURPOSE)
 
     def of(self, username: str) -> str:
         """The HMAC-SHA256 of the username as sign-in normalises it (hex)."""

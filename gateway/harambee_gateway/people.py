@@ -15,12 +15,11 @@ from harambee_common.db import UnitOfWork
 from harambee_common.pagination import Slice
 from harambee_common.permissions import Role
 from harambee_common.problems import Conflict, ValidationFailed, or_not_found
-from harambee_gateway import credentials, partners, repository, signin
+from harambee_gateway import credentials, partners, repository
 from harambee_gateway.events import PLATFORM, publish
 from harambee_gateway.models import Person, PersonRole
 from harambee_gateway.organisations import get_organisation_or_invalid
 from harambee_gateway.schemas import PersonCreate, StaffRoleOverride
-from harambee_gateway.secret_box import SecretBox
 
 
 def get_person(*, uow: UnitOfWork, person_id: uuid.UUID) -> Person:
@@ -94,7 +93,10 @@ def revoke_role(*, uow: UnitOfWork, person_id: uuid.UUID, tenant: str, role: str
 
 
 def reset_password(*, uow: UnitOfWork, person_id: uuid.UUID, actor: str) -> str:
-    """Gives a person a fresh generated password (returned once) and clears any lockout."""
+    """Gives a person a fresh generated password (returned once) and clears any lockout.
+
+    For the demo seed only: through the API a reset is a one-time enrolment for the person (enrolments.py).
+    """
     person = get_person(uow=uow, person_id=person_id)
     password = secrets.token_urlsafe(18)
     person.password_hash = credentials.hash_secret(secret=password)
@@ -106,9 +108,3 @@ def reset_password(*, uow: UnitOfWork, person_id: uuid.UUID, actor: str) -> str:
     return password
 
 
-def enrol_second_factor(*, uow: UnitOfWork, box: SecretBox, person_id: uuid.UUID, actor: str) -> tuple[str, str]:
-    """Gives a person a new TOTP secret, stored sealed with box; returns it and its otpauth URI (shown once)."""
-    secret, uri = signin.enrol_totp(db_session=uow.session, box=box, person_id=person_id)
-    publish(uow, catalogue.PersonSecondFactorEnrolled(person_id=person_id, actor=actor), tenant=PLATFORM,
-            subject=str(person_id))
-    return secret, uri

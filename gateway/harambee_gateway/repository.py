@@ -18,12 +18,14 @@ from harambee_gateway.models import (
     AuthorizationCode,
     Client,
     ClientGrant,
+    Enrolment,
     ExternalIdentity,
     ExternalSignIn,
     IdentityProvider,
     Organisation,
     Person,
     PersonRole,
+    RetiredSigningKey,
     StoredSigningKey,
     Tenant,
 )
@@ -179,6 +181,29 @@ def get_person_by_username(*, db_session: Session, username: str, for_update: bo
     return db_session.scalars(query).one_or_none()
 
 
+def supersede_open_enrolments(*, db_session: Session, person_id: uuid.UUID, at: datetime) -> None:
+    """Marks the person's unused enrolments replaced: only the newest link works."""
+    db_session.execute(sa.update(Enrolment).where(
+        Enrolment.person_id == person_id, Enrolment.used_at.is_(None), Enrolment.superseded_at.is_(None),
+    ).values(superseded_at=at))
+
+
+def _usable(token_hash: str, now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(Enrolment.token_hash == token_hash, Enrolment.used_at.is_(None),
+                   Enrolment.superseded_at.is_(None), Enrolment.expires_at > now)
+
+
+def get_open_enrolment(*, db_session: Session, token_hash: str, now: datetime) -> Enrolment | None:
+    """The enrolment with this token, if still usable."""
+    return db_session.scalars(sa.select(Enrolment).where(_usable(token_hash, now))).one_or_none()
+
+
+def claim_enrolment(*, db_session: Session, token_hash: str, now: datetime) -> Enrolment | None:
+    """Spends the enrolment with this token, if still usable: one statement, so it is spent once."""
+    return db_session.scalars(sa.update(Enrolment).where(_usable(token_hash, now)).values(used_at=now)
+                              .returning(Enrolment)).one_or_none()
+
+
 def list_people(*, db_session: Session, cursor: str | None, limit: int) -> Slice[Person]:
     """A page of people with their current roles, oldest first."""
     return paginate(db_session, _person_query(), keyset=PEOPLE, cursor=cursor, limit=limit)
@@ -321,6 +346,33 @@ def consume_authorization_code(*, db_session: Session, code_hash: str, client_id
 def list_signing_keys(*, db_session: Session) -> list[StoredSigningKey]:
     """Every stored signing key, oldest first."""
     return list(db_session.scalars(sa.select(StoredSigningKey).order_by(StoredSigningKey.signs_from)))
+
+
+def signing_key_retirements(*, db_session: Session) -> dict[str, datetime]:
+    """When each retired signing key stopped signing for good, by kid."""
+    return {row.kid: row.retired_from for row in db_session.scalars(sa.select(RetiredSigningKey))}
+
+
+def retire_signing_key(*, db_session: Session, row: RetiredSigningKey) -> None:
+    """Records a key's retirement, unless it is already retired (the first retirement stands)."""
+    db_session.execute(insert(RetiredSigningKey).values(
+        kid=row.kid, retired_from=row.retired_from, retired_by=row.retired_by).on_conflict_do_nothing())
+
+
+def people_with_sealed_totp_secrets(*, db_session: Session) -> list[Person]:
+    """Every person whose TOTP secret is sealed, locked for re-sealing."""
+    return list(db_session.scalars(
+        sa.select(Person).where(Person.encrypted_totp_secret.is_not(None)).order_by(Person.id).with_for_update()))
+
+
+def all_identity_providers(*, db_session: Session) -> list[IdentityProvider]:
+    """Every tenant's external provider, locked for re-sealing."""
+    return list(db_session.scalars(sa.select(IdentityProvider).order_by(IdentityProvider.tenant).with_for_update()))
+
+
+def all_signing_keys_for_update(*, db_session: Session) -> list[StoredSigningKey]:
+    """Every stored signing key, locked for re-sealing."""
+    return list(db_session.scalars(sa.select(StoredSigningKey).order_by(StoredSigningKey.kid).with_for_update()))
 
 
 # --- Identity providers and their links ----------------------------------------------------------

@@ -244,11 +244,33 @@ class SigningKeyView(BaseModel):
     state: Literal["pending", "signing", "retiring"]
 
 
-class PersonPassword(BaseModel):
-    """A person's new password, shown once."""
+class EnrolmentRequest(BaseModel):
+    """What a one-time enrolment lets the person set: a new password, a new second factor, or both."""
 
+    model_config = ConfigDict(extra="forbid")
+
+    password: bool = True
+    second_factor: bool = True
+
+
+class EnrolmentIssued(BaseModel):
+    """A one-time enrolment: deliver `enrolment_url` to the person, and only to them; it works once."""
+
+    id: uuid.UUID
     person_id: uuid.UUID
-    password: str
+    password: bool
+    second_factor: bool
+    expires_at: datetime
+    enrolment_url: str = Field(description="single use; the token is in the fragment, which no server logs")
+
+
+class EnrolmentIn(BaseModel):
+    """A person using their enrolment: the token from the link, and their new password if it sets one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: Annotated[str, StringConstraints(min_length=20, max_length=200)]
+    password: Annotated[str, StringConstraints(min_length=12, max_length=256)] | None = None
 
 
 class SecondFactor(BaseModel):
@@ -256,6 +278,14 @@ class SecondFactor(BaseModel):
 
     secret: str
     otpauth_uri: str
+
+
+class EnrolmentCompleted(BaseModel):
+    """What the person set; `second_factor` (shown once) goes into their authenticator app."""
+
+    person_id: uuid.UUID
+    username: str
+    second_factor: SecondFactor | None
 
 
 class SecretRotation(BaseModel):
@@ -469,6 +499,10 @@ class IdentityProviderIn(BaseModel):
     require_verified_email: bool = Field(
         default=True, description="with subject_claim email: refuse unless the provider says email_verified"
     )
+    authorization_response_iss_parameter_supported: bool | None = Field(
+        default=None, description="RFC 9207: the provider names itself in `iss` on every authorization answer, "
+        "which is then required; left out, read from its discovery document (fetched for this)",
+    )
 
 
 class IdentityProviderView(BaseModel):
@@ -485,6 +519,7 @@ class IdentityProviderView(BaseModel):
     subject_claim: str
     scopes: list[str]
     require_verified_email: bool
+    authorization_response_iss_parameter_supported: bool
     redirect_uri: str
     created_at: datetime
     updated_at: datetime
@@ -503,6 +538,7 @@ class IdentityProviderView(BaseModel):
             subject_claim=provider.subject_claim,
             scopes=list(provider.scopes),
             require_verified_email=provider.require_verified_email,
+            authorization_response_iss_parameter_supported=provider.authorization_response_iss_parameter_supported,
             redirect_uri=redirect_uri,
             created_at=provider.created_at,
             updated_at=provider.updated_at,

@@ -1,13 +1,19 @@
-"""Sealing registry secrets with AES-GCM under keys derived from the gateway's bootstrap key.
+"""Sealing registry secrets with AES-GCM under keys derived from the gateway's key-encryption key (KEK).
 
-The bootstrap key (GATEWAY_SIGNING_KEY_FILE) is the one secret every replica holds already; each
-use derives its own key from it (HKDF with a distinct `info`), so a database dump alone reveals
-none of what is sealed, and a secret sealed for one purpose cannot be opened for another.
+The KEK (GATEWAY_KEY_ENCRYPTION_KEY_FILE) is 32 random bytes held only in a file every replica
+mounts; it signs nothing and is never in the database, so neither a database dump nor the token-signing
+key opens what is sealed. Each use derives its own key from it (HKDF with a distinct `info`), so a
+secret sealed for one purpose cannot be opened for another. `reseal` moves every sealed secret to a
+new KEK; while it runs, replicas given the old KEK as retired (GATEWAY_RETIRED_KEY_ENCRYPTION_KEY_FILES)
+still open what is not moved yet, and seal only under the new one.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
+from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
@@ -16,26 +22,53 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 NONCE_BYTES = 12
+KEK_BYTES = 32
 
 
 class SealedSecretUnreadable(Exception):
     """A sealed secret was sealed under another key, or altered."""
 
 
-def derive_key(bootstrap_pem: bytes, *, info: bytes) -> bytes:
-    """A 256-bit key for one purpose, derived from the bootstrap EC private key."""
-    private = serialization.load_pem_private_key(bootstrap_pem, password=None)
+def derive_key(root: bytes, *, info: bytes) -> bytes:
+    """A 256-bit key for one purpose, derived from a root key (the KEK)."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(root)
+
+
+def read_key_encryption_key(path: str | Path, *, variable: str = "GATEWAY_KEY_ENCRYPTION_KEY_FILE") -> bytes:
+    """The KEK in a file: base64 of 32 random bytes (what `openssl rand -base64 32` writes)."""
+    try:
+        text = Path(path).read_text().strip()
+    except OSError as exc:
+        raise RuntimeError(f"gateway: cannot read {variable} {path}: {exc}") from exc
+    try:
+        key = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != KEK_BYTES:
+        raise RuntimeError(f"gateway: {variable} must hold base64 of {KEK_BYTES} random bytes")
+    return key
+
+
+def legacy_root(signing_key_pem: bytes) -> bytes:
+    """The root older versions sealed under: the bootstrap signing key's private scalar.
+
+    Only `reseal --previous-signing-key-file` uses it, to move those secrets under the KEK.
+    """
+    private = serialization.load_pem_private_key(signing_key_pem, password=None)
     if not isinstance(private, ec.EllipticCurvePrivateKey):
-        raise RuntimeError("gateway: the bootstrap key must be an EC private key")
-    secret = private.private_numbers().private_value.to_bytes(32, "big")
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret)
+        raise RuntimeError("gateway: the previous signing key must be an EC private key")
+    return private.private_numbers().private_value.to_bytes(32, "big")
 
 
 class SecretBox:
-    """Seals and opens secrets for one purpose; `bound_to` ties each to its record (AES-GCM AAD)."""
+    """Seals and opens secrets for one purpose; `bound_to` ties each to its record (AES-GCM AAD).
 
-    def __init__(self, bootstrap_pem: bytes, *, purpose: bytes) -> None:
-        self._aead = AESGCM(derive_key(bootstrap_pem, info=purpose))
+    Seals under root only; opens with root or any retired root (a KEK being replaced).
+    """
+
+    def __init__(self, root: bytes, *, purpose: bytes, retired: tuple[bytes, ...] = ()) -> None:
+        self._aead = AESGCM(derive_key(root, info=purpose))
+        self._openers = [self._aead, *(AESGCM(derive_key(r, info=purpose)) for r in retired)]
 
     def seal(self, secret: str, *, bound_to: str) -> bytes:
         """The secret encrypted: nonce followed by ciphertext and tag."""
@@ -44,7 +77,9 @@ class SecretBox:
 
     def open(self, sealed: bytes, *, bound_to: str) -> str:
         """The secret in clear; SealedSecretUnreadable when it was sealed elsewhere or altered."""
-        try:
-            return self._aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], bound_to.encode()).decode()
-        except InvalidTag as exc:
-            raise SealedSecretUnreadable from exc
+        for aead in self._openers:
+            try:
+                return aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], bound_to.encode()).decode()
+            except InvalidTag:
+                continue
+        raise SealedSecretUnreadable

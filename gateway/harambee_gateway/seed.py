@@ -7,6 +7,7 @@ and the end-to-end tests; the models of that file are here too.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -14,8 +15,8 @@ from pydantic import BaseModel, Field
 
 from harambee_common.components import SERVICES
 from harambee_common.db import UnitOfWork
-from harambee_common.permissions import Role, Scope
-from harambee_gateway import agreements, clients, organisations, people, repository, tenants
+from harambee_common.permissions import SECOND_FACTOR_ROLES, Role, Scope
+from harambee_gateway import agreements, clients, enrolments, organisations, people, repository, tenants
 from harambee_gateway.events import PLATFORM
 from harambee_gateway.schemas import (
     AgreementCreate,
@@ -65,6 +66,8 @@ class DemoPerson(BaseModel):
     password: str
     tenant: str
     roles: list[str]
+    # For a role that signs in with a second factor: `POST /enrolment {"token": ...}` sets it up (once).
+    enrolment_token: str | None = None
 
 
 class DemoApp(BaseModel):
@@ -457,8 +460,22 @@ def _seed_people(*, uow: UnitOfWork) -> list[DemoPerson]:
             )
             if held is None:
                 people.grant_role(uow=uow, person_id=person.id, tenant=spec.tenant, role=role, actor=ACTOR)
-        seeded.append(DemoPerson(username=spec.username, password=password, tenant=spec.tenant, roles=list(spec.roles)))
+        seeded.append(DemoPerson(username=spec.username, password=password, tenant=spec.tenant, roles=list(spec.roles),
+                                 enrolment_token=_second_factor_enrolment(uow=uow, person_id=person.id, spec=spec)))
     return seeded
+
+
+# --- demo people's second factors (keys) ---------------------------------------------------------
+
+
+def _second_factor_enrolment(*, uow: UnitOfWork, person_id: uuid.UUID, spec: DemoPersonSpec) -> str | None:
+    """A one-time enrolment for a demo person whose role signs in with a second factor; None for others.
+
+    The seed never sets a factor itself: like any administrator it cannot, and it holds no key to seal one.
+    """
+    if not SECOND_FACTOR_ROLES & set(spec.roles):
+        return None
+    return enrolments.issue(uow=uow, person_id=person_id, password=False, second_factor=True, actor=ACTOR).token
 
 
 def _seed_app(*, uow: UnitOfWork) -> DemoApp:

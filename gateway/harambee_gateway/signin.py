@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 from sqlalchemy.orm import Session
 
-from harambee_common.permissions import Role, Scope
+from harambee_common.permissions import SECOND_FACTOR_ROLES, Role, Scope
 from harambee_common.problems import or_not_found
 from harambee_gateway import credentials, repository, totp_secrets
 from harambee_gateway.models import AuthorizationCode, Person
@@ -148,9 +148,10 @@ def authenticate(
         # Sealed for someone else, altered, or under another bootstrap key: no code can match it.
         log.warning("person %s has a TOTP secret that does not open", person.id)
         raise SignInFailed("Your second factor cannot be checked; ask an administrator to set it up again.") from None
-    if secret or _tenant_requires_totp(db_session=db_session, person=person):
+    if secret or _requires_totp(db_session=db_session, person=person):
         if not secret:
-            raise SignInFailed("Your programme requires a second factor; ask an administrator to set one up.")
+            raise SignInFailed("Your role or programme requires a second factor; ask an administrator for an "
+                               "enrolment link to set one up.")
         if not otp:
             raise SecondFactorNeeded("Enter the one-time code from your authenticator app.")
         step = _totp_step(secret=secret, otp=otp)
@@ -176,7 +177,10 @@ def _failed(*, person: Person, now: datetime) -> None:
         person.failed_sign_ins = 0
 
 
-def _tenant_requires_totp(*, db_session: Session, person: Person) -> bool:
+def _requires_totp(*, db_session: Session, person: Person) -> bool:
+    """A role that can re-identify people, or platform administration, or a tenant's own rule."""
+    if any(r.role in SECOND_FACTOR_ROLES for r in person.roles):
+        return True
     tenants = repository.existing_tenants(db_session=db_session, slugs=sorted({r.tenant for r in person.roles}))
     return any(t.require_totp for t in tenants.values())
 

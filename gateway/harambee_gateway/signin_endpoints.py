@@ -6,7 +6,8 @@ travel in hidden fields and are validated again on POST, so nothing is kept betw
 
 With `tenant=<slug>` (sent by the app, or chosen on the page) and a tenant that trusts an external
 OpenID Connect provider, GET sends the person to that provider instead; they come back to
-`/oauth/external/callback`, and the same authorization request is resumed (external_signin).
+`/oauth/external/callback/<tenant>` (one callback per directory), and the same authorization request is
+resumed (external_signin).
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ def _depart(
             tenant=tenant,
             authorization_request=kept,
             browser=browser,
-            redirect_uri=identity_providers.callback_url(gateway_issuer=settings.issuer),
+            redirect_uri=identity_providers.callback_url(gateway_issuer=settings.issuer, tenant=tenant),
         )
     if departure is None:
         message = "That programme does not sign in through its own directory: use your username and password."
@@ -138,16 +139,18 @@ def _depart(
     400: _REFUSED, 403: "The directory's answer does not admit this person here", 429: _TOO_MANY,
     503: _DIRECTORY_DOWN}))
 async def external_callback(
-    request: Request, settings: SettingsDep, server: ServerDep, limits: OAuthLimitsDep
+    tenant: str, request: Request, settings: SettingsDep, server: ServerDep, limits: OAuthLimitsDep
 ) -> Response:
     """Where a tenant's provider returns the person: validate, map to a person, resume the app's request."""
     # The app's client id is known only once the pending sign-in is claimed: the address alone is limited.
     if wait := limits.wait(address=client_address(request)):
         return _too_many_attempts(wait)
-    return await run_in_threadpool(_return_from_provider, request, settings, server)
+    return await run_in_threadpool(_return_from_provider, request, settings, server, tenant)
 
 
-def _return_from_provider(request: Request, settings: GatewaySettings, server: GatewayAuthorizationServer) -> Response:
+def _return_from_provider(
+    request: Request, settings: GatewaySettings, server: GatewayAuthorizationServer, tenant: str
+) -> Response:
     sessions: sessionmaker[Session] = request.app.state.sessions
     query = request.query_params
     state, code = query.get("state"), query.get("code")
@@ -162,9 +165,15 @@ def _return_from_provider(request: Request, settings: GatewaySettings, server: G
                 state=state,
                 browser=request.cookies.get(BROWSER_COOKIE),
             )
-        # RFC 9207: a response that names its issuer must name the directory this sign-in left for.
         # Checked before the code goes anywhere: a mixed-up code is never sent to this directory's token endpoint.
+        # One callback per directory: an answer must come back where its own directory's sign-ins return.
+        if pending.tenant != tenant:
+            raise ExternalSignInRefused("The answer came back to another directory's sign-in than the one you left.")
+        # RFC 9207: a response that names its issuer must name the directory this sign-in left for; from a
+        # directory that says it always names itself, one that does not is refused too.
         returned_issuer = query.get("iss")
+        if returned_issuer is None and pending.iss_required:
+            raise ExternalSignInRefused("The answer did not say which directory it came from.")
         if returned_issuer is not None and returned_issuer != pending.issuer:
             raise ExternalSignInRefused("The answer came from another directory than the one you were sent to.")
         if query.get("error") or not code:
@@ -172,7 +181,7 @@ def _return_from_provider(request: Request, settings: GatewaySettings, server: G
         claims = external_signin.verify_at_provider(
             pending=pending,
             code=code,
-            redirect_uri=identity_providers.callback_url(gateway_issuer=settings.issuer),
+            redirect_uri=identity_providers.callback_url(gateway_issuer=settings.issuer, tenant=tenant),
             keys=request.app.state.provider_keys,
         )
         with registry_unit_of_work(sessions) as uow:

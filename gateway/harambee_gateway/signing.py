@@ -6,35 +6,41 @@ unknown kid, at most every 10 s; HTTP caches may hold it for the JWKS's max-age)
 signing stays published until the last token it signed has expired.
 
 The bootstrap key comes from GATEWAY_SIGNING_KEY_FILE. Keys made by rotation live in the registry
-database, encrypted with AES-GCM under a key derived from the bootstrap key, so every replica
-shares them and a database dump alone does not reveal them.
+database, sealed (AES-GCM) under the key-encryption key (secret_box), never under a signing key, so
+every replica shares them and neither a database dump nor a signing key reveals them.
+
+The first rotation retires the bootstrap key for good: the retirement is recorded in the registry,
+and from then on the bootstrap key only stays published until its last token has expired. It never
+signs again, not even when the rotated keys cannot be read (a replica with the wrong KEK, the
+database away at startup): the ring then signs nothing and the token endpoint answers 503, rather
+than fall back to a key an operator has taken out of service. A ring that has not loaded the
+registry yet signs nothing either, for the same reason.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from joserfc.jwk import ECKey, KeySet
 from sqlalchemy.orm import Session, sessionmaker
 
 from harambee_common.catalogue.registry import SigningKeyRotated
 from harambee_common.db import UnitOfWork
+from harambee_common.problems import ServiceUnavailable
 from harambee_common.workers import PeriodicWorker
 from harambee_gateway import repository
 from harambee_gateway.events import PLATFORM, publish
-from harambee_gateway.models import StoredSigningKey
-from harambee_gateway.secret_box import derive_key
+from harambee_gateway.models import RetiredSigningKey, StoredSigningKey
+from harambee_gateway.secret_box import SealedSecretUnreadable, SecretBox
 
 ALGORITHM = "ES256"
+SECRET_PURPOSE = b"harambee gateway signing keys"
 log = logging.getLogger(__name__)
 # Verifiers accept tokens up to 30 s past expiry (clock leeway); keep old keys a little longer.
 RETENTION_MARGIN = timedelta(seconds=60)
@@ -66,31 +72,61 @@ class SigningKey:
         return {"keys": [self.key.as_dict(private=False)]}
 
 
+class NoSigningKey(ServiceUnavailable):
+    """No key may sign now: the registry's keys are not loaded, or cannot be read with this KEK."""
+
+    title = "No signing key is available"
+
+
 @dataclass(frozen=True)
 class RingKey:
-    """A key in the ring and the moment it starts (or started) signing."""
+    """A key in the ring, the moment it starts (or started) signing, and when it was retired for good."""
 
     key: SigningKey
     signs_from: datetime
+    retired_from: datetime | None = None
+
+    def signs_at(self, now: datetime) -> bool:
+        """Whether this key may sign at this moment."""
+        return self.signs_from <= now and (self.retired_from is None or now < self.retired_from)
+
+
+def secret_box(key_encryption_key: bytes, retired: tuple[bytes, ...] = ()) -> SecretBox:
+    """The box that seals rotated signing keys (bound to their kid), keyed from the KEK."""
+    return SecretBox(key_encryption_key, purpose=SECRET_PURPOSE, retired=retired)
 
 
 class KeyRing:
     """The bootstrap key plus rotated keys: which one signs now, and which ones are published."""
 
-    def __init__(self, bootstrap: SigningKey, *, token_ttl_seconds: int) -> None:
+    def __init__(
+        self, bootstrap: SigningKey, *, key_encryption_key: bytes, token_ttl_seconds: int,
+        retired_key_encryption_keys: tuple[bytes, ...] = (),
+    ) -> None:
         self.bootstrap = bootstrap
         self._retention = timedelta(seconds=token_ttl_seconds) + RETENTION_MARGIN
-        self._kek = AESGCM(_derive_kek(bootstrap.pem))
+        self._box = secret_box(key_encryption_key, retired_key_encryption_keys)
         self._keys: list[RingKey] = [RingKey(bootstrap, _EPOCH)]
+        self._loaded = False
         self._lock = threading.Lock()
         self._published: tuple[tuple[str, ...], KeySet] | None = None
 
     # -- what signs and what is published ------------------------------------------------------
 
+    @property
+    def loaded(self) -> bool:
+        """Whether the ring has read the registry's keys at least once."""
+        return self._loaded
+
     def signing(self, now: datetime | None = None) -> SigningKey:
-        """The key that signs at this moment: the newest whose time has come."""
+        """The key that signs at this moment: the newest whose time has come and that is not retired."""
         now = now or datetime.now(UTC)
-        return max((k for k in self._keys if k.signs_from <= now), key=lambda k: k.signs_from).key
+        if not self._loaded:
+            raise NoSigningKey("The signing keys have not been loaded from the registry yet.")
+        eligible = [k for k in self._keys if k.signs_at(now)]
+        if not eligible:
+            raise NoSigningKey("No signing key this gateway can read may sign now.")
+        return max(eligible, key=lambda k: k.signs_from).key
 
     @property
     def kid(self) -> str:
@@ -108,7 +144,8 @@ class KeyRing:
         shown = []
         for index, ring_key in enumerate(keys):
             successor = next((k for k in keys[index + 1 :] if k.signs_from <= now), None)
-            if successor is None or successor.signs_from + self._retention > now:
+            ended = min((t for t in (ring_key.retired_from, successor and successor.signs_from) if t), default=None)
+            if ended is None or ended + self._retention > now:
                 shown.append(ring_key)
         return shown
 
@@ -129,23 +166,25 @@ class KeyRing:
     # -- loading and rotating ------------------------------------------------------------------
 
     def load(self, *, db_session: Session) -> None:
-        """Reads the rotated keys from the registry (keys it cannot decrypt are skipped)."""
-        loaded = [RingKey(self.bootstrap, _EPOCH)]
+        """Reads the rotated keys and the retirements from the registry (keys it cannot open are skipped)."""
+        retired = repository.signing_key_retirements(db_session=db_session)
+        loaded = [RingKey(self.bootstrap, _EPOCH, retired.get(self.bootstrap.kid))]
         known = {k.key.kid: k for k in self._keys}
         for row in repository.list_signing_keys(db_session=db_session):
+            if row.kid == self.bootstrap.kid:
+                continue
             if row.kid in known:
-                loaded.append(known[row.kid])
+                loaded.append(RingKey(known[row.kid].key, row.signs_from, retired.get(row.kid)))
                 continue
             try:
-                pem = self._kek.decrypt(
-                    row.encrypted_private_key[:12], row.encrypted_private_key[12:], row.kid.encode()
-                )
-            except InvalidTag:
-                log.warning("signing key %s was encrypted under another bootstrap key; skipped", row.kid)
+                pem = self._box.open(row.encrypted_private_key, bound_to=row.kid).encode()
+            except SealedSecretUnreadable:
+                log.warning("signing key %s was sealed under another key-encryption key; skipped", row.kid)
                 continue
-            loaded.append(RingKey(SigningKey(pem), row.signs_from))
+            loaded.append(RingKey(SigningKey(pem), row.signs_from, retired.get(row.kid)))
         with self._lock:
             self._keys = loaded
+            self._loaded = True
 
     def rotate(self, *, uow: UnitOfWork, publish_lead_seconds: float, actor: str) -> RingKey:
         """Makes a new key: published at once, signing after the lead time. Loads it into the ring."""
@@ -154,27 +193,35 @@ class KeyRing:
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
         key = SigningKey(pem)
-        nonce = os.urandom(12)
         signs_from = datetime.now(UTC) + timedelta(seconds=publish_lead_seconds)
         repository.add(
             db_session=uow.session,
             row=StoredSigningKey(
                 kid=key.kid,
-                encrypted_private_key=nonce + self._kek.encrypt(nonce, pem, key.kid.encode()),
+                encrypted_private_key=self._box.seal(pem.decode(), bound_to=key.kid),
                 signs_from=signs_from,
             ),
         )
+        # The bootstrap key's last moment of signing, recorded once: later rotations leave it as it was.
+        repository.retire_signing_key(db_session=uow.session, row=RetiredSigningKey(
+            kid=self.bootstrap.kid, retired_from=signs_from, retired_by=actor))
         publish(uow, SigningKeyRotated(kid=key.kid, signs_from=signs_from, actor=actor), tenant=PLATFORM,
                 subject=key.kid)
         ring_key = RingKey(key, signs_from)
         with self._lock:
-            self._keys = [*self._keys, ring_key]
+            self._keys = [
+                RingKey(k.key, k.signs_from, k.retired_from or signs_from) if k.key is self.bootstrap else k
+                for k in self._keys
+            ] + [ring_key]
         return ring_key
 
     def describe(self, now: datetime | None = None) -> list[dict[str, Any]]:
         """Each published key with its state: pending, signing or retiring."""
         now = now or datetime.now(UTC)
-        current = self.signing(now).kid
+        try:
+            current: str | None = self.signing(now).kid
+        except NoSigningKey:
+            current = None
         return [
             {
                 "kid": k.key.kid,
@@ -183,10 +230,6 @@ class KeyRing:
             }
             for k in reversed(self.published(now))
         ]
-
-
-def _derive_kek(bootstrap_pem: bytes) -> bytes:
-    return derive_key(bootstrap_pem, info=b"harambee gateway signing keys")
 
 
 class KeyRingRefresher(PeriodicWorker):
@@ -200,7 +243,7 @@ class KeyRingRefresher(PeriodicWorker):
         self._sessions = sessions
 
     def start(self) -> None:
-        """Loads now (best effort: the bootstrap key signs meanwhile), then keeps reloading in the background."""
+        """Loads now (best effort: nothing signs until a load succeeds), then keeps reloading in the background."""
         try:
             self.run_once()
         except Exception as exc:  # the database may be away at startup; the passes retry

@@ -1,10 +1,10 @@
-"""People's TOTP secrets, sealed under a key derived from the gateway's bootstrap key.
+"""People's TOTP secrets, sealed under a key derived from the gateway's key-encryption key.
 
 A database dump then holds no second factor in clear. Each secret is bound to its person's id, so
 one copied into another person's row does not open there.
 
 Secrets an older version stored in clear (people.totp_secret) are sealed when the gateway starts:
-only the gateway process holds the bootstrap key, and migrations run with the owner's database URL
+only the gateway process holds the key-encryption key, and migrations run with the owner's database URL
 alone, so they cannot seal them. Until then sign-in reads the clear secret.
 """
 
@@ -23,9 +23,9 @@ log = logging.getLogger(__name__)
 SECRET_PURPOSE = b"harambee gateway TOTP secrets"
 
 
-def secret_box(bootstrap_pem: bytes) -> SecretBox:
-    """The box that seals people's TOTP secrets, keyed from the gateway's bootstrap key."""
-    return SecretBox(bootstrap_pem, purpose=SECRET_PURPOSE)
+def secret_box(key_encryption_key: bytes, retired: tuple[bytes, ...] = ()) -> SecretBox:
+    """The box that seals people's TOTP secrets, keyed from the gateway's key-encryption key."""
+    return SecretBox(key_encryption_key, purpose=SECRET_PURPOSE, retired=retired)
 
 
 def store(*, box: SecretBox, person: Person, secret: str) -> None:

@@ -52,6 +52,11 @@ class Role(StrEnum):
 
 # Roles that only machine clients hold; people are granted the others.
 CLIENT_ONLY_ROLES = frozenset({Role.partner, Role.service})
+# Roles whose holders can put a name back on a pseudonymous subject (intake's vault: re-identification,
+# access exports); a person holding one signs in with a second factor, whatever their tenant requires.
+REIDENTIFYING_ROLES = frozenset({Role.intake_officer})
+# Roles a person holds only with a second factor: those above, and platform administration.
+SECOND_FACTOR_ROLES = REIDENTIFYING_ROLES | {Role.platform_admin}
 
 # The same lists as string literals, for Pydantic models and so the OpenAPI documents (an enum there
 # would become a named schema, and change what partners' generated clients call it).

@@ -1,4 +1,9 @@
-"""The stack's secrets: generated once, kept in the state directory, handed to processes by path or env."""
+"""The stack's secrets: generated once, kept in the state directory, handed to processes by path.
+
+Every key is its own random file: the gateway's token-signing key and the key-encryption key its
+sealed secrets are under; intake's key-encryption key and its separate blind-index key; audit's
+checkpoint-signing key; each component's event-signing key. None is derived from another.
+"""
 
 from __future__ import annotations
 
@@ -16,24 +21,37 @@ from harambee_common.components import AUDIT, COMPONENTS, GATEWAY, INTAKE
 
 @dataclass(frozen=True)
 class Keys:
-    """Where the signing keys live, and the intake key-encryption key (never in a repr or a log).
+    """Where each key file lives; the files hold the secrets, these paths are not secret.
 
     Each component has its own event signing key (Ed25519, `event-keys/<component>.key.pem`, 0600), and
     every component reads all their public keys from one directory (`event-keys/public/<component>.pem`).
     """
 
     gateway_signing_key_file: Path
+    gateway_key_encryption_key_file: Path
     audit_signing_key_file: Path
     event_keys_dir: Path
-    intake_key_encryption_key: str = field(repr=False)
+    intake_key_encryption_key_file: Path
+    intake_blind_index_key_file: Path
+    # A state directory made before the gateway had a KEK: its registry's secrets are still sealed
+    # under the signing key, and the runner re-seals them once (`reseal-secrets`).
+    gateway_secrets_need_resealing: bool = field(default=False, repr=False)
 
     @classmethod
     def load_or_create(cls, directory: Path) -> Keys:
         """Reads the keys from directory, creating the missing ones (so data stays readable across runs)."""
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        gateway = _create_once(directory / "gateway-signing-key.pem", _ec_p256_pem)
+        gateway = directory / "gateway-signing-key.pem"
+        upgrading_gateway = gateway.exists() and not (directory / "gateway-key-encryption-key").exists()
+        _create_once(gateway, _ec_p256_pem)
+        gateway_kek = _create_once(directory / "gateway-key-encryption-key", _random_key_b64)
         audit = _create_once(directory / "audit-signing-key.pem", _ed25519_pem)
-        kek = _create_once(directory / "intake-key-encryption-key", _random_key_b64)
+        intake_kek = directory / "intake-key-encryption-key"
+        # Older intakes made their blind indexes with the KEK itself; keep that key for the indexes
+        # they hold (intake then warns until the KEK is rotated), a random one for a new state directory.
+        earlier_kek = intake_kek.read_bytes() if intake_kek.exists() else None
+        blind = _create_once(directory / "intake-blind-index-key", lambda: earlier_kek or _random_key_b64())
+        _create_once(intake_kek, _random_key_b64)
         event_keys = directory / "event-keys"
         (event_keys / "public").mkdir(mode=0o700, parents=True, exist_ok=True)
         for each in COMPONENTS:
@@ -41,16 +59,21 @@ class Keys:
             _create_once(event_keys / "public" / f"{each.name}.pem", lambda private=private: _public_pem(private))
         return cls(
             gateway_signing_key_file=gateway,
+            gateway_key_encryption_key_file=gateway_kek,
             audit_signing_key_file=audit,
-            intake_key_encryption_key=kek.read_text().strip(),
             event_keys_dir=event_keys,
+            intake_key_encryption_key_file=intake_kek,
+            intake_blind_index_key_file=blind,
+            gateway_secrets_need_resealing=upgrading_gateway,
         )
 
     def env(self, component: str) -> dict[str, str]:
         """The secret-bearing variables one component needs: its own event key, everyone's public ones."""
         own = {
-            GATEWAY.name: {"GATEWAY_SIGNING_KEY_FILE": str(self.gateway_signing_key_file)},
-            INTAKE.name: {"INTAKE_KEY_ENCRYPTION_KEY": self.intake_key_encryption_key},
+            GATEWAY.name: {"GATEWAY_SIGNING_KEY_FILE": str(self.gateway_signing_key_file),
+                           "GATEWAY_KEY_ENCRYPTION_KEY_FILE": str(self.gateway_key_encryption_key_file)},
+            INTAKE.name: {"INTAKE_KEY_ENCRYPTION_KEY_FILE": str(self.intake_key_encryption_key_file),
+                          "INTAKE_BLIND_INDEX_KEY_FILE": str(self.intake_blind_index_key_file)},
             AUDIT.name: {"AUDIT_SIGNING_KEY_FILE": str(self.audit_signing_key_file)},
         }.get(component, {})
         return {**own, "EVENT_SIGNING_KEY_FILE": str(self.event_keys_dir / f"{component}.key.pem"),

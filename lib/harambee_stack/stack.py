@@ -225,6 +225,9 @@ class Stack:
             if self._ephemeral and not self.postgres.embedded:
                 self._teardown.callback(self.postgres.drop, database)
         self._migrate()
+        if self._keys.gateway_secrets_need_resealing:
+            self._run_once(GATEWAY.name, "reseal-secrets", "--previous-signing-key-file",
+                           str(self._keys.gateway_signing_key_file), name="gateway-reseal")
 
         # Seeded before anything starts (it writes the registry directly), so that each service starts
         # with its own registry client, which loads its copy of the agreements.
@@ -276,17 +279,17 @@ class Stack:
             self._wait_ready(name)
 
     def _seed_demo(self) -> None:
-        seeds = [
-            self._process(GATEWAY.name, "seed-demo", "--out", str(self.credentials_path),
-                          "--gateway-url", self.gateway_url, name="seed-demo"),
-            # A month of synthetic activity in monitoring's own read model (harambee_monitoring.demo says why).
-            self._process(MONITORING.name, "seed-demo", name="monitoring-seed-demo"),
-        ]
-        for seed in seeds:
-            self._teardown.callback(seed.stop, timeout=self._stop_timeout)
-            seed.start()
-            if seed.wait(timeout=self._ready_timeout) != 0:
-                raise StackError(f"{seed.name} failed with exit status {seed.returncode}\n{seed.log_tail()}")
+        self._run_once(GATEWAY.name, "seed-demo", "--out", str(self.credentials_path),
+                       "--gateway-url", self.gateway_url, name="seed-demo")
+        # A month of synthetic activity in monitoring's own read model (harambee_monitoring.demo says why).
+        self._run_once(MONITORING.name, "seed-demo", name="monitoring-seed-demo")
+
+    def _run_once(self, component: str, *args: str, name: str) -> None:
+        job = self._process(component, *args, name=name)
+        self._teardown.callback(job.stop, timeout=self._stop_timeout)
+        job.start()
+        if job.wait(timeout=self._ready_timeout) != 0:
+            raise StackError(f"{name} failed with exit status {job.returncode}\n{job.log_tail()}")
 
     def _process(self, component: str, *args: str, name: str) -> ChildProcess:
         return ChildProcess(

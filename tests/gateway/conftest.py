@@ -6,7 +6,9 @@ and its own gateway on it, so one module's records never show in another's lists
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import socket
 import threading
 import time
@@ -38,6 +40,8 @@ from tests.support.services import patched_env
 
 # Engines connect lazily: tests that never touch the registry can name a database that is absent.
 NO_DATABASE = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+# The session's key-encryption key: every gateway the tests start on one registry seals under it.
+KEY_ENCRYPTION_KEY = os.urandom(32)
 
 
 @pytest.fixture(scope="session")
@@ -60,6 +64,7 @@ def gateway_settings(
     relay_database_url: str | None = None,
     bootstrap: str | None = None,
     issuer: str = ISSUER,
+    key_encryption_key: bytes = KEY_ENCRYPTION_KEY,
 ) -> GatewaySettings:
     """Settings as the environment would give them, without touching the environment.
 
@@ -76,6 +81,7 @@ def gateway_settings(
             jwks_url=f"{issuer}/.well-known/jwks.json",
         ),
         signing_key_pem=signing_key_pem,
+        key_encryption_key=key_encryption_key,
         token_ttl_seconds=token_ttl_seconds,
         upstreams=upstreams or {},
         upstream_pool_size=100,
@@ -118,6 +124,19 @@ def key_file(tmp_path: Path, signing_key_pem: bytes) -> Path:
     path = tmp_path / "signing-key.pem"
     path.write_bytes(signing_key_pem)
     return path
+
+
+def write_key_encryption_key(path: Path, key: bytes = KEY_ENCRYPTION_KEY) -> Path:
+    """A KEK written to a file, as GATEWAY_KEY_ENCRYPTION_KEY_FILE names it (base64, owner-only)."""
+    path.write_text(base64.b64encode(key).decode() + "\n")
+    path.chmod(0o600)
+    return path
+
+
+@pytest.fixture
+def kek_file(tmp_path: Path) -> Path:
+    """The session's key-encryption key in a file."""
+    return write_key_encryption_key(tmp_path / "key-encryption-key")
 
 
 def gateway_token(signing_key_pem: bytes, *, client_id: str, subject: str | None = None, **claims: Any) -> str:

@@ -19,10 +19,11 @@ from tests.support.services import patched_env, rows
 
 
 def test_a_new_deployment_gets_its_first_administrator_and_rotates_keys(
-    postgres: Any, signing_key_pem: bytes, key_file: Path, capsys: pytest.CaptureFixture[str]
+    postgres: Any, signing_key_pem: bytes, key_file: Path, kek_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     database = migrated_database(postgres)
-    with patched_env({"DATABASE_URL": database.app, "GATEWAY_SIGNING_KEY_FILE": str(key_file)}):
+    with patched_env({"DATABASE_URL": database.app, "GATEWAY_SIGNING_KEY_FILE": str(key_file),
+                      "GATEWAY_KEY_ENCRYPTION_KEY_FILE": str(kek_file)}):
         main(["create-admin-client", "--name", "first-admin"])
         admin = json.loads(capsys.readouterr().out)
         main(["rotate-signing-key", "--lead-seconds", "0"])

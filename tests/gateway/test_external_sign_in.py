@@ -52,9 +52,13 @@ class StandInProvider:
     signing_key: RSAKey | None = None
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
     token_requests: list[dict[str, str]] = field(default_factory=list)
+    # RFC 9207: whether its discovery document says it names itself, and whether its answers do.
+    advertises_iss: bool = False
+    sends_iss: bool = False
 
     def reset(self) -> None:
         self.subject, self.claims, self.signing_key = "directory-user", {}, None
+        self.advertises_iss = self.sends_iss = False
         self.token_requests.clear()
 
     def app(self) -> Starlette:
@@ -78,6 +82,7 @@ class StandInProvider:
                 "subject_types_supported": ["public"],
                 "id_token_signing_alg_values_supported": ["RS256"],
                 "code_challenge_methods_supported": ["S256"],
+                "authorization_response_iss_parameter_supported": self.advertises_iss,
             }
         )
 
@@ -104,7 +109,8 @@ class StandInProvider:
             "nonce": query["nonce"],
             "subject": self.subject,
         }
-        return RedirectResponse(f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query['state']})}", 302)
+        answer = {"code": code, "state": query["state"], **({"iss": self.issuer} if self.sends_iss else {})}
+        return RedirectResponse(f"{query['redirect_uri']}?{urlencode(answer)}", 302)
 
     async def token(self, request: Request) -> Response:
         form = {k: str(v) for k, v in (await request.form()).items()}
@@ -220,7 +226,7 @@ def test_an_administrator_points_a_county_at_its_directory_and_its_secret_never_
     assert view["jwks_uri"] == f"{provider.issuer}/jwks"
     assert view["scopes"] == ["openid"]
     # What the administrator registers at the directory as the redirect URI.
-    assert view["redirect_uri"] == f"{gateway_url}/oauth/external/callback"
+    assert view["redirect_uri"] == f"{gateway_url}/oauth/external/callback/{tenant}"
     assert view["client_secret_set"] is True
     fetched = admin_api.get(f"/admin/v1/tenants/{tenant}/identity-provider")
     assert fetched.status_code == 200
@@ -315,11 +321,11 @@ def test_a_person_signs_in_through_their_countys_directory_and_holds_their_roles
     assert hops == [
         f"{gateway_url}/oauth/authorize",  # the app's link, naming the county
         f"{provider.issuer}/authorize",  # the county's directory
-        f"{gateway_url}/oauth/external/callback",  # back at the gateway, which resumes the app's request
+        f"{gateway_url}/oauth/external/callback/{county}",  # back at the gateway, which resumes the app's request
     ]
     sent_to_provider = dict(httpx.URL(str(landed.history[1].url)).params)
     assert sent_to_provider["code_challenge_method"] == "S256" and sent_to_provider["nonce"]
-    assert sent_to_provider["redirect_uri"] == f"{gateway_url}/oauth/external/callback"
+    assert sent_to_provider["redirect_uri"] == f"{gateway_url}/oauth/external/callback/{county}"
     (token_request,) = provider.token_requests  # the gateway redeemed the code with its PKCE verifier
     assert token_request["code_verifier"]
     assert landed.json()["state"] == browser.state
@@ -419,7 +425,7 @@ def test_a_return_from_the_directory_works_once_and_only_in_the_browser_that_lef
     assert to_provider.status_code == 302
     back = browser.http.get(to_provider.headers["location"])
     callback = back.headers["location"]
-    assert callback.startswith(f"{gateway_url}/oauth/external/callback?")
+    assert callback.startswith(f"{gateway_url}/oauth/external/callback/{county}?")
 
     # Planted in someone else's browser (login CSRF): refused, and the right browser still can.
     with httpx.Client() as stranger:
@@ -478,3 +484,52 @@ def test_a_return_naming_another_issuer_is_refused_before_the_code_is_redeemed(
     assert provider.token_requests == []
     named = returned(provider.issuer)
     assert named.status_code == 302 and named.headers["location"].startswith(browser.redirect_uri)
+
+
+def test_a_directory_that_says_it_names_itself_must_name_itself_in_every_answer(
+    browser: Browser, admin_api: httpx.Client, provider: StandInProvider
+) -> None:
+    """RFC 9207 §2.4: with `authorization_response_iss_parameter_supported`, an answer without `iss` is refused."""
+    provider.advertises_iss = True
+    tenant = new_tenant(admin_api)
+    configured = configure(admin_api, tenant, provider)
+    assert configured.json()["authorization_response_iss_parameter_supported"] is True
+    _, provider.subject = linked_person(admin_api, tenant, "case_worker")
+
+    unnamed = browser.open_sign_in(tenant=tenant)
+    assert unnamed.status_code == 401 and "did not say which directory" in unnamed.text
+    assert provider.token_requests == []  # the code went nowhere
+
+    provider.sends_iss = True
+    named = browser.open_sign_in(tenant=tenant)
+    assert named.status_code == 200 and str(named.url).startswith(browser.redirect_uri), named.text
+
+
+def test_an_answer_brought_to_another_directorys_callback_is_refused(
+    browser: Browser, admin_api: httpx.Client, provider: StandInProvider, county: str, gateway_url: str
+) -> None:
+    """One callback per directory: a code from one county's sign-in cannot be played at another's callback."""
+    _, provider.subject = linked_person(admin_api, county, "case_worker")
+    other = new_tenant(admin_api)
+    assert configure(admin_api, other, provider).status_code == 200
+    browser.http.follow_redirects = False
+    callback = browser.http.get(browser.open_sign_in(tenant=county).headers["location"]).headers["location"]
+    elsewhere = callback.replace(f"/callback/{county}?", f"/callback/{other}?")
+    assert elsewhere != callback
+
+    refused = browser.http.get(elsewhere)
+    assert refused.status_code == 401 and "another directory" in refused.text
+    assert provider.token_requests == []
+
+
+def test_a_directory_sign_in_to_a_role_that_can_reidentify_people_needs_the_directorys_second_factor(
+    browser: Browser, admin_api: httpx.Client, provider: StandInProvider, county: str
+) -> None:
+    _, provider.subject = linked_person(admin_api, county, "intake_officer")
+    provider.claims = {"amr": ["pwd"]}
+    refused = browser.open_sign_in(tenant=county)
+    assert refused.status_code == 403 and "second factor" in refused.text
+
+    provider.claims = {"amr": ["pwd", "mfa"]}
+    landed = browser.open_sign_in(tenant=county)
+    assert landed.status_code == 200 and str(landed.url).startswith(browser.redirect_uri), landed.text

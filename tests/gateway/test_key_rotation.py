@@ -22,7 +22,14 @@ from harambee_gateway.app import create_app
 from harambee_gateway.signing import RETENTION_MARGIN, KeyRing, SigningKey
 from harambee_gateway.unit_of_work import registry_unit_of_work
 from harambee_stack.postgres import ComponentDatabase
-from tests.gateway.conftest import AUDIENCE, ISSUER, gateway_settings, migrated_database, serving
+from tests.gateway.conftest import (
+    AUDIENCE,
+    ISSUER,
+    KEY_ENCRYPTION_KEY,
+    gateway_settings,
+    migrated_database,
+    serving,
+)
 from tests.support.services import rows
 
 TTL = 900
@@ -146,14 +153,15 @@ def test_a_key_that_signed_before_publication_would_fail(
 
 def test_retired_keys_leave_the_jwks_once_their_tokens_have_expired(postgres: Any, signing_key_pem: bytes) -> None:
     database = migrated_database(postgres)
-    ring = KeyRing(SigningKey(signing_key_pem), token_ttl_seconds=TTL)
+    ring = KeyRing(SigningKey(signing_key_pem), key_encryption_key=KEY_ENCRYPTION_KEY, token_ttl_seconds=TTL)
     engine = create_db_engine(database.app, pool_size=1)
     try:
         with registry_unit_of_work(session_factory(engine)) as uow:
             ring.load(db_session=uow.session)
             made = ring.rotate(uow=uow, publish_lead_seconds=60, actor="test")
         with Session(engine) as db_session:
-            other_replica = KeyRing(SigningKey(signing_key_pem), token_ttl_seconds=TTL)
+            other_replica = KeyRing(SigningKey(signing_key_pem), key_encryption_key=KEY_ENCRYPTION_KEY,
+                                    token_ttl_seconds=TTL)
             other_replica.load(db_session=db_session)
     finally:
         engine.dispose()

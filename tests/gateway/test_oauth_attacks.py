@@ -26,8 +26,8 @@ from harambee_gateway.ratelimit import RateLimiter
 from harambee_gateway.secret_box import derive_key
 from harambee_gateway.signin import MAX_FAILURES
 from harambee_stack.postgres import ComponentDatabase
-from tests.gateway.browser import Browser, form_fields, new_person
-from tests.gateway.conftest import gateway_settings, serving
+from tests.gateway.browser import Browser, enrol_second_factor, form_fields, new_person
+from tests.gateway.conftest import KEY_ENCRYPTION_KEY, gateway_settings, serving
 from tests.support.services import rows
 
 BURST = 5
@@ -120,7 +120,8 @@ def test_floods_of_the_sign_in_page_and_the_directory_callback_are_limited(
         with browser.http:
             pages = [browser.open_sign_in().status_code for _ in range(BURST - 1)]
             posted = browser.http.post(f"{url}/oauth/authorize", data={"username": "x", "password": "y"})
-            callback = browser.http.get(f"{url}/oauth/external/callback", params={"state": "junk", "code": "junk"})
+            callback = browser.http.get(f"{url}/oauth/external/callback/ke-mombasa",
+                                        params={"state": "junk", "code": "junk"})
             page = browser.open_sign_in()
     assert pages == [200] * (BURST - 1)
     assert posted.status_code == 400  # the last request the bucket allowed
@@ -174,7 +175,7 @@ def test_a_one_time_code_is_accepted_once_under_concurrency(
     tenant = f"ke-race-{uuid.uuid4().hex[:6]}"
     admin_api.post("/admin/v1/tenants", json={"slug": tenant, "name": "T", "kind": "county", "require_totp": True})
     person_id, username, password = new_person(admin_api, tenant, "case_worker")
-    secret = admin_api.post(f"/admin/v1/people/{person_id}/second-factor").json()["secret"]
+    secret = enrol_second_factor(admin_api, person_id)
     browsers = [Browser(gateway_url, app_client_id, callback_url) for _ in range(10)]
     try:
         pages = [b.open_sign_in() for b in browsers]  # the form first, so the posts race each other only
@@ -217,7 +218,7 @@ def test_failed_sign_ins_name_the_account_by_a_keyed_hash_only(
     _, username, _ = new_person(admin_api, "ke-mombasa", "case_worker")
     browser.sign_in(username, "wrong password")
     browser.sign_in(f"  {username.upper()} ", "wrong again")
-    key = hmac.new(derive_key(signing_key_pem, info=USERNAME_KEY_PURPOSE), username.encode(), hashlib.sha256)
+    key = hmac.new(derive_key(KEY_ENCRYPTION_KEY, info=USERNAME_KEY_PURPOSE), username.encode(), hashlib.sha256)
     failed = rows(database.owner, "SELECT data FROM outbox WHERE type = 'sign_in.failed' "
                   "AND data->>'username_key' = :k", k=key.hexdigest())
     assert len(failed) == 2  # the same account, however it was typed

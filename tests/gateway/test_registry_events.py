@@ -81,6 +81,10 @@ def test_seeding_again_publishes_rotations_but_not_unchanged_records(postgres: A
         main(["seed-demo", "--out", str(tmp_path / "b.json"), "--gateway-url", ISSUER])
     types = [row.type for row in rows(database.owner, "SELECT type FROM outbox ORDER BY seq")][first:]
     document = json.loads((tmp_path / "b.json").read_text())
-    assert types == ["client.secret_rotated"] * len(document["clients"]) + ["person.password_reset"] * len(
-        document["people"]
-    )
+    # A person whose role signs in with a second factor gets a fresh one-time enrolment each time too.
+    people = [t for p in document["people"]
+              for t in ["person.password_reset", *(["person.enrolment_issued"] if p["enrolment_token"] else [])]]
+    assert "person.enrolment_issued" in people
+    clients = len(document["clients"])
+    assert types[:clients] == ["client.secret_rotated"] * clients
+    assert sorted(types[clients:]) == sorted(people)

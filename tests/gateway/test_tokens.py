@@ -15,7 +15,7 @@ from harambee_gateway.clients import Grant, RegisteredClient
 from harambee_gateway.config import GatewaySettings
 from harambee_gateway.oauth import HarambeeTokenGenerator, OAuthClient
 from harambee_gateway.signing import SigningKey
-from tests.gateway.conftest import AUDIENCE, ISSUER
+from tests.gateway.conftest import AUDIENCE, ISSUER, KEY_ENCRYPTION_KEY
 
 PARTNER = RegisteredClient(
     client_id="hc_partner",
@@ -93,14 +93,16 @@ def test_settings_fail_fast_without_a_signing_key(monkeypatch: pytest.MonkeyPatc
 
 
 def test_settings_read_the_key_file_and_defaults(
-    monkeypatch: pytest.MonkeyPatch, key_file: Path, signing_key_pem: bytes
+    monkeypatch: pytest.MonkeyPatch, key_file: Path, kek_file: Path, signing_key_pem: bytes
 ) -> None:
     monkeypatch.setenv("GATEWAY_SIGNING_KEY_FILE", str(key_file))
+    monkeypatch.setenv("GATEWAY_KEY_ENCRYPTION_KEY_FILE", str(kek_file))
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://x@127.0.0.1/x")
     monkeypatch.delenv("TOKEN_TTL_SECONDS", raising=False)
     monkeypatch.setenv("AUDIT_URL", "http://audit.internal:9000/")
     settings = GatewaySettings.from_env()
     assert settings.signing_key_pem == signing_key_pem
+    assert settings.key_encryption_key == KEY_ENCRYPTION_KEY
     assert settings.token_ttl_seconds == 900
     assert settings.upstreams["intake"] == "http://127.0.0.1:8101"
     assert settings.upstreams["audit"] == "http://audit.internal:9000"

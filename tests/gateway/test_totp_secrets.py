@@ -19,17 +19,15 @@ from harambee_common.db import create_db_engine
 from harambee_gateway import totp_secrets
 from harambee_gateway.app import create_app
 from harambee_stack.postgres import ComponentDatabase
-from tests.gateway.browser import Browser, new_person
-from tests.gateway.conftest import gateway_settings
+from tests.gateway.browser import Browser, enrol_second_factor, new_person
+from tests.gateway.conftest import KEY_ENCRYPTION_KEY, gateway_settings
 from tests.support.services import rows
 
 TENANT = "ke-mombasa"
 
 
 def _enrol(admin_api: httpx.Client, person_id: str) -> str:
-    factor = admin_api.post(f"/admin/v1/people/{person_id}/second-factor")
-    assert factor.status_code == 200, factor.text
-    return factor.json()["secret"]
+    return enrol_second_factor(admin_api, person_id)
 
 
 def _stored(database: ComponentDatabase, person_id: str) -> tuple[str | None, bytes | None]:
@@ -114,7 +112,7 @@ def test_a_clear_secret_left_by_an_older_version_is_sealed_at_startup_and_still_
     assert landed.status_code == 200, landed.text
 
     _restart_gateway(database, signing_key_pem)
-    box = totp_secrets.secret_box(signing_key_pem)
+    box = totp_secrets.secret_box(KEY_ENCRYPTION_KEY)
     for person_id, secret in ((before_id, before_secret), (after_id, after_secret)):
         clear, sealed = _stored(database, person_id)
         assert clear is None
@@ -138,7 +136,7 @@ def test_replicas_starting_together_seal_each_clear_secret_once(
         _store_in_clear(database, person_id, secret)
     (pending,) = rows(database.owner, "SELECT count(*) AS n FROM people WHERE totp_secret IS NOT NULL")
 
-    box = totp_secrets.secret_box(signing_key_pem)
+    box = totp_secrets.secret_box(KEY_ENCRYPTION_KEY)
     engines = [create_db_engine(database.app, pool_size=1) for _ in range(4)]
     counts: list[int] = []
     start = threading.Barrier(len(engines))

@@ -16,16 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
 from harambee_common.migrations import ALL_TENANTS_SETTING
 from harambee_common.pagination import encode_cursor
-from harambee_intake.app import create_app
 from harambee_intake.retention.service import RetentionScheduler
+from harambee_intake.tenant_keys import Material, TenantKeyStore
 from harambee_intake.vault import KeyUnavailable, Vault, WrappedKey
 from tests.intake.helpers import Desk, execute, exporting_to, outbox, person, unsealed, worker
-from tests.support.services import patched_env, rows, running_service
+from tests.support.services import rows, running_service
 
 HALIMA = person("Halima", "Odhiambo", "2009-07-14", phone="+254711000222", email="halima.o@example.org")
 WORDS = "She told her teacher she wants to travel to join the fighters"
@@ -279,6 +278,8 @@ def test_an_erased_persons_data_is_unreadable_in_a_raw_dump_and_the_erasure_is_p
                   "WHERE id = :s", s=subject)[0]
     vault = client.app.state.vault
     wrapped = WrappedKey(bytes(backup.wrapped_key), backup.key_generation, backup.kek_id)
+    (backup_tenant_key,) = rows(database.owner, "SELECT wrapped_key, kek_id FROM tenant_key_material "
+                                "WHERE tenant_id = :t AND generation = :g", t=desk.tenant, g=backup.key_generation)
     key = vault.data_key(tenant=desk.tenant, subject=subject, wrapped=wrapped)
     assert key.decrypt_text(backup.identity["given_name"], context=f"{subject}:given_name") == "Halima"
     sealed = [v for r in rows(database.owner, "SELECT sealed FROM referrals WHERE subject_id IN (:a, :b)",
@@ -307,18 +308,34 @@ def test_an_erased_persons_data_is_unreadable_in_a_raw_dump_and_the_erasure_is_p
     assert found["subject_ref"] not in (subject, merged) and found["duplicate_candidates"] == []
     assert desk.post(f"/subjects/{subject}/erasure", {"reason": "A second time, by mistake."}).status_code == 409
 
-    # A backup taken before the erasure still holds the wrapped key: it stays readable while the KEK
-    # that wrapped it is configured. Rotating to a new KEK and retiring the old one ends that.
+    # A backup taken before the erasure still holds the wrapped data key. The live tenant key opens it
+    # until the next rotation destroys that generation (crypto-shredding) ...
     assert vault.data_key(tenant=desk.tenant, subject=subject, wrapped=wrapped)
-    old = os.environ["INTAKE_KEY_ENCRYPTION_KEY"]
-    new = base64.b64encode(os.urandom(32)).decode()
-    env = {"INTAKE_KEY_ENCRYPTION_KEY": new, "INTAKE_RETIRED_KEY_ENCRYPTION_KEYS": old,
-           "INTAKE_BLIND_INDEX_KEY": old}
-    with patched_env(env), TestClient(create_app()) as rotating:
-        assert Desk(rotating, desk.issuer, desk.tenant).post("/vault/rotation").json()["remaining"] == 0
-    retired = Vault(base64.b64decode(new), blind_index_key=base64.b64decode(old))
+    rotation = desk.post("/vault/rotation").json()
+    assert rotation["remaining"] == 0 and backup.key_generation in rotation["destroyed_generations"]
     with pytest.raises(KeyUnavailable):
-        retired.data_key(tenant=desk.tenant, subject=subject, wrapped=wrapped)
+        vault.data_key(tenant=desk.tenant, subject=subject, wrapped=wrapped)
+    # ... and the backup's own copy of that tenant key opens only with the KEK of its day: retiring
+    # that KEK (which is in no database backup) closes every backup taken before.
+    kek = Path(os.environ["INTAKE_KEY_ENCRYPTION_KEY_FILE"]).read_text()
+    blind = Path(os.environ["INTAKE_BLIND_INDEX_KEY_FILE"]).read_bytes()
+    restored = BackupOf({(desk.tenant, backup.key_generation): Material(bytes(backup_tenant_key.wrapped_key),
+                                                                        backup_tenant_key.kek_id)})
+    with_the_old_kek = Vault(base64.b64decode(kek), blind_index_key=base64.b64decode(blind), store=restored)
+    assert with_the_old_kek.data_key(tenant=desk.tenant, subject=subject, wrapped=wrapped)
+    after_retirement = Vault(os.urandom(32), blind_index_key=base64.b64decode(blind), store=restored)
+    with pytest.raises(KeyUnavailable):
+        after_retirement.data_key(tenant=desk.tenant, subject=subject, wrapped=wrapped)
+
+
+class BackupOf(TenantKeyStore):
+    """The tenant keys a restored backup holds, as the vault reads them."""
+
+    def __init__(self, material: dict[tuple[str, int], Material]) -> None:
+        self._material = material
+
+    def read(self, *, tenant: str, generation: int) -> Material | None:
+        return self._material.get((tenant, generation))
 
 
 def retention_policy(desk: Desk, **policy) -> None:
@@ -393,6 +410,30 @@ def test_retention_keeps_a_person_with_active_consent(intake, desk):
         "given_at": datetime.now(UTC).isoformat(), "evidence": "Witnessed by officer-2"})
     report = desk.post("/retention/runs").json()["report"]
     assert report["referrals_minimised"]["no_further_action"] == 1 and report["subjects_erased"] == 0
+
+
+def test_retention_does_not_erase_a_person_an_officer_has_yet_to_match(intake, desk):
+    _, database = intake
+    retention_policy(desk, no_further_action_days=30, signpost_days=60, escalate_days=None)
+    who = person("Zawadi", "Mwangi", "1998-08-08")
+    _, subject = screened(desk, database, who, {"outcome": "no_further_action", "reason": "out_of_scope"},
+                          days_ago=45)
+    newer = desk.subject_of(desk.submit(who)["id"])  # the same person again: an exact-match candidate
+    assert newer != subject
+
+    report = desk.post("/retention/runs").json()["report"]
+    assert report["referrals_minimised"]["no_further_action"] == 1
+    assert report["subjects_erased"] == 0 and report["subjects_awaiting_duplicate_decision"] == [subject]
+    [applied] = outbox(database.owner, "retention.applied", run_id=desk.get("/retention/runs").json()[0]["id"])
+    assert applied.data["subjects_awaiting_duplicate_decision"] == 1
+    assert desk.post(f"/subjects/{subject}/re-identification",
+                     {"purpose": "safeguarding", "reason": "Still here."}).status_code == 200
+
+    # The officer decides: not the same person. The next run erases her, though it minimises nothing new.
+    assert desk.post(f"/subjects/{newer}/candidates/{subject}/dismissal").status_code == 200
+    report = desk.post("/retention/runs").json()["report"]
+    assert report["subjects_erased"] == 1 and report["subjects_awaiting_duplicate_decision"] == []
+    assert rows(database.owner, "SELECT erased_at FROM subjects WHERE id = :s", s=subject)[0].erased_at
 
 
 def test_retention_forgets_old_idempotency_keys(intake, desk):

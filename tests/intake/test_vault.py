@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import base64
 import os
+from pathlib import Path
 
 import pytest
 import sqlalchemy
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from fastapi.testclient import TestClient
 
 from harambee_intake.app import create_app
-from tests.intake.helpers import Desk, dump, execute, outbox, person
-from tests.support.services import patched_env, rows, running_service
+from harambee_intake.subjects.reason_sealing import ClearReasonSealer
+from harambee_intake.tenant_keys import Material, TenantKeyStore
+from harambee_intake.vault import KeyUnavailable, Vault, WrappedKey, kek_id
+from tests.intake.helpers import Desk, dump, execute, outbox, person, unsealed, worker
+from tests.support.services import patched_env, rows, running_service, write_key
 
 HALIMA = person("Halima", "Odhiambo", "2009-07-14", phone="+254 711 000 222")
 
@@ -155,9 +162,15 @@ def test_an_unmerge_restores_both_people_and_is_recorded(intake, desk):
     assert [r["id"] for r in response.json()["referrals"]] == [other_referral["id"]]
     assert desk.get(f"/subjects/{keep}").json()["merged_subjects"] == []
     assert len(outbox(database.owner, "subject.unmerged", subject_ref=other)) == 1
-    [merge] = rows(database.owner, "SELECT reason, unmerge_reason, unmerged_by FROM subject_merges "
+    [merge] = rows(database.owner, "SELECT id, reason, unmerge_reason, unmerged_by, sealed FROM subject_merges "
                    "WHERE source_id = :s", s=other)
-    assert merge.reason == "Looked the same." and merge.unmerged_by == "officer-1"
+    assert merge.unmerged_by == "officer-1"
+    # Free text about a person: sealed under the merged subject's key, never in clear.
+    assert merge.reason is None and merge.unmerge_reason is None
+    assert "Looked the same" not in str(merge.sealed) and "Different mothers" not in str(merge.sealed)
+    assert unsealed(intake[0], database.owner, tenant=desk.tenant, subject=other, sealed=merge.sealed,
+                    context=f"merge:{merge.id}") == {
+        "merge_reason": "Looked the same.", "unmerge_reason": "Different mothers: two girls."}
     again = desk.post(f"/subjects/{other}/unmerge", {"reason": "Once more, by mistake."})
     assert again.status_code == 409
 
@@ -202,9 +215,38 @@ def test_reidentification_is_explicit_audited_and_returns_the_identity(intake, d
     assert access.data["purpose"] == "re-identification:contact_person" and access.data["actor"] == "officer-1"
     [event] = outbox(database.owner, "subject.reidentified", subject_ref=subject)
     assert "Halima" not in str(event.data) and "meeting" not in str(event.data)
-    [record] = rows(database.owner, "SELECT actor, purpose, reason FROM reidentifications WHERE id = :i",
+    [record] = rows(database.owner, "SELECT actor, purpose, reason, sealed FROM reidentifications WHERE id = :i",
                     i=found["reidentification_id"])
-    assert (record.actor, record.purpose, record.reason) == ("officer-1", "contact_person", body["reason"])
+    assert (record.actor, record.purpose, record.reason) == ("officer-1", "contact_person", None)
+    assert "meeting" not in str(record.sealed)  # sealed under her key, gone when she is erased
+    assert unsealed(intake[0], database.owner, tenant=desk.tenant, subject=subject, sealed=record.sealed,
+                    context=f"reidentification:{found['reidentification_id']}") == {"reason": body["reason"]}
+
+
+def test_reasons_an_older_version_kept_in_clear_are_sealed_by_the_service(intake, desk):
+    client, database = intake
+    keep = desk.subject_of(desk.submit(HALIMA)["id"])
+    other = desk.subject_of(desk.submit(person("Halimah", "Odhiambo", "2009-07-14"))["id"])
+    desk.post(f"/subjects/{other}/merge", {"into": keep, "reason": "Sealed from the start."})
+    found = desk.post(f"/subjects/{keep}/re-identification", {"purpose": "safeguarding", "reason": "Also sealed."})
+    record = found.json()["reidentification_id"]
+    # As a version before 0017 left them: the reasons in clear, nothing sealed.
+    execute(database.owner, "UPDATE subject_merges SET reason = 'Same school, same mother.', sealed = NULL "
+            "WHERE source_id = :s", s=other)
+    execute(database.owner, "UPDATE reidentifications SET reason = 'Call her mother.', sealed = NULL WHERE id = :i",
+            i=record)
+
+    sealer = worker(client, ClearReasonSealer)
+    assert sealer.run_once() >= 2
+    [merge] = rows(database.owner, "SELECT id, reason, sealed FROM subject_merges WHERE source_id = :s", s=other)
+    [reidentified] = rows(database.owner, "SELECT reason, sealed FROM reidentifications WHERE id = :i", i=record)
+    assert merge.reason is None and reidentified.reason is None
+    assert "mother" not in str(merge.sealed) + str(reidentified.sealed)
+    assert unsealed(client, database.owner, tenant=desk.tenant, subject=other, sealed=merge.sealed,
+                    context=f"merge:{merge.id}") == {"merge_reason": "Same school, same mother."}
+    assert unsealed(client, database.owner, tenant=desk.tenant, subject=keep, sealed=reidentified.sealed,
+                    context=f"reidentification:{record}") == {"reason": "Call her mother."}
+    assert sealer.run_once() == 0  # nothing left
 
 
 def test_reidentification_needs_an_officer_a_purpose_and_a_reason(desk):
@@ -236,14 +278,16 @@ def test_rotation_rewraps_data_keys_without_reencrypting_fields(intake, desk):
     before = rows(database.owner, query, t=desk.tenant)
     sealed_before = rows(database.owner, "SELECT sealed FROM referrals WHERE tenant_id = :t ORDER BY id",
                          t=desk.tenant)
+    current = max(r.key_generation for r in before)
 
     response = desk.post("/vault/rotation")
     assert response.status_code == 200, response.text
-    assert response.json() | {"kek_id": None} == {"generation": 1, "kek_id": None, "started": True,
-                                                    "rewrapped": 2, "remaining": 0}
+    assert response.json() | {"kek_id": None} == {"generation": current + 1, "kek_id": None, "started": True,
+                                                    "rewrapped": len(before), "remaining": 0,
+                                                    "destroyed_generations": list(range(current + 1))}
     after = rows(database.owner, query, t=desk.tenant)
     for old, new in zip(before, after, strict=True):
-        assert new.wrapped_key != old.wrapped_key and new.key_generation == 1
+        assert new.wrapped_key != old.wrapped_key and new.key_generation == current + 1
         assert new.identity == old.identity
     assert rows(database.owner, "SELECT sealed FROM referrals WHERE tenant_id = :t ORDER BY id",
                 t=desk.tenant) == sealed_before
@@ -255,34 +299,106 @@ def test_rotation_rewraps_data_keys_without_reencrypting_fields(intake, desk):
     later = desk.submit(person("Neema", "Akinyi", "2011-11-11"))
     generation = rows(database.owner, "SELECT key_generation FROM subjects WHERE id = :s",
                       s=desk.subject_of(later["id"]))[0][0]
-    assert generation == 1
-    assert desk.post("/vault/rotation").json()["generation"] == 2
+    assert generation == current + 1
+    assert desk.post("/vault/rotation").json()["generation"] == current + 2
     assert len(outbox(database.owner, "tenant_key.rotated")) >= 2
 
 
-def test_a_new_key_encryption_key_takes_over_and_the_old_one_can_be_retired(desk):
-    old = os.environ["INTAKE_KEY_ENCRYPTION_KEY"]
-    new = base64.b64encode(os.urandom(32)).decode()
+def test_tenant_keys_are_random_stored_wrapped_by_the_kek_and_destroyed_after_a_rotation(intake, desk):
+    _, database = intake
+    referral = desk.submit(person("Amina", "Wanjiru", "2008-02-02"))
+    subject = desk.subject_of(referral["id"])
+    (row,) = rows(database.owner, "SELECT wrapped_key, key_generation FROM subjects WHERE id = :s", s=subject)
+    material = rows(database.owner, "SELECT generation, wrapped_key, kek_id FROM tenant_key_material "
+                    "WHERE tenant_id = :t ORDER BY generation", t=desk.tenant)
+    stored = {m.generation: m for m in material}
+    assert stored[row.key_generation].wrapped_key is not None
+    kek = base64.b64decode(Path(os.environ["INTAKE_KEY_ENCRYPTION_KEY_FILE"]).read_text())
+    blind = base64.b64decode(Path(os.environ["INTAKE_BLIND_INDEX_KEY_FILE"]).read_text())
+    assert kek != blind
+    # Not what older versions derived from the KEK: nothing but the stored row opens the person's key.
+    derived = Vault(kek, blind_index_key=blind, store=BackupOf({}))
+    with pytest.raises(KeyUnavailable):
+        derived.data_key(tenant=desk.tenant, subject=subject,
+                         wrapped=WrappedKey(bytes(row.wrapped_key), row.key_generation, kek_id(kek)))
+
+    rotation = desk.post("/vault/rotation").json()
+    assert rotation["remaining"] == 0 and row.key_generation in rotation["destroyed_generations"]
+    (gone,) = rows(database.owner, "SELECT wrapped_key, destroyed_at FROM tenant_key_material "
+                   "WHERE tenant_id = :t AND generation = :g", t=desk.tenant, g=row.key_generation)
+    assert gone.wrapped_key is None and gone.destroyed_at is not None
+    assert desk.referral(referral["id"])["concern"] == "Worried about them."
+
+
+def test_data_keys_an_older_version_wrapped_stay_readable_and_a_rotation_moves_them(intake, desk):
+    client, database = intake
+    referral = desk.submit(person("Baraka", "Otieno", "2007-03-03"))
+    subject = desk.subject_of(referral["id"])
+    (row,) = rows(database.owner, "SELECT wrapped_key, key_generation FROM subjects WHERE id = :s", s=subject)
+    data_key = client.app.state.vault._unwrap(tenant=desk.tenant, subject=subject,
+                                              wrapped=WrappedKey(bytes(row.wrapped_key), row.key_generation, None))
+    # As a version before random tenant keys wrapped it: under HKDF(KEK), generation 0, with no stored row.
+    kek = base64.b64decode(Path(os.environ["INTAKE_KEY_ENCRYPTION_KEY_FILE"]).read_text())
+    nonce = os.urandom(12)
+    derived = AESGCM(HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                          info=f"harambee-tenant:{desk.tenant}".encode()).derive(kek))
+    legacy = nonce + derived.encrypt(nonce, data_key, subject.encode())
+    execute(database.owner, "UPDATE subjects SET wrapped_key = :w, key_generation = 0, kek_id = :k WHERE id = :s",
+            w=legacy, k=kek_id(kek), s=subject)
+    execute(database.owner, "DELETE FROM tenant_key_material WHERE tenant_id = :t AND generation = 0", t=desk.tenant)
+    assert desk.referral(referral["id"])["concern"] == "Worried about them."
+
+    rotation = desk.post("/vault/rotation").json()
+    assert rotation["remaining"] == 0 and 0 in rotation["destroyed_generations"]
+    (moved,) = rows(database.owner, "SELECT key_generation, kek_id FROM subjects WHERE id = :s", s=subject)
+    assert moved.key_generation == rotation["generation"] and moved.kek_id is None
+    assert desk.referral(referral["id"])["concern"] == "Worried about them."
+    # Generation 0 is marked destroyed: the derivation is not tried again for it.
+    with pytest.raises(KeyUnavailable):
+        client.app.state.vault.data_key(tenant=desk.tenant, subject=subject,
+                                        wrapped=WrappedKey(legacy, 0, kek_id(kek)))
+
+
+def test_a_new_key_encryption_key_takes_over_and_the_old_one_can_be_retired(desk, tmp_path):
+    old = os.environ["INTAKE_KEY_ENCRYPTION_KEY_FILE"]
+    new = str(write_key(tmp_path / "new-kek"))
     desk.link_exact_matches()
     referral = desk.submit(HALIMA)
-    with patched_env({"INTAKE_KEY_ENCRYPTION_KEY": new, "INTAKE_RETIRED_KEY_ENCRYPTION_KEYS": old,
-                      "INTAKE_BLIND_INDEX_KEY": old}), TestClient(create_app()) as client:
+    with patched_env({"INTAKE_KEY_ENCRYPTION_KEY_FILE": new, "INTAKE_RETIRED_KEY_ENCRYPTION_KEY_FILES": old}), \
+            TestClient(create_app()) as client:
         rotating = Desk(client, desk.issuer, desk.tenant)
         rotation = rotating.post("/vault/rotation").json()
         assert rotation["remaining"] == 0 and rotation["rewrapped"] >= 1
-    with patched_env({"INTAKE_KEY_ENCRYPTION_KEY": new, "INTAKE_RETIRED_KEY_ENCRYPTION_KEYS": "",
-                      "INTAKE_BLIND_INDEX_KEY": old}), TestClient(create_app()) as client:
+    # The blind-index key is a key of its own: it stays as it is, and the person is found again.
+    with patched_env({"INTAKE_KEY_ENCRYPTION_KEY_FILE": new, "INTAKE_RETIRED_KEY_ENCRYPTION_KEY_FILES": ""}), \
+            TestClient(create_app()) as client:
         retired = Desk(client, desk.issuer, desk.tenant)
         assert retired.referral(referral["id"])["concern"] == "Worried about them."
         again = retired.submit(HALIMA)
         assert retired.referral(again["id"])["prior_referrals"][0]["id"] == referral["id"]
 
 
-def test_retiring_a_key_without_pinning_the_blind_index_key_is_refused(intake):
-    env = {"INTAKE_RETIRED_KEY_ENCRYPTION_KEYS": os.environ["INTAKE_KEY_ENCRYPTION_KEY"],
-           "INTAKE_KEY_ENCRYPTION_KEY": base64.b64encode(os.urandom(32)).decode()}
-    with patched_env(env), pytest.raises(RuntimeError, match="INTAKE_BLIND_INDEX_KEY"):
+def test_keys_come_from_files_of_their_own_never_from_the_environment(intake, tmp_path):
+    key = base64.b64encode(os.urandom(32)).decode()
+    with patched_env({"INTAKE_KEY_ENCRYPTION_KEY": key}), pytest.raises(RuntimeError, match="no longer read"):
         create_app()
+    with patched_env({"INTAKE_BLIND_INDEX_KEY_FILE": ""}), \
+            pytest.raises(RuntimeError, match="INTAKE_BLIND_INDEX_KEY_FILE is not set"):
+        create_app()
+    short = tmp_path / "short"
+    short.write_text("c2hvcnQ=\n")
+    with patched_env({"INTAKE_KEY_ENCRYPTION_KEY_FILE": str(short)}), pytest.raises(RuntimeError, match="32 random"):
+        create_app()
+
+
+class BackupOf(TenantKeyStore):
+    """Tenant keys from somewhere other than the live database (none, or a restored backup's)."""
+
+    def __init__(self, material: dict[tuple[str, int], Material]) -> None:
+        self._material = material
+
+    def read(self, *, tenant: str, generation: int) -> Material | None:
+        return self._material.get((tenant, generation))
 
 
 def test_the_subject_view_is_staff_only_and_records_the_read(intake, desk):

@@ -133,11 +133,33 @@ def test_every_secret_is_required_and_has_no_default() -> None:
         if SECRET_NAME.search(name):
             assert expression.startswith(f"{name}:?"), f"${{{expression}}} must be required, with no default"
     if shutil.which("docker-compose") is not None:
-        env = {k: v for k, v in os.environ.items() if k != "INTAKE_KEY_ENCRYPTION_KEY"}
-        env.update({name: "dummy" for name in _required_variables() - {"INTAKE_KEY_ENCRYPTION_KEY"}})
+        env = {k: v for k, v in os.environ.items() if k != "INTAKE_KEY_ENCRYPTION_KEY_PATH"}
+        env.update({name: "dummy" for name in _required_variables() - {"INTAKE_KEY_ENCRYPTION_KEY_PATH"}})
         result = _docker_compose_config(env)
         assert result.returncode != 0
-        assert "INTAKE_KEY_ENCRYPTION_KEY" in result.stderr
+        assert "INTAKE_KEY_ENCRYPTION_KEY_PATH" in result.stderr
+
+
+def test_keys_reach_the_components_as_files_never_as_values(services: dict[str, Any]) -> None:
+    for component, variables in (("gateway", ("GATEWAY_SIGNING_KEY_FILE", "GATEWAY_KEY_ENCRYPTION_KEY_FILE")),
+                                 ("intake", ("INTAKE_KEY_ENCRYPTION_KEY_FILE", "INTAKE_BLIND_INDEX_KEY_FILE"))):
+        environment = _env(services[component])
+        for variable in variables:
+            assert environment[variable].startswith("/run/secrets/"), variable
+        assert not {"INTAKE_KEY_ENCRYPTION_KEY", "INTAKE_BLIND_INDEX_KEY"} & set(environment)
+
+
+def test_the_relay_role_never_has_the_app_roles_password(services: dict[str, Any]) -> None:
+    text = COMPOSE_FILE.read_text()
+    for component in COMPONENTS:
+        upper = component.upper()
+        relay = re.search(rf"{component}_relay:\$\{{(\w+):\?", text)
+        app = re.search(rf"{component}_app:\$\{{(\w+):\?", text)
+        assert relay and app, component
+        assert relay.group(1) == f"{upper}_DB_RELAY_PASSWORD" != app.group(1), component
+        assert f"{upper}_DB_RELAY_PASSWORD" in _env(services["postgres"]), component
+    init = (ROOT / "deploy" / "compose" / "postgres-init.sh").read_text()
+    assert "PASSWORD :'relay_password'" in init and "PASSWORD :'app_password';\nCREATE DATABASE" not in init
 
 
 def _secrets(service: dict[str, Any]) -> dict[str, str]:

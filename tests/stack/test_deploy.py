@@ -186,7 +186,7 @@ def _subscriptions() -> dict[str, list[Any]]:
     from harambee_interventions.consumers import SUBSCRIPTION as interventions
 
     subscriptions = {
-        "intake": [intake(vault=Vault(os.urandom(32)))],
+        "intake": [intake(vault=Vault(os.urandom(32), blind_index_key=os.urandom(32)))],
         "assessment": [assessment],
         "interventions": [interventions],
         "audit": [log_subscription(signer=CheckpointSigner.generate(), checkpoint_every=1)],

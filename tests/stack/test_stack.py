@@ -96,14 +96,30 @@ def test_keys_are_generated_once_readable_by_the_owner_only_and_of_the_contracte
     first = Keys.load_or_create(tmp_path / "secrets")
     again = Keys.load_or_create(tmp_path / "secrets")
     assert first == again
-    for path in (first.gateway_signing_key_file, first.audit_signing_key_file):
+    files = (first.gateway_signing_key_file, first.gateway_key_encryption_key_file, first.audit_signing_key_file,
+             first.intake_key_encryption_key_file, first.intake_blind_index_key_file)
+    for path in files:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     gateway = load_pem_private_key(first.gateway_signing_key_file.read_bytes(), password=None)
     assert isinstance(gateway, ec.EllipticCurvePrivateKey) and gateway.curve.name == "secp256r1"
     audit = load_pem_private_key(first.audit_signing_key_file.read_bytes(), password=None)
     assert isinstance(audit, ed25519.Ed25519PrivateKey)
-    assert len(base64.b64decode(first.intake_key_encryption_key)) == 32
-    assert first.intake_key_encryption_key not in repr(first)
+    randoms = [first.gateway_key_encryption_key_file.read_text(), first.intake_key_encryption_key_file.read_text(),
+               first.intake_blind_index_key_file.read_text()]
+    assert all(len(base64.b64decode(key)) == 32 for key in randoms)
+    assert len(set(randoms)) == 3  # none derived from, or equal to, another
+    assert not first.gateway_secrets_need_resealing
+
+
+def test_a_state_directory_from_before_the_key_encryption_keys_keeps_its_data_readable(tmp_path: Path) -> None:
+    first = Keys.load_or_create(tmp_path / "secrets")
+    for path in (first.gateway_key_encryption_key_file, first.intake_blind_index_key_file):
+        path.unlink()  # as a state directory made by an older version has them
+    upgraded = Keys.load_or_create(tmp_path / "secrets")
+    # The registry's secrets were sealed under the signing key: the runner re-seals them once.
+    assert upgraded.gateway_secrets_need_resealing
+    # The blind indexes were made with the KEK: the same key goes on making them.
+    assert upgraded.intake_blind_index_key_file.read_text() == first.intake_key_encryption_key_file.read_text()
 
 
 def test_stopping_the_stack_leaves_no_process_behind(tmp_path: Path) -> None:

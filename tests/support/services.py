@@ -52,7 +52,6 @@ def service_env(*, database: ComponentDatabase, bootstrap: str, issuer: Any) -> 
     return {
         **database.env(),
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "INTAKE_KEY_ENCRYPTION_KEY": base64.b64encode(os.urandom(32)).decode(),
         **issuer.env(),
     }
 
@@ -89,8 +88,18 @@ def own_consumer_groups(component: str, *, bootstrap: str) -> str:
     return prefix
 
 
+def write_key(path: Path, key: bytes | None = None) -> Path:
+    """A random 32-byte key (or the one given) in a file, base64, owner-only: as the stack writes them."""
+    path.write_text(base64.b64encode(key or os.urandom(32)).decode() + "\n")
+    path.chmod(0o600)
+    return path
+
+
 def component_keys(component: str, directory: Path) -> dict[str, str]:
-    """The key files a component refuses to start without (audit's checkpoint-signing key)."""
+    """The key files a component refuses to start without (intake's vault keys, audit's checkpoint key)."""
+    if component == "intake":
+        return {"INTAKE_KEY_ENCRYPTION_KEY_FILE": str(write_key(directory / "intake-kek")),
+                "INTAKE_BLIND_INDEX_KEY_FILE": str(write_key(directory / "intake-blind-index-key"))}
     if component != "audit":
         return {}
     from harambee_audit.signing import CheckpointSigner  # only the audit service's tests need it

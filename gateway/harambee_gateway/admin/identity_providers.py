@@ -26,8 +26,8 @@ def _provider_secrets(request: Request) -> SecretBox:
     return request.app.state.provider_secrets
 
 
-def _callback_url(request: Request) -> str:
-    return identity_providers.callback_url(gateway_issuer=request.app.state.settings.issuer)
+def _callback_url(request: Request, slug: str) -> str:
+    return identity_providers.callback_url(gateway_issuer=request.app.state.settings.issuer, tenant=slug)
 
 
 ProviderSecrets = Annotated[SecretBox, Depends(_provider_secrets)]

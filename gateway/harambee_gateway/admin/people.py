@@ -1,27 +1,29 @@
-"""People who sign in: their accounts, roles, passwords and second factors."""
+"""People who sign in: their accounts and roles, and one-time enrolments for their passwords and second factors.
+
+Nobody here receives another person's password or second factor: a reset is an enrolment sent to the
+person (enrolments.py). That holds for the client-credentials admin client too, which is for provisioning.
+"""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Request, status
 
 from harambee_common.pagination import Cursor, Limit, Page
-from harambee_gateway import people
+from harambee_gateway import enrolments, people
 from harambee_gateway.auth import PlatformAdmin
-from harambee_gateway.schemas import PersonCreate, PersonCreated, PersonPassword, PersonView, RoleGrant, SecondFactor
-from harambee_gateway.secret_box import SecretBox
+from harambee_gateway.schemas import (
+    EnrolmentIssued,
+    EnrolmentRequest,
+    PersonCreate,
+    PersonCreated,
+    PersonView,
+    RoleGrant,
+)
 from harambee_gateway.unit_of_work import RegistryUnitOfWorkDep
 
 router = APIRouter()
-
-
-def _totp_secrets(request: Request) -> SecretBox:
-    return request.app.state.totp_secrets
-
-
-TotpSecrets = Annotated[SecretBox, Depends(_totp_secrets)]
 
 
 @router.post("/people", status_code=status.HTTP_201_CREATED)
@@ -44,20 +46,22 @@ def get_person(person_id: uuid.UUID, uow: RegistryUnitOfWorkDep) -> PersonView:
     return PersonView.of(people.get_person(uow=uow, person_id=person_id))
 
 
-@router.post("/people/{person_id}/password")
-def reset_password(person_id: uuid.UUID, admin: PlatformAdmin, uow: RegistryUnitOfWorkDep) -> PersonPassword:
-    """Gives a person a new generated password, in this response and nowhere else."""
-    password = people.reset_password(uow=uow, person_id=person_id, actor=admin.subject)
-    return PersonPassword(person_id=person_id, password=password)
+@router.post("/people/{person_id}/enrolments", status_code=status.HTTP_201_CREATED,
+             responses={404: {"description": "No such person.", "content": {"application/problem+json": {}}}})
+def issue_enrolment(
+    person_id: uuid.UUID, body: EnrolmentRequest, admin: PlatformAdmin, uow: RegistryUnitOfWorkDep, request: Request
+) -> EnrolmentIssued:
+    """Resets a person's password and/or second factor the only way there is: a one-time enrolment link for them.
 
-
-@router.post("/people/{person_id}/second-factor")
-def enrol_second_factor(
-    person_id: uuid.UUID, admin: PlatformAdmin, uow: RegistryUnitOfWorkDep, box: TotpSecrets
-) -> SecondFactor:
-    """Sets up a TOTP second factor; hand the secret (or its URI as a QR code) to the person once."""
-    secret, uri = people.enrol_second_factor(uow=uow, box=box, person_id=person_id, actor=admin.subject)
-    return SecondFactor(secret=secret, otpauth_uri=uri)
+    Their current password and factor keep working until they use the link; a newer enrolment replaces
+    this one. Deliver the link to the person alone.
+    """
+    issued = enrolments.issue(uow=uow, person_id=person_id, password=body.password,
+                              second_factor=body.second_factor, actor=admin.subject)
+    return EnrolmentIssued(
+        id=issued.enrolment.id, person_id=person_id, password=body.password, second_factor=body.second_factor,
+        expires_at=issued.enrolment.expires_at,
+        enrolment_url=enrolments.link(issuer=request.app.state.settings.issuer, token=issued.token))
 
 
 @router.post("/people/{person_id}/roles", status_code=status.HTTP_201_CREATED)

@@ -324,6 +324,8 @@ class TenantKeyRotated(EventData):
     """Data keys still wrapped by an older generation."""
     actor: str
     """The officer who rotated it."""
+    destroyed_generations: list[int] = Field(default_factory=list)
+    """Older generations of the tenant key destroyed by this call (it found nothing left to re-wrap)."""
 
 
 @event_type("rights_request.received", topic=TOPIC)
@@ -393,6 +395,8 @@ class RetentionApplied(EventData):
     """Referrals minimised, per screening outcome."""
     subjects_erased: int
     """People erased because nothing kept them any more."""
+    subjects_awaiting_duplicate_decision: int = 0
+    """People who would have been erased but wait for an officer's decision on an exact-match candidate."""
     idempotency_keys_purged: int
     """Idempotency keys forgotten."""
     more_remaining: bool

@@ -229,6 +229,35 @@ class PersonSecondFactorEnrolled(_PersonChange):
     """A person was given a new TOTP second factor (never in the event)."""
 
 
+@event_type("person.enrolment_issued", topic=TOPIC)
+class PersonEnrolmentIssued(_PersonChange):
+    """A one-time enrolment was issued for a person to set their own password and/or second factor.
+
+    The link goes to the person; the event and the registry keep only a hash of its token.
+    """
+
+    enrolment_id: uuid.UUID
+    """The enrolment."""
+    password: bool
+    """Whether the person sets a new password with it."""
+    second_factor: bool
+    """Whether the person sets up a new TOTP second factor with it."""
+    expires_at: datetime
+    """When the link stops working if unused."""
+
+
+@event_type("person.enrolment_completed", topic=TOPIC)
+class PersonEnrolmentCompleted(_PersonChange):
+    """A person used their one-time enrolment (its actor is the person); their old credentials it replaced are gone."""
+
+    enrolment_id: uuid.UUID
+    """The enrolment."""
+    password: bool
+    """Whether they set a new password."""
+    second_factor: bool
+    """Whether they set up a new TOTP second factor."""
+
+
 class _RoleChange(_PersonChange):
     """A role a person holds in one tenant."""
 

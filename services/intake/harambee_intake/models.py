@@ -131,6 +131,19 @@ class TenantKey(Base):
     rotated_at: Mapped[datetime] = mapped_column(Timestamp)
 
 
+class TenantKeyMaterial(Base):
+    """One generation of a tenant's key: 32 random bytes wrapped by the KEK (see tenant_keys.py)."""
+
+    __tablename__ = "tenant_key_material"
+
+    tenant_id: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    generation: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    wrapped_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary)  # None once destroyed
+    kek_id: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    destroyed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
 class SubjectIndex(Base):
     """One blind-index value of a subject (see matching.py)."""
 
@@ -168,10 +181,13 @@ class SubjectMerge(Base):
     tenant_id: Mapped[str] = mapped_column(sa.Text)
     source_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("subjects.id"))
     target_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("subjects.id"))
-    reason: Mapped[str] = mapped_column(sa.Text)
+    # In clear only as versions before 0017 left it; the reasons are in `sealed` (merge_reason, unmerge_reason).
+    reason: Mapped[str | None] = mapped_column(sa.Text)
     merged_by: Mapped[str] = mapped_column(sa.Text)
     merged_at: Mapped[datetime] = mapped_column(Timestamp)
     unmerge_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # Sealed under the merged (source) subject's key: gone with the person's key when they are erased.
+    sealed: Mapped[dict[str, str] | None] = mapped_column(Sealed)
     unmerged_by: Mapped[str | None] = mapped_column(sa.Text)
     unmerged_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
@@ -187,7 +203,9 @@ class Reidentification(Base):
     actor: Mapped[str] = mapped_column(sa.Text)
     client_id: Mapped[str] = mapped_column(sa.Text)
     purpose: Mapped[str] = mapped_column(sa.Text)
-    reason: Mapped[str] = mapped_column(sa.Text)
+    # In clear only as versions before 0017 left it; the reason is sealed under the person's key.
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    sealed: Mapped[dict[str, str] | None] = mapped_column(Sealed)
     at: Mapped[datetime] = mapped_column(Timestamp)
 
 

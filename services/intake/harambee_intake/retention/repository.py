@@ -8,11 +8,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from harambee_intake import matching
 from harambee_intake.models import (
     Consent,
+    DuplicateCandidate,
     Referral,
     RetentionRun,
     RightsRequest,
+    Subject,
 )
 
 
@@ -36,6 +39,24 @@ def holds_for(*, session: Session, subject_ids: list[uuid.UUID], at: datetime) -
                                 sa.or_(Consent.expires_at.is_(None), Consent.expires_at > at))
     request = sa.exists().where(RightsRequest.subject_id.in_(subject_ids), RightsRequest.status == "open")
     return bool(session.scalar(sa.select(sa.or_(consent, request))))
+
+
+def awaiting_duplicate_decision(*, session: Session, subject_ids: list[uuid.UUID]) -> bool:
+    """Whether these subjects are in an exact-match candidate an officer has not decided yet."""
+    return bool(session.scalar(sa.select(sa.exists().where(
+        sa.or_(DuplicateCandidate.subject_id.in_(subject_ids), DuplicateCandidate.candidate_id.in_(subject_ids)),
+        DuplicateCandidate.status == "open",
+        DuplicateCandidate.signals.contains([matching.EXACT]),
+    ))))
+
+
+def fully_minimised_subjects(*, session: Session, limit: int) -> list[uuid.UUID]:
+    """Subjects not erased whose every referral is minimised: ones an earlier run had to leave (a hold, a
+    pending duplicate decision) are looked at again."""
+    unminimised = sa.exists().where(Referral.subject_id == Subject.id, Referral.minimised_at.is_(None))
+    referred = sa.exists().where(Referral.subject_id == Subject.id)
+    return list(session.scalars(sa.select(Subject.id).where(
+        Subject.wrapped_key.is_not(None), referred, ~unminimised).order_by(Subject.id).limit(limit)))
 
 
 def add_retention_run(*, session: Session, run: RetentionRun) -> None:

@@ -3,8 +3,11 @@
 Per tenant and per outcome (the tenant's `retention` setting; by default no-further-action after
 90 days and signposted after 180), a referral loses everything the referrer and screener wrote,
 keeping only its coded skeleton for the programme's figures. A person whose every referral is
-minimised, with no active consent and no open rights request, is erased (crypto-shredded).
-Each run is bounded in work and reports what it did.
+minimised, with no active consent and no open rights request, is erased (crypto-shredded) — unless
+an exact match makes them a duplicate candidate an officer has not decided on: erasing one side would
+decide it (the other referral could never be joined to this person's history), so the erasure waits
+for the officer's merge or dismissal, and the run's report lists who waits. Each later run looks at
+such people again. Each run is bounded in work and reports what it did.
 """
 
 from __future__ import annotations
@@ -61,12 +64,17 @@ def run(*, uow: UnitOfWork, actor: str, batch: int = 500, now: datetime | None =
         minimised[outcome] = len(due)
 
     erased = 0
+    waiting: list[str] = []
+    touched.update(repository.fully_minimised_subjects(session=uow.session, limit=batch))
     roots = set(subjects_repository.roots(session=uow.session, subject_ids=list(touched)).values())
     for root in sorted(roots):
         members = subjects_repository.tree(session=uow.session, root=root)
         if repository.count_unminimised(session=uow.session, subject_ids=members):
             continue
         if repository.holds_for(session=uow.session, subject_ids=members, at=now):
+            continue
+        if repository.awaiting_duplicate_decision(session=uow.session, subject_ids=members):
+            waiting.append(str(root))
             continue
         try:
             erased += len(rights.erase_members(uow=uow, root=root, members=members, actor=actor,
@@ -78,12 +86,15 @@ def run(*, uow: UnitOfWork, actor: str, batch: int = 500, now: datetime | None =
         "policy": policy.model_dump(),
         "referrals_minimised": minimised,
         "subjects_erased": erased,
+        # Pseudonymous references: the officer merges or dismisses their exact-match candidates, then they go.
+        "subjects_awaiting_duplicate_decision": waiting,
         "idempotency_keys_purged": purged,
         "more_remaining": more,
     }
     record = RetentionRun(id=uuid.uuid4(), tenant_id=uow.tenant, ran_at=now, ran_by=actor, report=report)
     repository.add_retention_run(session=uow.session, run=record)
     EVENTS.publish(uow, RetentionApplied(run_id=record.id, referrals_minimised=minimised, subjects_erased=erased,
+                                         subjects_awaiting_duplicate_decision=len(waiting),
                                          idempotency_keys_purged=purged, more_remaining=more), subject="retention")
     return record
 

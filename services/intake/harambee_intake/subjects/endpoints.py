@@ -37,20 +37,21 @@ def get_subject(
 @router.post("/subjects/{subject_ref}/merge", response_model=SubjectView, tags=["subjects"],
              responses=responses_for(InvalidState))
 def merge_subject(
-    subject_ref: uuid.UUID, body: MergeIn, principal: IntakeOfficer, uow: UnitOfWorkDep
+    subject_ref: uuid.UUID, body: MergeIn, principal: IntakeOfficer, uow: UnitOfWorkDep, vault: VaultDep
 ) -> SubjectView:
     """Records that this subject is the same person as `into`; audited, and undone by un-merge."""
-    return subject_view(service.merge(uow=uow, principal=principal, source_id=subject_ref, target_id=body.into,
-                                      reason=body.reason))
+    return subject_view(service.merge(uow=uow, vault=vault, principal=principal, source_id=subject_ref,
+                                      target_id=body.into, reason=body.reason))
 
 
 @router.post("/subjects/{subject_ref}/unmerge", response_model=SubjectView, tags=["subjects"],
              responses=responses_for(InvalidState))
 def unmerge_subject(
-    subject_ref: uuid.UUID, body: ReasonIn, principal: IntakeOfficer, uow: UnitOfWorkDep
+    subject_ref: uuid.UUID, body: ReasonIn, principal: IntakeOfficer, uow: UnitOfWorkDep, vault: VaultDep
 ) -> SubjectView:
     """Undoes the merge of this subject into another; audited."""
-    return subject_view(service.unmerge(uow=uow, principal=principal, subject_id=subject_ref, reason=body.reason))
+    return subject_view(service.unmerge(uow=uow, vault=vault, principal=principal, subject_id=subject_ref,
+                                        reason=body.reason))
 
 
 @router.post("/subjects/{subject_ref}/candidates/{candidate_ref}/dismissal", response_model=SubjectView,
@@ -79,10 +80,13 @@ def reidentify_subject(
 
 @router.post("/vault/rotation", response_model=RotationView, tags=["vault"])
 def rotate_tenant_key(principal: IntakeOfficer, uow: UnitOfWorkDep, vault: VaultDep) -> RotationView:
-    """Rotates the tenant key: re-wraps every person's data key, never re-encrypting their fields.
+    """Rotates the tenant key: re-wraps every person's data key under a new random one, never re-encrypting
+    their fields.
 
-    Bounded per call; call again while `remaining` is above zero.
+    Bounded per call; call again while `remaining` is above zero. The call that finds nothing left destroys
+    the older generations (see the README's "Erasure and backups").
     """
     rotation = service.rotate(uow=uow, vault=vault, principal=principal)
     return RotationView(generation=rotation.generation, kek_id=rotation.kek_id, started=rotation.started,
-                        rewrapped=rotation.rewrapped, remaining=rotation.remaining)
+                        rewrapped=rotation.rewrapped, remaining=rotation.remaining,
+                        destroyed_generations=rotation.destroyed_generations)

@@ -21,7 +21,6 @@ from harambee_intake.models import (
     Subject,
     SubjectIndex,
     SubjectMerge,
-    TenantKey,
 )
 from harambee_intake.referrals.repository import insert_detached
 
@@ -221,48 +220,23 @@ def reidentifications_of(*, session: Session, subject_ids: list[uuid.UUID]) -> l
                                 .order_by(Reidentification.at).limit(1000)))
 
 
-def get_tenant_key(*, session: Session) -> TenantKey | None:
-    """The tenant's current key generation, once it has rotated."""
-    return session.scalar(sa.select(TenantKey))
+def _not_wrapped_with(generation: int) -> sa.ColumnElement[bool]:
+    # A stored generation is newer than every derived one: the generation alone says who is behind.
+    return sa.and_(Subject.wrapped_key.is_not(None), Subject.key_generation != generation)
 
 
-_GENERATION = sa.select(TenantKey.generation)
-
-
-def tenant_key_generation(*, session: Session) -> int:
-    """The tenant key generation new wraps use (0 until the first rotation)."""
-    return session.scalar(_GENERATION) or 0
-
-
-def set_tenant_key(*, session: Session, tenant: str, generation: int, kek_id: str, by: str, at: datetime) -> None:
-    """Records the tenant key generation that new wraps use."""
-    row = get_tenant_key(session=session)
-    if row is None:
-        row = TenantKey(tenant_id=tenant)
-        session.add(row)
-    row.generation, row.kek_id, row.rotated_by, row.rotated_at = generation, kek_id, by, at
-    session.flush()
-
-
-def _not_wrapped_with(generation: int, kek_id: str) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        Subject.wrapped_key.is_not(None),
-        sa.or_(Subject.key_generation != generation, Subject.kek_id.is_distinct_from(kek_id)),
-    )
-
-
-def subjects_to_rewrap(*, session: Session, generation: int, kek_id: str, limit: int) -> list[Subject]:
+def subjects_to_rewrap(*, session: Session, generation: int, limit: int) -> list[Subject]:
     """Subjects whose key another generation wrapped; locked, skipping ones another rotation holds."""
     return list(session.scalars(
-        sa.select(Subject).where(_not_wrapped_with(generation, kek_id))
+        sa.select(Subject).where(_not_wrapped_with(generation))
         .order_by(Subject.id).limit(limit).with_for_update(skip_locked=True)
     ))
 
 
-def count_to_rewrap(*, session: Session, generation: int, kek_id: str) -> int:
+def count_to_rewrap(*, session: Session, generation: int) -> int:
     """How many subjects still have a key wrapped by another generation."""
     return session.scalar(sa.select(sa.func.count()).select_from(Subject)
-                          .where(_not_wrapped_with(generation, kek_id))) or 0
+                          .where(_not_wrapped_with(generation))) or 0
 
 
 @dataclass(frozen=True)
@@ -301,8 +275,31 @@ def forget_sealed(*, session: Session, subject_ids: list[uuid.UUID], at: datetim
         "candidates": delete_candidates(session=session, subject_ids=subject_ids),
     }
     session.execute(sa.update(Reidentification).where(Reidentification.subject_id.in_(subject_ids))
-                    .values(reason=marker))
+                    .values(reason=marker, sealed=None))
     session.execute(sa.update(SubjectMerge).where(sa.or_(
         SubjectMerge.source_id.in_(subject_ids), SubjectMerge.target_id.in_(subject_ids)))
-        .values(reason=marker, unmerge_reason=sa.case((SubjectMerge.unmerge_reason.is_(None), None), else_=marker)))
+        .values(reason=marker, sealed=None,
+                unmerge_reason=sa.case((SubjectMerge.unmerge_reason.is_(None), None), else_=marker)))
     return Forgotten(referral_ids=referral_ids, counts=counts)
+
+
+def merges_with_clear_reasons(*, session: Session, limit: int) -> list[SubjectMerge]:
+    """Merges whose reasons an older version kept in clear (not an erasure's or a move's marker); locked."""
+    return list(session.scalars(
+        sa.select(SubjectMerge).join(Subject, Subject.id == SubjectMerge.source_id)
+        .where(SubjectMerge.sealed.is_(None), SubjectMerge.reason.is_not(None), Subject.wrapped_key.is_not(None))
+        .order_by(SubjectMerge.id).limit(limit).with_for_update(of=SubjectMerge, skip_locked=True)))
+
+
+def reidentifications_with_clear_reasons(*, session: Session, limit: int) -> list[Reidentification]:
+    """Re-identifications whose reason an older version kept in clear; locked."""
+    return list(session.scalars(
+        sa.select(Reidentification).join(Subject, Subject.id == Reidentification.subject_id)
+        .where(Reidentification.sealed.is_(None), Reidentification.reason.is_not(None),
+               Subject.wrapped_key.is_not(None))
+        .order_by(Reidentification.id).limit(limit).with_for_update(of=Reidentification, skip_locked=True)))
+
+
+def tenants_with_clear_reasons(*, session: Session, limit: int) -> list[str]:
+    """The tenants where reasons are still in clear (a function of the owner's: it looks across tenants)."""
+    return list(session.scalars(sa.select(sa.func.intake_tenants_with_clear_reasons(limit))))

@@ -82,6 +82,8 @@ class RotationView(BaseModel):
     started: bool
     rewrapped: int
     remaining: int
+    destroyed_generations: list[int] = Field(
+        default_factory=list, description="older tenant key generations crypto-shredded by this call")
 
 
 class MatchingPolicy(Strict):

@@ -25,7 +25,7 @@ from harambee_common.catalogue.intake import (
 )
 from harambee_common.db import UnitOfWork
 from harambee_common.problems import NotFound, or_not_found
-from harambee_intake import matching
+from harambee_intake import matching, tenant_keys
 from harambee_intake.events import EVENTS
 from harambee_intake.models import DuplicateCandidate, Referral, Reidentification, Subject, SubjectMerge
 from harambee_intake.problems import InvalidState
@@ -81,6 +81,7 @@ class Rotation:
     started: bool
     rewrapped: int
     remaining: int
+    destroyed_generations: list[int] = field(default_factory=list)
 
 
 def wrapped_key(subject: Subject) -> WrappedKey:
@@ -93,11 +94,6 @@ def wrapped_key(subject: Subject) -> WrappedKey:
 def subject_key(*, vault: Vault, tenant: str, subject: Subject) -> DataKey:
     """The subject's data key, unwrapped."""
     return vault.data_key(tenant=tenant, subject=str(subject.id), wrapped=wrapped_key(subject))
-
-
-def tenant_generation(*, uow: UnitOfWork) -> int:
-    """The tenant key generation new data keys are wrapped with."""
-    return repository.tenant_key_generation(session=uow.session)
 
 
 @dataclass(frozen=True)
@@ -142,7 +138,7 @@ def link_person(*, uow: UnitOfWork, vault: Vault, identity: dict[str, str]) -> L
     else:
         subject_id = uuid.uuid4()
         key, wrapped = vault.new_key(tenant=uow.tenant, subject=str(subject_id),
-                                     generation=tenant_generation(uow=uow))
+                                     generation=tenant_keys.current_generation(uow=uow, vault=vault))
         subject = Subject(
             id=subject_id, tenant_id=uow.tenant, wrapped_key=wrapped.wrapped,
             key_generation=wrapped.generation, kek_id=wrapped.kek_id, version=1,
@@ -242,10 +238,13 @@ def read_history(*, uow: UnitOfWork, principal: TenantPrincipal, subject_id: uui
 
 
 def merge(
-    *, uow: UnitOfWork, principal: TenantPrincipal, source_id: uuid.UUID, target_id: uuid.UUID,
+    *, uow: UnitOfWork, vault: Vault, principal: TenantPrincipal, source_id: uuid.UUID, target_id: uuid.UUID,
     reason: str,
 ) -> History:
-    """Records that source is the same person as target: source (and its tree) joins target's tree."""
+    """Records that source is the same person as target: source (and its tree) joins target's tree.
+
+    The reason is free text about a person: sealed under the merged subject's key, never kept in clear.
+    """
     source = repository.lock_subject(session=uow.session, subject_id=source_id)
     target = repository.lock_subject(session=uow.session, subject_id=target_id)
     if source is None or target is None:
@@ -260,8 +259,11 @@ def merge(
         raise InvalidState("These subjects are already one person.")
     now = datetime.now(UTC)
     source.merged_into, source.version = root, source.version + 1
-    record = SubjectMerge(id=uuid.uuid4(), tenant_id=uow.tenant, source_id=source.id, target_id=root,
-                          reason=reason, merged_by=principal.actor, merged_at=now)
+    merge_id = uuid.uuid4()
+    key = subject_key(vault=vault, tenant=uow.tenant, subject=source)
+    record = SubjectMerge(id=merge_id, tenant_id=uow.tenant, source_id=source.id, target_id=root,
+                          sealed=key.seal({"merge_reason": reason}, context=merge_context(merge_id)),
+                          merged_by=principal.actor, merged_at=now)
     repository.add_merge(session=uow.session, merge=record)
     repository.decide_candidates(
         session=uow.session, left=repository.tree(session=uow.session, root=source.id),
@@ -271,8 +273,10 @@ def merge(
     return history(uow=uow, subject_id=root)
 
 
-def unmerge(*, uow: UnitOfWork, principal: TenantPrincipal, subject_id: uuid.UUID, reason: str) -> History:
-    """Undoes the merge that put this subject into another: it is its own person again."""
+def unmerge(
+    *, uow: UnitOfWork, vault: Vault, principal: TenantPrincipal, subject_id: uuid.UUID, reason: str
+) -> History:
+    """Undoes the merge that put this subject into another: it is its own person again (the reason sealed)."""
     subject = or_not_found(repository.lock_subject(session=uow.session, subject_id=subject_id), "No such subject.")
     record = repository.open_merge(session=uow.session, source_id=subject_id)
     if subject.merged_into is None or record is None:
@@ -280,7 +284,10 @@ def unmerge(*, uow: UnitOfWork, principal: TenantPrincipal, subject_id: uuid.UUI
     now = datetime.now(UTC)
     former = subject.merged_into
     subject.merged_into, subject.version = None, subject.version + 1
-    record.unmerged_at, record.unmerged_by, record.unmerge_reason = now, principal.actor, reason
+    key = subject_key(vault=vault, tenant=uow.tenant, subject=subject)
+    record.unmerged_at, record.unmerged_by = now, principal.actor
+    record.sealed = {**(record.sealed or {}),
+                     **key.seal({"unmerge_reason": reason}, context=merge_context(record.id))}
     EVENTS.publish(uow, SubjectUnmerged(subject_ref=subject.id, unmerged_from=former, merge_id=record.id,
                                         actor=principal.actor), subject=str(subject.id))
     return history(uow=uow, subject_id=subject.id)
@@ -328,9 +335,11 @@ def reidentify(
         if sealed:
             person = key.open(sealed, context=f"referral:{referral.id}")["person"]
             as_referred.append({"referral_id": str(referral.id), "person": person})
-    record = Reidentification(id=uuid.uuid4(), tenant_id=uow.tenant, subject_id=subject.id,
-                              actor=principal.actor, client_id=principal.principal.client_id,
-                              purpose=purpose, reason=reason, at=datetime.now(UTC))
+    record_id = uuid.uuid4()
+    record = Reidentification(id=record_id, tenant_id=uow.tenant, subject_id=subject.id,
+                              actor=principal.actor, client_id=principal.principal.client_id, purpose=purpose,
+                              sealed=key.seal({"reason": reason}, context=reidentification_context(record_id)),
+                              at=datetime.now(UTC))
     repository.add_reidentification(session=uow.session, record=record)
     EVENTS.record_access(uow, principal=principal, subject=str(subject.id),
                          resource=f"subject/{subject.id}/identity", fields=sorted(identity),
@@ -341,30 +350,43 @@ def reidentify(
                     as_referred=as_referred)
 
 
+def merge_context(merge_id: uuid.UUID) -> str:
+    """What a merge's sealed reasons are bound to."""
+    return f"merge:{merge_id}"
+
+
+def reidentification_context(record_id: uuid.UUID) -> str:
+    """What a re-identification's sealed reason is bound to."""
+    return f"reidentification:{record_id}"
+
+
 def rotate(
     *, uow: UnitOfWork, vault: Vault, principal: TenantPrincipal, batch: int = 1000,
     seconds: float = 10.0,
 ) -> Rotation:
-    """Re-wraps the tenant's data keys under a new tenant key generation; fields are not touched.
+    """Re-wraps the tenant's data keys under a new, random tenant key generation; fields are not touched.
 
     Work is bounded per call: call again while `remaining` is above zero (a call that finds the
-    rotation incomplete continues it rather than starting another).
+    rotation incomplete continues it rather than starting another). The call that finds nothing left
+    destroys every older generation of the tenant key (crypto-shredding): the data keys of people
+    erased before it, which backups still hold wrapped, no longer open with anything in the database.
     """
-    current = repository.get_tenant_key(session=uow.session)
+    current = tenant_keys.get_current(session=uow.session)
     generation = current.generation if current is not None else 0
     started = (
-        current is None or current.kek_id != vault.kek_id
-        or repository.count_to_rewrap(session=uow.session, generation=generation, kek_id=vault.kek_id) == 0
+        current is None or not vault.has_generation(tenant=uow.tenant, generation=generation)
+        or repository.count_to_rewrap(session=uow.session, generation=generation) == 0
     )
+    now = datetime.now(UTC)
     if started:
         generation += 1
-        repository.set_tenant_key(session=uow.session, tenant=uow.tenant, generation=generation,
-                                  kek_id=vault.kek_id, by=principal.actor, at=datetime.now(UTC))
+        vault.start_generation(tenant=uow.tenant, generation=generation)
+        generation = tenant_keys.set_current(session=uow.session, tenant=uow.tenant, generation=generation,
+                                             kek_id=vault.kek_id, by=principal.actor, at=now)
     deadline = time.monotonic() + seconds
     rewrapped = 0
     for _ in range(10_000):
-        subjects = repository.subjects_to_rewrap(session=uow.session, generation=generation,
-                                                 kek_id=vault.kek_id, limit=min(batch, 500))
+        subjects = repository.subjects_to_rewrap(session=uow.session, generation=generation, limit=min(batch, 500))
         for subject in subjects:
             wrapped = vault.rewrap(tenant=uow.tenant, subject=str(subject.id), wrapped=wrapped_key(subject),
                                    generation=generation)
@@ -375,9 +397,14 @@ def rotate(
         if not subjects or rewrapped >= batch or time.monotonic() > deadline:
             break
     webhooks.rewrap_secrets(uow=uow, vault=vault, generation=generation)
-    remaining = repository.count_to_rewrap(session=uow.session, generation=generation, kek_id=vault.kek_id)
+    remaining = repository.count_to_rewrap(session=uow.session, generation=generation)
+    destroyed: list[int] = []
+    if remaining == 0:
+        destroyed = tenant_keys.destroy_before(session=uow.session, tenant=uow.tenant, generation=generation, at=now)
+        vault.forget(tenant=uow.tenant)
     EVENTS.publish(uow, TenantKeyRotated(generation=generation, kek_id=vault.kek_id, started=started,
-                                         rewrapped=rewrapped, remaining=remaining, actor=principal.actor),
+                                         rewrapped=rewrapped, remaining=remaining, actor=principal.actor,
+                                         destroyed_generations=destroyed),
                    subject="vault")
     return Rotation(generation=generation, kek_id=vault.kek_id, started=started, rewrapped=rewrapped,
-                    remaining=remaining)
+                    remaining=remaining, destroyed_generations=destroyed)

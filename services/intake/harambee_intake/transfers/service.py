@@ -37,7 +37,7 @@ from harambee_common.catalogue.assessment import TransferAccepted
 from harambee_common.catalogue.intake import SubjectRekeyed, SubjectReleased
 from harambee_common.consumer import RetryLater
 from harambee_common.db import UnitOfWork, in_tenant
-from harambee_intake import matching
+from harambee_intake import matching, tenant_keys
 from harambee_intake.events import EVENTS
 from harambee_intake.models import Subject
 from harambee_intake.subjects import repository as subjects_repository
@@ -85,7 +85,7 @@ def take_over(*, uow: UnitOfWork, vault: Vault, accepted: TransferAccepted, acce
         return TakeOver(decision=decision, moved=[])
 
     subject_ref = accepted.subject_ref
-    generation = subjects.tenant_generation(uow=uow)
+    generation = tenant_keys.current_generation(uow=uow, vault=vault)
     now = datetime.now(UTC)
     with in_tenant(uow, sending) as sender:
         members = _person(uow=sender, subject_ref=subject_ref)

@@ -38,7 +38,7 @@ from harambee_intake.events import EVENTS
 from harambee_intake.models import Referral, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from harambee_intake.problems import InvalidState
 from harambee_intake.referrals import repository as referrals_repository
-from harambee_intake.subjects.repository import tenant_key_generation
+from harambee_intake.tenant_keys import current_generation
 from harambee_intake.vault import Vault, WrappedKey
 from harambee_intake.webhooks import repository
 from harambee_intake.webhooks.schemas import PingData, StatusChangedData
@@ -112,7 +112,7 @@ def register(
     subscription_id = uuid.uuid4()
     secret = "whsec_" + secrets.token_urlsafe(32)
     wrapped = vault.wrap_secret(secret.encode(), tenant=uow.tenant, context=_context(subscription_id),
-                                generation=tenant_key_generation(session=uow.session))
+                                generation=current_generation(uow=uow, vault=vault))
     subscription = WebhookSubscription(
         id=subscription_id, tenant_id=uow.tenant, organisation=organisation, url=url, description=description,
         wrapped_secret=wrapped.wrapped, key_generation=wrapped.generation, kek_id=wrapped.kek_id or vault.kek_id,
