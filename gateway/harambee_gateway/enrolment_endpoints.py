@@ -7,11 +7,12 @@ gets the same answer as one that never existed.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from harambee_common.problems import problem_responses
 from harambee_gateway import enrolments
 from harambee_gateway.oauth_limits import OAuthLimitsDep, client_address
 from harambee_gateway.ratelimit import TooManyRequests, retry_after
@@ -20,7 +21,6 @@ from harambee_gateway.secret_box import SecretBox
 from harambee_gateway.unit_of_work import registry_unit_of_work
 
 router = APIRouter(tags=["sign-in"])
-PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
 def _totp_secrets(request: Request) -> SecretBox:
@@ -32,11 +32,11 @@ TotpSecrets = Annotated[SecretBox, Depends(_totp_secrets)]
 
 @router.post(
     "/enrolment",
-    responses={
-        404: {"description": "The link was used, replaced by a newer one, or has expired.", **PROBLEM},
-        422: {"description": "A password is missing, too short, or not asked for.", **PROBLEM},
-        429: {"description": "Too many attempts from this address; Retry-After says when to try again.", **PROBLEM},
-    },
+    responses=problem_responses(404, 422, 429, meanings={
+        404: "The link was used, replaced by a newer one, or has expired.",
+        422: "A password is missing, too short, or not asked for.",
+        429: "Too many attempts from this address; Retry-After says when to try again.",
+    }),
 )
 async def complete_enrolment(
     body: EnrolmentIn, request: Request, limits: OAuthLimitsDep, box: TotpSecrets

@@ -37,9 +37,6 @@ INTERNET = {"gateway", "intake"}
 # Variables the manifests set that the code does not read yet: the broker's authentication and event
 # signing are being added beside this work (issue 15), under these names.
 # Keys from files only (gateway and intake key-encryption keys, intake's blind-index key) likewise.
-# Read by code on branches not merged yet (the monitoring component, the keys' files).
-AWAITED = {"MONITORING_URL", "GATEWAY_KEY_ENCRYPTION_KEY_FILE", "INTAKE_KEY_ENCRYPTION_KEY_FILE",
-           "INTAKE_BLIND_INDEX_KEY_FILE"}
 # Only to compose a URL from a Secret, by $(NAME) in the next variable.
 COMPOSING = {"APP_PASSWORD", "RELAY_PASSWORD", "OWNER_PASSWORD"}
 
@@ -367,7 +364,7 @@ def test_every_variable_set_is_one_the_code_reads_or_one_being_added(rendered) -
     for component in COMPONENTS:
         pod = _pod(objects, component)["spec"]
         for container in [*pod["containers"], *pod["initContainers"]]:
-            unknown = set(_env(container)) - read - AWAITED - COMPOSING
+            unknown = set(_env(container)) - read - COMPOSING
             assert unknown == set(), f"{component}: nothing reads {sorted(unknown)}"
 
 

@@ -11,6 +11,7 @@ import uuid
 from fastapi import APIRouter, Request, status
 
 from harambee_common.pagination import Cursor, Limit, Page
+from harambee_common.problems import problem_responses
 from harambee_gateway import enrolments, people
 from harambee_gateway.auth import PlatformAdmin
 from harambee_gateway.schemas import (
@@ -47,7 +48,7 @@ def get_person(person_id: uuid.UUID, uow: RegistryUnitOfWorkDep) -> PersonView:
 
 
 @router.post("/people/{person_id}/enrolments", status_code=status.HTTP_201_CREATED,
-             responses={404: {"description": "No such person.", "content": {"application/problem+json": {}}}})
+             responses=problem_responses(404, meanings={404: "No such person."}))
 def issue_enrolment(
     person_id: uuid.UUID, body: EnrolmentRequest, admin: PlatformAdmin, uow: RegistryUnitOfWorkDep, request: Request
 ) -> EnrolmentIssued:
