@@ -12,7 +12,7 @@ from harambee_common.problems import install_problem_handlers
 from harambee_common.relay import OutboxRelay
 from harambee_common.request_limits import BodyLimitMiddleware
 from harambee_common.workers import Worker
-from harambee_gateway import totp_secrets
+from harambee_gateway import console, totp_secrets
 from harambee_gateway.admin import router as admin_router
 from harambee_gateway.auth import local_verifier
 from harambee_gateway.config import GatewaySettings
@@ -93,6 +93,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(admin_router)
     app.include_router(registry_router)
     app.include_router(signin_router)
+    console.mount(app, settings)
     install_problem_handlers(app)
     # Outermost of the app's middleware: forwarded requests never reach FastAPI's routing.
     limiter = None

@@ -1,0 +1,43 @@
+"""The console's settings, read once when the gateway starts."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+# The public client people sign in through; `seed-demo` registers it, an operator registers their own.
+CLIENT_NAME = "harambee-console"
+CALLBACK_PATH = "/console/callback"
+# What the console may ask for; each person's token narrows it to what their roles allow.
+SCOPES = ("aggregates:read", "audit:read", "cases:read", "referrals:read")
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """Where the browser reaches the gateway, where the console calls the APIs, and its client."""
+
+    public_url: str
+    api_url: str
+    client_id: str | None
+    request_timeout_seconds: float
+
+    @classmethod
+    def from_env(cls, *, issuer: str) -> ConsoleSettings:
+        """CONSOLE_API_URL (default: the issuer, i.e. through the gateway) and CONSOLE_CLIENT_ID (default:
+        the registry's client named harambee-console)."""
+        return cls(
+            public_url=issuer.rstrip("/"),
+            api_url=os.environ.get("CONSOLE_API_URL", issuer).rstrip("/"),
+            client_id=os.environ.get("CONSOLE_CLIENT_ID") or None,
+            request_timeout_seconds=float(os.environ.get("CONSOLE_API_TIMEOUT_SECONDS", "20")),
+        )
+
+    @property
+    def redirect_uri(self) -> str:
+        """Where the sign-in returns the browser (registered exactly on the console's client)."""
+        return self.public_url + CALLBACK_PATH
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies are Secure whenever the gateway is reached over https."""
+        return self.public_url.startswith("https://")
