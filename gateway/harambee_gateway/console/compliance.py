@@ -16,8 +16,8 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from harambee_common.permissions import Role
-from harambee_gateway.console.api import Api, ApiRefused
-from harambee_gateway.console.dependencies import SignedIn, StateDep, checked_form
+from harambee_gateway.console.api import ApiRefused
+from harambee_gateway.console.dependencies import Api, Refused, SignedIn, StateDep, checked_form
 from harambee_gateway.console.i18n import EAT
 from harambee_gateway.console.tenancy import TenantPath, checked_tenant, require_role_anywhere
 
@@ -38,6 +38,16 @@ def _api(tenant: str, rest: str) -> str:
     return f"/audit/v1/tenants/{tenant}/{rest}"
 
 
+def _day(value: str | None) -> date | None:
+    """A day from a date field: empty is no filter; anything but YYYY-MM-DD is a bad request."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Refused(400) from None
+
+
 def _start_of(day: date | None, *, next_day: bool = False) -> str | None:
     """Midnight in East Africa Time: a date the officer picks is a day in Kenya, not in UTC."""
     if day is None:
@@ -49,10 +59,10 @@ def _start_of(day: date | None, *, next_day: bool = False) -> str | None:
 async def search(
     request: Request, state: StateDep, person: SignedIn, api: Api, tenant: Tenant,
     subject: Text = None, actor: Text = None, type: Text = None,
-    since: Annotated[date | None, Query()] = None, until: Annotated[date | None, Query()] = None,
-    cursor: Text = None,
+    since: Text = None, until: Text = None, cursor: Text = None,
 ) -> HTMLResponse:
     """Entries by subject reference, actor, type and day (days in EAT, both ends included)."""
+    since, until = _day(since), _day(until)
     page = await api.get(_api(tenant, "entries"), subject=subject, actor=actor, type=type,
                          since=_start_of(since), until=_start_of(until, next_day=True), cursor=cursor,
                          limit=PAGE_SIZE)
@@ -84,7 +94,7 @@ async def emergency_queue(
 ) -> HTMLResponse:
     """The break-the-glass queue, oldest first, with a sign-off form on each pending access."""
     page = await api.get(_api(tenant, "emergency-accesses"), status=status, cursor=cursor, limit=PAGE_SIZE)
-    return state.pages.render(request, person, "audit_emergency.html", tenant=tenant, page=page, status=status,
+    return state.pages.render(request, person, "audit_emergency.html", tenant=tenant, page=page, which=status,
                               reviewed=reviewed, section="emergency")
 
 
@@ -106,7 +116,7 @@ async def alerts(
 ) -> HTMLResponse:
     """Actors whose reads on a day were far above their usual level."""
     page = await api.get(_api(tenant, "read-alerts"), status=status, cursor=cursor, limit=PAGE_SIZE)
-    return state.pages.render(request, person, "audit_alerts.html", tenant=tenant, page=page, status=status,
+    return state.pages.render(request, person, "audit_alerts.html", tenant=tenant, page=page, which=status,
                               section="alerts")
 
 

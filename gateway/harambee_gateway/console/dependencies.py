@@ -44,8 +44,8 @@ class SignInRequired(Exception):
 
 
 class Refused(Exception):
-    """The console itself refuses: the page is not for this person (404, like the services), or a form
-    came without its CSRF token (403)."""
+    """The console itself refuses: the page is not for this person (404, like the services), a form came
+    without its CSRF token (403), or a field could not be read (400)."""
 
     def __init__(self, status: int) -> None:
         super().__init__(status)

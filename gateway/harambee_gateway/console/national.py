@@ -16,8 +16,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from harambee_common.permissions import Role
 from harambee_gateway.console import directory, figures
-from harambee_gateway.console.api import Api, ApiRefused, ConsoleApi
-from harambee_gateway.console.dependencies import SignedIn, StateDep
+from harambee_gateway.console.api import ApiRefused, ConsoleApi
+from harambee_gateway.console.dependencies import Api, SignedIn, StateDep
 from harambee_gateway.console.tenancy import TenantPath, checked_tenant, require_role_in
 
 router = APIRouter(prefix="/console/t/{tenant}/national", include_in_schema=False)

@@ -12,8 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from harambee_common.permissions import Role
 from harambee_gateway.console import figures
-from harambee_gateway.console.api import Api
-from harambee_gateway.console.dependencies import SignedIn, StateDep
+from harambee_gateway.console.dependencies import Api, SignedIn, StateDep
 from harambee_gateway.console.tenancy import TenantPath, checked_tenant, require_role_in
 
 router = APIRouter(prefix="/console/t/{tenant}", include_in_schema=False)
