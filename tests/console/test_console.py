@@ -15,11 +15,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from kafka import KafkaProducer
 from playwright.sync_api import Browser
 
-from harambee_common.catalogue import AccessRecorded
+from harambee_common.auth import Principal, TenantPrincipal
 from harambee_common.components import ASSESSMENT
+from harambee_common.db import create_db_engine, session_factory, unit_of_work
 from harambee_common.event_source import EventSource
 from harambee_stack.stack import Stack
 from tests.console.browser import (
@@ -56,19 +56,20 @@ def activity(stack: Stack) -> Activity:
     accept(intake_officer, created.json()["id"])
     case = eventually(lambda: case_for(case_worker, created.json()["id"]))
     assert case_worker.get(f"/assessment/v1/tenants/{TENANT}/cases/{case['id']}").status_code == 200
-    # No service offers a break-the-glass read over its API yet: the event a service would write is
-    # published to the broker as the service's relay would.
+    # No service offers a break-the-glass read over its API yet: the test records one as a service does,
+    # in assessment's outbox, and assessment's own relay publishes it.
     actor = "emergency-reader-1"
-    event = EventSource.of(ASSESSMENT).event(
-        AccessRecorded(actor=actor, client_id="assessment-desk", organisation=None, roles=["case_worker"],
-                       resource=f"case/{case['id']}", fields=["status"], purpose="safeguarding",
-                       emergency=True, reason=EMERGENCY_REASON),
-        tenant=TENANT, subject=case["subject_ref"])
-    producer = KafkaProducer(bootstrap_servers=stack.broker.bootstrap, acks="all")
+    reader = TenantPrincipal(principal=Principal(subject=actor, client_id="assessment-desk", scopes=frozenset(),
+                                                 tenants={TENANT: frozenset({"case_worker"})}, organisation=None),
+                             tenant=TENANT)
+    engine = create_db_engine(stack.database(ASSESSMENT.name).app, pool_size=1)
     try:
-        producer.send(event.topic, key=event.key.encode(), value=event.value(), headers=event.headers()).get(10)
+        with unit_of_work(session_factory(engine), TENANT) as uow:
+            EventSource.of(ASSESSMENT).record_access(
+                uow, principal=reader, subject=case["subject_ref"], resource=f"case/{case['id']}", fields=["status"],
+                purpose="safeguarding", emergency_reason=EMERGENCY_REASON)
     finally:
-        producer.close()
+        engine.dispose()
     wanted = {"case.opened", "access.recorded"}
     eventually(lambda: wanted <= {e["type"] for e in audit_entries(compliance, subject=case["subject_ref"])})
     eventually(lambda: compliance.get(f"/audit/v1/tenants/{TENANT}/emergency-accesses").json()["items"])
@@ -328,7 +329,10 @@ def test_forms_without_their_csrf_token_or_from_another_origin_are_refused(
 def test_the_session_cookie_is_http_only_same_site_and_scoped_to_the_console(
     stack: Stack, browser: Browser
 ) -> None:
-    context, _ = signed_in(browser, stack.gateway_url, person(stack.credentials, "mombasa.manager"))
+    context, page = signed_in(browser, stack.gateway_url, person(stack.credentials, "mombasa.manager"))
+    headers = page.goto("/console/t/ke-mombasa/programme").headers
+    assert "script-src" not in headers["content-security-policy"]  # default-src 'none': no script runs
+    assert (headers["x-frame-options"], headers["cache-control"]) == ("DENY", "no-store")
     [session] = [c for c in context.cookies() if c["name"] == "harambee_console"]
     assert (session["httpOnly"], session["sameSite"], session["path"]) == (True, "Lax", "/console")
     # The token is sealed: the cookie's value is not a JWT anyone could replay at an API.

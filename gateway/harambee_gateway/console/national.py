@@ -73,9 +73,10 @@ async def trend(request: Request, state: StateDep, person: SignedIn, api: Api, t
     tenant, county = checked_tenant(tenant), checked_tenant(county)
     require_role_in(person, tenant, Role.national_coordinator)
     cases = await figures.case_aggregates(api, county)
+    funnel = await figures.optional(api, f"/monitoring/v1/tenants/{county}/indicators/funnel")
     return state.pages.render(request, person, "national_trend.html", tenant=tenant, county=county,
                               by_month=figures.cells(cases["by_month_opened"]),
-                              threshold=cases.get("suppression_threshold"))
+                              threshold=cases.get("suppression_threshold"), funnel=funnel)
 
 
 @router.get("/counties.csv")
@@ -83,18 +84,26 @@ async def download(state: StateDep, person: SignedIn, api: Api, tenant: TenantPa
     """The side-by-side table as CSV: one row per county and status; a suppressed cell says so."""
     tenant = checked_tenant(tenant)
     counties = await _counties(state, person, api, tenant)
+    indicators = await figures.optional(api, f"/monitoring/v1/tenants/{tenant}/indicators/counties")
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["county", "measure", "key", "count", "suppressed", "available"])
+    writer.writerow(["county", "measure", "key", "count", "suppressed", "available", "noisy"])
+    for row in (indicators or {}).get("counties", []):
+        noisy = "yes" if row["protection"].get("noisy") else "no"
+        for column, value in row["figures"].items():
+            writer.writerow([row["county"], "indicator", column, "" if value is None else value,
+                             "yes" if value is None else "no", "yes", noisy])
+    for excluded in (indicators or {}).get("counties_excluded", []):
+        writer.writerow([excluded, "indicator", "", "", "", "no", ""])
     for county in counties:
         if county.refused is not None:
-            writer.writerow([county.tenant, "cases_by_status", "", "", "", "no"])
+            writer.writerow([county.tenant, "cases_by_status", "", "", "", "no", ""])
             continue
         for cell in county.by_status.values():
             writer.writerow([county.tenant, "cases_by_status", cell.key,
-                             "" if cell.suppressed else cell.count, "yes" if cell.suppressed else "no", "yes"])
+                             "" if cell.suppressed else cell.count, "yes" if cell.suppressed else "no", "yes", "no"])
         for cell in county.by_month:
             writer.writerow([county.tenant, "cases_opened_by_month", cell.key,
-                             "" if cell.suppressed else cell.count, "yes" if cell.suppressed else "no", "yes"])
+                             "" if cell.suppressed else cell.count, "yes" if cell.suppressed else "no", "yes", "no"])
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="{tenant}-counties.csv"', "Cache-Control": "no-store"})
