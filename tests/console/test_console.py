@@ -7,13 +7,16 @@ from __future__ import annotations
 import csv
 import io
 import re
+import secrets
 import shlex
 import subprocess
 import sys
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pyotp
 import pytest
 from playwright.sync_api import Browser
 
@@ -340,4 +343,35 @@ def test_the_session_cookie_is_http_only_same_site_and_scoped_to_the_console(
     answered = httpx.get(f"{stack.gateway_url}/audit/v1/tenants/{TENANT}/entries",
                          headers={"Authorization": f"Bearer {session['value']}"})
     assert answered.status_code == 401
+    context.close()
+
+
+def test_a_person_whose_programme_requires_a_second_factor_signs_in_with_it(stack: Stack, browser: Browser) -> None:
+    admin = oauth_client(stack, "platform-admin")
+    tenant = f"ke-totp-{uuid.uuid4().hex[:6]}"
+    created = admin.post("/admin/v1/tenants", json={"slug": tenant, "name": "A county that requires TOTP",
+                                                    "kind": "county", "require_totp": True})
+    assert created.status_code == 201, created.text
+    username, password = f"manager-{uuid.uuid4().hex[:6]}", secrets.token_urlsafe(16)
+    person_id = admin.post("/admin/v1/people", json={"username": username, "password": password}).json()["id"]
+    assert admin.post(f"/admin/v1/people/{person_id}/roles",
+                      json={"tenant": tenant, "role": "programme_manager"}).status_code == 201
+    secret = admin.post(f"/admin/v1/people/{person_id}/second-factor").json()["secret"]
+
+    context = browser.new_context(base_url=stack.gateway_url)
+    page = context.new_page()
+    page.goto("/console/sign-in")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.locator("form[method=post] button[type=submit]").click()
+    assert page.get_by_role("alert").count() == 1  # the gateway's form asks for the code
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.fill("input[name=otp]", pyotp.TOTP(secret).now())
+    with page.expect_navigation():
+        page.locator("form[method=post] button[type=submit]").click()
+    page.wait_for_url(f"{stack.gateway_url}/console/")
+    assert page.get_by_role("link", name=f"Programme manager · {tenant}").count() >= 1
+    assert page.goto(f"/console/t/{tenant}/programme").status == 200
     context.close()
