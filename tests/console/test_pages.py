@@ -8,10 +8,11 @@ from html.parser import HTMLParser
 from starlette.requests import Request
 
 from harambee_common.auth import Principal
+from harambee_gateway.console.cookies import Session
 from harambee_gateway.console.figures import Cell
 from harambee_gateway.console.pages import Pages, Visitor
 
-MANAGER = Visitor(language="en", principal=Principal(
+MANAGER = Visitor(language="en", session=Session(token="t", expires_at=0, csrf="token-1"), principal=Principal(
     subject="p-1", client_id="console", scopes=frozenset({"aggregates:read"}),
     tenants={"ke-mombasa": frozenset({"programme_manager"})}, organisation=None))
 COORDINATOR = Visitor(language="sw", principal=Principal(
@@ -77,7 +78,8 @@ def test_the_programme_page_puts_over_referred_groups_first_and_draws_the_indica
                         "action": None, "note": None}], "next_cursor": None}
     page = Pages().render(request("/console/t/ke-mombasa/programme"), MANAGER, "programme.html", tenant="ke-mombasa",
                           by_status=[Cell("open", 3, False)], by_month=[Cell("2026-11", 3, False)],
-                          disparity=disparity, funnel=funnel, timeliness=None, flags=flags, agenda=agenda)
+                          disparity=disparity, funnel=funnel, timeliness=None, flags=flags, agenda=agenda,
+                          closed=None)
     html = page.body.decode()
     table = rows(html)
     disparity_rows = [r for r in table if r and r[0].startswith("age_band_gender")]
@@ -86,7 +88,10 @@ def test_the_programme_page_puts_over_referred_groups_first_and_draws_the_indica
     assert "1 groups are referred at 2 times" in html
     assert ["2026-10", "12", "suppressed"] in table  # a withheld month is suppressed, not 0
     assert "Timeliness is not available from the monitoring API yet." in html
-    assert ["plan_stalled", "c-2", "Dec 1, 2026, 9:00:00 AM EAT"] in table
+    assert ["plan_stalled", "c-2", "Dec 1, 2026, 9:00:00 AM EAT"] in [r[:3] for r in table]
+    # Each flag can be acted on: a form that closes it with the action taken, carrying the session's CSRF token.
+    assert 'action="/console/t/ke-mombasa/programme/flags/f-1/close"' in html
+    assert 'name="csrf" value="token-1"' in html
     assert "not quorate" in html and "c-1" in html
 
 

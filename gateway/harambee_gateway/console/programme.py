@@ -9,19 +9,23 @@ API answers with the manager's token, and says so where that API is not deployed
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from harambee_common.permissions import Role
 from harambee_gateway.console import figures
 from harambee_gateway.console.api import ConsoleApi
-from harambee_gateway.console.dependencies import Api, SignedIn, StateDep
+from harambee_gateway.console.dependencies import Api, SignedIn, StateDep, checked_form
 from harambee_gateway.console.i18n import EAT
 from harambee_gateway.console.tenancy import TenantPath, checked_tenant, require_role_in
 
 router = APIRouter(prefix="/console/t/{tenant}", include_in_schema=False)
+# What a manager records on closing a flag (interventions' StaffAction).
+FlagAction = Literal["provider_contacted", "person_contacted", "task_reassigned", "plan_changed",
+                     "review_scheduled", "provider_revetted", "other"]
 
 
 async def next_agenda(api: ConsoleApi, tenant: str) -> dict[str, Any] | None:
@@ -39,7 +43,8 @@ async def next_agenda(api: ConsoleApi, tenant: str) -> dict[str, Any] | None:
 
 
 @router.get("/programme", response_class=HTMLResponse)
-async def programme(request: Request, state: StateDep, person: SignedIn, api: Api, tenant: TenantPath) -> HTMLResponse:
+async def programme(request: Request, state: StateDep, person: SignedIn, api: Api, tenant: TenantPath,
+                    closed: Annotated[str | None, Query(max_length=64)] = None) -> HTMLResponse:
     """The county's figures, flags and agenda, for its programme manager only."""
     tenant = checked_tenant(tenant)
     require_role_in(person, tenant, Role.programme_manager)
@@ -53,5 +58,18 @@ async def programme(request: Request, state: StateDep, person: SignedIn, api: Ap
         funnel=await figures.optional(api, f"{indicators}/funnel"),
         timeliness=await figures.optional(api, f"{indicators}/timeliness"),
         flags=await figures.optional(api, f"/interventions/v1/tenants/{tenant}/flags", status="open", limit=50),
-        agenda=await next_agenda(api, tenant),
+        agenda=await next_agenda(api, tenant), closed=closed,
     )
+
+
+@router.post("/programme/flags/{flag_id}/close", dependencies=[Depends(checked_form)])
+async def close_flag(
+    person: SignedIn, api: Api, tenant: TenantPath, flag_id: str,
+    action: Annotated[FlagAction, Form()], note: Annotated[str, Form(min_length=3, max_length=1000)],
+) -> Response:
+    """Closes a stalled-plan or overdue flag with the action taken (interventions records it)."""
+    tenant = checked_tenant(tenant)
+    require_role_in(person, tenant, Role.programme_manager)
+    await api.post(f"/interventions/v1/tenants/{tenant}/flags/{quote(flag_id, safe='')}/close",
+                   {"action": action, "note": note})
+    return RedirectResponse(f"/console/t/{tenant}/programme?closed={quote(flag_id, safe='')}#flags", status_code=303)
