@@ -56,18 +56,12 @@ def accessibility_violations(page: Page) -> list[dict[str, Any]]:
 
 
 def page_weight(page: Page, path: str) -> int:
-    """The bytes a visit to the page transfers: its HTML and every resource it loads."""
-    sizes: list[int] = []
-
-    def count(response: Any) -> None:
-        body = response.body() if response.status < 300 else b""
-        sizes.append(len(body))
-
-    page.on("response", count)
-    page.goto(path)
-    page.wait_for_load_state("networkidle")
-    page.remove_listener("response", count)
-    return sum(sizes)
+    """The bytes a visit to the page transfers: its HTML, and every stylesheet, script and image it loads."""
+    response = page.goto(path)
+    assert response is not None and response.ok, path
+    resources = page.evaluate(
+        "[...document.querySelectorAll('link[href], script[src], img[src]')].map(e => e.href || e.src)")
+    return len(response.body()) + sum(len(page.context.request.get(url).body()) for url in resources)
 
 
 def screenshot(page: Page, name: str) -> None:

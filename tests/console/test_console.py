@@ -177,6 +177,10 @@ def test_a_compliance_officer_sees_no_case_content_and_no_programme_pages(
         text = page.content()
         for identifying in ("Juma", "Otieno", "2007-09-12", REFERRAL["concern"]):
             assert identifying not in text
+    page.goto("/console/t/ke-mombasa/audit/alerts")
+    screenshot(page, "compliance-alerts")
+    page.goto("/console/")
+    screenshot(page, "compliance-home")
     # Another county's log is refused by the audit service itself (no agreement lets Mombasa read it).
     assert page.goto("/console/t/ke-nairobi/audit").status in (403, 404)
     context.close()
@@ -343,6 +347,10 @@ def test_the_session_cookie_is_http_only_same_site_and_scoped_to_the_console(
     answered = httpx.get(f"{stack.gateway_url}/audit/v1/tenants/{TENANT}/entries",
                          headers={"Authorization": f"Bearer {session['value']}"})
     assert answered.status_code == 401
+    # A callback this browser did not start is refused; the language switch never leaves the console.
+    assert page.goto("/console/callback?code=forged&state=forged").status == 400
+    switched = context.request.get("/console/language?lang=sw&next=//elsewhere.example/x", max_redirects=0)
+    assert switched.status == 303 and switched.headers["location"] == "/console/"
     context.close()
 
 

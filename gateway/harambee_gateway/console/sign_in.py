@@ -61,6 +61,8 @@ async def callback(
             or not secrets.compare_digest(pending.state, returned_state)):
         return _failed(state, visitor, request)
     client_id = directory.client_id(sessions=state.sessions, configured=state.settings.client_id)
+    if client_id is None:
+        return _failed(state, visitor, request)
     async with httpx.AsyncClient(timeout=state.settings.request_timeout_seconds, trust_env=False) as http:
         try:
             answer = await http.post(f"{state.settings.api_url}/oauth/token", data={
