@@ -35,12 +35,14 @@ from audit_synthetic import access_event
 from harambee_audit.consumers import TOPICS, log_subscription
 from harambee_audit.signing import CheckpointSigner
 from harambee_common import kafka
+from harambee_common.components import AUDIT
 from harambee_common.consumer import EventConsumer
 from harambee_common.db import create_db_engine
-from harambee_common.migrations import upgrade
+from harambee_common.migrations import ALL_TENANTS_SETTING, upgrade
 from harambee_stack.broker import Broker
 from harambee_stack.ports import free_port
 from harambee_stack.postgres import Postgres
+from tests.support.event_keys import install_session_keys, key_files
 from tests.support.tokens import TokenIssuer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,8 +94,9 @@ def through_broker(database_env: dict[str, str], owner: sa.Engine, broker: Broke
     sent = []
     for i in range(events):
         # Fresh ids: the synthetic ids repeat those of (a), which the consumer rightly skips as redeliveries.
-        event = dataclasses.replace(access_event(i, tenant), id=str(uuid.uuid4()))
+        # On each producer's topic, signed with that producer's key (access.recorded is every service's).
         topic = TOPICS[i % len(TOPICS)]
+        event = dataclasses.replace(access_event(i, tenant), id=str(uuid.uuid4()), topic=topic)
         sent.append(producer.send(topic, key=event.key.encode(), value=event.value(), headers=event.headers()))
     producer.flush(timeout=60)
     failed = sum(1 for future in sent if not future.succeeded())
@@ -103,7 +106,8 @@ def through_broker(database_env: dict[str, str], owner: sa.Engine, broker: Broke
         events -= failed
     with TokenIssuer() as issuer:
         env = {**os.environ, **database_env, **issuer.env(), "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
-               "AUDIT_SIGNING_KEY_FILE": str(key_file), "PORT": str(free_port()), "LOG_LEVEL": "INFO"}
+               "AUDIT_SIGNING_KEY_FILE": str(key_file), "PORT": str(free_port()), "LOG_LEVEL": "INFO",
+               **key_files(AUDIT, state / "event-keys")}
         server = subprocess.Popen([sys.executable, "-m", "harambee_audit", "serve"], env=env,
                                   stdout=(state / "audit.log").open("wb"), stderr=subprocess.STDOUT)
         try:
@@ -137,6 +141,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000, help="events through the broker")
     parser.add_argument("--direct", type=int, default=3_000, help="events applied in process")
     args = parser.parse_args()
+    install_session_keys()  # this process signs as each producer would; the audit process verifies
     state = Path(tempfile.mkdtemp(prefix="audit-append-bench-"))
     data_dir = ROOT / ".run" / f"bench-audit-{uuid.uuid4().hex[:8]}"
     postgres = Postgres.start(data_dir=data_dir)
@@ -148,7 +153,8 @@ def main() -> None:
         signer = CheckpointSigner.generate()
         key_file = state / "signing-key.pem"
         key_file.write_bytes(signer.private_pem())
-        owner = sa.create_engine(database.owner)
+        # Row-level security binds the owner too: counting across tenants is an explicit opt-in.
+        owner = sa.create_engine(database.owner, connect_args={"options": f"-c {ALL_TENANTS_SETTING}=on"})
         direct(database.app, owner, signer, args.direct)
         through_broker(database.env(), owner, broker, key_file, args.events, state)
         owner.dispose()

@@ -30,10 +30,12 @@ from audit_synthetic import TENANT, seed
 
 from harambee_audit.signing import CheckpointSigner
 from harambee_audit.verify import verify_file
+from harambee_common.components import AUDIT
 from harambee_common.migrations import upgrade
 from harambee_stack.broker import Broker
 from harambee_stack.ports import free_port
 from harambee_stack.postgres import Postgres
+from tests.support.event_keys import key_files
 from tests.support.tokens import TokenIssuer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,6 +114,7 @@ def main() -> None:
             env = {
                 **os.environ, **database.env(), **issuer.env(), "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
                 "AUDIT_SIGNING_KEY_FILE": str(key_file), "PORT": str(port), "LOG_LEVEL": "WARNING",
+                **key_files(AUDIT, state / "event-keys"),
             }
             server = subprocess.Popen([sys.executable, "-m", "harambee_audit", "serve"], env=env,
                                       stdout=(state / "audit.log").open("wb"), stderr=subprocess.STDOUT)

@@ -18,10 +18,16 @@ from sqlalchemy.engine import make_url
 from harambee_common.migrations import ALL_TENANTS_SETTING
 from harambee_stack.broker import Broker
 from harambee_stack.postgres import ComponentDatabase, Postgres
+from tests.support.event_keys import install_session_keys
 from tests.support.tokens import TokenIssuer
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_DIR = ROOT / ".run" / "test"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every component's event signing key, once for the session (see tests/support/event_keys.py)."""
+    install_session_keys()
 
 
 class TestPostgres:

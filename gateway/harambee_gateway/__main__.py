@@ -1,4 +1,4 @@
-"""`python -m harambee_gateway migrate|serve|seed-demo`."""
+"""`python -m harambee_gateway <verb>`: migrate, serve, seed-demo and the operator's provisioning verbs."""
 
 from __future__ import annotations
 
@@ -112,6 +112,33 @@ def _create_admin_client(args: argparse.Namespace) -> None:
     print(issued.model_dump_json(indent=2))
 
 
+def _create_service_clients(args: argparse.Namespace) -> None:
+    from harambee_common.db import create_db_engine, session_factory
+    from harambee_gateway.seed import ensure_service_clients
+    from harambee_gateway.unit_of_work import registry_unit_of_work
+
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        sys.exit("gateway: DATABASE_URL is not set")
+    engine = create_db_engine(url, pool_size=1)
+    try:
+        with registry_unit_of_work(session_factory(engine)) as uow:
+            issued = ensure_service_clients(uow=uow)
+    finally:
+        engine.dispose()
+    # One directory per service, owner-only, holding what its REGISTRY_CLIENT_ID_FILE and
+    # REGISTRY_CLIENT_SECRET_FILE name: each service is given its own directory, never another's.
+    for client in issued:
+        directory = Path(args.out) / client.name.removesuffix("-service")
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for name, value in (("registry-client-id", client.client_id), ("registry-client-secret", client.client_secret)):
+            path = directory / name
+            path.touch(mode=0o600, exist_ok=True)
+            path.chmod(0o600)
+            path.write_text(value + "\n")
+        print(f"{client.name}: {client.client_id} (secret in {directory / 'registry-client-secret'})")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Runs one gateway command."""
     parser = argparse.ArgumentParser(prog="python -m harambee_gateway")
@@ -137,6 +164,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     admin.add_argument("--name", default="platform-admin")
     admin.set_defaults(run=_create_admin_client)
+    service_clients = commands.add_parser(
+        "create-service-clients",
+        help="create (or give fresh secrets to) each service's registry client, written to --out/<service>/",
+    )
+    service_clients.add_argument("--out", required=True, help="the secrets directory (one sub-directory per service)")
+    service_clients.set_defaults(run=_create_service_clients)
     args = parser.parse_args(argv)
     args.run(args)
 

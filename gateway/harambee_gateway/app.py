@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from harambee_common import signing as event_keys
+from harambee_common.components import GATEWAY
 from harambee_common.db import create_db_engine, session_factory
 from harambee_common.problems import install_problem_handlers
 from harambee_common.relay import OutboxRelay
@@ -33,6 +35,8 @@ from harambee_gateway.signing import KeyRing, KeyRingRefresher, SigningKey
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     """Builds the gateway from settings (read from the environment when not given)."""
     settings = settings or GatewaySettings.from_env()
+    # The registry's events are signed with the gateway's event key: without it, start no relay.
+    event_keys.ensure_installed(GATEWAY)
     signing_key = KeyRing(SigningKey(settings.signing_key_pem), token_ttl_seconds=settings.token_ttl_seconds)
     engine = create_db_engine(settings.common.database_url, pool_size=5)
     sessions = session_factory(engine)

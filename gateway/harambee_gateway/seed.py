@@ -96,6 +96,27 @@ class DemoClientSpec:
     scopes: tuple[str, ...]
 
 
+# --- the services' own registry clients (production provisioning too: `create-service-clients`) ----------
+
+# One per service: each loads its copy of the agreements from /registry/v1 at startup and now and then.
+SERVICE_CLIENTS = tuple(
+    DemoClientSpec(
+        name=f"{service.name}-service",
+        organisation=None,
+        tenant=PLATFORM,
+        roles=(Role.service,),
+        scopes=(Scope.registry_read,),
+    )
+    for service in SERVICES
+)
+
+
+def ensure_service_clients(*, uow: UnitOfWork) -> list[DemoClient]:
+    """Each service's registry client, with a fresh secret (a deployment's second step, after the admin)."""
+    tenants.ensure_tenant(uow=uow, slug=PLATFORM, name="Harambee platform administration", kind="platform", actor=ACTOR)
+    return [_issue(uow=uow, spec=spec) for spec in SERVICE_CLIENTS]
+
+
 CLIENTS = (
     DemoClientSpec(
         name="mombasa-youth-cso-system",
@@ -158,17 +179,7 @@ CLIENTS = (
         roles=(Role.platform_admin,),
         scopes=(Scope.registry_admin,),
     ),
-    # One per service: each loads its copy of the agreements from /registry/v1 at startup.
-    *(
-        DemoClientSpec(
-            name=f"{service.name}-service",
-            organisation=None,
-            tenant=PLATFORM,
-            roles=(Role.service,),
-            scopes=(Scope.registry_read,),
-        )
-        for service in SERVICES
-    ),
+    *SERVICE_CLIENTS,
 )
 
 

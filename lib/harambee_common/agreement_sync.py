@@ -1,18 +1,24 @@
-"""The startup bootstrap of a service's agreement copy, from the registry's read API.
+"""The agreement copy from the registry's read API: at startup, now and then, and when an event skips versions.
 
 Events keep the copy current; this fills it when the service (or its database) is new and the broker
-no longer holds the history, and repeats now and then so that a missed event heals by itself.
+no longer holds the history, and repeats every AGREEMENT_SYNC_INTERVAL_SECONDS so that a missed event
+(a suspension among them) heals by itself. An agreement event whose version is more than one past the
+copy's is not applied (agreements.on_agreement_event): it wakes this sync, and the registry's answer is
+what the copy takes. A copy not confirmed for AGREEMENT_COPY_MAX_AGE_SECONDS makes the service unready
+(health.readyz): it would judge requests on terms that may have been withdrawn.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
-from harambee_common.agreements import store_agreement
+from harambee_common.agreements import store_agreement, version_gaps
 from harambee_common.db import unit_of_work
 from harambee_common.workers import PeriodicWorker
 
@@ -30,18 +36,45 @@ class AgreementSync(PeriodicWorker):
     name = "agreement-sync"
 
     def __init__(self, *, sessions: sessionmaker[Session], gateway_url: str, client_id: str, client_secret: str,
-                 interval_seconds: float = 300.0) -> None:
+                 interval_seconds: float = 300.0, max_age_seconds: float = 900.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(interval=interval_seconds, first_run_after=0)
         self._sessions = sessions
         self._gateway = gateway_url.rstrip("/")
         self._auth = (client_id, client_secret)
-        self.synced = threading.Event()
+        self._clock = clock
+        self._max_age = max_age_seconds
+        self._due = threading.Event()
+        self.last_synced: float | None = None  # on the clock, when the registry last answered in full
+
+    def fresh(self) -> bool:
+        """Whether the copy was confirmed by the registry within the bound (never, before the first sync)."""
+        return self.last_synced is not None and self._clock() - self.last_synced <= self._max_age
+
+    def start(self) -> None:
+        """Starts the passes, and listens for agreement events that skip versions."""
+        version_gaps.listen(self.wake)
+        super().start()
+
+    def close(self) -> None:
+        """Stops listening for version gaps."""
+        version_gaps.forget(self.wake)
+
+    def wake(self) -> None:
+        """Syncs now (an event skipped versions, or the worker stops)."""
+        self._due.set()
+
+    def pause(self, seconds: float) -> None:
+        """Waits for the next sync, or until woken."""
+        self._due.wait(seconds)
+        self._due.clear()
 
     def run_once(self) -> int:
-        """One sync; the copy counts as loaded from the first that succeeds."""
+        """One sync; the copy counts as confirmed from the moment it succeeds."""
+        started = self._clock()
         count = self.sync_once()
         log.info("agreement copy synced from the registry: %d agreements", count)
-        self.synced.set()
+        self.last_synced = started
         return count
 
     def sync_once(self) -> int:

@@ -9,7 +9,10 @@ granted or refused, is published (with the agreement's id and version) for the a
 
 from __future__ import annotations
 
+import logging
+import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -30,6 +33,8 @@ from harambee_common.event_source import EventSource
 from harambee_common.events import Event
 from harambee_common.permissions import Role, Scope
 from harambee_common.problems import Forbidden
+
+log = logging.getLogger(__name__)
 
 # The registry's events that carry an agreement's new version (catalogue.registry), one per status.
 AGREEMENT_EVENTS: tuple[type[AgreementVersion], ...] = tuple(AGREEMENT_EVENT_OF_STATUS.values())
@@ -150,9 +155,50 @@ def store_agreement(*, session: Session, view: dict[str, Any]) -> bool:
     return stored is not None
 
 
+class VersionGaps:
+    """Tells the process's agreement syncs that an event skipped versions, so they ask the registry now."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[], None]] = []
+
+    def listen(self, listener: Callable[[], None]) -> None:
+        """Calls listener on every gap from now on."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def forget(self, listener: Callable[[], None]) -> None:
+        """Stops calling listener."""
+        with self._lock:
+            self._listeners = [each for each in self._listeners if each != listener]
+
+    def report(self) -> None:
+        """A gap was seen: wake every listener."""
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener()
+
+
+version_gaps = VersionGaps()
+
+
 def on_agreement_event(uow: UnitOfWork, event: Event) -> None:
-    """Consumer handler: an agreement changed in the registry; bring the copy up to date."""
+    """Consumer handler: an agreement changed in the registry; bring the copy up to date.
+
+    The registry makes versions one at a time, so the copy takes only the next one from an event. An
+    event further ahead (a version the registry did not make, or one after an event this service missed)
+    is confirmed against the registry's read API first: it wakes the agreement sync, which stores what the
+    registry answers. A forged version 10⁹ would otherwise freeze the agreement, and the version guard
+    would then refuse the real suspension.
+    """
     data = _AGREEMENT_EVENT_OF_TYPE[event.type].of(event)
+    held = uow.session.scalar(sa.select(copies.c.version).where(copies.c.agreement_id == data.id))
+    if data.version > (held or 0) + 1:
+        log.warning("agreement %s: event %s carries version %d, the copy holds %s: confirming with the registry",
+                    data.id, event.id, data.version, held)
+        version_gaps.report()
+        return
     store_agreement(session=uow.session, view=data.dump())
 
 

@@ -17,6 +17,7 @@ import os
 import signal
 import threading
 
+from harambee_common import signing
 from harambee_common.components import Component, component
 from harambee_common.config import Settings
 from harambee_common.migrations import upgrade
@@ -40,6 +41,10 @@ def main(service: Component | str) -> None:
         upgrade(package=this.package, url=url)
         return
     if args.verb == "relay":
+        try:
+            signing.ensure_installed(this)  # it signs what it publishes
+        except RuntimeError as exc:
+            raise SystemExit(str(exc)) from None
         _relay(Settings.from_env(this.name))
         return
     import uvicorn

@@ -19,9 +19,16 @@ class Settings:
     jwks_url: str
     # The service's own client at the gateway, for the registry's read API (agreement bootstrap).
     registry_client_id: str | None = None
+    # Where the service reaches the gateway's token endpoint and registry (inside the deployment's network;
+    # the issuer is the public URL): defaults to the issuer.
+    gateway_url: str = ""
     registry_client_secret: str | None = None
     # RUN_RELAY=0: `serve` leaves the outbox to a `relay` process of its own (see cli.py).
     run_relay: bool = True
+    # How often the agreement copy is confirmed against the registry's read API, and how old the last
+    # confirmation may be before the service stops counting itself ready (agreement_sync).
+    agreement_sync_interval_seconds: float = 300.0
+    agreement_copy_max_age_seconds: float = 900.0
     # Prefixed to each consumer group's name (the subscription's): lets several copies of a service
     # share one broker as separate readers, as the tests do; empty in production.
     consumer_group_prefix: str = ""
@@ -41,8 +48,23 @@ class Settings:
             issuer=issuer,
             audience=os.environ.get("HARAMBEE_AUDIENCE", "urn:harambee:api"),
             jwks_url=os.environ.get("JWKS_URL", f"{issuer}/.well-known/jwks.json"),
-            registry_client_id=os.environ.get("REGISTRY_CLIENT_ID"),
-            registry_client_secret=os.environ.get("REGISTRY_CLIENT_SECRET"),
+            registry_client_id=secret("REGISTRY_CLIENT_ID"),
+            gateway_url=os.environ.get("GATEWAY_URL", issuer),
+            registry_client_secret=secret("REGISTRY_CLIENT_SECRET"),
             run_relay=os.environ.get("RUN_RELAY", "1") != "0",
             consumer_group_prefix=os.environ.get("KAFKA_CONSUMER_GROUP_PREFIX", ""),
+            agreement_sync_interval_seconds=float(os.environ.get("AGREEMENT_SYNC_INTERVAL_SECONDS", "300")),
+            agreement_copy_max_age_seconds=float(os.environ.get("AGREEMENT_COPY_MAX_AGE_SECONDS", "900")),
         )
+
+
+def secret(name: str) -> str | None:
+    """A secret from `<name>_FILE` (the file's content, stripped) or else from `<name>`; None when neither is set."""
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        try:
+            with open(path) as file:
+                return file.read().strip()
+        except OSError as exc:
+            raise RuntimeError(f"{name}_FILE: cannot read {path}: {exc.strerror}") from None
+    return os.environ.get(name)

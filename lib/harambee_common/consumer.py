@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from kafka import KafkaConsumer, TopicPartition
@@ -14,10 +15,11 @@ from kafka.structs import OffsetAndMetadata
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from harambee_common import catalogue, kafka
+from harambee_common import catalogue, kafka, signing
 from harambee_common.catalogue import EventData
 from harambee_common.db import UnitOfWork, set_tenant, unit_of_work
 from harambee_common.events import Event, MalformedEvent, from_message
+from harambee_common.topic_births import TopicBirths
 from harambee_common.tracing import current_traceparent, new_traceparent
 from harambee_common.workers import PeriodicWorker
 
@@ -93,21 +95,47 @@ class EventConsumer(PeriodicWorker):
         self._bootstrap = bootstrap
         self._group_id = group_id or subscription.name
         self._client: KafkaConsumer | None = None
+        self._births = TopicBirths(bootstrap, subscription.topics)
+        self._outage = False
 
     def run_once(self) -> int:
         """Polls one batch and applies it; returns how many messages it held."""
         client = self._ensure_client()
+        self._rewind_reborn(client)
         batch = client.poll(timeout_ms=500)
         if batch:
             self._apply_batch(client, batch)
         return sum(len(records) for records in batch.values())
 
+    def _rewind_reborn(self, client: KafkaConsumer) -> None:
+        """Reads a reborn topic from its beginning: the position held is in a log that no longer exists.
+
+        A restarted in-memory broker forgets the group's offsets too, so a consumer that rejoins starts at
+        the beginning anyway; this covers the one that kept its position through the restart. Events
+        read again are recorded as processed already, and skipped.
+        """
+        try:
+            reborn = self._births.reborn(force=self._outage)
+        except Exception:  # the broker is away: the client rides that out itself; look again next pass
+            log.debug("consumer %s: could not read the topics' ids", self.subscription.name, exc_info=True)
+            self._births.forget_connection()
+            self._outage = True
+            return
+        self._outage = False
+        partitions = [tp for tp in client.assignment() if tp.topic in reborn]
+        if partitions:
+            log.warning("consumer %s: reading reborn %s from the beginning", self.subscription.name,
+                        ", ".join(sorted(reborn)))
+            client.seek_to_beginning(*partitions)
+
     def recover(self) -> None:
-        """A broker or database outage: reconnect (uncommitted offsets are read again)."""
+        """A broker or database outage: reconnect (uncommitted offsets are read again), look at the topics."""
         self.close()
+        self._outage = True
 
     def close(self) -> None:
         """Leaves the group without committing anything not yet applied."""
+        self._births.forget_connection()
         if self._client is not None:
             client, self._client = self._client, None
             try:
@@ -173,13 +201,27 @@ class EventConsumer(PeriodicWorker):
     def _decode(
         self, topic: str, headers: Iterable[tuple[str, bytes]], value: bytes | None
     ) -> tuple[Event, Handler] | None:
+        headers = list(headers or [])
         try:
-            event = from_message(topic, list(headers or []), value)
+            event = from_message(topic, headers, value)
         except MalformedEvent as exc:
             log.error("consumer %s: dropping a malformed message on %s: %s", self.subscription.name, topic, exc)
             return None
         handler = self.subscription.handler_for(event.type)
         if handler is None:
+            return None
+        try:
+            # Only what its producer signed is applied (audit included: the log records what components said),
+            # and only the types that producer publishes: intake's key makes no agreement event.
+            signing.installed().verify(topic, headers, value)
+            catalogue.check_published_on(event.type, topic)
+        except signing.UnverifiedEvent as exc:
+            log.error("consumer %s: event %s (%s) on %s is not its producer's: %s",
+                      self.subscription.name, event.id, event.type, topic, exc)
+            # Parked under an id of its own: a forgery that reuses a genuine event's id must not make the
+            # genuine one look applied already.
+            digest = hashlib.sha256(repr((topic, headers, value)).encode()).hexdigest()[:16]
+            self._park(replace(event, id=f"unverified:{event.id[:64]}:{digest}"), f"UnverifiedEvent: {exc}")
             return None
         try:
             event = catalogue.validated(event)

@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from harambee_common import signing
 from harambee_common.tracing import current_traceparent
 
 SPECVERSION = "1.0"
@@ -57,7 +58,10 @@ class Event:
         return replace(self, payload=payload)
 
     def headers(self) -> list[tuple[str, bytes]]:
-        """The CloudEvents 1.0 Kafka binary-binding headers."""
+        """The CloudEvents 1.0 Kafka binary-binding headers, signed with the topic's key (harambee_common.signing).
+
+        The one place wire headers are built: the relay publishes with them, and tests hand them to consumers.
+        """
         attrs = {
             "ce_specversion": SPECVERSION,
             "ce_id": self.id,
@@ -70,7 +74,8 @@ class Event:
         }
         if self.traceparent:
             attrs["ce_traceparent"] = self.traceparent
-        return [(name, value.encode()) for name, value in attrs.items()]
+        encoded = {name: value.encode() for name, value in attrs.items()}
+        return [*encoded.items(), *signing.installed().sign(self.topic, encoded, self.value())]
 
     def value(self) -> bytes:
         """The message value: the event's JSON data."""

@@ -21,15 +21,16 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(request: Request) -> JSONResponse:
-    """The database and the broker are reachable."""
+    """The database and the broker are reachable, and the agreement copy (if any) is fresh."""
     checks = {
         "database": _database_ok(request.app.state.engine),
         "broker": _broker_ok(request.app.state.settings.kafka_bootstrap_servers),
     }
-    # A service that applies agreements is not ready to judge requests before it holds a copy of them.
-    syncs = [w for w in getattr(request.app.state, "workers", ()) if isinstance(w, AgreementSync)]
-    if syncs:
-        checks["agreements"] = all(sync.synced.is_set() for sync in syncs)
+    # A service that applies agreements is ready to judge requests only on a copy the registry confirmed
+    # recently: one never synced, or not for longer than the bound, may still allow a suspended agreement.
+    if getattr(request.app.state, "applies_agreements", False):
+        syncs = [w for w in getattr(request.app.state, "workers", ()) if isinstance(w, AgreementSync)]
+        checks["agreements"] = bool(syncs) and all(sync.fresh() for sync in syncs)
     ready = all(checks.values())
     return JSONResponse(
         {"status": "ready" if ready else "unready", "checks": checks},

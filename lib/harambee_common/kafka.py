@@ -1,16 +1,27 @@
-"""kafka-python clients configured for this platform (idempotent producer, short-session consumers)."""
+"""kafka-python clients configured for this platform (idempotent producer, short-session consumers).
+
+Authentication comes from the environment. With KAFKA_SASL_USERNAME set, every client signs in with SASL
+SCRAM-SHA-512 as that principal, its password read from KAFKA_SASL_PASSWORD_FILE (never from a variable),
+over SASL_PLAINTEXT, or SASL_SSL when KAFKA_SSL_CAFILE names the CA that signed the broker's certificate
+(KAFKA_SECURITY_PROTOCOL overrides). The broker's ACLs then let each component's principal write only its
+own topic. Without it the client speaks plaintext, unauthenticated: the embedded broker (Tansu) offers no
+SASL, and listens on loopback only.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Iterable
+from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from harambee_common.components import TOPICS
+from harambee_common.config import secret
 
 log = logging.getLogger(__name__)
 
@@ -20,11 +31,35 @@ PARTITIONS = 3
 BOOTSTRAP_TIMEOUT_MS = 3000
 
 
+def security() -> dict[str, Any]:
+    """The clients' authentication settings from the environment (none: plaintext, for the embedded broker)."""
+    username = os.environ.get("KAFKA_SASL_USERNAME")
+    if not username:
+        return {}
+    password = secret("KAFKA_SASL_PASSWORD") if os.environ.get("KAFKA_SASL_PASSWORD_FILE") else None
+    if not password:
+        raise RuntimeError("KAFKA_SASL_USERNAME is set: KAFKA_SASL_PASSWORD_FILE must name its password's file")
+    cafile = os.environ.get("KAFKA_SSL_CAFILE")
+    settings: dict[str, Any] = {
+        "security_protocol": os.environ.get("KAFKA_SECURITY_PROTOCOL", "SASL_SSL" if cafile else "SASL_PLAINTEXT"),
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": username,
+        "sasl_plain_password": password,
+    }
+    if cafile:
+        settings["ssl_cafile"] = cafile
+    return settings
+
+
 def ensure_topics(bootstrap: str, topics: Iterable[str] = TOPICS) -> None:
-    """Creates the topics that do not exist yet (a restarted in-memory broker has none)."""
-    admin = KafkaAdminClient(
-        bootstrap_servers=bootstrap, request_timeout_ms=5000, bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS
-    )
+    """Creates the topics that do not exist yet (a restarted in-memory broker has none).
+
+    An authenticated client creates none: its principal may not, and the operator provisions the topics
+    (compose's kafka-setup, Strimzi's KafkaTopics).
+    """
+    if security():
+        return
+    admin = admin_client(bootstrap)
     try:
         existing = set(admin.list_topics())
         missing = [NewTopic(t, PARTITIONS, 1) for t in topics if t not in existing]
@@ -34,6 +69,15 @@ def ensure_topics(bootstrap: str, topics: Iterable[str] = TOPICS) -> None:
                 admin.create_topics(missing)
     finally:
         admin.close()
+
+
+def admin_client(bootstrap: str) -> KafkaAdminClient:
+    """An admin client that gives up within seconds when the broker is away (relays and consumers read topic
+    ids with it, which a principal's Describe ACL allows)."""
+    return KafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=5000, bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
+        **security(),
+    )
 
 
 def producer(bootstrap: str) -> KafkaProducer:
@@ -47,6 +91,7 @@ def producer(bootstrap: str) -> KafkaProducer:
         bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
         request_timeout_ms=10000,
         reconnect_backoff_max_ms=2000,
+        **security(),
     )
 
 
@@ -65,4 +110,5 @@ def consumer(bootstrap: str, *, group_id: str, topics: Iterable[str]) -> KafkaCo
         request_timeout_ms=30000,
         metadata_max_age_ms=5000,
         bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
+        **security(),
     )

@@ -15,8 +15,10 @@ import sqlalchemy as sa
 from kafka import KafkaProducer
 
 from harambee_common import kafka
+from harambee_common.components import TOPICS
 from harambee_common.db import create_db_engine
 from harambee_common.events import OUTBOX_CHANNEL, Event
+from harambee_common.topic_births import TopicBirths
 from harambee_common.workers import PeriodicWorker
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,23 @@ _CLAIM = sa.text(
 )
 _MARK = sa.text("UPDATE outbox SET published_at = now() WHERE seq = ANY(:seqs)")
 
+# The retained window: the published events a relay sends again when their topic is born again (a
+# restarted in-memory broker forgot them). Published rows stay in the outbox; the newest of them, at
+# most REPUBLISH_ROWS and none older than REPUBLISH_HOURS, are marked unpublished, and go out again in
+# their order, before anything newer. Consumers older than the window have long read them.
+REPUBLISH_HOURS = 24
+REPUBLISH_ROWS = 100_000
+_REPUBLISH = sa.text(
+    """
+    UPDATE outbox SET published_at = NULL
+    WHERE seq IN (
+        SELECT seq FROM outbox
+        WHERE topic = ANY(:topics) AND published_at > now() - make_interval(hours => :hours)
+        ORDER BY seq DESC LIMIT :rows
+    )
+    """
+)
+
 
 class OutboxRelay(PeriodicWorker):
     """A background worker; a broker outage delays events, it never loses one."""
@@ -57,6 +76,8 @@ class OutboxRelay(PeriodicWorker):
         super().__init__(interval=idle_seconds, first_run_after=0, max_backoff=5.0)
         self._engine = engine
         self._bootstrap = bootstrap
+        self._births = TopicBirths(bootstrap, TOPICS)
+        self._outage = True  # look at the topics at once: they may have been reborn while the relay was away
         self._producer: KafkaProducer | None = None
         self._listener: Any = None  # a pooled DBAPI connection, LISTENing
         self._owns_engine = False
@@ -72,7 +93,29 @@ class OutboxRelay(PeriodicWorker):
     def run_once(self) -> int:
         """Listens first (what commits during the batch wakes the next pause), then relays one batch."""
         self._ensure_listener()
+        self.republish_reborn()
         return self.relay_once()
+
+    def republish_reborn(self) -> int:
+        """Marks the retained window of every reborn topic unpublished; returns how many events will go again.
+
+        A topic is reborn when its id changed since the last look, or, at the relay's first look, when
+        its log is empty though the outbox has published to it (the relay restarted with the broker).
+        """
+        if self._births.first_look_done:
+            reborn = self._births.reborn(force=self._outage)
+        else:
+            self._births.reborn(force=True)
+            reborn = self._births.empty()
+        self._outage = False
+        if not reborn:
+            return 0
+        with self._engine.connect() as conn, conn.begin():
+            count = conn.execute(_REPUBLISH, {"topics": sorted(reborn), "hours": REPUBLISH_HOURS,
+                                              "rows": REPUBLISH_ROWS}).rowcount
+        if count:
+            log.warning("publishing %d events again to reborn topics %s", count, ", ".join(sorted(reborn)))
+        return count
 
     def pause(self, seconds: float) -> None:
         """Sleeps until events are committed, stop() is called, or the idle poll is due."""
@@ -89,13 +132,16 @@ class OutboxRelay(PeriodicWorker):
         self._wake()
 
     def recover(self) -> None:
-        """A broker or database outage: reconnect both on the next pass."""
+        """A broker or database outage: reconnect both on the next pass, and look at the topics at once."""
         self._drop_producer()
         self._drop_listener()
+        self._births.forget_connection()
+        self._outage = True
 
     def close(self) -> None:
         """Releases the listener, the producer and the relay's own pool."""
         self._drop_listener()
+        self._births.forget_connection()
         if self._producer is not None:
             self._producer.close(timeout=5)
             self._producer = None

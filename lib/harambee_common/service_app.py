@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -10,9 +11,10 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from harambee_common import health, whoami
+from harambee_common import health, signing, whoami
 from harambee_common.agreement_sync import AgreementSync
 from harambee_common.auth import KeyCache, TokenVerifier
+from harambee_common.components import component
 from harambee_common.config import Settings
 from harambee_common.consumer import EventConsumer, Subscription
 from harambee_common.db import create_db_engine, session_factory
@@ -22,6 +24,8 @@ from harambee_common.request_limits import BodyLimitMiddleware
 from harambee_common.tenancy import path_parameters_in_path_order
 from harambee_common.tracing import current_traceparent, new_traceparent
 from harambee_common.workers import Worker
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ def create_service_app(
     startup from the registry's read API. `workers` are the service's own background jobs: built when
     the app starts, after the shared ones, and stopped before them (`app.state.workers` holds all).
     """
+    # Its events are signed with its own key and others' verified against theirs: without keys, no start.
+    signing.ensure_installed(component(settings.component))
     engine = create_db_engine(settings.database_url)
     sessions = session_factory(engine)
 
@@ -68,9 +74,14 @@ def create_service_app(
             for s in subscriptions
         ]
         if agreements and settings.registry_client_id and settings.registry_client_secret:
-            running.append(AgreementSync(sessions=sessions, gateway_url=settings.issuer,
+            running.append(AgreementSync(sessions=sessions, gateway_url=settings.gateway_url or settings.issuer,
                                          client_id=settings.registry_client_id,
-                                         client_secret=settings.registry_client_secret))
+                                         client_secret=settings.registry_client_secret,
+                                         interval_seconds=settings.agreement_sync_interval_seconds,
+                                         max_age_seconds=settings.agreement_copy_max_age_seconds))
+        elif agreements:
+            log.error("%s: no registry client (REGISTRY_CLIENT_ID, REGISTRY_CLIENT_SECRET[_FILE]): the agreement "
+                      "copy is never confirmed, and /readyz says so", settings.component)
         context = ServiceContext(settings=settings, sessions=sessions)
         running += [build(context) for build in workers]
         for worker in running:
@@ -85,6 +96,7 @@ def create_service_app(
 
     app = FastAPI(title=title, lifespan=lifespan)
     app.state.settings = settings
+    app.state.applies_agreements = agreements
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.verifier = TokenVerifier(

@@ -83,12 +83,12 @@ class PeriodicWorker:
         while not self._stop.is_set():
             try:
                 done = self.run_once()
+                backoff = min(1.0, self._max_backoff)
+                if not (done and self.drains):
+                    # Inside the try: a pause may wait on a connection (the relay's LISTEN) that an outage breaks.
+                    self.pause(self.interval)
             except Exception as exc:  # an outage or bad data: retry later, never die
                 log.warning("%s: %s; retrying in %.1fs", self.name, type(exc).__name__, backoff)
                 self.recover()
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, self._max_backoff)
-                continue
-            backoff = min(1.0, self._max_backoff)
-            if not (done and self.drains):
-                self.pause(self.interval)

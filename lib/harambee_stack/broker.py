@@ -63,6 +63,11 @@ class Broker:
         if self._process is not None:
             self._process.stop(timeout=timeout)
 
+    def kill(self) -> None:
+        """SIGKILLs the embedded broker, as a crash would (its memory storage is lost)."""
+        if self._process is not None:
+            self._process.kill()
+
 
 def _wait_for_port(port: int, *, timeout: float) -> None:
     deadline = time.monotonic() + timeout

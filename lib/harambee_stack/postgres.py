@@ -91,6 +91,17 @@ class Postgres:
         # (left by a runner that was killed); this server is ours, so make sure it is down.
         _stop_server(self.data_dir)
 
+    def stop_server(self) -> None:
+        """Stops the embedded server but keeps its data, as an outage would (fault tests)."""
+        assert self.data_dir is not None, "only the embedded server can be stopped"
+        _stop_server(self.data_dir)
+
+    def start_server(self) -> None:
+        """Starts the stopped embedded server again, on the same socket (the URLs handed out stay valid)."""
+        assert self._embedded is not None, "only the embedded server can be started"
+        self._embedded._postmaster_info = None  # the wheel would otherwise trust its record of the old one
+        self._embedded.ensure_postgres_running()
+
     def provision(self, component: str, *, database: str | None = None) -> ComponentDatabase:
         """Creates (if absent) the component's roles and database (its own unless named); returns its URLs."""
         database = database or components.component(component).database

@@ -31,6 +31,8 @@ AUDIENCE = "urn:harambee:api"
 _STACK_VARIABLES = (
     "DATABASE_URL", "MIGRATION_DATABASE_URL", "RELAY_DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS",
     "HARAMBEE_ISSUER", "HARAMBEE_AUDIENCE", "JWKS_URL", "HOST", "PORT", "RUN_RELAY",
+    "EVENT_SIGNING_KEY_FILE", "EVENT_PUBLIC_KEYS_DIR", "GATEWAY_URL", "REGISTRY_CLIENT_ID", "REGISTRY_CLIENT_ID_FILE",
+    "REGISTRY_CLIENT_SECRET", "REGISTRY_CLIENT_SECRET_FILE",
 )
 
 
@@ -136,13 +138,35 @@ class Stack:
         """Stops the embedded broker (it forgets every topic and offset, like a restarted in-memory one)."""
         self._embedded_broker().stop(timeout=self._stop_timeout)
 
+    def kill_broker(self) -> None:
+        """SIGKILLs the embedded broker mid-flight (a crash: every topic and offset is gone)."""
+        self._embedded_broker().kill()
+
     def start_broker(self) -> None:
         """Starts the embedded broker again on the same address."""
         self._embedded_broker().start()
 
+    def stop_postgres(self) -> None:
+        """Stops the embedded PostgreSQL, keeping its data (an outage; the services are left running)."""
+        assert self.postgres is not None and self.postgres.embedded, "only an embedded PostgreSQL can be stopped"
+        self.postgres.stop_server()
+
+    def start_postgres(self) -> None:
+        """Starts the embedded PostgreSQL again where it was."""
+        assert self.postgres is not None
+        self.postgres.start_server()
+
     def stop_component(self, name: str) -> None:
         """Stops one component's process."""
         self._processes[name].stop(timeout=self._stop_timeout)
+
+    def kill_component(self, name: str) -> None:
+        """SIGKILLs one component's process (or `<component>-relay`), as a crash would."""
+        self._processes[name].kill()
+
+    def database(self, name: str) -> ComponentDatabase:
+        """One component's database URLs, for tests that count what it holds (the owner crosses tenants)."""
+        return self._databases[name]
 
     def start_component(self, name: str) -> None:
         """Starts one stopped component again and waits until it is ready."""

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from harambee_common.catalogue import CATALOGUE
+from harambee_common.components import COMPONENTS, INTAKE
 from harambee_common.consumer import EventConsumer
 from harambee_common.events import Event
 
@@ -47,7 +48,7 @@ SAMPLES: dict[str, Callable[[str], dict[str, Any]]] = {
 def make_event(
     tenant: str, *, type: str = "referral.received", subject: str | None = None, **data: Any
 ) -> Event:
-    """A valid event on intake.events (its data fits the catalogue): a sample of its type, with data overriding."""
+    """A valid event on its producer's topic (its data fits the catalogue): a sample of its type, data overriding."""
     subject = subject or f"subj-{uuid.uuid4().hex[:12]}"
     model = CATALOGUE[type]
     fitting = model.model_validate({**SAMPLES[type](subject), **data})
@@ -55,9 +56,13 @@ def make_event(
 
 
 def raw_event(tenant: str, *, type: str, subject: str, data: dict[str, Any]) -> Event:
-    """An event with exactly this data, whether or not it fits the catalogue."""
-    return Event(type=type, tenant=tenant, topic="intake.events", source="/harambee/intake", subject=subject,
-                 data=data)
+    """An event with exactly this data, whether or not it fits the catalogue, on its producer's topic.
+
+    Types every service publishes travel on intake.events; a consumer parks a type on another's topic.
+    """
+    model = CATALOGUE.get(type)
+    producer = next((c for c in COMPONENTS if model is not None and c.topic == model.topic), INTAKE)
+    return Event(type=type, tenant=tenant, topic=producer.topic, source=producer.source, subject=subject, data=data)
 
 
 def deliver(consumer: EventConsumer, event: Event) -> bool:

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from harambee_common.agreement_sync import AgreementSync
+from harambee_common.agreements import version_gaps
 from harambee_common.db import create_db_engine, session_factory
 from harambee_common.migrations import upgrade
 from tests.support.agreements import agreement_view
-from tests.support.services import rows
+from tests.support.services import patched_env, rows
 
 
 class StandInRegistry:
@@ -87,3 +91,70 @@ def test_sync_loads_every_page_into_each_tenants_copy_and_never_goes_back(assess
         assert (status, version) == ("suspended", 3)
     finally:
         registry.server.shutdown()
+
+
+class Clock:
+    """A clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_copy_is_fresh_only_within_the_bound_after_the_registry_last_answered(assessment_db):
+    view = agreement_view(tenant="ke-mombasa", parties=[("tenant", "ke-national")], operations=["read_aggregates"])
+    registry, clock = StandInRegistry([view]), Clock()
+    sync = AgreementSync(sessions=session_factory(create_db_engine(assessment_db.app)), gateway_url=registry.url,
+                         client_id="assessment-service", client_secret="s3cret", max_age_seconds=900, clock=clock)
+    try:
+        assert not sync.fresh()  # never confirmed
+        sync.run_once()
+        clock.now += 900
+        assert sync.fresh()
+        clock.now += 1
+        assert not sync.fresh()
+        registry.server.shutdown()  # the registry is away: the copy stays stale
+        with pytest.raises(httpx.HTTPError):
+            sync.run_once()
+        assert not sync.fresh()
+    finally:
+        registry.server.server_close()
+
+
+def test_an_event_that_skips_versions_makes_the_sync_ask_the_registry_at_once(assessment_db):
+    view = agreement_view(tenant="ke-mombasa", parties=[("tenant", "ke-national")], operations=["read_aggregates"])
+    registry = StandInRegistry([view])
+    sync = AgreementSync(sessions=session_factory(create_db_engine(assessment_db.app)), gateway_url=registry.url,
+                         client_id="assessment-service", client_secret="s3cret", interval_seconds=3600)
+    sync.start()
+    try:
+        assert wait_for(lambda: sync.last_synced is not None)
+        registry.agreements = [{**view, "version": 4, "status": "suspended"}]
+        version_gaps.report()  # what agreements.on_agreement_event does on a jump
+        assert wait_for(lambda: rows(assessment_db.owner, "SELECT version FROM agreement_copies WHERE "
+                                     "agreement_id = :a", a=view["id"]) == [(4,)])
+    finally:
+        sync.stop()
+        registry.server.shutdown()
+
+
+def test_a_service_that_applies_agreements_is_unready_without_a_copy_the_registry_confirmed(assessment_db, broker):
+    env = {**assessment_db.env(), "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap}
+    with patched_env(env):
+        from harambee_assessment.app import create_app
+
+        app = create_app()  # no registry client configured
+    ready = TestClient(app).get("/readyz")  # no lifespan: no worker runs
+    assert ready.status_code == 503 and ready.json()["checks"]["agreements"] is False
+
+
+def wait_for(check, *, seconds: float = 20.0) -> bool:
+    """Polls check (a bounded number of times) until it holds."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return False

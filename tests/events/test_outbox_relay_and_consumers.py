@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,12 +19,14 @@ import sqlalchemy as sa
 from kafka import KafkaConsumer
 
 from harambee_assessment.consumers import SUBSCRIPTION as ASSESSMENT
+from harambee_common.components import ASSESSMENT as ASSESSMENT_COMPONENT
 from harambee_common.consumer import EventConsumer
 from harambee_common.db import create_db_engine, session_factory, unit_of_work
 from harambee_common.events import Event
 from harambee_common.migrations import upgrade
 from harambee_common.relay import BATCH, OutboxRelay
 from harambee_stack.broker import Broker
+from tests.support.event_keys import key_files
 from tests.support.services import rows
 
 TENANT = "ke-mombasa"
@@ -284,14 +287,15 @@ def test_the_relay_wakes_when_events_commit_rather_than_at_its_next_poll(assessm
 def test_the_relay_verb_publishes_the_outbox_from_its_own_process_and_stops_on_sigterm(
     assessment_db, broker, tmp_path: Path
 ):
-    env = {**os.environ, **assessment_db.env(), "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap}
+    env = {**os.environ, **assessment_db.env(), "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
+           **key_files(ASSESSMENT_COMPONENT, tmp_path / "keys")}
     log = (tmp_path / "relay.log").open("wb")  # a file, not an unread pipe that could fill and block it
     relay = subprocess.Popen([sys.executable, "-m", "harambee_assessment", "relay"], env=env,
                              stdout=log, stderr=subprocess.STDOUT)
     try:
-        event = referral_event()
+        event = replace(referral_event(), topic=ASSESSMENT_COMPONENT.topic)  # its key signs its own topic only
         publish(assessment_db, [event])
-        assert len(read_topic(broker.bootstrap, "intake.events", {event.id})) == 1
+        assert len(read_topic(broker.bootstrap, ASSESSMENT_COMPONENT.topic, {event.id})) == 1
         assert rows(assessment_db.owner, "SELECT published_at IS NOT NULL AS sent FROM outbox WHERE id = :i",
                     i=event.id)[0].sent
         relay.send_signal(signal.SIGTERM)

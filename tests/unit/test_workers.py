@@ -81,3 +81,18 @@ def test_stop_ends_a_long_pause_at_once_and_closes_the_worker():
     worker.stop()
     assert time.monotonic() - began < 2.0
     assert worker.closed and worker.stopping and worker.passes == []
+
+
+class BrokenPause(Recorder):
+    """A worker whose first pause fails, as a LISTEN connection does when the database restarts."""
+
+    def pause(self, seconds: float) -> None:
+        if len(self.passes) == 1:
+            raise RuntimeError("server closed the connection unexpectedly")
+        super().pause(seconds)
+
+
+def test_a_failed_pause_is_recovered_like_a_failed_pass_and_the_worker_lives_on():
+    worker = run(BrokenPause([1, 1], interval=0.05, first_run_after=0, max_backoff=0.1))
+    assert worker.recovered == 1
+    assert len(worker.passes) == 3  # the passes after the broken pause still ran

@@ -6,7 +6,14 @@ a test keeps it current.
 """
 
 from harambee_common.catalogue import assessment, audit, intake, interventions, registry
-from harambee_common.catalogue.base import CATALOGUE, EventData, event_type, parse, validated
+from harambee_common.catalogue.base import (
+    CATALOGUE,
+    EventData,
+    check_published_on,
+    event_type,
+    parse,
+    validated,
+)
 from harambee_common.catalogue.shared import AccessRecorded, AgreementApplied, AgreementRefused, Party
 
 __all__ = [
@@ -18,6 +25,7 @@ __all__ = [
     "Party",
     "assessment",
     "audit",
+    "check_published_on",
     "event_type",
     "intake",
     "interventions",

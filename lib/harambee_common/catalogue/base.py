@@ -15,6 +15,7 @@ from typing import Any, ClassVar, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from harambee_common.events import Event, MalformedEvent
+from harambee_common.signing import UnverifiedEvent
 
 Data = TypeVar("Data", bound="EventData")
 
@@ -68,6 +69,13 @@ def parse(model: type[Data], data: dict[str, Any]) -> Data:
     except ValidationError as exc:
         fields = sorted({".".join(map(str, e["loc"])) or "data" for e in exc.errors()})
         raise MalformedEvent(f"{model.type}: invalid field(s) {', '.join(fields)}") from None
+
+
+def check_published_on(event_type: str, topic: str) -> None:
+    """UnverifiedEvent unless a type is published on topic (by its producer; a shared type, by any)."""
+    model = CATALOGUE.get(event_type)
+    if model is not None and model.topic not in (None, topic):
+        raise UnverifiedEvent(f"{event_type} is published on {model.topic}, not {topic}")
 
 
 def validated(event: Event) -> Event:

@@ -15,6 +15,12 @@ a test fails when this page is out of date. Every event is a CloudEvent 1.0 in K
 reference where the event concerns one), time, tenant and trace; the value is the data below, as JSON.
 Data holds references and codes only: never a name, a date of birth, contact details or free text
 about a person. Producers build it from these models and consumers validate it against them.
+
+Every event is signed by the component that produces it: `ce_signature` (Ed25519, base64url) over its
+id, type, source, tenant, subject, time and data, and `ce_signaturekey` (the key's id), verified against
+the key pinned to the topic's producer (`harambee_common.signing`). A type is accepted only on the topic
+it is listed under here (types every service publishes, on any service's own topic); anything else is
+parked, never applied, never logged by audit.
 """
 
 
