@@ -110,10 +110,6 @@ class Stack:
         """The demo tenants and clients that seed-demo wrote."""
         return json.loads(self.credentials_path.read_text())
 
-    def database(self, name: str) -> ComponentDatabase:
-        """One component's database URLs (for a test that acts as that component would, e.g. writes its outbox)."""
-        return self._databases[name]
-
     def log_path(self, name: str) -> Path:
         """The log file of one process (a component, `broker`, `<component>-migrate` or `seed-demo`)."""
         return self.logs_dir / f"{name}.log"
