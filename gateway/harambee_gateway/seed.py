@@ -39,6 +39,8 @@ TENANTS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 ORGANISATIONS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("mombasa-youth-cso", "Mombasa Youth Empowerment CSO", "cso", ("ke-mombasa",)),
     ("mombasa-county-programme", "Mombasa County referral programme", "programme", ("ke-mombasa",)),
+    # Asked by the programme for information before a panel (assessment's demo block below).
+    ("mombasa-county-health", "Mombasa County health services", "agency", ("ke-mombasa",)),
 )
 
 
@@ -343,7 +345,9 @@ PEOPLE = (
 APP = (
     "harambee-web",
     "http://127.0.0.1:5173/callback",
-    (Scope.referrals_read, Scope.referrals_write, Scope.cases_read),
+    (Scope.referrals_read, Scope.referrals_write, Scope.cases_read,
+     # Assessment and the panel (issue 10): what assessors, case workers and panel members do through the app.
+     Scope.cases_write, Scope.panel_read, Scope.panel_write),
 )
 
 
@@ -356,14 +360,57 @@ class SeededDemo:
     apps: list[DemoApp]
 
 
+# --- assessment and the multi-agency panel (issue 10) -----------------------------------------------
+# The county health agency (in ORGANISATIONS) is asked for information; the county's assessors, a case
+# manager who approves assessments and runs the panel's paperwork, the panel's chair; and the agency's
+# own system, which answers the information requests addressed to it.
+
+ASSESSMENT_CLIENTS = (
+    DemoClientSpec(name="mombasa-assessor", organisation="mombasa-county-programme", tenant="ke-mombasa",
+                   roles=(Role.assessor,), scopes=(Scope.cases_read, Scope.cases_write)),
+    # Sends information requests, assigns assessors, approves assessments (never ones they wrote).
+    DemoClientSpec(name="mombasa-case-manager", organisation="mombasa-county-programme", tenant="ke-mombasa",
+                   roles=(Role.case_worker,), scopes=(Scope.cases_read, Scope.cases_write)),
+    DemoClientSpec(name="mombasa-panel-chair", organisation="mombasa-county-programme", tenant="ke-mombasa",
+                   roles=(Role.panel_member,), scopes=(Scope.panel_read, Scope.panel_write)),
+    DemoClientSpec(name="mombasa-health-agency-system", organisation="mombasa-county-health", tenant="ke-mombasa",
+                   roles=(Role.partner,), scopes=(Scope.information_requests_answer,)),
+)
+ASSESSMENT_PEOPLE = (
+    DemoPersonSpec(username="mombasa.assessor", tenant="ke-mombasa", roles=(Role.assessor,)),
+    DemoPersonSpec(username="mombasa.panel.chair", tenant="ke-mombasa", roles=(Role.panel_member,)),
+)
+
+
+def assessment_agreements(*, on: date) -> list[AgreementCreate]:
+    """The county health agency receives the programme's information requests and answers them."""
+    return [AgreementCreate(
+        reference="ke-mombasa-mombasa-county-health-information-requests",
+        title="Information requests between the Mombasa programme and county health services",
+        purpose=("Before a panel decides, the programme asks the health services whether they share a concern "
+                 "about a person and what they know that bears on it; the answer stays with the programme."),
+        parties=[
+            AgreementParty(kind="tenant", id="ke-mombasa", role="controller", lawful_basis="public_interest"),
+            AgreementParty(kind="organisation", id="mombasa-county-health", role="recipient",
+                           lawful_basis="public_interest"),
+        ],
+        data_categories=[DataCategory(name="safeguarding_concern", sensitive=True,
+                                      fields=["question", "shares_concern", "knowledge", "attachments"])],
+        operations=["information_requests"],
+        consent_required=False,
+        retention=Retention(days=365, then="delete"),
+        valid_from=on, valid_until=on + timedelta(days=730), review_date=on + timedelta(days=365),
+    )]
+
+
 def seed_demo(*, uow: UnitOfWork) -> SeededDemo:
     """Creates or updates the demo registry; every demo client and person gets a fresh secret."""
     for slug, name, kind, oversees in TENANTS:
         tenants.ensure_tenant(uow=uow, slug=slug, name=name, kind=kind, oversees=oversees, actor=ACTOR)
     for slug, name, kind, works_in in ORGANISATIONS:
         organisations.ensure_organisation(uow=uow, slug=slug, name=name, kind=kind, tenants=works_in, actor=ACTOR)
-    issued = [_issue(uow=uow, spec=spec) for spec in CLIENTS]
-    for agreement in demo_agreements(on=agreements.today()):
+    issued = [_issue(uow=uow, spec=spec) for spec in (*CLIENTS, *ASSESSMENT_CLIENTS)]
+    for agreement in (*demo_agreements(on=agreements.today()), *assessment_agreements(on=agreements.today())):
         if repository.get_agreement_by_reference(db_session=uow.session, reference=agreement.reference):
             continue
         created = agreements.create_agreement(uow=uow, data=agreement, actor=ACTOR)
@@ -371,9 +418,9 @@ def seed_demo(*, uow: UnitOfWork) -> SeededDemo:
     return SeededDemo(clients=issued, people=_seed_people(uow=uow), apps=[_seed_app(uow=uow)])
 
 
-def _seed_people(*, uow: UnitOfWork, specs: tuple[DemoPersonSpec, ...] = PEOPLE) -> list[DemoPerson]:
+def _seed_people(*, uow: UnitOfWork, specs: tuple[DemoPersonSpec, ...] | None = None) -> list[DemoPerson]:
     seeded = []
-    for spec in specs:
+    for spec in (*PEOPLE, *ASSESSMENT_PEOPLE) if specs is None else specs:
         person = repository.get_person_by_username(db_session=uow.session, username=spec.username)
         if person is None:
             person, _ = people.create_person(uow=uow, data=PersonCreate(username=spec.username), actor=ACTOR)

@@ -242,3 +242,20 @@ class Authenticator:
             return None
         homes = sorted(t for t, roles in principal.tenants.items() if roles & self.across_tenants)
         return homes[0] if homes else None
+
+
+class EitherOf:
+    """A dependency admitting a caller whom any one of several authenticators admits."""
+
+    def __init__(self, *options: Authenticator) -> None:
+        self.options = options
+
+    async def __call__(self, request: Request) -> TenantPrincipal:
+        refusal: Forbidden | None = None
+        for option in self.options:
+            try:
+                return await option(request)
+            except Forbidden as exc:  # a missing scope or role: another option may still admit
+                refusal = refusal or exc
+        assert refusal is not None
+        raise refusal

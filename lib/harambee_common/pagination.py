@@ -12,7 +12,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 import sqlalchemy as sa
@@ -64,6 +64,7 @@ def _read_text(value: Any) -> str:
 
 _READERS = {
     datetime: lambda v: datetime.fromisoformat(_read_text(v)),
+    date: lambda v: date.fromisoformat(_read_text(v)),
     uuid.UUID: lambda v: uuid.UUID(_read_text(v)),
     int: _read_int,
     str: _read_text,
@@ -71,7 +72,7 @@ _READERS = {
 
 
 def _write(value: Any) -> Any:
-    if isinstance(value, datetime):
+    if isinstance(value, date):  # a datetime too
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)

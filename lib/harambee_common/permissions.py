@@ -16,6 +16,13 @@ class Scope(StrEnum):
     referrals_write = "referrals:write"
     referrals_read = "referrals:read"
     cases_read = "cases:read"
+    # County staff who work cases: information requests, assignments, assessments, frameworks.
+    cases_write = "cases:write"
+    # The multi-agency panel: members read their meetings' agendas; the chair or secretary records decisions.
+    panel_read = "panel:read"
+    panel_write = "panel:write"
+    # A partner agency's system: the information requests addressed to its organisation, and its answers.
+    information_requests_answer = "information_requests:answer"
     audit_read = "audit:read"
     aggregates_read = "aggregates:read"
     registry_read = "registry:read"
@@ -28,6 +35,7 @@ class Role(StrEnum):
     intake_officer = "intake_officer"
     case_worker = "case_worker"
     panel_member = "panel_member"
+    assessor = "assessor"
     intervention_provider = "intervention_provider"
     programme_manager = "programme_manager"
     national_coordinator = "national_coordinator"

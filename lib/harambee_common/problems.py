@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -166,3 +167,30 @@ def or_not_found(row: Row | None, detail: str) -> Row:
     if row is None:
         raise NotFound(detail)
     return row
+
+
+class ProblemDocument(BaseModel):
+    """An RFC 9457 problem: `type` names it, `detail` says what happened here; more members may follow."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+
+
+_MEANINGS = {
+    401: "No valid access token",
+    403: "The token lacks the scope or role this needs",
+    404: "No such resource in this tenant",
+    409: "Not possible in the resource's current state",
+    422: "A parameter or the body is not valid",
+}
+
+
+def problem_responses(*statuses: int, meanings: dict[int, str] | None = None) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the problems a route answers with, as problem documents (`meanings` says more)."""
+    schema = ProblemDocument.model_json_schema()
+    said = {**_MEANINGS, **(meanings or {})}
+    return {status: {"description": said[status], "content": {MEDIA_TYPE: {"schema": schema}}}
+            for status in statuses}

@@ -22,7 +22,7 @@ def test_the_readme_session_works_as_printed(stack):
     script = script.replace("GATEWAY=http://127.0.0.1:8000", f"GATEWAY={stack.gateway_url}")
     script = script.replace("CREDENTIALS=.run/demo-credentials.json", f"CREDENTIALS={stack.credentials_path}")
     result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True,
-                            timeout=120)
+                            timeout=180)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert '"status":"received"' in lines[0]
@@ -33,4 +33,6 @@ def test_the_readme_session_works_as_printed(stack):
     for event_type in ("referral.received", "referral.screened", "referral.accepted", "case.opened",
                        "access.recorded"):
         assert event_type in audit
+    # Steps 3 to 6: the agency's answer, submission, four eyes, approval, adoption, consent.
+    assert lines[5:-1][1:] == ["answered", "submitted", "403", "approved", "adopt", "consented"]
     assert lines[-1] == "404"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -23,6 +23,7 @@ from harambee_common.catalogue.assessment import CaseOpened
 from harambee_common.components import ASSESSMENT
 from harambee_common.event_source import EventSource
 from harambee_common.events import Event
+from tests.assessment.flow import AGENCY, approved_assessment, information_agreement, quorate_meeting, staff
 from tests.assessment.support import deliver, referral_accepted
 from tests.intake.helpers import agree, partner, submit
 from tests.support.agreements import agreement_event, agreement_view
@@ -48,11 +49,26 @@ NO_PERSONAL_DATA = {
     # The delivery log of a partner's notifications: status payloads already sent to that partner.
     "/v1/tenants/{tenant}/webhooks/{webhook_id}/deliveries",
     "/v1/tenants/{tenant}/aggregates/cases",  # counts, small cells suppressed
+    "/v1/tenants/{tenant}/frameworks",  # assessment frameworks: domains, items, scales
+    "/v1/tenants/{tenant}/frameworks/{framework_id}",
+    "/v1/tenants/{tenant}/frameworks/{framework_id}/versions",
+    "/v1/tenants/{tenant}/frameworks/{framework_id}/versions/{version}",
+    "/v1/tenants/{tenant}/assessment-settings",  # four eyes and the panel's quorum
+    "/v1/tenants/{tenant}/panel-meetings",  # dates and the staff who attend; cases are read through /agenda
+    "/v1/tenants/{tenant}/panel-meetings/{meeting_id}",
     "/v1/tenants/{tenant}/checkpoints",  # signed tree heads: sizes and hashes
     "/v1/tenants/{tenant}/checkpoints/latest",
     "/v1/tenants/{tenant}/checkpoints/{tree_size}",
     "/v1/tenants/{tenant}/consistency-proof",  # hashes
     "/v1/tenants/{tenant}/entries/{seq}/inclusion-proof",
+}
+
+
+# Reads made by a partner agency's system (under its agreement), not by county staff.
+PARTNER_READS = {
+    "/v1/tenants/{tenant}/cases/{case_id}/summary",
+    "/v1/tenants/{tenant}/information-requests/addressed",
+    "/v1/tenants/{tenant}/information-requests/addressed/{request_id}",
 }
 
 
@@ -82,7 +98,24 @@ def seed_assessment(client: Any, issuer: Any, database: Any) -> dict[str, str]:
     proposed = client.post(f"/v1/tenants/{TENANT}/cases/{case.id}/transfers", headers=issuer.headers(**STAFF),
                            json={"to": RECEIVER, "reason": "relocation"})
     assert proposed.status_code == 201, proposed.text
-    return {"case_id": str(case.id), "subject_ref": event.subject, "transfer_id": proposed.json()["id"]}
+    # Its information request to an agency, its approved assessment, and a panel meeting with it on the agenda.
+    information_agreement(client, operations=("information_requests", "read_case_summary"))
+    sent = client.post(f"/v1/tenants/{TENANT}/cases/{case.id}/information-requests", headers=staff(issuer, "worker"),
+                       json={"organisation": AGENCY, "question": "Do you share the concern?",
+                             "data_categories": ["health_contacts"],
+                             "agreement_id": information_agreement(client)})
+    assert sent.status_code == 201, sent.text
+    approved = approved_assessment(client, issuer, str(case.id))
+    meeting = quorate_meeting(client, issuer, [str(case.id)])
+    review = (datetime.now(UTC) + timedelta(days=7)).date().isoformat()  # due for reassessment within the list's days
+    decided = client.post(f"/v1/tenants/{TENANT}/panel-meetings/{meeting['id']}/decisions",
+                          headers=staff(issuer, "panel-secretary"),
+                          json={"case_id": str(case.id), "outcome": "adopt", "reasons": "Shared concern.",
+                                "next_review_on": review})
+    assert decided.status_code == 201, decided.text
+    return {"case_id": str(case.id), "subject_ref": event.subject, "transfer_id": proposed.json()["id"],
+            "request_id": sent.json()["id"], "assessment_id": approved["id"], "meeting_id": meeting["id"],
+            "partner_org": AGENCY}
 
 
 def seed_interventions(client: Any, _issuer: Any, _database: Any) -> dict[str, str]:
@@ -147,7 +180,9 @@ def test_every_read_of_personal_data_is_recorded_before_the_response(component, 
                 continue
             url = re.sub(r"\{([^}]+)\}", lambda m: TENANT if m.group(1) == "tenant" else values[m.group(1)], path)
             before = rows(database.owner, count, t=TENANT)[0][0]
-            response = client.get(url, headers=issuer.headers(**STAFF))
+            reader = (dict(tenants={TENANT: ["partner"]}, scope="cases:read information_requests:answer",
+                           org=values["partner_org"]) if path in PARTNER_READS else STAFF)
+            response = client.get(url, headers=issuer.headers(**reader))
             assert response.status_code == 200, f"{component} GET {path}: {response.status_code} {response.text}"
             # Read at once: the record was committed with the read, before the response was sent.
             if rows(database.owner, count, t=TENANT)[0][0] <= before:

@@ -1,4 +1,5 @@
-"""Events published on `assessment.events` by the assessment service: cases, and their transfer between counties.
+"""Events published on `assessment.events` by the assessment service: cases and their transfer between counties;
+information requests, frameworks, assessments, the panel's decisions and consent to support (lifecycle steps 3-6).
 
 A transfer's steps are published in the log of the county that took them (see
 `harambee_assessment.transfers`), and each county learns of the other's from this topic. They carry
@@ -253,3 +254,178 @@ class CaseWithdrawn(EventData):
     """The consent that was withdrawn."""
     withdrawn_at: datetime
     """When it was withdrawn."""
+
+
+# Steps 3 to 6 inside assessment: information gathering, frameworks, assessments, the panel, consent.
+# Codes and references only: questions, answers, ratings' notes, conclusions and reasons stay in assessment.
+
+ShareConcern = Literal["yes", "no", "unknown"]
+ReassessmentReason = Literal["review_date", "repeat_referral", "intervention_review", "information_response"]
+
+
+@event_type("information_request.sent", topic=TOPIC)
+class InformationRequestSent(EventData):
+    """A case worker asked another agency what it knows, under an agreement that lets it receive the categories."""
+
+    request_id: uuid.UUID
+    """The information request."""
+    case_id: uuid.UUID
+    """The case it is about."""
+    subject_ref: uuid.UUID
+    """The person's pseudonymous subject reference."""
+    organisation: str
+    """The registry id of the organisation asked."""
+    data_categories: list[str]
+    """The data categories asked for (names of the agreement's categories), sorted."""
+    agreement_id: uuid.UUID
+    """The agreement the request is made under."""
+    agreement_version: int
+    """That agreement's version."""
+    due_on: date
+    """When an answer is due."""
+    actor: str
+    """Who asked: the token's subject."""
+
+
+@event_type("information_request.answered", topic=TOPIC)
+class InformationRequestAnswered(EventData):
+    """The agency answered (what it knows stays in assessment)."""
+
+    request_id: uuid.UUID
+    """The information request."""
+    case_id: uuid.UUID
+    """The case it is about."""
+    subject_ref: uuid.UUID
+    """The person's pseudonymous subject reference."""
+    organisation: str
+    """The registry id of the organisation that answered."""
+    shares_concern: ShareConcern
+    """Whether the agency shares the concern."""
+    attachments: int
+    """How many attachment references the answer carries."""
+    late: bool
+    """Whether it was answered after its due date."""
+    answered_at: datetime
+    """When it was answered."""
+
+
+@event_type("framework.published", topic=TOPIC)
+class FrameworkPublished(EventData):
+    """A version of a tenant's assessment framework was published: from now on it never changes."""
+
+    framework_id: uuid.UUID
+    """The framework."""
+    code: str
+    """The framework's code in the tenant."""
+    version: int
+    """The version published."""
+    items: int
+    """How many items it has."""
+    actor: str
+    """Who published it: the token's subject (`seed` for the starter frameworks)."""
+
+
+@event_type("case.assigned", topic=TOPIC)
+class CaseAssigned(EventData):
+    """An assessor was assigned to a case: they may read it and contribute to its assessments."""
+
+    case_id: uuid.UUID
+    """The case."""
+    subject_ref: uuid.UUID
+    """The person's pseudonymous subject reference."""
+    assessor: str
+    """The assessor's subject (the token's `sub`)."""
+    actor: str
+    """Who assigned them."""
+
+
+@event_type("assessment.started", topic=TOPIC)
+class AssessmentStarted(EventData):
+    """A draft assessment of a case was started with a published framework version."""
+
+    assessment_id: uuid.UUID
+    """The assessment."""
+    case_id: uuid.UUID
+    """Its case."""
+    subject_ref: uuid.UUID
+    """The person's pseudonymous subject reference."""
+    framework_id: uuid.UUID
+    """The framework."""
+    framework_version: int
+    """The framework's version (kept for the assessment's life)."""
+    actor: str
+    """Who started it."""
+
+
+@event_type("assessment.submitted", topic=TOPIC)
+class AssessmentSubmitted(EventData):
+    """An assessment was submitted for approval, with its summary, needs and management plan."""
+
+    assessment_id: uuid.UUID
+    """The assessment."""
+    case_id: uuid.UUID
+    """Its case."""
+    subject_ref: uuid.UUID
+    """The person's pseudonymous subject reference."""
+    needs: list[NeedCode]
+    """The needs it identifies, sorted."""
+    authors: int
+    """How many people contributed to it."""
+    actor: str
+    """Who submitted it."""
+
+
+@event_type("assessment.returned", topic=TOPIC)
+class AssessmentReturned(EventData):
+    """A submitted assessment was sent back to its authors as a draft (the reviewer's reasons stay in assessment)."""
+
+    assessment_id: uuid.UUID
+    """The assessment."""
+    case_id: uuid.UUID
+    """Its case."""
+    subject_ref: uuid.UUID
+    """The person's pseudonymous subject reference."""
+    actor: str
+    """Who returned it."""
+
+
+@event_type("reassessment.due", topic=TOPIC)
+class ReassessmentDue(EventData):
+    """A case is due for reassessment: its review date was set, or new information arrived."""
+
+    case_id: uuid.UUID
+    """The case."""
+    subject_ref: uuid.UUID
+    """The person's pseudonymous subject reference."""
+    due_on: date
+    """When the reassessment is due."""
+    reason: ReassessmentReason
+    """Why (a code)."""
+
+
+@event_type("panel_meeting.scheduled", topic=TOPIC)
+class PanelMeetingScheduled(EventData):
+    """A multi-agency panel meeting was scheduled with its agenda (attendees' names stay in assessment)."""
+
+    meeting_id: uuid.UUID
+    """The meeting."""
+    held_on: date
+    """The day of the meeting."""
+    agencies: list[str]
+    """The agencies attending (registry ids or codes), sorted and distinct."""
+    cases: list[uuid.UUID]
+    """The cases on its agenda."""
+    actor: str
+    """Who scheduled it."""
+
+
+@event_type("assessment_settings.changed", topic=TOPIC)
+class AssessmentSettingsChanged(EventData):
+    """A tenant changed how its assessments and panel work."""
+
+    four_eyes: bool
+    """Whether an assessment's approver must not be one of its authors."""
+    panel_quorum: int
+    """How many distinct agencies a panel decision needs."""
+    actor: str
+    """Who changed them."""

@@ -34,6 +34,8 @@ Operation = Literal[
     "read_aggregates",
     "read_audit_log",
     "transfer_cases",
+    # An organisation receives a county's information requests about a case and answers them (assessment).
+    "information_requests",
 ]
 LawfulBasis = Literal[
     "consent",

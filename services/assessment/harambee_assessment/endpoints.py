@@ -3,16 +3,33 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import Query, status
 
-from harambee_assessment import service, transfers
-from harambee_assessment.auth import AggregatesRead, CasesRead, CaseTransfers, SubjectExport
+from harambee_assessment import service, settings, transfers
+from harambee_assessment.auth import (
+    AggregatesRead,
+    CaseManagement,
+    CasesRead,
+    CaseSummaryRead,
+    CaseTransfers,
+    ProgrammeRead,
+    ProgrammeWrite,
+    SubjectExport,
+)
+from harambee_assessment.dependencies import NowDep
+from harambee_assessment.reassessments import service as reassessments
 from harambee_assessment.schemas import (
+    Assignment,
+    AssignmentList,
     CaseAggregates,
     CasePage,
+    CaseSummary,
     CaseView,
+    DueReassessment,
+    DueReassessmentPage,
     SubjectRecord,
     TransferAcceptance,
     TransferPage,
@@ -20,12 +37,12 @@ from harambee_assessment.schemas import (
     TransferRefusal,
     TransferView,
 )
-from harambee_common.components import ASSESSMENT
 from harambee_common.db import UnitOfWorkDep
 from harambee_common.pagination import Cursor, Limit
+from harambee_common.problems import problem_responses
 from harambee_common.tenancy import tenant_router
 
-router = tenant_router(tags=["cases"])
+router = tenant_router(tags=["cases"], responses=problem_responses(401, 403, 404, 422))
 
 
 @router.get("/cases", response_model=CasePage)
@@ -49,9 +66,7 @@ def export_subject(
     subject_ref: uuid.UUID, principal: SubjectExport, uow: UnitOfWorkDep
 ) -> SubjectRecord:
     """Everything assessment holds about one person (intake gathers it for an access request)."""
-    cases = service.export_subject(uow=uow, principal=principal, subject_ref=subject_ref)
-    return SubjectRecord(service=ASSESSMENT.name, subject_ref=subject_ref,
-                         cases=[CaseView.model_validate(c) for c in cases])
+    return service.export_subject(uow=uow, principal=principal, subject_ref=subject_ref)
 
 
 @router.get("/cases/{case_id}", response_model=CaseView)
@@ -111,3 +126,49 @@ def refuse_transfer(
     transfer = transfers.refuse_transfer(uow=uow, principal=principal, transfer_id=transfer_id,
                                          reason=body.reason, note=body.note)
     return TransferView.model_validate(transfer)
+
+
+@router.post("/cases/{case_id}/assignments", response_model=AssignmentList, status_code=status.HTTP_201_CREATED,
+             responses=problem_responses(409, meanings={409: "The case is no longer being worked."}))
+def assign_assessor(case_id: uuid.UUID, body: Assignment, principal: CaseManagement, uow: UnitOfWorkDep,
+                    now: NowDep) -> AssignmentList:
+    """Assigns an assessor to the case: they read it and contribute to its assessments (and no other case)."""
+    return AssignmentList(assessors=service.assign_assessor(uow=uow, principal=principal, case_id=case_id,
+                                                            assessor=body.assessor, now=now))
+
+
+@router.get("/cases/{case_id}/summary", response_model=CaseSummary, tags=["partners"])
+def case_summary(case_id: uuid.UUID, principal: CaseSummaryRead, uow: UnitOfWorkDep) -> CaseSummary:
+    """For a partner's system, under an agreement that grants `read_case_summary`: where a case it referred, or
+    was asked about, stands. Nothing of its assessments or the panel's reasons."""
+    return service.case_summary(uow=uow, principal=principal, case_id=case_id)
+
+
+@router.get("/reassessments", response_model=DueReassessmentPage, tags=["assessments"])
+def due_reassessments(principal: CasesRead, uow: UnitOfWorkDep, now: NowDep, overdue: bool = False,
+                      within_days: Annotated[int, Query(ge=0, le=3650)] = 14, limit: Limit = 50,
+                      cursor: Cursor = None) -> DueReassessmentPage:
+    """Cases due for reassessment within `within_days` (default 14), soonest first; `overdue=true`: past due."""
+    today = now.date()
+    page = reassessments.due(uow=uow, principal=principal, by=today + timedelta(days=within_days),
+                             overdue_on=today if overdue else None, cursor=cursor, limit=limit)
+    return DueReassessmentPage(items=[DueReassessment(case_id=c.id, subject_ref=c.subject_ref, status=c.status,
+                                                      due_on=c.reassessment_due_on, reason=c.reassessment_reason,
+                                                      overdue=c.reassessment_due_on < today) for c in page.rows],
+                               next_cursor=page.next_cursor)
+
+
+@router.get("/assessment-settings", response_model=settings.SettingsView, tags=["settings"])
+def get_settings(_: ProgrammeRead, uow: UnitOfWorkDep) -> settings.SettingsView:
+    """The tenant's four-eyes rule for approving assessments and its panel quorum (in distinct agencies)."""
+    current = settings.current(uow=uow)
+    return settings.SettingsView(four_eyes=current.four_eyes, panel_quorum=current.panel_quorum)
+
+
+@router.put("/assessment-settings", response_model=settings.SettingsView, tags=["settings"])
+def change_settings(body: settings.SettingsChange, principal: ProgrammeWrite, uow: UnitOfWorkDep,
+                    now: NowDep) -> settings.SettingsView:
+    """Changes the tenant's settings (published as `assessment_settings.changed`)."""
+    changed = settings.change(uow=uow, principal=principal, four_eyes=body.four_eyes,
+                              panel_quorum=body.panel_quorum, now=now)
+    return settings.SettingsView(four_eyes=changed.four_eyes, panel_quorum=changed.panel_quorum)

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from harambee_assessment.models import Case, CaseTransfer
+from harambee_assessment.models import (
+    Assessment,
+    Case,
+    CaseAssignment,
+    CaseTransfer,
+    InformationRequest,
+    PanelDecision,
+)
 from harambee_common.pagination import Keyset, Slice, paginate
 
 # Lists page newest first; the id breaks ties between rows of the same instant.
@@ -22,7 +30,8 @@ def add_case_once(*, session: Session, case: Case) -> bool:
     stored = session.scalar(
         insert(Case)
         .values(id=case.id, tenant_id=case.tenant_id, subject_ref=case.subject_ref,
-                referral_id=case.referral_id, status=case.status, opened_at=case.opened_at)
+                referral_id=case.referral_id, status=case.status, opened_at=case.opened_at,
+                referring_organisation=case.referring_organisation)
         .on_conflict_do_nothing(index_elements=[Case.referral_id])
         .returning(Case.id)
     )
@@ -34,15 +43,19 @@ def add_case(*, session: Session, case: Case) -> None:
     session.add(case)
 
 
-def get_case(*, session: Session, case_id: uuid.UUID, for_update: bool = False) -> Case | None:
-    """Gets a case by its id, locked for the transaction when it is to be changed."""
+def get_case(*, session: Session, case_id: uuid.UUID, for_update: bool = False,
+             where: sa.ColumnElement[bool] | None = None) -> Case | None:
+    """Gets a case by its id (among those `where` admits), locked for the transaction when it is to be changed."""
     query = sa.select(Case).where(Case.id == case_id)
+    if where is not None:
+        query = query.where(where)
     return session.scalar(query.with_for_update() if for_update else query)
 
 
-def list_cases(*, session: Session, referral_id: uuid.UUID | None, cursor: str | None, limit: int) -> Slice[Case]:
-    """A page of cases, newest first, optionally the one opened for a referral."""
-    query = sa.select(Case)
+def list_cases(*, session: Session, where: sa.ColumnElement[bool], referral_id: uuid.UUID | None,
+               cursor: str | None, limit: int) -> Slice[Case]:
+    """A page of the cases `where` admits, newest first, optionally the one opened for a referral."""
+    query = sa.select(Case).where(where)
     if referral_id is not None:
         query = query.where(Case.referral_id == referral_id)
     return paginate(session, query, keyset=CASES, cursor=cursor, limit=limit)
@@ -108,3 +121,52 @@ def list_transfers(
 def cases_of_subject(*, session: Session, subject_ref: uuid.UUID) -> list[Case]:
     """Every case held about one subject, oldest first."""
     return list(session.scalars(sa.select(Case).where(Case.subject_ref == subject_ref).order_by(Case.opened_at)))
+
+
+def active_cases_of_subject(*, session: Session, subject_ref: uuid.UUID, statuses: tuple[str, ...]) -> list[Case]:
+    """The subject's cases in these statuses, locked to be changed."""
+    return list(session.scalars(sa.select(Case).where(Case.subject_ref == subject_ref, Case.status.in_(statuses))
+                                .order_by(Case.opened_at).with_for_update()))
+
+
+def add_assignment_once(*, session: Session, assignment: CaseAssignment) -> bool:
+    """Assigns an assessor to a case unless they are already; returns whether it was stored."""
+    values = {c.key: getattr(assignment, c.key) for c in CaseAssignment.__table__.columns}
+    stored = session.scalar(insert(CaseAssignment).values(**values).on_conflict_do_nothing().returning(
+        CaseAssignment.case_id))
+    return stored is not None
+
+
+def assessors_of(*, session: Session, case_id: uuid.UUID) -> list[str]:
+    """The assessors assigned to a case."""
+    return list(session.scalars(sa.select(CaseAssignment.assessor).where(CaseAssignment.case_id == case_id)
+                                .order_by(CaseAssignment.assigned_at)))
+
+
+def asked(*, session: Session, case_id: uuid.UUID, organisation: str) -> bool:
+    """Whether the organisation was sent an information request about the case."""
+    return bool(session.scalar(sa.select(sa.exists().where(InformationRequest.case_id == case_id,
+                                                           InformationRequest.organisation == organisation))))
+
+
+@dataclass(frozen=True)
+class Held:
+    """What the service holds about some cases, beyond the cases themselves."""
+
+    assessments: list[Assessment]
+    decisions: list[PanelDecision]
+    requests: list[InformationRequest]
+
+
+def held_about(*, session: Session, case_ids: list[uuid.UUID]) -> Held:
+    """The assessments, panel decisions and information requests of these cases, oldest first."""
+    if not case_ids:
+        return Held([], [], [])
+    return Held(
+        assessments=list(session.scalars(sa.select(Assessment).where(Assessment.case_id.in_(case_ids))
+                                         .order_by(Assessment.started_at))),
+        decisions=list(session.scalars(sa.select(PanelDecision).where(PanelDecision.case_id.in_(case_ids))
+                                       .order_by(PanelDecision.decided_at))),
+        requests=list(session.scalars(sa.select(InformationRequest).where(InformationRequest.case_id.in_(case_ids))
+                                      .order_by(InformationRequest.requested_at))),
+    )

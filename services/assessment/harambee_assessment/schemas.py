@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
@@ -29,6 +29,9 @@ class CaseView(BaseModel):
     closed_at: datetime | None = None
     transfer_id: uuid.UUID | None = None
     transferred_from: uuid.UUID | None = None
+    reassessment_due_on: date | None = None
+    reassessment_reason: str | None = None
+    consent_id: uuid.UUID | None = None
 
 
 class CasePage(Page[CaseView]):
@@ -118,9 +121,97 @@ class TransferPage(Page[TransferView]):
     """One page of transfers."""
 
 
+class ExportedAssessment(BaseModel):
+    """An assessment of the person, as their access request returns it (contributors' notes stay out)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    status: str
+    ratings: dict[str, Any]
+    summary: str | None
+    needs: list[str]
+    management_plan: str | None
+    started_at: datetime
+    approved_at: datetime | None
+
+
+class ExportedDecision(BaseModel):
+    """A panel decision about the person (members' dissent stays out: it is theirs)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    outcome: str
+    reasons: str
+    referred_to: str | None
+    next_review_on: date | None
+    decided_at: datetime
+
+
+class ExportedRequest(BaseModel):
+    """That an agency was asked about the person, and whether it shared the concern (what it said is its own,
+    released on request through the agency)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    organisation: str
+    data_categories: list[str]
+    status: str
+    requested_at: datetime
+    shares_concern: str | None
+    answered_at: datetime | None
+
+
 class SubjectRecord(BaseModel):
     """What assessment holds about one person, for a data-subject access request."""
 
     service: str
     subject_ref: uuid.UUID
     cases: list[CaseView]
+    assessments: list[ExportedAssessment] = []
+    panel_decisions: list[ExportedDecision] = []
+    information_requests: list[ExportedRequest] = []
+
+
+class Assignment(BaseModel):
+    """An assessor to assign to a case."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    assessor: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class AssignmentList(BaseModel):
+    """The assessors assigned to a case."""
+
+    assessors: list[str]
+
+
+class CaseSummary(BaseModel):
+    """What a partner under an agreement sees of a case it is involved in: where it stands, no more."""
+
+    case_id: uuid.UUID
+    status: str
+    opened_at: datetime
+    latest_outcome: str | None
+    decided_at: datetime | None
+
+
+class DueReassessment(BaseModel):
+    """A case due for reassessment."""
+
+    case_id: uuid.UUID
+    subject_ref: uuid.UUID | None
+    status: str
+    due_on: date
+    reason: str
+    overdue: bool
+
+
+class DueReassessmentPage(Page[DueReassessment]):
+    """One page of due reassessments, soonest first."""

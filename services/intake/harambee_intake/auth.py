@@ -7,12 +7,11 @@ decision is published for the audit log either way. Programme staff act for the 
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from harambee_common.agreements import AgreementAuthenticator
-from harambee_common.auth import Authenticator, TenantPrincipal
+from harambee_common.auth import Authenticator, EitherOf, TenantPrincipal
 from harambee_common.permissions import Role, Scope
-from harambee_common.problems import Forbidden
 
 ReferralsWrite = Annotated[
     TenantPrincipal,
@@ -44,23 +43,6 @@ PartnerIntegration = Annotated[
     Depends(AgreementAuthenticator(scopes={Scope.referrals_read}, roles={Role.partner},
                                    operation="read_referral_status")),
 ]
-
-
-class EitherOf:
-    """A dependency admitting a caller whom any one of several authenticators admits."""
-
-    def __init__(self, *options: Authenticator) -> None:
-        self.options = options
-
-    async def __call__(self, request: Request) -> TenantPrincipal:
-        refusal: Forbidden | None = None
-        for option in self.options:
-            try:
-                return await option(request)
-            except Forbidden as exc:  # a missing scope or role: another option may still admit
-                refusal = refusal or exc
-        assert refusal is not None
-        raise refusal
 
 
 # Tracked rights requests and retention reports: officers, and compliance officers reviewing them.
