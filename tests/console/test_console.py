@@ -13,6 +13,7 @@ import subprocess
 import sys
 import uuid
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -73,6 +74,13 @@ def activity(stack: Stack) -> Activity:
                 purpose="safeguarding", emergency_reason=EMERGENCY_REASON)
     finally:
         engine.dispose()
+    # The panel meets next week with the case on its agenda.
+    case_manager = oauth_client(stack, "mombasa-case-manager")
+    meeting = case_manager.post(f"/assessment/v1/tenants/{TENANT}/panel-meetings", json={
+        "held_on": (date.today() + timedelta(days=7)).isoformat(), "chair": "chair-1",
+        "attendees": [{"person": "chair-1", "agency": "county-programme"}, {"person": "member-2", "agency": "health"}],
+        "agenda": [case["id"]]})
+    assert meeting.status_code == 201, meeting.text
     wanted = {"case.opened", "access.recorded"}
     eventually(lambda: wanted <= {e["type"] for e in audit_entries(compliance, subject=case["subject_ref"])})
     eventually(lambda: compliance.get(f"/audit/v1/tenants/{TENANT}/emergency-accesses").json()["items"])
@@ -212,6 +220,8 @@ def test_a_programme_manager_sees_their_county_and_no_other(
     counts = dict(zip(cases.locator("tbody td:nth-child(1)").all_inner_texts(),
                       cases.locator("tbody td:nth-child(2)").all_inner_texts(), strict=True))
     assert int(counts["open"]) >= 1  # its own figures: nothing suppressed for the county's own manager
+    agenda = page.locator("section", has=page.locator("#agenda"))
+    assert activity.case_id in agenda.inner_text()
     screenshot(page, "programme")
     for path in ("/console/t/ke-nairobi/programme", "/console/t/ke-mombasa/audit", "/console/t/ke-national/national"):
         assert page.goto(path).status == 404, path
