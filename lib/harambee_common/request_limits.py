@@ -55,7 +55,21 @@ class BodyLimitMiddleware:
                     raise _TooLarge
             return message
 
-        await self.app(scope, counted, send)
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, tracked)
+        except _TooLarge:
+            # Raised through an app that reads the body itself (the gateway's proxy streams it upstream):
+            # answer here, unless a response is already under way (then there is nothing to add).
+            if started:
+                raise
+            await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         problem = PayloadTooLarge(f"Request bodies are limited to {self.limit} bytes.")

@@ -46,10 +46,14 @@ def in_background(work) -> tuple[threading.Thread, dict]:
 
 def finished(thread: threading.Thread, outcome: dict) -> list:
     """The thread's answers, once it ended; its exception, raised here."""
-    thread.join(timeout=LOAD_SECONDS + 120)
+    thread.join(timeout=LOAD_SECONDS + 240)
     if "error" in outcome:
         raise outcome["error"]
+    assert "answers" in outcome, f"the load did not end within {LOAD_SECONDS + 240}s; answers so far: {PROGRESS}"
     return outcome["answers"]
+
+
+PROGRESS: Counter = Counter()  # answers by status, as they come (to say where a stuck load stood)
 
 
 def steady_posts(url: str, token: str, *, seconds: float, start: int, fault: threading.Event) -> list:
@@ -70,6 +74,7 @@ def steady_posts(url: str, token: str, *, seconds: float, start: int, fault: thr
             answer = ("refused", type(exc).__name__, None, "")
         with lock:
             answers.append(answer)
+            PROGRESS[answer[0]] += 1
 
     began = time.monotonic()
     with ThreadPoolExecutor(max_workers=8) as pool:
