@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
 
 from harambee_common.permissions import Role
 from harambee_gateway.console import directory
@@ -19,7 +20,7 @@ async def home(request: Request, state: StateDep, visitor: VisitorDep) -> HTMLRe
         return state.pages.render(request, visitor, "welcome.html")
     # A national compliance officer reviews the county logs its agreements open to it.
     oversight = {
-        tenant: directory.counties_overseen(sessions=state.sessions, tenant=tenant)
+        tenant: await run_in_threadpool(directory.counties_overseen, sessions=state.sessions, tenant=tenant)
         for tenant, roles in visitor.principal.tenants.items()
         if Role.compliance_officer in roles
     }

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from harambee_common.permissions import Role
 from harambee_gateway.console import directory, figures
@@ -47,8 +48,8 @@ async def _county(api: ConsoleApi, tenant: str) -> County:
 
 async def _counties(state: StateDep, person: SignedIn, api: ConsoleApi, tenant: str) -> list[County]:
     require_role_in(person, tenant, Role.national_coordinator)
-    return [await _county(api, county) for county in directory.counties_overseen(sessions=state.sessions,
-                                                                                 tenant=tenant)]
+    overseen = await run_in_threadpool(directory.counties_overseen, sessions=state.sessions, tenant=tenant)
+    return [await _county(api, county) for county in overseen]
 
 
 def _statuses(counties: list[County]) -> list[str]:

@@ -16,6 +16,7 @@ import httpx
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from harambee_gateway.console import directory
 from harambee_gateway.console.config import SCOPES
@@ -25,11 +26,16 @@ from harambee_gateway.console.i18n import LANGUAGES
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 
+async def _client_id(state: StateDep) -> str | None:
+    # A registry read (cached once found): off the event loop.
+    return await run_in_threadpool(directory.client_id, sessions=state.sessions, configured=state.settings.client_id)
+
+
 @router.get("/sign-in")
 async def sign_in(state: StateDep, visitor: VisitorDep, request: Request,
                   next: Annotated[str | None, Query()] = None) -> Response:
     """Starts a sign-in at the gateway's form."""
-    client_id = directory.client_id(sessions=state.sessions, configured=state.settings.client_id)
+    client_id = await _client_id(state)
     if client_id is None:
         return state.pages.render(request, visitor, "unavailable.html", status=503)
     oauth_state, verifier = secrets.token_urlsafe(24), secrets.token_urlsafe(48)
@@ -60,7 +66,7 @@ async def callback(
     if (pending is None or not code or not returned_state
             or not secrets.compare_digest(pending.state, returned_state)):
         return _failed(state, visitor, request)
-    client_id = directory.client_id(sessions=state.sessions, configured=state.settings.client_id)
+    client_id = await _client_id(state)
     if client_id is None:
         return _failed(state, visitor, request)
     async with httpx.AsyncClient(timeout=state.settings.request_timeout_seconds, trust_env=False) as http:
