@@ -71,6 +71,10 @@ def test_the_programme_page_puts_over_referred_groups_first_and_draws_the_indica
               "tables": [{"name": "stages", "description": "Cases at each stage", "unit": "count", "series": [
                   {"key": "referred", "values": [12, 9], "total": 21, "withheld": [], "partial": []},
                   {"key": "screened", "values": [None, 7], "total": None, "withheld": ["2026-10"], "partial": []}]}]}
+    timeliness = {"tenant": "ke-mombasa", "indicator": "timeliness", "months": ["2026-11"], "protection": NONE,
+                  "tables": [{"name": "days", "description": "Days from referral to screening", "unit": "days",
+                              "series": [{"key": "p50", "values": [None], "total": None, "withheld": [],
+                                          "partial": []}]}]}
     agenda = {"meeting": {"id": "m-1", "held_on": "2026-12-10", "quorate": False}, "items": [
         {"case_id": "c-1", "subject_ref": "s-1", "status": "open", "assessment": None, "decision": None}]}
     flags = {"items": [{"flag_id": "f-1", "kind": "plan_stalled", "case_id": "c-2", "subject_ref": "s-2",
@@ -78,7 +82,7 @@ def test_the_programme_page_puts_over_referred_groups_first_and_draws_the_indica
                         "action": None, "note": None}], "next_cursor": None}
     page = Pages().render(request("/console/t/ke-mombasa/programme"), MANAGER, "programme.html", tenant="ke-mombasa",
                           by_status=[Cell("open", 3, False)], by_month=[Cell("2026-11", 3, False)],
-                          disparity=disparity, funnel=funnel, timeliness=None, flags=flags, agenda=agenda,
+                          disparity=disparity, funnel=funnel, timeliness=timeliness, flags=flags, agenda=agenda,
                           closed=None)
     html = page.body.decode()
     table = rows(html)
@@ -87,7 +91,10 @@ def test_the_programme_page_puts_over_referred_groups_first_and_draws_the_indica
     assert disparity_rows[0][-1] == "over-referred" and disparity_rows[1][-1] == "—"
     assert "1 groups are referred at 2 times" in html
     assert ["2026-10", "12", "suppressed"] in table  # a withheld month is suppressed, not 0
-    assert "Timeliness is not available from the monitoring API yet." in html
+    # Days are a table, not bars; a value that is not defined is a dash, not "suppressed".
+    timeliness_section = html[html.index('id="timeliness"'):html.index('id="flags"')]
+    assert "<svg" not in timeliness_section and "suppressed" not in timeliness_section
+    assert ["2026-11", "—"] in table
     assert ["plan_stalled", "c-2", "Dec 1, 2026, 9:00:00 AM EAT"] in [r[:3] for r in table]
     # Each flag can be acted on: a form that closes it with the action taken, carrying the session's CSRF token.
     assert 'action="/console/t/ke-mombasa/programme/flags/f-1/close"' in html
