@@ -1,4 +1,5 @@
-"""The demo registry: the platform, three programmes, two organisations, the demo clients and people.
+"""The demo registry: the platform, three programmes, the organisations (providers among them), the demo clients
+and people.
 
 `seed-demo` writes what it issued (secrets and passwords, fresh each time) to a file for the demo
 and the end-to-end tests; the models of that file are here too.
@@ -318,7 +319,9 @@ def demo_agreements(*, on: date) -> list[AgreementCreate]:
                 AgreementParty(kind="tenant", id="ke-nairobi", role="recipient", lawful_basis="public_interest"),
             ],
             data_categories=[
-                DataCategory(name="case", sensitive=True, fields=["case_id", "subject_ref", "status", "opened_at"]),
+                # `plan`: the support plan moves with the case (needs and goals; providers stay behind).
+                DataCategory(name="case", sensitive=True,
+                             fields=["case_id", "subject_ref", "status", "opened_at", "plan"]),
             ],
             operations=["transfer_cases"],
             consent_required=True,
@@ -369,8 +372,9 @@ ASSESSMENT_CLIENTS = (
     DemoClientSpec(name="mombasa-assessor", organisation="mombasa-county-programme", tenant="ke-mombasa",
                    roles=(Role.assessor,), scopes=(Scope.cases_read, Scope.cases_write)),
     # Sends information requests, assigns assessors, approves assessments (never ones they wrote).
+    # ... and, once the case is consented, plans, reviews and closes its support (interventions' plans:write).
     DemoClientSpec(name="mombasa-case-manager", organisation="mombasa-county-programme", tenant="ke-mombasa",
-                   roles=(Role.case_worker,), scopes=(Scope.cases_read, Scope.cases_write)),
+                   roles=(Role.case_worker,), scopes=(Scope.cases_read, Scope.cases_write, Scope.plans_write)),
     DemoClientSpec(name="mombasa-panel-chair", organisation="mombasa-county-programme", tenant="ke-mombasa",
                    roles=(Role.panel_member,), scopes=(Scope.panel_read, Scope.panel_write)),
     DemoClientSpec(name="mombasa-health-agency-system", organisation="mombasa-county-health", tenant="ke-mombasa",
@@ -410,12 +414,20 @@ def seed_demo(*, uow: UnitOfWork) -> SeededDemo:
     for slug, name, kind, works_in in ORGANISATIONS:
         organisations.ensure_organisation(uow=uow, slug=slug, name=name, kind=kind, tenants=works_in, actor=ACTOR)
     issued = [_issue(uow=uow, spec=spec) for spec in (*CLIENTS, *ASSESSMENT_CLIENTS)]
-    for agreement in (*demo_agreements(on=agreements.today()), *assessment_agreements(on=agreements.today())):
+    _ensure_agreements(uow=uow, drafts=[*demo_agreements(on=agreements.today()),
+                                        *assessment_agreements(on=agreements.today())])
+    providers = seed_intervention_providers(uow=uow)
+    return SeededDemo(clients=issued + providers.clients, people=_seed_people(uow=uow) + providers.people,
+                      apps=[_seed_app(uow=uow)])
+
+
+def _ensure_agreements(*, uow: UnitOfWork, drafts: list[AgreementCreate]) -> None:
+    """Creates and activates each agreement not yet in the registry (by reference)."""
+    for agreement in drafts:
         if repository.get_agreement_by_reference(db_session=uow.session, reference=agreement.reference):
             continue
         created = agreements.create_agreement(uow=uow, data=agreement, actor=ACTOR)
         agreements.change_status(uow=uow, agreement_id=created.id, status="active", actor=ACTOR, reason=None)
-    return SeededDemo(clients=issued, people=_seed_people(uow=uow), apps=[_seed_app(uow=uow)])
 
 
 def _seed_people(*, uow: UnitOfWork, specs: tuple[DemoPersonSpec, ...] | None = None) -> list[DemoPerson]:
@@ -474,3 +486,76 @@ def seed_console(*, uow: UnitOfWork, gateway_url: str) -> tuple[DemoApp, list[De
     app = DemoApp(name=CLIENT_NAME, client_id=client.client_id, redirect_uri=client.redirect_uris[0],
                   scope=" ".join(SCOPES))
     return app, _seed_people(uow=uow, specs=CONSOLE_PEOPLE)
+
+
+# --- intervention providers (issue 11) ------------------------------------------------------------
+# Two provider organisations in Mombasa, each with its system (a partner client that sees its own tasks
+# only) and one named practitioner; the county's case manager (assessment's block) plans support. The interventions
+# service registers and vets providers itself (through its API); the registry holds who they are.
+
+PROVIDER_ORGANISATIONS: tuple[tuple[str, str], ...] = (
+    ("coast-youth-mentors", "Coast Youth Mentors"),
+    ("mombasa-family-counselling", "Mombasa Family Counselling Centre"),
+)
+INTERVENTION_CLIENTS = tuple(
+    DemoClientSpec(name=f"{slug}-system", organisation=slug, tenant="ke-mombasa", roles=(Role.partner,),
+                   scopes=(Scope.tasks_read, Scope.tasks_write))
+    for slug, _ in PROVIDER_ORGANISATIONS
+)
+# username, organisation: a mentor who signs in and sees the tasks given to them by name.
+PRACTITIONERS: tuple[tuple[str, str], ...] = (("coast.mentor", "coast-youth-mentors"),)
+
+
+def provider_agreements(*, on: date) -> list[AgreementCreate]:
+    """Per provider organisation: its tasks and what it records on them, nothing of assessments or referrals."""
+    return [
+        AgreementCreate(
+            reference=f"ke-mombasa-{slug}-interventions",
+            title=f"Intervention tasks delivered by {name}",
+            purpose=(
+                "The provider delivers the support the county plans: it sees its own tasks (a goal and a "
+                "pseudonymous reference) and records sessions and progress; never assessments or referrals."
+            ),
+            parties=[
+                AgreementParty(kind="tenant", id="ke-mombasa", role="controller", lawful_basis="public_interest"),
+                AgreementParty(kind="organisation", id=slug, role="processor", lawful_basis="consent"),
+            ],
+            data_categories=[
+                DataCategory(name="intervention_task", sensitive=True,
+                             fields=["task_id", "reference", "goal", "intervention_type", "starts_on",
+                                     "expected_end_on", "status"]),
+                DataCategory(name="delivery_record", sensitive=True,
+                             fields=["held_on", "duration_minutes", "attended", "note", "rating"]),
+            ],
+            operations=["read_intervention_tasks", "record_intervention_sessions"],
+            consent_required=True,
+            retention=Retention(days=730, then="delete"),
+            valid_from=on,
+            valid_until=on + timedelta(days=730),
+            review_date=on + timedelta(days=365),
+        )
+        for slug, name in PROVIDER_ORGANISATIONS
+    ]
+
+
+def seed_intervention_providers(*, uow: UnitOfWork) -> SeededDemo:
+    """The provider organisations, their clients and agreements, and the practitioner."""
+    for slug, name in PROVIDER_ORGANISATIONS:
+        organisations.ensure_organisation(uow=uow, slug=slug, name=name, kind="provider", tenants=("ke-mombasa",),
+                                          actor=ACTOR)
+    issued = [_issue(uow=uow, spec=spec) for spec in INTERVENTION_CLIENTS]
+    _ensure_agreements(uow=uow, drafts=provider_agreements(on=agreements.today()))
+    seeded = []
+    for username, organisation in PRACTITIONERS:
+        person = repository.get_person_by_username(db_session=uow.session, username=username)
+        if person is None:
+            person, _ = people.create_person(uow=uow, data=PersonCreate(username=username, organisation=organisation),
+                                             actor=ACTOR)
+        password = people.reset_password(uow=uow, person_id=person.id, actor=ACTOR)
+        if repository.get_current_role(db_session=uow.session, person_id=person.id, tenant="ke-mombasa",
+                                       role=Role.intervention_provider) is None:
+            people.grant_role(uow=uow, person_id=person.id, tenant="ke-mombasa", role=Role.intervention_provider,
+                              actor=ACTOR)
+        seeded.append(DemoPerson(username=username, password=password, tenant="ke-mombasa",
+                                 roles=[Role.intervention_provider]))
+    return SeededDemo(clients=issued, people=seeded, apps=[])

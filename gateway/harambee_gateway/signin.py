@@ -31,13 +31,15 @@ log = logging.getLogger(__name__)
 # narrowed to what the app asked for and what the app may ask for.
 ROLE_SCOPES: dict[str, frozenset[Scope]] = {
     Role.intake_officer: frozenset({Scope.referrals_write, Scope.referrals_read, Scope.cases_read}),
-    Role.case_worker: frozenset({Scope.referrals_read, Scope.cases_read, Scope.cases_write}),
+    # Case workers also manage plans (interventions' plans:write); a provider's practitioner sees and records
+    # its own tasks only (tasks:read, tasks:write).
+    Role.case_worker: frozenset({Scope.referrals_read, Scope.cases_read, Scope.cases_write, Scope.plans_write}),
     # A member reads their meetings' agendas; the meeting's chair records its decisions (assessment checks who).
     Role.panel_member: frozenset({Scope.cases_read, Scope.panel_read, Scope.panel_write}),
     Role.assessor: frozenset({Scope.cases_read, Scope.cases_write}),
-    Role.intervention_provider: frozenset({Scope.cases_read}),
+    Role.intervention_provider: frozenset({Scope.cases_read, Scope.tasks_read, Scope.tasks_write}),
     Role.programme_manager: frozenset({Scope.referrals_read, Scope.cases_read, Scope.cases_write,
-                                       Scope.aggregates_read}),
+                                       Scope.aggregates_read, Scope.plans_write}),
     # Aggregates only, and only for the counties whose agreement with the national programme allows it.
     Role.national_coordinator: frozenset({Scope.aggregates_read}),
     Role.compliance_officer: frozenset({Scope.audit_read}),

@@ -27,6 +27,10 @@ class Scope(StrEnum):
     aggregates_read = "aggregates:read"
     registry_read = "registry:read"
     registry_admin = "registry:admin"
+    # Intervention tracking: county staff plan, review and close support; providers see and record their tasks.
+    plans_write = "plans:write"
+    tasks_read = "tasks:read"
+    tasks_write = "tasks:write"
 
 
 class Role(StrEnum):

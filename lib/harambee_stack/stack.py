@@ -12,12 +12,15 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from harambee_common.clock import CLOCK_OFFSET_FILE, move_clock_file
 from harambee_common.components import ASSESSMENT, COMPONENTS, GATEWAY, INTAKE, INTERVENTIONS, SERVICES, component
+from harambee_common.signing import EventKeys
 from harambee_stack.broker import Broker
 from harambee_stack.keys import Keys
 from harambee_stack.postgres import ComponentDatabase, Postgres
@@ -32,8 +35,11 @@ _STACK_VARIABLES = (
     "DATABASE_URL", "MIGRATION_DATABASE_URL", "RELAY_DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS",
     "HARAMBEE_ISSUER", "HARAMBEE_AUDIENCE", "JWKS_URL", "HOST", "PORT", "RUN_RELAY",
     "EVENT_SIGNING_KEY_FILE", "EVENT_PUBLIC_KEYS_DIR", "GATEWAY_URL", "REGISTRY_CLIENT_ID", "REGISTRY_CLIENT_ID_FILE",
-    "REGISTRY_CLIENT_SECRET", "REGISTRY_CLIENT_SECRET_FILE",
+    "REGISTRY_CLIENT_SECRET", "REGISTRY_CLIENT_SECRET_FILE", CLOCK_OFFSET_FILE,
 )
+# An ephemeral (test) stack runs interventions' flag check every few seconds, not hourly: a test that moves
+# the clock sees the flags it expects without waiting long.
+TEST_FLAG_CHECK_SECONDS = "2"
 
 
 class StackError(RuntimeError):
@@ -109,6 +115,24 @@ class Stack:
     def credentials(self) -> dict[str, Any]:
         """The demo tenants and clients that seed-demo wrote."""
         return json.loads(self.credentials_path.read_text())
+
+    @property
+    def clock_file(self) -> Path:
+        """The offset every component's clock of an ephemeral stack is moved by (harambee_common.clock)."""
+        return self.state_dir / "clock-offset"
+
+    def move_clock(self, **delta: float) -> None:
+        """Moves every component's clock forward (an ephemeral stack only): date rules are tested, never slept on."""
+        if not self._ephemeral:
+            raise StackError("only an ephemeral (test) stack's clock can be moved")
+        move_clock_file(self.clock_file, timedelta(**delta))
+
+    def event_keys(self, name: str) -> EventKeys:
+        """The event key ring of one component of this stack: a test publishing on its behalf signs with it."""
+        assert self._keys is not None, "the stack is not started"
+        return EventKeys.from_files(component=component(name),
+                                    signing_key_file=self._keys.event_keys_dir / f"{name}.key.pem",
+                                    public_keys_dir=self._keys.event_keys_dir / "public")
 
     def log_path(self, name: str) -> Path:
         """The log file of one process (a component, `broker`, `<component>-migrate` or `seed-demo`)."""
@@ -283,6 +307,10 @@ class Stack:
                             None)
             if registry is not None:
                 env.update(REGISTRY_CLIENT_ID=registry["client_id"], REGISTRY_CLIENT_SECRET=registry["client_secret"])
+        if self._ephemeral:
+            env[CLOCK_OFFSET_FILE] = str(self.clock_file)
+            if component == INTERVENTIONS.name:
+                env["INTERVENTIONS_FLAG_CHECK_SECONDS"] = TEST_FLAG_CHECK_SECONDS
         if component == INTAKE.name:  # a person's access request gathers what these hold about them
             env["INTAKE_SUBJECT_EXPORT_SOURCES"] = ",".join(
                 f"{s.name}={self.url(s.name)}" for s in (ASSESSMENT, INTERVENTIONS))

@@ -34,5 +34,13 @@ def test_the_readme_session_works_as_printed(stack):
                        "access.recorded"):
         assert event_type in audit
     # Steps 3 to 6: the agency's answer, submission, four eyes, approval, adoption, consent.
-    assert lines[5:-1][1:] == ["answered", "submitted", "403", "approved", "adopt", "consented"]
+    assert lines[5:-6][1:] == ["answered", "submitted", "403", "approved", "adopt", "consented"]
+    # Steps 7 to 9: the plan for the assessed needs, the provider's own tasks (goals, nothing of the case),
+    # its session, the assessment refused to it, no flag yet.
+    plan, tasks, session, assessment, flags = lines[-6:-1]
+    assert plan == "(1, [('online_exposure', 'open'), ('education', 'open')])"
+    assert "Recognises and leaves recruiting chats" in tasks and "online_exposure" not in tasks
+    assert session.endswith("True)")
+    assert assessment == "403"
+    assert flags == "0"
     assert lines[-1] == "404"

@@ -13,7 +13,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from harambee_gateway.app import create_app
-from harambee_gateway.seed import ORGANISATIONS, TENANTS
+from harambee_gateway.seed import ORGANISATIONS, PROVIDER_ORGANISATIONS, TENANTS
 from harambee_stack.postgres import ComponentDatabase
 from tests.gateway.conftest import AUDIENCE, ISSUER, NO_DATABASE, gateway_settings, migrated_database, seed_demo
 from tests.support.services import rows
@@ -166,7 +166,7 @@ def test_seeding_again_keeps_client_ids_and_replaces_secrets(
             assert gateway.post("/oauth/token", data=data, auth=old).status_code == 401
             assert gateway.post("/oauth/token", data=data, auth=new).status_code == 200
     assert len(rows(database.owner, "SELECT * FROM tenants")) == len(TENANTS)
-    assert len(rows(database.owner, "SELECT * FROM organisations")) == len(ORGANISATIONS)
+    assert len(rows(database.owner, "SELECT * FROM organisations")) == len(ORGANISATIONS) + len(PROVIDER_ORGANISATIONS)
 
 
 def test_metadata_describes_the_token_endpoint(gateway: TestClient) -> None:

@@ -17,11 +17,13 @@ from fastapi.routing import APIRoute
 
 from harambee_common.auth import Authenticator
 from harambee_common.components import SERVICES as COMPONENT_SERVICES
+from tests.interventions.support import allow_provider
 from tests.support.services import running_service
 
 TENANT = "ke-mombasa"
 SERVICES = tuple(service.name for service in COMPONENT_SERVICES)
-ALL_SCOPES = "referrals:write referrals:read cases:read audit:read aggregates:read"
+ALL_SCOPES = ("referrals:write referrals:read cases:read audit:read aggregates:read plans:write tasks:read "
+              "tasks:write")
 # The endpoints open to any member of the tenant, whatever their role or scopes, by design: they hold
 # no personal data (who am I here; the tenant's referral vocabularies, listed or one by name).
 OPEN_TO_MEMBERS = {("GET", "/v1/tenants/{tenant}/me"), ("GET", "/v1/tenants/{tenant}/vocabularies"),
@@ -159,6 +161,37 @@ def tenant_routes(client) -> list[tuple[str, Any]]:
     return [(method, route) for route in api_routes(client.app)
             if route.path.startswith("/v1/tenants/{tenant}")
             for method in sorted(route.methods - {"HEAD", "OPTIONS"})]
+
+
+# A provider's own work: its tasks, and the sessions and progress it records on them (interventions).
+PROVIDERS_OWN = {("GET", "/v1/tenants/{tenant}/tasks"), ("GET", "/v1/tenants/{tenant}/tasks/{task_id}"),
+                 ("GET", "/v1/tenants/{tenant}/tasks/{task_id}/sessions"),
+                 ("POST", "/v1/tenants/{tenant}/tasks/{task_id}/sessions"),
+                 ("POST", "/v1/tenants/{tenant}/tasks/{task_id}/progress")}
+
+
+@pytest.mark.parametrize("provider", ["system", "practitioner"])
+def test_a_provider_reaches_nothing_but_its_own_tasks(service, issuer, provider):
+    """A vetted provider's system or practitioner, with every scope and an agreement for its tasks, gets no
+    assessment, referral, case, plan, flag or other provider's task from any service: a refusal and no data."""
+    name, client = service
+    organisation = f"matrix-provider-{provider}"
+    if name == "interventions":
+        allow_provider(client, tenant=TENANT, organisation=organisation)
+    role = "partner" if provider == "system" else "intervention_provider"
+    headers = issuer.headers(tenants={TENANT: [role]}, scope=ALL_SCOPES, org=organisation, sub=str(uuid.uuid4()))
+    for method, path in tenant_operations(client):
+        if (method, path) in OPEN_TO_MEMBERS:
+            continue
+        response = client.request(method, concrete(path), headers=headers, json={})
+        if (method, path) in PROVIDERS_OWN:
+            # Its own work, but no task of that id is its own: as if it did not exist.
+            assert response.status_code in (404, 422), f"{name} {method} {path}: {response.status_code}"
+        else:
+            assert response.status_code in (403, 404), f"{name} {method} {path}: {response.status_code}"
+        assert response.headers["content-type"] == "application/problem+json", f"{name} {method} {path}"
+        body = response.json()
+        assert "items" not in body and "data" not in body, f"{name} {method} {path} leaked a body"
 
 
 def test_no_tenant_route_is_reachable_without_a_verified_principal(service, issuer):

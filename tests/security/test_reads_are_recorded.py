@@ -19,13 +19,12 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from harambee_common.catalogue.assessment import CaseOpened
 from harambee_common.components import ASSESSMENT
-from harambee_common.event_source import EventSource
 from harambee_common.events import Event
 from tests.assessment.flow import AGENCY, approved_assessment, information_agreement, quorate_meeting, staff
 from tests.assessment.support import deliver, referral_accepted
 from tests.intake.helpers import agree, partner, submit
+from tests.interventions import support
 from tests.support.agreements import agreement_event, agreement_view
 from tests.support.services import rows, running_service
 
@@ -56,6 +55,10 @@ NO_PERSONAL_DATA = {
     "/v1/tenants/{tenant}/assessment-settings",  # four eyes and the panel's quorum
     "/v1/tenants/{tenant}/panel-meetings",  # dates and the staff who attend; cases are read through /agenda
     "/v1/tenants/{tenant}/panel-meetings/{meeting_id}",
+    "/v1/tenants/{tenant}/intervention-types",  # the tenant's intervention catalogue
+    "/v1/tenants/{tenant}/intervention-settings",  # when plans count as stalled, reviews and follow-ups
+    "/v1/tenants/{tenant}/providers",  # provider organisations, their vettings and practitioners (staff)
+    "/v1/tenants/{tenant}/providers/{provider_id}",
     "/v1/tenants/{tenant}/checkpoints",  # signed tree heads: sizes and hashes
     "/v1/tenants/{tenant}/checkpoints/latest",
     "/v1/tenants/{tenant}/checkpoints/{tree_size}",
@@ -69,6 +72,12 @@ PARTNER_READS = {
     "/v1/tenants/{tenant}/cases/{case_id}/summary",
     "/v1/tenants/{tenant}/information-requests/addressed",
     "/v1/tenants/{tenant}/information-requests/addressed/{request_id}",
+}
+# Reads made by a provider's system (under its agreement): its own tasks.
+PROVIDER_READS = {
+    "/v1/tenants/{tenant}/tasks",
+    "/v1/tenants/{tenant}/tasks/{task_id}",
+    "/v1/tenants/{tenant}/tasks/{task_id}/sessions",
 }
 
 
@@ -118,12 +127,29 @@ def seed_assessment(client: Any, issuer: Any, database: Any) -> dict[str, str]:
             "partner_org": AGENCY}
 
 
-def seed_interventions(client: Any, _issuer: Any, _database: Any) -> dict[str, str]:
-    """A case interventions learnt from assessment's event."""
-    subject = uuid.uuid4()
-    data = CaseOpened(case_id=uuid.uuid4(), subject_ref=subject, referral_id=uuid.uuid4(), opened_at=datetime.now(UTC))
-    deliver(client, EventSource.of(ASSESSMENT).event(data, tenant=TENANT, subject=str(subject)))
-    return {"subject_ref": str(subject)}
+def seed_interventions(client: Any, issuer: Any, _database: Any) -> dict[str, str]:
+    """A consented case's plan with a provider's session, reviewed and closed, its first follow-up due (flagged)."""
+    staff = support.Callers(issuer, TENANT).staff()
+    provider_id, organisation = support.vetted_provider(client, staff, TENANT)
+    case_id, subject, _ = support.consented_case(client, TENANT, needs=["education"])
+    plan = client.post(f"/v1/tenants/{TENANT}/cases/{case_id}/plan", headers=staff,
+                       json={"items": [support.item(provider_id, starts_on=support.today(client))]})
+    assert plan.status_code == 201, plan.text
+    task_id = plan.json()["items"][0]["task_id"]
+    session = client.post(f"/v1/tenants/{TENANT}/tasks/{task_id}/sessions",
+                          headers=support.Callers(issuer, TENANT).provider_system(organisation),
+                          json={"held_on": support.today(client).isoformat(), "duration_minutes": 30, "attended": True})
+    assert session.status_code == 201, session.text
+    reviewed = client.post(f"/v1/tenants/{TENANT}/cases/{case_id}/plan/reviews", headers=staff,
+                           json={"reviewed_on": support.today(client).isoformat(), "goals": []})
+    assert reviewed.status_code == 201, reviewed.text
+    closed = client.post(f"/v1/tenants/{TENANT}/cases/{case_id}/plan/closure", headers=staff,
+                         json={"exit_reason": "vulnerability_removed", "closing_report": "Support achieved its goals."})
+    assert closed.status_code == 200, closed.text
+    support.move_clock(client, days=200)
+    assert support.run_flag_check(client) >= 1  # the six-month follow-up is due
+    return {"subject_ref": str(subject), "case_id": str(case_id), "task_id": task_id,
+            "provider_id": str(provider_id), "provider_org": organisation}
 
 
 def seed_audit(client: Any, _issuer: Any, database: Any) -> dict[str, str]:
@@ -180,8 +206,12 @@ def test_every_read_of_personal_data_is_recorded_before_the_response(component, 
                 continue
             url = re.sub(r"\{([^}]+)\}", lambda m: TENANT if m.group(1) == "tenant" else values[m.group(1)], path)
             before = rows(database.owner, count, t=TENANT)[0][0]
-            reader = (dict(tenants={TENANT: ["partner"]}, scope="cases:read information_requests:answer",
-                           org=values["partner_org"]) if path in PARTNER_READS else STAFF)
+            reader = STAFF
+            if path in PARTNER_READS:
+                reader = dict(tenants={TENANT: ["partner"]}, scope="cases:read information_requests:answer",
+                              org=values["partner_org"])
+            elif path in PROVIDER_READS:
+                reader = dict(tenants={TENANT: ["partner"]}, scope="tasks:read", org=values["provider_org"])
             response = client.get(url, headers=issuer.headers(**reader))
             assert response.status_code == 200, f"{component} GET {path}: {response.status_code} {response.text}"
             # Read at once: the record was committed with the read, before the response was sent.

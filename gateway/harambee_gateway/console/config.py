@@ -10,8 +10,9 @@ from harambee_common.components import GATEWAY
 # The public client people sign in through; `seed-demo` registers it, an operator registers their own.
 CLIENT_NAME = "harambee-console"
 CALLBACK_PATH = "/console/callback"
-# What the console may ask for; each person's token narrows it to what their roles allow.
-SCOPES = ("aggregates:read", "audit:read", "cases:read", "referrals:read")
+# What the console may ask for; each person's token narrows it to what their roles allow. plans:write lets a
+# programme manager close a stalled-plan or overdue flag with the action taken.
+SCOPES = ("aggregates:read", "audit:read", "cases:read", "plans:write", "referrals:read")
 
 
 @dataclass(frozen=True)

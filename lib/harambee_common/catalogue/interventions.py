@@ -1,8 +1,11 @@
 """Events published on `interventions.events` by the interventions service.
 
-Intervention tracking adds its own types here, each before its first producer. The two below are the
-contract with assessment (a review may ask for reassessment) and with monitoring (how a case ended).
-They carry references and codes only: session notes, goals and closing reports stay in interventions.
+`plan.reviewed` is the contract with assessment (a review may ask for reassessment); `plan.versioned`,
+`session.recorded`, `progress.recorded`, `case.closed` and `follow_up.recorded` feed monitoring; the
+rest (providers vetted, tasks stopped, flags raised and closed) make the audit log complete.
+They carry references and codes only: session notes, goals, flag actions' notes and closing reports
+stay in interventions. `provider` is interventions' provider id (one per registry organisation and
+tenant); `provider.vetted` names the organisation (its registry slug) behind each.
 """
 
 from __future__ import annotations
@@ -95,7 +98,7 @@ class SessionRecorded(EventData):
     subject_ref: uuid.UUID
     """The person's pseudonymous subject reference."""
     provider: uuid.UUID
-    """The provider organisation's registry id."""
+    """The provider (interventions' provider id: one registry organisation in one tenant; see `provider.vetted`)."""
     intervention_type: str
     """The task's intervention type (a catalogue code)."""
     held_on: date
@@ -131,3 +134,157 @@ class FollowUpRecorded(EventData):
     """Whether the person has been referred again since closure."""
     recorded_at: datetime
     """When it was recorded."""
+
+
+ProgressRating = Literal["no_progress", "some_progress", "good_progress", "goal_met"]
+
+
+@event_type("progress.recorded", topic=TOPIC)
+class ProgressRecorded(EventData):
+    """A provider recorded progress towards a task's goal, as a rating (its note stays in interventions)."""
+
+    progress_id: uuid.UUID
+    """The progress update."""
+    task_id: uuid.UUID
+    """The task."""
+    case_id: uuid.UUID
+    """The case."""
+    subject_ref: uuid.UUID
+    """The person's pseudonymous subject reference."""
+    provider: uuid.UUID
+    """The provider (interventions' provider id)."""
+    intervention_type: str
+    """The task's intervention type (a catalogue code)."""
+    rating: ProgressRating
+    """How far the goal has come (a code)."""
+    recorded_at: datetime
+    """When it was recorded."""
+
+
+@event_type("provider.vetted", topic=TOPIC)
+class ProviderVetted(EventData):
+    """A provider organisation was vetted for one intervention type, until an expiry date."""
+
+    provider: uuid.UUID
+    """The provider (interventions' provider id)."""
+    organisation: str
+    """The provider organisation's registry slug."""
+    intervention_type: str
+    """The intervention type it was vetted for (a catalogue code)."""
+    vetted_on: date
+    """When the vetting was done."""
+    expires_on: date
+    """When it lapses: after it, the provider gets no new tasks of this type and its open ones are flagged."""
+    actor: str
+    """Who recorded it: the token's subject."""
+
+
+TaskStopReason = Literal["consent_withdrawn", "case_withdrawn", "case_closed", "plan_changed", "case_transferred"]
+
+
+@event_type("task.stopped", topic=TOPIC)
+class TaskStopped(EventData):
+    """A provider's task ended before or without its goal being met: the provider records nothing more on it."""
+
+    task_id: uuid.UUID
+    """The task."""
+    case_id: uuid.UUID
+    """The case."""
+    subject_ref: uuid.UUID
+    """The person's pseudonymous subject reference."""
+    provider: uuid.UUID
+    """The provider (interventions' provider id)."""
+    reason: TaskStopReason
+    """Why it stopped (a code)."""
+    stopped_at: datetime
+    """When it stopped."""
+
+
+FlagKind = Literal["no_recent_session", "vetting_expired", "goal_without_progress", "review_overdue", "follow_up_due"]
+# The first seven are a person's actions; the last four are recorded by interventions itself when the
+# flagged matter is dealt with (a review held, a follow-up recorded, the case closed, the work stopped).
+FlagAction = Literal[
+    "provider_contacted", "person_contacted", "task_reassigned", "plan_changed", "review_scheduled",
+    "provider_revetted", "other", "review_held", "follow_up_recorded", "case_closed", "work_stopped",
+]
+
+
+class _Flag(EventData):
+    """A flag on a case whose support may be petering out."""
+
+    flag_id: uuid.UUID
+    """The flag."""
+    kind: FlagKind
+    """What stalled (a code)."""
+    case_id: uuid.UUID
+    """The case."""
+    subject_ref: uuid.UUID
+    """The person's pseudonymous subject reference."""
+    task_id: uuid.UUID | None
+    """The task it concerns, if it concerns one."""
+
+
+@event_type("flag.raised", topic=TOPIC)
+class FlagRaised(_Flag):
+    """The scheduled check found a plan, task or follow-up stalled and raised a flag."""
+
+    raised_at: datetime
+    """When it was raised."""
+
+
+@event_type("flag.closed", topic=TOPIC)
+class FlagClosed(_Flag):
+    """A flag was closed with the action taken (its note stays in interventions)."""
+
+    action: FlagAction
+    """What was done about it (a code)."""
+    actor: str
+    """Who closed it: the token's subject, or `interventions` when the work stopped."""
+    closed_at: datetime
+    """When it was closed."""
+
+
+@event_type("plan.transferred", topic=TOPIC)
+class PlanTransferred(EventData):
+    """A case's plan moved with the case to another county (receiver's log), under the sender's agreement."""
+
+    plan_id: uuid.UUID
+    """The plan (it keeps its id)."""
+    case_id: uuid.UUID
+    """The receiving county's case."""
+    previous_case_id: uuid.UUID
+    """The sending county's case."""
+    subject_ref: uuid.UUID
+    """The person's pseudonymous subject reference."""
+    from_tenant: str
+    """The sending county."""
+    agreement_id: uuid.UUID
+    """The sending county's agreement that let the plan move."""
+    agreement_version: int
+    """That agreement's version."""
+
+
+@event_type("intervention_type.changed", topic=TOPIC)
+class InterventionTypeChanged(EventData):
+    """A tenant added, reworded or retired a type of its intervention catalogue."""
+
+    code: str
+    """The type's code."""
+    active: bool
+    """Whether new plan items may use it."""
+    actor: str
+    """Who changed it: the token's subject."""
+
+
+@event_type("intervention_settings.changed", topic=TOPIC)
+class InterventionSettingsChanged(EventData):
+    """A tenant changed when plans count as stalled, how often they are reviewed, or when follow-ups fall due."""
+
+    stall_days: int
+    """A task with no session for this many days is flagged."""
+    review_interval_months: int
+    """Months between a plan's reviews, unless a review sets the next."""
+    follow_up_months: list[int]
+    """Follow-ups after closure, in months after it."""
+    actor: str
+    """Who changed them: the token's subject."""

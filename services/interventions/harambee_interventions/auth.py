@@ -1,14 +1,38 @@
-"""Who may call interventions' endpoints, as types."""
+"""Who may call interventions' endpoints, as types.
+
+County staff read cases, plans and flags with `cases:read`; changing them (plans, reviews, closure,
+follow-ups, the catalogue, providers, settings, closing flags) needs `plans:write` as well. A provider's
+system (`partner`) or practitioner (`intervention_provider`) acts for an organisation outside the tenant:
+it reaches its own tasks only, under a data-sharing agreement in force that permits the operation
+(`read_intervention_tasks`, `record_intervention_sessions`); the decision is published either way.
+"""
 
 from typing import Annotated
 
 from fastapi import Depends
 
+from harambee_common.agreements import AgreementAuthenticator
 from harambee_common.auth import Authenticator, TenantPrincipal
 from harambee_common.permissions import Role, Scope
 
+STAFF = {Role.case_worker, Role.programme_manager}
+PROVIDERS = {Role.partner, Role.intervention_provider}
+
 CasesRead = Annotated[
     TenantPrincipal, Depends(Authenticator(scopes={Scope.cases_read}, roles={Role.case_worker}))
+]
+StaffRead = Annotated[TenantPrincipal, Depends(Authenticator(scopes={Scope.cases_read}, roles=STAFF))]
+PlansWrite = Annotated[
+    TenantPrincipal, Depends(Authenticator(scopes={Scope.cases_read, Scope.plans_write}, roles=STAFF))
+]
+TasksRead = Annotated[
+    TenantPrincipal,
+    Depends(AgreementAuthenticator(scopes={Scope.tasks_read}, roles=PROVIDERS, operation="read_intervention_tasks")),
+]
+TasksWrite = Annotated[
+    TenantPrincipal,
+    Depends(AgreementAuthenticator(scopes={Scope.tasks_write}, roles=PROVIDERS,
+                                   operation="record_intervention_sessions")),
 ]
 
 # A data-subject access request is gathered by intake's officers with their own token.

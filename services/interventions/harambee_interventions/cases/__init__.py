@@ -1,0 +1,1 @@
+"""The cases interventions has been told of: opened, consented with their needs, withdrawn, moved."""

@@ -1,0 +1,1 @@
+"""Plans: items tied to assessed needs, versioned; reviews; closure with follow-ups; stopping; transfer."""

@@ -1,0 +1,1 @@
+"""Intervention providers: registry organisations (and named practitioners) vetted per intervention type."""

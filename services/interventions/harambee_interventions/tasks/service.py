@@ -1,0 +1,118 @@
+"""A provider's work on its own tasks: list them, record sessions and progress.
+
+The caller's provider (and practitioner) comes from its token (`providers.service.acting_provider`);
+every lookup is scoped to it, so another provider's task is a 404, as if it did not exist. A task that
+is not open takes no more records (409). Sessions the person attended count as contact for the stalled
+check (`last_session_on`); a missed one is recorded but is not contact. Every session and progress update
+publishes an event (references and codes; the note stays here), and every read is recorded under the
+person's subject reference, which the provider never sees.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from harambee_common.auth import TenantPrincipal
+from harambee_common.catalogue.interventions import ProgressRecorded, SessionRecorded
+from harambee_common.db import UnitOfWork
+from harambee_common.pagination import Slice
+from harambee_common.problems import Conflict, ValidationFailed, or_not_found
+from harambee_interventions.events import EVENTS
+from harambee_interventions.models import ProgressUpdate, SessionRecord, Task
+from harambee_interventions.providers.service import Acting, acting_provider
+from harambee_interventions.tasks import repository
+
+TASK_FIELDS = ("goal", "intervention_type", "reference", "starts_on", "expected_end_on", "status")
+
+
+def page(*, uow: UnitOfWork, principal: TenantPrincipal, status: str | None, cursor: str | None,
+         limit: int) -> Slice[Task]:
+    """A page of the caller's own tasks, newest first (of one status if asked); each read is recorded."""
+    acting = acting_provider(uow=uow, principal=principal)
+    found = repository.list_tasks(session=uow.session, provider_id=acting.provider.provider_id,
+                                  practitioner_id=_practitioner(acting), status=status, cursor=cursor, limit=limit)
+    for task in found.rows:
+        _record_read(uow=uow, principal=principal, task=task)
+    return found
+
+
+def one(*, uow: UnitOfWork, principal: TenantPrincipal, task_id: uuid.UUID) -> Task:
+    """One of the caller's own tasks; the read is recorded."""
+    task, _ = _own_task(uow=uow, principal=principal, task_id=task_id)
+    _record_read(uow=uow, principal=principal, task=task)
+    return task
+
+
+def sessions(*, uow: UnitOfWork, principal: TenantPrincipal, task_id: uuid.UUID, cursor: str | None,
+             limit: int) -> Slice[SessionRecord]:
+    """A page of the sessions of one of the caller's tasks, newest first (none once it is stopped)."""
+    task, _ = _own_task(uow=uow, principal=principal, task_id=task_id)
+    if task.status == "stopped":
+        return Slice(rows=[], next_cursor=None)
+    EVENTS.record_access(uow, principal=principal, subject=str(task.subject_ref), resource=f"task/{task_id}/sessions",
+                         fields=("held_on", "duration_minutes", "attended", "note"), purpose="intervention-delivery")
+    return repository.list_sessions(session=uow.session, task_id=task_id, cursor=cursor, limit=limit)
+
+
+def record_session(*, uow: UnitOfWork, principal: TenantPrincipal, task_id: uuid.UUID, held_on: date,
+                   duration_minutes: int, attended: bool, note: str | None, at: datetime) -> SessionRecord:
+    """Records a session of an open task and publishes `session.recorded`."""
+    task, acting = _own_task(uow=uow, principal=principal, task_id=task_id, for_update=True)
+    _require_open(task)
+    if held_on > at.date():
+        raise ValidationFailed("A session cannot be recorded before it is held (held_on is in the future).")
+    if held_on < task.starts_on:
+        raise ValidationFailed(f"The task starts on {task.starts_on}: a session before it is not of this task.")
+    record = SessionRecord(session_id=uuid.uuid4(), tenant_id=uow.tenant, task_id=task_id, held_on=held_on,
+                           duration_minutes=duration_minutes, attended=attended, note=note, recorded_at=at,
+                           recorded_by=principal.actor)
+    repository.add(session=uow.session, row=record)
+    if attended and (task.last_session_on is None or held_on > task.last_session_on):
+        task.last_session_on = held_on
+    EVENTS.publish(uow, SessionRecorded(
+        session_id=record.session_id, task_id=task_id, case_id=task.case_id, subject_ref=task.subject_ref,
+        provider=acting.provider.provider_id, intervention_type=task.intervention_type, held_on=held_on,
+        duration_minutes=duration_minutes, attended=attended, recorded_at=at,
+    ), subject=str(task.subject_ref))
+    return record
+
+
+def record_progress(*, uow: UnitOfWork, principal: TenantPrincipal, task_id: uuid.UUID, rating: str,
+                    note: str | None, at: datetime) -> ProgressUpdate:
+    """Records progress towards an open task's goal and publishes `progress.recorded`."""
+    task, acting = _own_task(uow=uow, principal=principal, task_id=task_id, for_update=True)
+    _require_open(task)
+    update = ProgressUpdate(progress_id=uuid.uuid4(), tenant_id=uow.tenant, task_id=task_id, rating=rating,
+                            note=note, recorded_at=at, recorded_by=principal.actor)
+    repository.add(session=uow.session, row=update)
+    task.last_progress_at = at
+    EVENTS.publish(uow, ProgressRecorded(
+        progress_id=update.progress_id, task_id=task_id, case_id=task.case_id, subject_ref=task.subject_ref,
+        provider=acting.provider.provider_id, intervention_type=task.intervention_type, rating=rating, recorded_at=at,
+    ), subject=str(task.subject_ref))
+    return update
+
+
+def _own_task(*, uow: UnitOfWork, principal: TenantPrincipal, task_id: uuid.UUID,
+              for_update: bool = False) -> tuple[Task, Acting]:
+    acting = acting_provider(uow=uow, principal=principal)
+    task = repository.get_task(session=uow.session, task_id=task_id, provider_id=acting.provider.provider_id,
+                               practitioner_id=_practitioner(acting), for_update=for_update)
+    return or_not_found(task, "No such task."), acting
+
+
+def _practitioner(acting: Acting) -> uuid.UUID | None:
+    return acting.practitioner.practitioner_id if acting.practitioner else None
+
+
+def _require_open(task: Task) -> None:
+    if task.status != "open":
+        raise Conflict(f"The task is {task.status}: nothing more can be recorded on it.")
+
+
+def _record_read(*, uow: UnitOfWork, principal: TenantPrincipal, task: Task) -> None:
+    # A stopped task shows its status only: nothing about the person is read.
+    fields = ("status",) if task.status == "stopped" else TASK_FIELDS
+    EVENTS.record_access(uow, principal=principal, subject=str(task.subject_ref), resource=f"task/{task.task_id}",
+                         fields=fields, purpose="intervention-delivery")

@@ -1,0 +1,199 @@
+"""Plans: made only for a consented case, each item tied to an assessed need and a vetted provider; versioned."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+from tests.interventions.support import (
+    Callers,
+    apply,
+    assessment_approved,
+    case_opened,
+    consented_case,
+    item,
+    today,
+    vetted_provider,
+)
+from tests.support.services import rows
+
+TENANT = "ke-plans"
+
+
+def plan_url(case_id) -> str:
+    return f"/v1/tenants/{TENANT}/cases/{case_id}/plan"
+
+
+def outbox(database, event_type: str, subject) -> list:
+    return rows(database.owner, "SELECT data FROM outbox WHERE type = :type AND subject = :subject ORDER BY seq",
+                tenant=TENANT, type=event_type, subject=str(subject))
+
+
+def test_no_plan_before_the_case_is_consented(interventions, issuer):
+    client, _ = interventions
+    staff = Callers(issuer, TENANT).staff()
+    provider_id, _ = vetted_provider(client, staff, TENANT)
+    case_id = uuid.uuid4()
+    apply(client, case_opened(TENANT, case_id=case_id))
+    response = client.post(plan_url(case_id), headers=staff,
+                           json={"items": [item(provider_id, starts_on=today(client))]})
+    assert response.status_code == 409, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    unknown = client.post(plan_url(uuid.uuid4()), headers=staff,
+                          json={"items": [item(provider_id, starts_on=today(client))]})
+    assert unknown.status_code == 404
+
+
+def test_a_plan_ties_each_item_to_a_need_and_publishes_its_version(interventions, issuer):
+    client, database = interventions
+    staff = Callers(issuer, TENANT).staff()
+    provider_id, _ = vetted_provider(client, staff, TENANT, types=("mentoring", "education_career"))
+    case_id, subject, _ = consented_case(client, TENANT, needs=["education", "belonging"])
+    start = today(client)
+    response = client.post(plan_url(case_id), headers=staff, json={"items": [
+        item(provider_id, need="education", intervention_type="education_career", starts_on=start),
+        item(provider_id, need="belonging", goal="Joins the weekly football club", starts_on=start),
+    ]})
+    assert response.status_code == 201, response.text
+    plan = response.json()
+    assert plan["version"] == 1 and plan["status"] == "active"
+    assert sorted(i["need"] for i in plan["items"]) == ["belonging", "education"]
+    assert {i["status"] for i in plan["items"]} == {"open"}
+    # The first review falls due after the tenant's interval (3 months by default).
+    assert 89 <= (date.fromisoformat(plan["next_review_on"]) - start).days <= 92
+    [(data,)] = outbox(database, "plan.versioned", subject)
+    assert data["version"] == 1 and data["needs"] == ["belonging", "education"] and data["items"] == 2
+    assert data["intervention_types"] == ["education_career", "mentoring"]
+    assert "goal" not in str(data)  # goals stay here: codes and references only
+
+    again = client.post(plan_url(case_id), headers=staff, json={"items": [item(provider_id, starts_on=start)]})
+    assert again.status_code == 409
+
+
+def test_an_item_for_a_need_the_assessment_did_not_find_is_refused(interventions, issuer):
+    client, _ = interventions
+    staff = Callers(issuer, TENANT).staff()
+    provider_id, _ = vetted_provider(client, staff, TENANT)
+    case_id, _, _ = consented_case(client, TENANT, needs=["education"])
+    response = client.post(plan_url(case_id), headers=staff,
+                           json={"items": [item(provider_id, need="housing", starts_on=today(client))]})
+    assert response.status_code == 422
+    assert "housing" in response.json()["detail"]
+
+
+def test_a_reassessment_changes_the_needs_a_plan_may_address(interventions, issuer):
+    client, _ = interventions
+    staff = Callers(issuer, TENANT).staff()
+    provider_id, _ = vetted_provider(client, staff, TENANT)
+    case_id, subject, _ = consented_case(client, TENANT, needs=["education"])
+    apply(client, assessment_approved(TENANT, case_id=case_id, subject_ref=subject, needs=["family"]))
+    start = today(client)
+    refused = client.post(plan_url(case_id), headers=staff, json={"items": [item(provider_id, starts_on=start)]})
+    assert refused.status_code == 422
+    made = client.post(plan_url(case_id), headers=staff,
+                       json={"items": [item(provider_id, need="family", starts_on=start)]})
+    assert made.status_code == 201, made.text
+
+
+def test_a_provider_not_vetted_for_the_type_or_whose_vetting_expired_gets_no_new_task(interventions, issuer):
+    client, _ = interventions
+    staff = Callers(issuer, TENANT).staff()
+    case_id, _, _ = consented_case(client, TENANT, needs=["education"])
+    mentor_id, _ = vetted_provider(client, staff, TENANT, types=("mentoring",))
+    start = today(client)
+    not_vetted = client.post(plan_url(case_id), headers=staff,
+                             json={"items": [item(mentor_id, intervention_type="mental_health", starts_on=start)]})
+    assert not_vetted.status_code == 422 and "not vetted" in not_vetted.json()["detail"]
+
+    lapsed_id, _ = vetted_provider(client, staff, TENANT, types=("mentoring",))
+    vetting = client.put(f"/v1/tenants/{TENANT}/providers/{lapsed_id}/vettings/mentoring", headers=staff,
+                         json={"vetted_on": (start - timedelta(days=400)).isoformat(),
+                               "expires_on": (start - timedelta(days=1)).isoformat()})
+    assert vetting.status_code == 200 and vetting.json()["vettings"][0]["expired"] is True
+    expired = client.post(plan_url(case_id), headers=staff, json={"items": [item(lapsed_id, starts_on=start)]})
+    assert expired.status_code == 422 and "expired" in expired.json()["detail"]
+
+
+def test_a_change_makes_a_new_version_keeping_named_tasks_and_ending_the_rest(interventions, issuer):
+    client, database = interventions
+    staff = Callers(issuer, TENANT).staff()
+    provider_id, _ = vetted_provider(client, staff, TENANT, types=("mentoring", "sports_arts"))
+    case_id, subject, _ = consented_case(client, TENANT, needs=["education", "belonging"])
+    start = today(client)
+    plan = client.post(plan_url(case_id), headers=staff, json={"items": [
+        item(provider_id, need="education", starts_on=start),
+        item(provider_id, need="belonging", intervention_type="sports_arts", starts_on=start),
+    ]}).json()
+    kept, dropped = sorted(plan["items"], key=lambda i: i["need"] != "education")
+    changed = client.put(plan_url(case_id), headers=staff, json={"based_on_version": 1, "items": [
+        item(provider_id, need="education", goal="Enrolled in the mechanics course", starts_on=start,
+             task_id=kept["task_id"]),
+    ]})
+    assert changed.status_code == 200, changed.text
+    by_task = {i["task_id"]: i for i in changed.json()["items"]}
+    assert changed.json()["version"] == 2
+    assert by_task[kept["task_id"]]["goal"] == "Enrolled in the mechanics course"
+    assert by_task[kept["task_id"]]["status"] == "open"
+    assert (by_task[dropped["task_id"]]["status"], by_task[dropped["task_id"]]["stop_reason"]) == ("ended",
+                                                                                                  "plan_changed")
+    stale = client.put(plan_url(case_id), headers=staff, json={"based_on_version": 1, "items": [
+        item(provider_id, need="education", starts_on=start, task_id=kept["task_id"])]})
+    assert stale.status_code == 409
+
+    versions = client.get(plan_url(case_id) + "/versions", headers=staff).json()["items"]
+    assert [v["version"] for v in versions] == [2, 1]
+    assert len(versions[1]["items"]) == 2 and len(versions[0]["items"]) == 1
+    assert [d["version"] for (d,) in outbox(database, "plan.versioned", subject)] == [1, 2]
+    [(stopped,)] = outbox(database, "task.stopped", subject)
+    assert (stopped["task_id"], stopped["reason"]) == (dropped["task_id"], "plan_changed")
+
+
+def test_a_kept_task_cannot_change_its_provider_or_need(interventions, issuer):
+    client, _ = interventions
+    staff = Callers(issuer, TENANT).staff()
+    first, _ = vetted_provider(client, staff, TENANT)
+    second, _ = vetted_provider(client, staff, TENANT)
+    case_id, _, _ = consented_case(client, TENANT, needs=["education"])
+    start = today(client)
+    task = client.post(plan_url(case_id), headers=staff,
+                       json={"items": [item(first, starts_on=start)]}).json()["items"][0]
+    moved = client.put(plan_url(case_id), headers=staff, json={"based_on_version": 1, "items": [
+        item(second, starts_on=start, task_id=task["task_id"])]})
+    assert moved.status_code == 422
+
+
+def test_bad_plans_are_problems_not_errors(interventions, issuer):
+    client, _ = interventions
+    staff = Callers(issuer, TENANT).staff()
+    provider_id, _ = vetted_provider(client, staff, TENANT)
+    case_id, _, _ = consented_case(client, TENANT, needs=["education"])
+    start = today(client)
+    for body in (
+        {"items": []},
+        {"items": [item(provider_id, starts_on=start, weeks=-1)]},
+        {"items": [item(provider_id, starts_on=start, goal="")]},
+        {"items": [item(provider_id, starts_on=start, intervention_type="astrology")]},
+        {"items": [item(uuid.uuid4(), starts_on=start)]},
+        {"items": [item(provider_id, starts_on=start)], "unexpected": 1},
+        {"items": [item(provider_id, starts_on=start)], "next_review_on": start.isoformat()},
+        {"items": "not a list"},
+    ):
+        response = client.post(plan_url(case_id), headers=staff, json=body)
+        assert response.status_code == 422, (body, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+    assert client.get(plan_url("not-a-uuid"), headers=staff).status_code == 422
+
+
+def test_a_case_worker_without_plans_write_reads_but_cannot_plan(interventions, issuer):
+    client, _ = interventions
+    callers = Callers(issuer, TENANT)
+    provider_id, _ = vetted_provider(client, callers.staff(), TENANT)
+    case_id, subject, _ = consented_case(client, TENANT, needs=["education"])
+    reader = callers.staff(write=False)
+    refused = client.post(plan_url(case_id), headers=reader,
+                          json={"items": [item(provider_id, starts_on=today(client))]})
+    assert refused.status_code == 403
+    made = client.post(plan_url(case_id), headers=callers.staff(),
+                       json={"items": [item(provider_id, starts_on=today(client))]})
+    assert made.status_code == 201
+    assert client.get(plan_url(case_id), headers=reader).json()["subject_ref"] == str(subject)
