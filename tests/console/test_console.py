@@ -222,6 +222,9 @@ def test_a_programme_manager_sees_their_county_and_no_other(
     assert int(counts["open"]) >= 1  # its own figures: nothing suppressed for the county's own manager
     agenda = page.locator("section", has=page.locator("#agenda"))
     assert activity.case_id in agenda.inner_text()
+    # Interventions answers for the manager: no plan has stalled in this run (closing one is in test_pages).
+    flags = page.locator("section", has=page.locator("#flags"))
+    assert "Nothing is stalled or overdue." in flags.inner_text()
     screenshot(page, "programme")
     for path in ("/console/t/ke-nairobi/programme", "/console/t/ke-mombasa/audit", "/console/t/ke-national/national"):
         assert page.goto(path).status == 404, path
