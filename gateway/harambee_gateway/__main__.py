@@ -47,7 +47,7 @@ def _serve(_: argparse.Namespace) -> None:
 
 def _seed_demo(args: argparse.Namespace) -> None:
     from harambee_common.db import create_db_engine, session_factory
-    from harambee_gateway.seed import DemoCredentials, seed_demo
+    from harambee_gateway.seed import DemoCredentials, seed_console, seed_demo
     from harambee_gateway.unit_of_work import registry_unit_of_work
 
     url = os.environ.get("DATABASE_URL")
@@ -57,10 +57,12 @@ def _seed_demo(args: argparse.Namespace) -> None:
     try:
         with registry_unit_of_work(session_factory(engine)) as uow:
             seeded = seed_demo(uow=uow)
+            console_app, console_people = seed_console(uow=uow, gateway_url=args.gateway_url)
     finally:
         engine.dispose()
     document = DemoCredentials(
-        gateway=args.gateway_url.rstrip("/"), clients=seeded.clients, people=seeded.people, apps=seeded.apps
+        gateway=args.gateway_url.rstrip("/"), clients=seeded.clients, people=[*seeded.people, *console_people],
+        apps=[*seeded.apps, console_app],
     )
     text = document.model_dump_json(indent=2)
     out = Path(args.out)

@@ -15,7 +15,7 @@ from harambee_common.problems import ServiceUnavailable, install_problem_handler
 from harambee_common.relay import OutboxRelay
 from harambee_common.request_limits import BodyLimitMiddleware
 from harambee_common.workers import Worker
-from harambee_gateway import totp_secrets
+from harambee_gateway import console, totp_secrets
 from harambee_gateway.admin import router as admin_router
 from harambee_gateway.auth import local_verifier
 from harambee_gateway.config import GatewaySettings
@@ -102,6 +102,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(registry_router)
     app.include_router(signin_router)
     app.include_router(enrolment_router)
+    console.mount(app, settings)
     install_problem_handlers(app)
     document_problems(app, every_operation=(ServiceUnavailable,))
     # Outermost of the app's middleware: forwarded requests never reach FastAPI's routing.

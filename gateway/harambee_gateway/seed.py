@@ -447,9 +447,9 @@ def _ensure_agreements(*, uow: UnitOfWork, drafts: list[AgreementCreate]) -> Non
         agreements.change_status(uow=uow, agreement_id=created.id, status="active", actor=ACTOR, reason=None)
 
 
-def _seed_people(*, uow: UnitOfWork) -> list[DemoPerson]:
+def _seed_people(*, uow: UnitOfWork, specs: tuple[DemoPersonSpec, ...] | None = None) -> list[DemoPerson]:
     seeded = []
-    for spec in (*PEOPLE, *ASSESSMENT_PEOPLE):
+    for spec in (*PEOPLE, *ASSESSMENT_PEOPLE) if specs is None else specs:
         person = repository.get_person_by_username(db_session=uow.session, username=spec.username)
         if person is None:
             person, _ = people.create_person(uow=uow, data=PersonCreate(username=spec.username), actor=ACTOR)
@@ -490,6 +490,33 @@ def _seed_app(*, uow: UnitOfWork) -> DemoApp:
             actor=ACTOR,
         )
     return DemoApp(name=name, client_id=client.client_id, redirect_uri=redirect_uri, scope=" ".join(scopes))
+
+
+# --- the console (gateway/harambee_gateway/console) ----------------------------------------------
+
+CONSOLE_PEOPLE = (
+    DemoPersonSpec(username="mombasa.manager", tenant="ke-mombasa", roles=(Role.programme_manager,)),
+    DemoPersonSpec(username="mombasa.compliance", tenant="ke-mombasa", roles=(Role.compliance_officer,)),
+    DemoPersonSpec(username="national.compliance", tenant="ke-national", roles=(Role.compliance_officer,)),
+)
+
+
+def seed_console(*, uow: UnitOfWork, gateway_url: str) -> tuple[DemoApp, list[DemoPerson]]:
+    """The console's public client (returning to `<gateway>/console/callback`) and the people who use it."""
+    from harambee_gateway.console.config import CALLBACK_PATH, CLIENT_NAME, SCOPES
+
+    redirect_uri = gateway_url.rstrip("/") + CALLBACK_PATH
+    client = repository.get_client_by_name(db_session=uow.session, name=CLIENT_NAME)
+    if client is None:
+        client, _ = clients.create_client(
+            uow=uow,
+            data=ClientCreate(name=CLIENT_NAME, client_type="public", redirect_uris=[redirect_uri],
+                              allowed_scopes=list(SCOPES)),
+            actor=ACTOR,
+        )
+    app = DemoApp(name=CLIENT_NAME, client_id=client.client_id, redirect_uri=client.redirect_uris[0],
+                  scope=" ".join(SCOPES))
+    return app, _seed_people(uow=uow, specs=CONSOLE_PEOPLE)
 
 
 # --- intervention providers (issue 11) ------------------------------------------------------------
