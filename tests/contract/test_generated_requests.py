@@ -37,6 +37,7 @@ PRINCIPALS = {
     "assessment": "mombasa-case-worker",
     "interventions": "mombasa-case-worker",
     "audit": "mombasa-compliance",
+    "monitoring": "mombasa-programme-manager",
 }
 # The gateway's own API is run too, as the platform administrator, but only what changes nothing (reads,
 # token requests, the sign-in page): generated writes to the registry would revoke the clients this uses.

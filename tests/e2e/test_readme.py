@@ -39,7 +39,7 @@ def test_the_readme_session_works_as_printed(stack):
     # Steps 7 to 9: the plan for the assessed needs, the provider's own tasks (goals, nothing of the case),
     # its session, the assessment refused to it, no flag yet.
     plan, tasks, session, assessment, flags = lines[-8:-3]
-    assert plan == "(1, [('online_exposure', 'open'), ('education', 'open')])"
+    assert plan == "(1, [('education', 'open'), ('online_exposure', 'open')])"
     assert "Recognises and leaves recruiting chats" in tasks and "online_exposure" not in tasks
     assert session.endswith("True)")
     assert assessment == "403"
