@@ -28,6 +28,7 @@ SAMPLES: dict[str, Callable[[str], dict[str, Any]]] = {
     "referral.received": lambda subject: {
         "referral_id": _reference(subject, "referral"), "subject_ref": _reference(subject, "subject"),
         "source_type": "education", "organisation": None, "received_at": AT.isoformat(), "repeat_referral": False,
+        "age_band": "15_17", "is_minor": True, "gender": None, "indicators": [], "concern_types": [],
     },
     "case.opened": lambda subject: {
         "case_id": _reference(subject, "case"), "subject_ref": _reference(subject, "subject"),

@@ -261,7 +261,7 @@ def test_a_file_is_verified_in_chunks_across_processes_with_the_same_findings(
     api: TestClient, issuer: TokenIssuer, signer: CheckpointSigner, log_of_ten: str, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch, workers: int,
 ) -> None:
-    monkeypatch.setattr(verify_module, "CHUNK_BYTES", 1500)  # a few entries a chunk
+    monkeypatch.setattr(verify_module, "CHUNK_BYTES", 1800)  # a few entries a chunk
     lines = export(api, issuer, log_of_ten)
     good, bad = tmp_path / "good.jsonl", tmp_path / "bad.jsonl"
     good.write_bytes(b"".join(lines))
