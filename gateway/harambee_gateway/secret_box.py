@@ -10,8 +10,6 @@ still open what is not moved yet, and seal only under the new one.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 from pathlib import Path
 
@@ -21,8 +19,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from harambee_common.config import read_key_file
+
 NONCE_BYTES = 12
-KEK_BYTES = 32
 
 
 class SealedSecretUnreadable(Exception):
@@ -35,18 +34,8 @@ def derive_key(root: bytes, *, info: bytes) -> bytes:
 
 
 def read_key_encryption_key(path: str | Path, *, variable: str = "GATEWAY_KEY_ENCRYPTION_KEY_FILE") -> bytes:
-    """The KEK in a file: base64 of 32 random bytes (what `openssl rand -base64 32` writes)."""
-    try:
-        text = Path(path).read_text().strip()
-    except OSError as exc:
-        raise RuntimeError(f"gateway: cannot read {variable} {path}: {exc}") from exc
-    try:
-        key = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        key = b""
-    if len(key) != KEK_BYTES:
-        raise RuntimeError(f"gateway: {variable} must hold base64 of {KEK_BYTES} random bytes")
-    return key
+    """The KEK in a file (see harambee_common.config.read_key_file)."""
+    return read_key_file(path, variable=variable)
 
 
 def legacy_root(signing_key_pem: bytes) -> bytes:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,27 @@ class Settings:
             agreement_sync_interval_seconds=float(os.environ.get("AGREEMENT_SYNC_INTERVAL_SECONDS", "300")),
             agreement_copy_max_age_seconds=float(os.environ.get("AGREEMENT_COPY_MAX_AGE_SECONDS", "900")),
         )
+
+
+KEY_BYTES = 32
+
+
+def read_key_file(path: str | Path, *, variable: str) -> bytes:
+    """A 256-bit key in a file: base64 of 32 random bytes (what `openssl rand -base64 32` writes).
+
+    `variable` names where the path came from, for the error (a key is never taken from the environment itself).
+    """
+    try:
+        text = Path(path).read_text().strip()
+    except OSError as exc:
+        raise RuntimeError(f"cannot read {variable} {path}: {exc}") from exc
+    try:
+        key = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != KEY_BYTES:
+        raise RuntimeError(f"{variable} must hold base64 of {KEY_BYTES} random bytes")
+    return key
 
 
 def secret(name: str) -> str | None:

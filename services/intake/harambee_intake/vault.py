@@ -14,7 +14,6 @@ how long an erased person survives in a backup, and why.
 from __future__ import annotations
 
 import base64
-import binascii
 import functools
 import hashlib
 import hmac
@@ -25,7 +24,6 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -33,6 +31,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from harambee_common.config import read_key_file
 from harambee_intake.tenant_keys import TenantKeyStore
 
 NONCE = 12
@@ -81,21 +80,6 @@ class WrappedKey:
     kek_id: str | None  # the KEK, for generations an older version derived from it; None for stored ones
 
 
-def read_key_file(variable: str, path: str | Path) -> bytes:
-    """A key in a file: base64 of 32 random bytes (what `openssl rand -base64 32` writes)."""
-    try:
-        text = Path(path).read_text().strip()
-    except OSError as exc:
-        raise RuntimeError(f"intake: cannot read {variable} {path}: {exc}") from exc
-    try:
-        key = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        key = b""
-    if len(key) != KEY_BYTES:
-        raise RuntimeError(f"intake: {variable} must hold base64 of {KEY_BYTES} random bytes")
-    return key
-
-
 class Vault:
     """Makes, wraps and unwraps the data keys of each tenant's people; keys the blind indexes.
 
@@ -136,7 +120,7 @@ class Vault:
                                    "(INTAKE_KEY_ENCRYPTION_KEY_FILE, INTAKE_BLIND_INDEX_KEY_FILE, "
                                    "INTAKE_RETIRED_KEY_ENCRYPTION_KEY_FILES)")
         retired = tuple(
-            read_key_file("INTAKE_RETIRED_KEY_ENCRYPTION_KEY_FILES", p.strip())
+            read_key_file(p.strip(), variable="INTAKE_RETIRED_KEY_ENCRYPTION_KEY_FILES")
             for p in os.environ.get("INTAKE_RETIRED_KEY_ENCRYPTION_KEY_FILES", "").split(",") if p.strip()
         )
         return cls(_key_from_file("INTAKE_KEY_ENCRYPTION_KEY_FILE"), retired=retired,
@@ -267,7 +251,7 @@ def _key_from_file(variable: str) -> bytes:
     if not path:
         raise RuntimeError(f"intake: {variable} is not set; it must name a file holding base64 of 32 random "
                            "bytes (openssl rand -base64 32), a key of its own")
-    return read_key_file(variable, path)
+    return read_key_file(path, variable=variable)
 
 
 def _material_context(tenant: str, generation: int) -> bytes:
