@@ -18,7 +18,6 @@ from sqlalchemy.engine import make_url
 from harambee_common.migrations import ALL_TENANTS_SETTING
 from harambee_stack.broker import Broker
 from harambee_stack.postgres import ComponentDatabase, Postgres
-from harambee_stack.stack import Stack, free_ports
 from tests.support.event_keys import install_session_keys
 from tests.support.tokens import TokenIssuer
 
@@ -83,14 +82,3 @@ def issuer() -> Iterator[TokenIssuer]:
     """A stand-in for the gateway's token issuer, for testing one service alone."""
     with TokenIssuer() as token_issuer:
         yield token_issuer
-
-
-@pytest.fixture(scope="session")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Every process of the platform on free ports, for suites that only send it requests.
-
-    Shared by tests/contract (generated requests) and tests/security/test_hostile_input.py, so the
-    whole stack starts once for both; tests/e2e keeps its own, since its tests stop and start parts of it.
-    """
-    with Stack(state_dir=tmp_path_factory.mktemp("platform"), ports=free_ports(), ephemeral=True) as stack:
-        yield stack

@@ -11,14 +11,14 @@ from harambee_stack.stack import Stack, free_ports
 from tests.console.browser import chromium_path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Every component on free loopback ports (as tests/e2e's fixture); every process is stopped at the end."""
     with Stack(state_dir=tmp_path_factory.mktemp("console-stack"), ports=free_ports(), ephemeral=True) as stack:
         yield stack
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     """Headless Chromium (the system's: Playwright cannot download its own browsers here)."""
     executable = chromium_path()

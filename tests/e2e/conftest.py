@@ -9,9 +9,9 @@ import pytest
 from harambee_stack.stack import Stack, free_ports
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Every component on free loopback ports for the session; every process is stopped at the end.
+    """Every component on free loopback ports for this directory's tests; every process is stopped when they end.
 
     Logs are in `stack.logs_dir` (a pytest temporary directory, kept for the last three sessions).
     """
