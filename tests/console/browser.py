@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Locator, Page
 
 # Playwright cannot download its own browsers here: the tests use the operating system's Chromium.
 CHROMIUM = os.environ.get("CONSOLE_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -67,14 +67,18 @@ def page_weight(page: Page, path: str) -> int:
 
 
 class Screenshots:
-    """Saves whole pages as `console-<name>.png` in one directory."""
+    """Saves whole pages (or one part of a page) as `console-<name>.png` in one directory."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def __call__(self, page: Page, name: str) -> None:
+    def __call__(self, page: Page, name: str, *, part: Locator | None = None) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(self.directory / f"console-{name}.png"), full_page=True)
+        path = str(self.directory / f"console-{name}.png")
+        if part is None:
+            page.screenshot(path=path, full_page=True)
+        else:
+            part.screenshot(path=path)
 
 
 def screenshots_directory(default: Path) -> Path:

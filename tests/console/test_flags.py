@@ -74,11 +74,11 @@ def test_a_programme_manager_closes_a_stalled_plan_flag_from_the_console(
     assert accessibility_violations(page) == []  # the flag's form: labelled, keyboard-reachable
     row.get_by_label("Action taken").select_option("provider_contacted")
     row.get_by_label("Note").fill(NOTE)
-    screenshot(page, "programme-flag")
+    screenshot(page, "programme-flag", part=section)
     with page.expect_navigation():
         row.get_by_role("button", name="Close flag").click()
     assert page.url.endswith(f"/console/t/{TENANT}/programme?closed={stalled['flag_id']}#flags")
-    assert page.get_by_role("status").inner_text() == "The flag is closed; interventions recorded your action."
+    assert section.get_by_role("status").inner_text() == "The flag is closed; interventions recorded your action."
     assert section.locator("tbody tr", has_text=stalled["case_id"]).count() == 0
     context.close()
 
