@@ -10,19 +10,21 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from harambee_common.openapi_contract import responses_for
 from harambee_common.problems import PayloadTooLarge, ServiceUnavailable, problem_response
 from harambee_gateway import clients, oauth, repository, security_events
 from harambee_gateway.config import GatewaySettings
 from harambee_gateway.oauth import GatewayAuthorizationServer
-from harambee_gateway.oauth_limits import TOO_MANY_TOKEN_REQUESTS, OAuthLimitsDep, client_address
+from harambee_gateway.oauth_limits import TOO_MANY_TOKEN_REQUESTS, OAuthLimits, OAuthLimitsDep, client_address
 from harambee_gateway.ratelimit import TooManyRequests, retry_after
 from harambee_gateway.schemas import AuthorizationServerMetadata, Health, OAuthError, TokenRequest, TokenResponse
 from harambee_gateway.signing import KeyRing
 from harambee_gateway.unit_of_work import registry_unit_of_work
 
 router = APIRouter()
+TOKEN_PATH = "/oauth/token"
 
 
 def _settings(request: Request) -> GatewaySettings:
@@ -47,7 +49,7 @@ def _oauth_error(description: str) -> dict[str, Any]:
 
 
 @router.post(
-    "/oauth/token", tags=["oauth"],
+    TOKEN_PATH, tags=["oauth"],
     responses={
         200: {"description": "The access token", "model": TokenResponse},
         400: _oauth_error("The request is malformed, or its grant, grant type or scope is refused"),
@@ -69,12 +71,7 @@ async def issue_token(
         return _too_many_token_requests(wait)
     oauth_request = await oauth.read_token_request(request, public_base_url=settings.issuer)
     client_id = oauth_request.form.get("client_id") or _basic_client_id(request)
-    if wait := limits.wait(address=None, client_id=client_id):
-        return _too_many_token_requests(wait)
-    # Client lookup and argon2 verification block; keep them off the event loop.
-    response = await run_in_threadpool(server.create_token_response, oauth_request)
-    if response.status_code >= 400:  # refusals are audited; issued tokens are not personal data
-        await run_in_threadpool(_record_refusal, request, oauth_request, response, client_id)
+    response = await _token_response(request, server, limits, oauth_request, client_id)
     origin = request.headers.get("origin")
     client_id = oauth_request.form.get("client_id")
     if origin and client_id:
@@ -83,6 +80,39 @@ async def issue_token(
         if origin in origins:
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Vary"] = "Origin"
+    return response
+
+
+async def redeem_code(request: Request, form: dict[str, str]) -> Response:
+    """The token endpoint's answer to an authorization-code request made inside the gateway, for `request`'s sender.
+
+    The console's callback redeems the code the browser brought back without a request of its own to
+    `/oauth/token`: over HTTP it would come from the gateway's own address, and every person signing in
+    through the console would share that address's bucket. Here it spends the buckets the browser's own
+    request to `/oauth/token` would (its address, then the client id), so a caller of the callback gains
+    nothing over calling the token endpoint itself.
+    """
+    settings: GatewaySettings = request.app.state.settings
+    limits: OAuthLimits = request.app.state.oauth_limits
+    if wait := limits.wait(address=client_address(request)):
+        return _too_many_token_requests(wait)
+    # The token request as it would arrive: posted to the token endpoint, with no headers (no client secret).
+    token_request = Request({"type": "http", "method": "POST", "path": TOKEN_PATH, "query_string": b"",
+                             "headers": []})
+    oauth_request = oauth.StarletteOAuth2Request(token_request, FormData(form), settings.issuer)
+    return await _token_response(request, request.app.state.authorization_server, limits, oauth_request,
+                                 form.get("client_id"))
+
+
+async def _token_response(request: Request, server: GatewayAuthorizationServer, limits: OAuthLimits,
+                          oauth_request: oauth.StarletteOAuth2Request, client_id: str | None) -> Response:
+    """The answer to a token request whose address has been limited: the client id's bucket, then the grant."""
+    if wait := limits.wait(address=None, client_id=client_id):
+        return _too_many_token_requests(wait)
+    # Client lookup and argon2 verification block; keep them off the event loop.
+    response = await run_in_threadpool(server.create_token_response, oauth_request)
+    if response.status_code >= 400:  # refusals are audited; issued tokens are not personal data
+        await run_in_threadpool(_record_refusal, request, oauth_request, response, client_id)
     return response
 
 

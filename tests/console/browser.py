@@ -7,13 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Locator, Page
 
 # Playwright cannot download its own browsers here: the tests use the operating system's Chromium.
 CHROMIUM = os.environ.get("CONSOLE_TEST_CHROMIUM", "/usr/bin/chromium")
 INSTALL = "apt-get install -y chromium   (Debian's package; or set CONSOLE_TEST_CHROMIUM to a Chromium binary)"
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
-SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
+# Where the run saves its screenshots when asked (`HARAMBEE_SCREENSHOTS_DIR=docs/screenshots` refreshes the
+# README's); otherwise they go to the run's temporary directory, and the repository is left as it was.
+SCREENSHOTS_DIR = "HARAMBEE_SCREENSHOTS_DIR"
 PAGE_BUDGET_BYTES = 200 * 1024
 
 
@@ -64,7 +66,22 @@ def page_weight(page: Page, path: str) -> int:
     return len(response.body()) + sum(len(page.context.request.get(url).body()) for url in resources)
 
 
-def screenshot(page: Page, name: str) -> None:
-    """Saves the page, whole, for the README."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"console-{name}.png"), full_page=True)
+class Screenshots:
+    """Saves whole pages (or one part of a page) as `console-<name>.png` in one directory."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def __call__(self, page: Page, name: str, *, part: Locator | None = None) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = str(self.directory / f"console-{name}.png")
+        if part is None:
+            page.screenshot(path=path, full_page=True)
+        else:
+            part.screenshot(path=path)
+
+
+def screenshots_directory(default: Path) -> Path:
+    """HARAMBEE_SCREENSHOTS_DIR when set (relative to the current directory), else the default."""
+    chosen = os.environ.get(SCREENSHOTS_DIR)
+    return Path(chosen).resolve() if chosen else default

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from harambee_stack.stack import Stack, free_ports
-from tests.console.browser import chromium_path
+from tests.console.browser import Screenshots, chromium_path, screenshots_directory
 
 
 @pytest.fixture(scope="package")
@@ -27,3 +27,9 @@ def browser() -> Iterator[Browser]:
         launched = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
         yield launched
         launched.close()
+
+
+@pytest.fixture(scope="package")
+def screenshot(tmp_path_factory: pytest.TempPathFactory) -> Screenshots:
+    """Saves a page for the README: in the run's temporary directory, or where HARAMBEE_SCREENSHOTS_DIR says."""
+    return Screenshots(screenshots_directory(tmp_path_factory.getbasetemp() / "screenshots"))

@@ -1,6 +1,6 @@
 """The console in a real browser: each demo person signs in through the gateway, sees their pages, and
 is refused the others. Debian's Chromium through Playwright, against every process as `make run` starts
-them. Each test saves its pages' screenshots to docs/screenshots/ for the README."""
+them. Each test saves its pages' screenshots for the README (the `screenshot` fixture says where)."""
 
 from __future__ import annotations
 
@@ -28,10 +28,10 @@ from harambee_common.event_source import EventSource
 from harambee_stack.stack import Stack
 from tests.console.browser import (
     PAGE_BUDGET_BYTES,
+    Screenshots,
     accessibility_violations,
     page_weight,
     person,
-    screenshot,
     signed_in,
 )
 from tests.e2e.helpers import REFERRAL, TENANT, accept, audit_entries, case_for, eventually, oauth_client
@@ -93,7 +93,7 @@ def activity(stack: Stack) -> Activity:
 
 
 def test_a_compliance_officer_searches_the_log_and_sees_who_accessed_a_person(
-    stack: Stack, browser: Browser, activity: Activity
+    stack: Stack, browser: Browser, activity: Activity, screenshot: Screenshots
 ) -> None:
     context, page = signed_in(browser, stack.gateway_url, person(stack.credentials, "mombasa.compliance"))
     with page.expect_navigation():
@@ -121,7 +121,7 @@ def test_a_compliance_officer_searches_the_log_and_sees_who_accessed_a_person(
 
 
 def test_a_compliance_officer_signs_off_an_emergency_access(
-    stack: Stack, browser: Browser, activity: Activity
+    stack: Stack, browser: Browser, activity: Activity, screenshot: Screenshots
 ) -> None:
     context, page = signed_in(browser, stack.gateway_url, person(stack.credentials, "mombasa.compliance"))
     page.goto("/console/t/ke-mombasa/audit/emergency")
@@ -148,7 +148,7 @@ def test_a_compliance_officer_signs_off_an_emergency_access(
 
 
 def test_the_export_downloads_and_verifies_with_the_command_the_page_shows(
-    stack: Stack, browser: Browser, activity: Activity, tmp_path: Path
+    stack: Stack, browser: Browser, activity: Activity, tmp_path: Path, screenshot: Screenshots
 ) -> None:
     context, page = signed_in(browser, stack.gateway_url, person(stack.credentials, "mombasa.compliance"))
     page.goto("/console/t/ke-mombasa/audit/export")
@@ -173,7 +173,7 @@ def test_the_export_downloads_and_verifies_with_the_command_the_page_shows(
 
 
 def test_a_compliance_officer_sees_no_case_content_and_no_programme_pages(
-    stack: Stack, browser: Browser, activity: Activity
+    stack: Stack, browser: Browser, activity: Activity, screenshot: Screenshots
 ) -> None:
     context, page = signed_in(browser, stack.gateway_url, person(stack.credentials, "mombasa.compliance"))
     for path in ("/console/t/ke-mombasa/programme", "/console/t/ke-national/national"):
@@ -210,7 +210,7 @@ def test_a_national_compliance_officer_reads_mombasas_log_under_its_agreement_on
 
 
 def test_a_programme_manager_sees_their_county_and_no_other(
-    stack: Stack, browser: Browser, activity: Activity
+    stack: Stack, browser: Browser, activity: Activity, screenshot: Screenshots
 ) -> None:
     context, page = signed_in(browser, stack.gateway_url, person(stack.credentials, "mombasa.manager"))
     with page.expect_navigation():
@@ -222,7 +222,7 @@ def test_a_programme_manager_sees_their_county_and_no_other(
     assert int(counts["open"]) >= 1  # its own figures: nothing suppressed for the county's own manager
     agenda = page.locator("section", has=page.locator("#agenda"))
     assert activity.case_id in agenda.inner_text()
-    # Interventions answers for the manager: no plan has stalled in this run (closing one is in test_pages).
+    # Interventions answers for the manager: no plan has stalled yet (test_flags.py, run after, closes one).
     flags = page.locator("section", has=page.locator("#flags"))
     assert "Nothing is stalled or overdue." in flags.inner_text()
     screenshot(page, "programme")
@@ -235,7 +235,7 @@ def test_a_programme_manager_sees_their_county_and_no_other(
 
 
 def test_a_national_coordinator_sees_counties_side_by_side_with_small_counts_suppressed(
-    stack: Stack, browser: Browser, activity: Activity
+    stack: Stack, browser: Browser, activity: Activity, screenshot: Screenshots
 ) -> None:
     context, page = signed_in(browser, stack.gateway_url, person(stack.credentials, "national.coordinator"))
     with page.expect_navigation():
@@ -293,7 +293,9 @@ def test_every_page_is_accessible_and_under_200_kb(
     context.close()
 
 
-def test_the_welcome_and_refusal_pages_are_accessible(stack: Stack, browser: Browser) -> None:
+def test_the_welcome_and_refusal_pages_are_accessible(
+    stack: Stack, browser: Browser, screenshot: Screenshots
+) -> None:
     context = browser.new_context(base_url=stack.gateway_url)
     page = context.new_page()
     page.goto("/console/")
@@ -303,7 +305,7 @@ def test_the_welcome_and_refusal_pages_are_accessible(stack: Stack, browser: Bro
 
 
 def test_the_language_follows_the_browser_and_can_be_switched(
-    stack: Stack, browser: Browser, activity: Activity
+    stack: Stack, browser: Browser, activity: Activity, screenshot: Screenshots
 ) -> None:
     context, page = signed_in(browser, stack.gateway_url, person(stack.credentials, "mombasa.compliance"),
                               locale="sw-KE")

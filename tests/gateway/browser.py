@@ -70,13 +70,13 @@ def enrol_second_factor(admin: httpx.Client, person_id: str) -> str:
 class Browser:
     """What a person's browser and the app do: start the flow, fill in the form, follow redirects."""
 
-    def __init__(self, gateway_url: str, client_id: str, redirect_uri: str) -> None:
+    def __init__(self, gateway_url: str, client_id: str, redirect_uri: str, *, timeout: float = 10) -> None:
         self.gateway_url = gateway_url
         self.client_id = client_id
         self.redirect_uri = redirect_uri
         self.verifier = secrets.token_urlsafe(48)
         self.state = secrets.token_urlsafe(12)
-        self.http = httpx.Client(follow_redirects=True, timeout=10)
+        self.http = httpx.Client(follow_redirects=True, timeout=timeout)
 
     def authorization_params(self, **overrides: str | None) -> dict[str, str]:
         params = {

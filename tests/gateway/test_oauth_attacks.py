@@ -16,22 +16,27 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pyotp
 
 from harambee_gateway.app import create_app
+from harambee_gateway.console.config import SCOPES
+from harambee_gateway.console.cookies import SESSION_COOKIE, SIGN_IN_COOKIE
 from harambee_gateway.oauth_limits import USERNAME_KEY_PURPOSE, OAuthLimits
 from harambee_gateway.ratelimit import RateLimiter
 from harambee_gateway.secret_box import derive_key
 from harambee_gateway.signin import MAX_FAILURES
 from harambee_stack.postgres import ComponentDatabase
 from tests.gateway.browser import Browser, enrol_second_factor, form_fields, new_person
-from tests.gateway.conftest import KEY_ENCRYPTION_KEY, gateway_settings, serving
-from tests.support.services import rows
+from tests.gateway.conftest import KEY_ENCRYPTION_KEY, free_port, gateway_settings, serving
+from tests.support.services import patched_env, rows
 
 BURST = 5
 CONCURRENT = 20
+# Sign-in answers wait on argon2 hashes that a loaded machine slows down; the assertions count answers, not time.
+SLOW_ANSWER_SECONDS = 120
 
 
 @contextmanager
@@ -149,6 +154,72 @@ def test_sign_in_attempts_are_limited_per_username_known_or_not(
     assert other.status_code == 401
 
 
+# --- sign-ins through the console ----------------------------------------------------------------
+
+
+@contextmanager
+def console_gateway(database: ComponentDatabase, signing_key_pem: bytes, admin_api: httpx.Client,
+                    limits: OAuthLimits) -> Iterator[str]:
+    """A gateway with these limits whose console has a client registered for its own URL (as an operator does)."""
+    url = f"http://127.0.0.1:{free_port()}"
+    registered = admin_api.post("/admin/v1/clients", json={
+        "name": f"console-{uuid.uuid4().hex[:6]}", "client_type": "public",
+        "redirect_uris": [f"{url}/console/callback"], "allowed_scopes": list(SCOPES)})
+    assert registered.status_code == 201, registered.text
+    settings = gateway_settings(signing_key_pem=signing_key_pem, database_url=database.app, issuer=url)
+    # CONSOLE_API_URL: were the code redeemed over HTTP, it would come from here, the gateway's own address.
+    with patched_env({"CONSOLE_CLIENT_ID": registered.json()["client_id"], "CONSOLE_API_URL": url}):
+        app = create_app(settings)
+    app.state.oauth_limits = limits
+    with serving(app, port=int(url.rpartition(":")[2])):
+        yield url
+
+
+def from_address(url: str, address: str) -> httpx.Client:
+    """A browser on a loopback address of its own (127.0.0.0/8 is all loopback): the gateway sees that peer."""
+    return httpx.Client(base_url=url, transport=httpx.HTTPTransport(local_address=address), follow_redirects=True,
+                        timeout=SLOW_ANSWER_SECONDS)
+
+
+def console_sign_in(url: str, address: str, username: str, password: str) -> tuple[int, str, bool]:
+    """A person's browser signs in to the console through the gateway's form: where it lands, and with a session?"""
+    with from_address(url, address) as http:
+        page = http.get("/console/sign-in")
+        assert page.status_code == 200 and page.url.path == "/oauth/authorize", page.text
+        answer = http.post("/oauth/authorize", data={**form_fields(page.text), "username": username,
+                                                     "password": password})
+        return answer.status_code, answer.url.path, SESSION_COOKIE in http.cookies
+
+
+def test_people_signing_in_through_the_console_at_once_are_limited_each_by_their_own_address(
+    database: ComponentDatabase, signing_key_pem: bytes, admin_api: httpx.Client
+) -> None:
+    people = [new_person(admin_api, "ke-mombasa", "programme_manager") for _ in range(BURST * 2)]
+    # Each sign-in spends three of its browser's BURST (the form, the credentials, the code's redemption).
+    with console_gateway(database, signing_key_pem, admin_api, OAuthLimits(per_address=slow())) as url:
+        # One caller hammers the console's callback with forged codes (and claims other addresses as it goes).
+        with from_address(url, "127.0.0.200") as abuser:
+            started = abuser.get("/console/sign-in", follow_redirects=False)
+            state = parse_qs(urlsplit(started.headers["location"]).query)["state"][0]
+            pending = started.cookies[SIGN_IN_COOKIE]
+            forged = []
+            for n in range(BURST + 3):
+                abuser.cookies.clear()  # a refusal clears the pending sign-in: the abuser sends it again
+                forged.append(abuser.get("/console/callback", params={"code": f"forged-{n}", "state": state},
+                                         headers={"Cookie": f"{SIGN_IN_COOKIE}={pending}",
+                                                  "X-Forwarded-For": f"127.0.0.{n + 1}"}))
+        # Then, in a burst, twice as many people as one shared address's bucket would have redeemed codes for.
+        def sign_in(n: int) -> tuple[int, str, bool]:
+            _, username, password = people[n]
+            return console_sign_in(url, f"127.0.0.{10 + n}", username, password)
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            landed = list(pool.map(sign_in, range(len(people))))
+    assert [a.status_code for a in forged] == [400] * BURST + [429] * 3
+    assert int(forged[-1].headers["retry-after"]) >= 1 and "Too many sign-in attempts" in forged[-1].text
+    assert landed == [(200, "/console/", True)] * len(people)
+
+
 # --- races and answers on sign-in ----------------------------------------------------------------
 
 
@@ -156,7 +227,8 @@ def test_concurrent_wrong_passwords_each_count_towards_the_lockout(
     gateway_url: str, admin_api: httpx.Client, app_client_id: str, callback_url: str
 ) -> None:
     _, username, password = new_person(admin_api, "ke-mombasa", "case_worker")
-    browsers = [Browser(gateway_url, app_client_id, callback_url) for _ in range(CONCURRENT)]
+    browsers = [Browser(gateway_url, app_client_id, callback_url, timeout=SLOW_ANSWER_SECONDS)
+                for _ in range(CONCURRENT)]
     try:
         with ThreadPoolExecutor(max_workers=CONCURRENT) as pool:
             statuses = list(pool.map(lambda b: b.sign_in(username, "wrong password").status_code, browsers))
@@ -176,7 +248,7 @@ def test_a_one_time_code_is_accepted_once_under_concurrency(
     admin_api.post("/admin/v1/tenants", json={"slug": tenant, "name": "T", "kind": "county", "require_totp": True})
     person_id, username, password = new_person(admin_api, tenant, "case_worker")
     secret = enrol_second_factor(admin_api, person_id)
-    browsers = [Browser(gateway_url, app_client_id, callback_url) for _ in range(10)]
+    browsers = [Browser(gateway_url, app_client_id, callback_url, timeout=SLOW_ANSWER_SECONDS) for _ in range(10)]
     try:
         pages = [b.open_sign_in() for b in browsers]  # the form first, so the posts race each other only
         code = pyotp.TOTP(secret).now()

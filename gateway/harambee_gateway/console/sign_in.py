@@ -3,16 +3,17 @@
 `/console/sign-in` sends the browser to `/oauth/authorize` (the gateway's form: password, and the
 one-time code where the programme asks for one, or the county's own directory) with a fresh state
 and S256 challenge, remembered in a sealed cookie; `/console/callback` checks the state, redeems the
-code with the verifier at `/oauth/token`, and keeps the token in the session cookie.
+code with the verifier through the token endpoint's own code (in this process, limited as the browser's
+request), and keeps the token in the session cookie.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Annotated
 from urllib.parse import urlencode
 
-import httpx
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -22,6 +23,7 @@ from harambee_gateway.console import directory
 from harambee_gateway.console.config import SCOPES
 from harambee_gateway.console.dependencies import StateDep, VisitorDep, checked_form, safe_next
 from harambee_gateway.console.i18n import LANGUAGES
+from harambee_gateway.endpoints import redeem_code
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -69,20 +71,23 @@ async def callback(
     client_id = await _client_id(state)
     if client_id is None:
         return _failed(state, visitor, request)
-    async with httpx.AsyncClient(timeout=state.settings.request_timeout_seconds, trust_env=False) as http:
-        try:
-            answer = await http.post(f"{state.settings.api_url}/oauth/token", data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": state.settings.redirect_uri,
-                "client_id": client_id,
-                "code_verifier": pending.verifier,
-            })
-        except httpx.HTTPError:
-            return _failed(state, visitor, request)
+    # Redeemed in this process, limited by the browser's own address (endpoints.redeem_code): not over HTTP
+    # from the gateway's address, whose one bucket everyone signing in through the console would share.
+    answer = await redeem_code(request, {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": state.settings.redirect_uri,
+        "client_id": client_id,
+        "code_verifier": pending.verifier,
+    })
+    if answer.status_code == 429:
+        # The code is not spent: the sign-in stays pending, and reloading the page after Retry-After completes it.
+        refused = state.pages.render(request, visitor, "sign_in_failed.html", status=429, too_many=True)
+        refused.headers["Retry-After"] = answer.headers["Retry-After"]
+        return refused
     if answer.status_code != 200:
         return _failed(state, visitor, request)
-    token = answer.json()
+    token = json.loads(bytes(answer.body))
     response = RedirectResponse(pending.next, status_code=303)
     state.cookies.start_session(response, token=token["access_token"], expires_in=int(token["expires_in"]))
     state.cookies.end_sign_in(response)
@@ -90,7 +95,7 @@ async def callback(
 
 
 def _failed(state: StateDep, visitor: VisitorDep, request: Request) -> HTMLResponse:
-    response = state.pages.render(request, visitor, "sign_in_failed.html", status=400)
+    response = state.pages.render(request, visitor, "sign_in_failed.html", status=400, too_many=False)
     state.cookies.end_sign_in(response)
     return response
 
