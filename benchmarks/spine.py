@@ -1,6 +1,6 @@
 """The spine's figures, measured in one run against the embedded stack (loopback only).
 
-    python benchmarks/spine.py [--seconds 5] [--rounds 3] [--only ab|cd|e]
+    python benchmarks/spine.py [--seconds 5] [--rounds 3] [--only ab|cd|e ...]
 
 (a) a trivial authenticated GET through the gateway vs (b) the same GET straight to the service;
 (c) referral POSTs through the gateway vs (d) a bare one-row INSERT endpoint on the same PostgreSQL, and
@@ -262,7 +262,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rate", type=float, default=20.0, help="referrals/s for the latency run")
     parser.add_argument("--latency-seconds", type=float, default=15.0, help="length of the latency run")
-    parser.add_argument("--only", choices=("ab", "cd", "e"), help="run one part only")
+    parser.add_argument("--only", choices=("ab", "cd", "e"), action="append", help="run only this part (repeatable)")
     args = parser.parse_args()
 
     # This measures throughput, not the per-client rate limiter, which would answer 429 past 100/s.
@@ -280,7 +280,7 @@ def main() -> None:
                 print(f"cores: {os.cpu_count()}, concurrency {args.concurrency}, {args.seconds}s runs\n")
 
                 ratios: dict[str, float] = {}
-                if args.only in (None, "ab"):
+                if not args.only or "ab" in args.only:
                     print("(a) GET through the gateway vs (b) GET straight to intake")
                     ratios["(a)/(b)"], _ = paired(
                         "(a)", lambda: run("(a) GET gateway /intake/.../me", "GET",
@@ -289,7 +289,7 @@ def main() -> None:
                                            f"{stack.url('intake')}{me}", headers=partner, **common),
                         rounds=args.rounds)
 
-                if args.only in (None, "cd"):
+                if not args.only or "cd" in args.only:
                     print("\n(c) referral POST through the gateway vs (d) bare one-row INSERT endpoint")
                     ratios["(c)/(d)"], _ = paired(
                         "(c)", lambda: run("(c) POST gateway /intake/.../referrals", "POST",
@@ -306,7 +306,7 @@ def main() -> None:
                                            body=new_referral, expect=201, **common),
                         rounds=args.rounds)
 
-                if args.only in (None, "e"):
+                if not args.only or "e" in args.only:
                     latency_run(stack, partner, compliance, rate=args.rate, seconds=args.latency_seconds)
 
                 print("\nsummary")
