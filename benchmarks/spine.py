@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
@@ -30,8 +31,7 @@ import httpx
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cpu import _by_group as by_group  # CPU seconds so far per process group
-from cpu import accounted, line
+from cpu import _group, accounted, line
 from load import Result, run
 
 from harambee_stack.ports import free_port
@@ -221,21 +221,63 @@ def stages(stack: Stack, sent: dict[str, tuple[float, float]]) -> dict[str, list
     return out
 
 
-def idle_cpu(seconds: float) -> dict[str, float]:
-    """CPU milliseconds per second of each of the stack's processes while nothing is asked of it."""
-    before = by_group()
+def _ours(state: Path) -> dict[int, str]:
+    """This run's processes, by id, with their group: the stack's children (components, broker) and the
+    embedded PostgreSQL's (whose postmaster names the run's state directory). Other stacks on this
+    shared machine run the same commands, so a group by command line alone would count theirs too."""
+    parents: dict[int, int] = {}
+    commands: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                commands[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(
+                    errors="replace")
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError):  # the process ended while we looked
+                continue
+    roots = {os.getpid()} | {pid for pid, command in commands.items()
+                             if command.startswith(("postgres", "/")) and str(state) in command}
+    ours: set[int] = set()
+    for pid in commands:
+        seen, walk = [], pid
+        while walk and walk not in roots and walk not in ours and walk in parents:
+            seen.append(walk)
+            walk = parents[walk]
+        if walk in roots or walk in ours:
+            ours.update(seen)
+    return {pid: _group(commands[pid]) for pid in ours if pid in commands}
+
+
+def _cpu_seconds(pids: dict[int, str]) -> Counter[str]:
+    seconds: Counter[str] = Counter()
+    for pid, group in pids.items():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds[group] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return seconds
+
+
+def idle_cpu(state: Path, seconds: float) -> dict[str, float]:
+    """CPU milliseconds per second of each of this run's processes while nothing is asked of the stack."""
+    pids = _ours(state)
+    before = _cpu_seconds(pids)
     time.sleep(seconds)
-    after = by_group()
+    after = _cpu_seconds(pids)
     spent = {group: (after[group] - before.get(group, 0.0)) * 1000 / seconds for group in after
-             if group not in ("other", "load generator", "bare app")}
+             if group not in ("other", "bare app")}
     return dict(sorted(spent.items(), key=lambda kv: -kv[1]))
 
 
-def latency_run(stack: Stack, partner: dict[str, str], compliance: str, *, rate: float, seconds: float) -> None:
+def latency_run(stack: Stack, state: Path, partner: dict[str, str], compliance: str, *, rate: float,
+                seconds: float) -> None:
     """(e): referral -> audit entry at a steady rate, its stages, and the stack's CPU while idle."""
     print(f"\n(e) referral -> audit entry committed, {rate:.0f} referrals/s for {seconds:.0f} s")
-    time.sleep(5)  # let the consumers drain the throughput runs' events first
-    idle = idle_cpu(10)
+    # Let the consumers drain the throughput runs' events, and go back to their idle fetch wait
+    # (consumer.ACTIVE_SECONDS), so that idle means idle.
+    time.sleep(15)
+    idle = idle_cpu(state, 20)
     print("  idle CPU before, ms per s: " + ", ".join(f"{g} {ms:.1f}" for g, ms in idle.items()))
     sent = asyncio.run(steady_referrals(f"{stack.gateway_url}/intake/v1/tenants/{TENANT}/referrals", partner,
                                         rate=rate, seconds=seconds))
@@ -250,8 +292,8 @@ def latency_run(stack: Stack, partner: dict[str, str], compliance: str, *, rate:
         if len(values) >= 2:
             q = statistics.quantiles(values, n=100)
             print(f"    {name:<38} p50 {q[49]:6.1f} ms  p90 {q[89]:6.1f} ms  p99 {q[98]:6.1f} ms")
-    time.sleep(2)
-    idle = idle_cpu(10)
+    time.sleep(15)
+    idle = idle_cpu(state, 20)
     print("  idle CPU after, ms per s: " + ", ".join(f"{g} {ms:.1f}" for g, ms in idle.items()))
 
 
@@ -307,7 +349,7 @@ def main() -> None:
                         rounds=args.rounds)
 
                 if not args.only or "e" in args.only:
-                    latency_run(stack, partner, compliance, rate=args.rate, seconds=args.latency_seconds)
+                    latency_run(stack, state, partner, compliance, rate=args.rate, seconds=args.latency_seconds)
 
                 print("\nsummary")
                 for name, ratio in ratios.items():
