@@ -103,6 +103,7 @@ class EventConsumer(PeriodicWorker):
         self._births = TopicBirths(bootstrap, subscription.topics)
         self._outage = False
         self._active_until: float | None = None  # while events come, fetch with the short wait
+        self.active_seconds = ACTIVE_SECONDS
 
     def run_once(self) -> int:
         """Polls one batch and applies it; returns how many messages it held."""
@@ -114,13 +115,18 @@ class EventConsumer(PeriodicWorker):
             self._apply_batch(client, batch)
         return sum(len(records) for records in batch.values())
 
+    @property
+    def fetch_wait_ms(self) -> int | None:
+        """How long the broker may hold this consumer's next fetch (None before it has a client)."""
+        return None if self._client is None else kafka.fetch_wait(self._client)
+
     def _pace_fetches(self, client: KafkaConsumer, *, received: bool) -> None:
         """Short fetch waits while events come, the long one after ACTIVE_SECONDS without any."""
         now = time.monotonic()
         if received:
             if self._active_until is None:
                 kafka.set_fetch_wait(client, kafka.ACTIVE_FETCH_WAIT_MS)
-            self._active_until = now + ACTIVE_SECONDS
+            self._active_until = now + self.active_seconds
         elif self._active_until is not None and now >= self._active_until:
             kafka.set_fetch_wait(client, kafka.IDLE_FETCH_WAIT_MS)
             self._active_until = None

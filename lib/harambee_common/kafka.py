@@ -123,6 +123,14 @@ def consumer(bootstrap: str, *, group_id: str, topics: Iterable[str]) -> KafkaCo
     )
 
 
+def fetch_wait(consumer: KafkaConsumer) -> int:
+    """How long the broker may hold the consumer's next fetches, in milliseconds."""
+    settings = getattr(getattr(consumer, "_fetcher", None), "config", None)
+    if isinstance(settings, dict) and "fetch_max_wait_ms" in settings:
+        return settings["fetch_max_wait_ms"]
+    return consumer.config["fetch_max_wait_ms"]
+
+
 def set_fetch_wait(consumer: KafkaConsumer, wait_ms: int) -> None:
     """Sets how long the broker may hold the consumer's next fetches (see IDLE_FETCH_WAIT_MS).
 

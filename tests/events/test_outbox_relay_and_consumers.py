@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from kafka import KafkaConsumer
 
 from harambee_assessment.consumers import SUBSCRIPTION as ASSESSMENT
+from harambee_common import kafka
 from harambee_common.components import ASSESSMENT as ASSESSMENT_COMPONENT
 from harambee_common.consumer import EventConsumer
 from harambee_common.db import create_db_engine, session_factory, unit_of_work
@@ -305,6 +306,36 @@ def test_the_relay_verb_publishes_the_outbox_from_its_own_process_and_stops_on_s
             relay.kill()
             relay.wait()
         log.close()
+
+
+def test_a_consumer_fetches_with_the_short_wait_while_events_come_and_the_long_one_when_idle(assessment_db, broker):
+    """Latency while events flow, and no more fetches than before while the stack idles (kafka.py says why)."""
+    relay = OutboxRelay(engine=create_db_engine(assessment_db.relay), bootstrap=broker.bootstrap)
+    consumer = EventConsumer(subscription=ASSESSMENT, sessions=session_factory(create_db_engine(assessment_db.app)),
+                             bootstrap=broker.bootstrap, group_id=f"test-pacing-{uuid.uuid4().hex}")
+    consumer.active_seconds = 2.0
+
+    def until(predicate, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not predicate() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return predicate()
+
+    relay.start()
+    consumer.start()
+    try:
+        assert until(lambda: consumer.fetch_wait_ms is not None, timeout=30)
+        assert consumer.fetch_wait_ms == kafka.IDLE_FETCH_WAIT_MS  # a consumer starts idle
+        event = referral_event()
+        publish(assessment_db, [event])
+        assert until(lambda: rows(assessment_db.owner, "SELECT 1 FROM processed_events WHERE event_id = :i",
+                                  i=event.id), timeout=60)
+        assert consumer.fetch_wait_ms == kafka.ACTIVE_FETCH_WAIT_MS
+        # Two seconds without an event (and the poll that notices it, at most half a second later).
+        assert until(lambda: consumer.fetch_wait_ms == kafka.IDLE_FETCH_WAIT_MS, timeout=10)
+    finally:
+        consumer.stop()
+        relay.stop()
 
 
 def test_an_event_reaches_a_busy_consumer_within_a_fraction_of_the_brokers_fetch_wait(assessment_db, broker):
