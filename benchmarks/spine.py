@@ -126,12 +126,15 @@ async def steady_referrals(url: str, headers: dict[str, str], *, rate: float, se
     import aiohttp
 
     sent: dict[str, tuple[float, float]] = {}
+    refused: Counter[str] = Counter()
     async with aiohttp.ClientSession() as session:
 
         async def one(at: float) -> None:
             async with session.post(url, json=new_referral(), headers=headers) as response:
                 if response.status == 201:
                     sent[(await response.json())["id"]] = (at, time.time())
+                else:
+                    refused[f"{response.status} {(await response.text())[:120]}"] += 1
 
         tasks = []
         began = time.monotonic()
@@ -139,6 +142,8 @@ async def steady_referrals(url: str, headers: dict[str, str], *, rate: float, se
             await asyncio.sleep(max(0.0, began + i / rate - time.monotonic()))
             tasks.append(asyncio.create_task(one(time.time())))
         await asyncio.gather(*tasks)
+    for answer, count in refused.most_common():
+        print(f"  not accepted, {count}x: {answer}")
     return sent
 
 
