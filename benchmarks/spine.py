@@ -1,10 +1,13 @@
 """The spine's figures, measured in one run against the embedded stack (loopback only).
 
-    python benchmarks/spine.py [--seconds 5] [--rounds 3]
+    python benchmarks/spine.py [--seconds 5] [--rounds 3] [--only ab|cd|e ...]
 
 (a) a trivial authenticated GET through the gateway vs (b) the same GET straight to the service;
-(c) referral POSTs through the gateway vs (d) a bare one-row INSERT endpoint on the same PostgreSQL;
-(e) referral -> audit entry committed, at a steady rate. Ratios are of medians over paired rounds,
+(c) referral POSTs through the gateway vs (d) a bare one-row INSERT endpoint on the same PostgreSQL, and
+(d') that INSERT as a coroutine on SQLAlchemy's asyncio engine vs (d) (what no thread hand-off saves);
+(e) referral -> audit entry committed, at a steady rate, with where the time went: the request, the relay
+(waking and reading the outbox), the broker's acknowledgement, and the audit consumer; and each process's
+CPU while the stack idles, before and after. Ratios are of medians over paired rounds,
 run back to back, because this machine is shared and noisy. Targets: (a)/(b) >= 0.6, (c)/(d) >= 0.5.
 """
 
@@ -20,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
@@ -27,13 +31,14 @@ import httpx
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cpu import accounted, line
+from cpu import _group, accounted, line
 from load import Result, run
 
 from harambee_stack.ports import free_port
 from harambee_stack.stack import Stack, free_ports
 
 TENANT = "ke-mombasa"
+TARGETS = {"(a)/(b)": 0.6, "(c)/(d)": 0.5, "(d')/(d)": 1.0}
 REFERRAL = {
     "person": {"given_name": "Bench", "family_name": "Mark", "date_of_birth": "2006-01-01"},
     "source_type": "community",
@@ -115,17 +120,21 @@ def paired(label_x: str, x, label_y: str, y, *, rounds: int) -> tuple[float, lis
     return ratio, results
 
 
-async def steady_referrals(url: str, headers: dict[str, str], *, rate: float, seconds: float) -> dict[str, float]:
-    """Sends referrals at a fixed rate; returns each referral's id with its send time."""
+async def steady_referrals(url: str, headers: dict[str, str], *, rate: float, seconds: float
+                           ) -> dict[str, tuple[float, float]]:
+    """Sends referrals at a fixed rate; returns each referral's id with its send and response times."""
     import aiohttp
 
-    sent: dict[str, float] = {}
+    sent: dict[str, tuple[float, float]] = {}
+    refused: Counter[str] = Counter()
     async with aiohttp.ClientSession() as session:
 
         async def one(at: float) -> None:
             async with session.post(url, json=new_referral(), headers=headers) as response:
                 if response.status == 201:
-                    sent[(await response.json())["id"]] = at
+                    sent[(await response.json())["id"]] = (at, time.time())
+                else:
+                    refused[f"{response.status} {(await response.text())[:120]}"] += 1
 
         tasks = []
         began = time.monotonic()
@@ -133,11 +142,13 @@ async def steady_referrals(url: str, headers: dict[str, str], *, rate: float, se
             await asyncio.sleep(max(0.0, began + i / rate - time.monotonic()))
             tasks.append(asyncio.create_task(one(time.time())))
         await asyncio.gather(*tasks)
+    for answer, count in refused.most_common():
+        print(f"  not accepted, {count}x: {answer}")
     return sent
 
 
-def audit_latencies(stack: Stack, compliance: str, sent: dict[str, float], *, timeout: float) -> list[float]:
-    """Seconds from each referral's POST to its audit entry's commit."""
+def audit_latencies(stack: Stack, compliance: str, sent: dict[str, float], *, timeout: float) -> dict[str, float]:
+    """Seconds from each referral's POST to its audit entry's commit, by referral id."""
     found: dict[str, float] = {}
     headers = {"Authorization": f"Bearer {compliance}"}
     since = datetime.fromtimestamp(min(sent.values()) - 5).astimezone().isoformat()
@@ -155,7 +166,140 @@ def audit_latencies(stack: Stack, compliance: str, sent: dict[str, float], *, ti
                 break
             params["cursor"] = page["next_cursor"]
         time.sleep(0.5)
-    return sorted(found.values())
+    return found
+
+
+# Each stage's end, per referral.received event: the event's time (taken in the request, before its
+# commit), when the relay's producer made the record (the Kafka timestamp, read back from the topic), when
+# the broker had acknowledged it (the outbox's published_at), and when audit appended it.
+_OUTBOX = sa.text("SELECT id::text, data->>'referral_id', time, published_at FROM outbox "
+                  "WHERE type = 'referral.received' AND data->>'referral_id' = ANY(:ids)")
+_ENTRIES = sa.text("SELECT event_id, recorded_at FROM entries WHERE event_id = ANY(:ids)")
+
+
+def record_times(bootstrap: str, event_ids: set[str], *, timeout: float = 30.0) -> dict[str, float]:
+    """The Kafka timestamp (the producer's create time) of each of these events on intake.events."""
+    from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer("intake.events", bootstrap_servers=bootstrap, group_id=None,
+                             auto_offset_reset="earliest", enable_auto_commit=False)
+    times: dict[str, float] = {}
+    deadline = time.monotonic() + timeout
+    try:
+        while len(times) < len(event_ids) and time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=500).values():
+                for record in records:
+                    event_id = dict(record.headers).get("ce_id", b"").decode()
+                    if event_id in event_ids:
+                        times[event_id] = record.timestamp / 1000
+    finally:
+        consumer.close()
+    return times
+
+
+def stages(stack: Stack, sent: dict[str, tuple[float, float]]) -> dict[str, list[float]]:
+    """Per referral, the milliseconds each stage took, from the POST's send to the audit entry."""
+    assert stack.postgres is not None
+    base = sa.make_url(stack.postgres.admin_url)
+    rows = {}
+    engine = sa.create_engine(base.set(database=sa.make_url(stack.database("intake").app).database))
+    with engine.connect() as conn:
+        for event_id, referral, at, published in conn.execute(_OUTBOX, {"ids": list(sent)}):
+            rows[event_id] = (referral, at.timestamp(), published.timestamp() if published else None)
+    engine.dispose()
+    engine = sa.create_engine(base.set(database=sa.make_url(stack.database("audit").app).database))
+    with engine.connect() as conn:
+        recorded = {e: r.timestamp() for e, r in conn.execute(_ENTRIES, {"ids": list(rows)})}
+    engine.dispose()
+    created = record_times(stack.broker.bootstrap, set(rows))
+    out: dict[str, list[float]] = {k: [] for k in ("request (send to event time)", "response (event time to 201)",
+                                                     "relay wake-up (event time to record)",
+                                                     "broker ack (record to published_at)",
+                                                     "audit (published_at to entry)", "total")}
+    for event_id, (referral, at, published) in rows.items():
+        if event_id not in recorded or event_id not in created or published is None:
+            continue
+        send, answered = sent[referral]
+        for name, ms in zip(out, (at - send, answered - at, created[event_id] - at, published - created[event_id],
+                                  recorded[event_id] - published, recorded[event_id] - send), strict=True):
+            out[name].append(ms * 1000)
+    return out
+
+
+def _ours(state: Path) -> dict[int, str]:
+    """This run's processes, by id, with their group: the stack's children (components, broker) and the
+    embedded PostgreSQL's (whose postmaster names the run's state directory). Other stacks on this
+    shared machine run the same commands, so a group by command line alone would count theirs too."""
+    parents: dict[int, int] = {}
+    commands: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                commands[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(
+                    errors="replace")
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError):  # the process ended while we looked
+                continue
+    roots = {os.getpid()} | {pid for pid, command in commands.items()
+                             if command.startswith(("postgres", "/")) and str(state) in command}
+    ours: set[int] = set()
+    for pid in commands:
+        seen, walk = [], pid
+        while walk and walk not in roots and walk not in ours and walk in parents:
+            seen.append(walk)
+            walk = parents[walk]
+        if walk in roots or walk in ours:
+            ours.update(seen)
+    return {pid: _group(commands[pid]) for pid in ours if pid in commands}
+
+
+def _cpu_seconds(pids: dict[int, str]) -> Counter[str]:
+    seconds: Counter[str] = Counter()
+    for pid, group in pids.items():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds[group] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return seconds
+
+
+def idle_cpu(state: Path, seconds: float) -> dict[str, float]:
+    """CPU milliseconds per second of each of this run's processes while nothing is asked of the stack."""
+    pids = _ours(state)
+    before = _cpu_seconds(pids)
+    time.sleep(seconds)
+    after = _cpu_seconds(pids)
+    spent = {group: (after[group] - before.get(group, 0.0)) * 1000 / seconds for group in after
+             if group not in ("other", "bare app")}
+    return dict(sorted(spent.items(), key=lambda kv: -kv[1]))
+
+
+def latency_run(stack: Stack, state: Path, partner: dict[str, str], compliance: str, *, rate: float,
+                seconds: float) -> None:
+    """(e): referral -> audit entry at a steady rate, its stages, and the stack's CPU while idle."""
+    print(f"\n(e) referral -> audit entry committed, {rate:.0f} referrals/s for {seconds:.0f} s")
+    # Let the consumers drain the throughput runs' events, and go back to their idle fetch wait
+    # (consumer.ACTIVE_SECONDS), so that idle means idle.
+    time.sleep(15)
+    idle = idle_cpu(state, 20)
+    print("  idle CPU before, ms per s: " + ", ".join(f"{g} {ms:.1f}" for g, ms in idle.items()))
+    sent = asyncio.run(steady_referrals(f"{stack.gateway_url}/intake/v1/tenants/{TENANT}/referrals", partner,
+                                        rate=rate, seconds=seconds))
+    found = audit_latencies(stack, compliance, {r: at for r, (at, _) in sent.items()}, timeout=120)
+    latencies = sorted(found.values())
+    if len(latencies) < 2:
+        print(f"  audited {len(latencies)}/{len(sent)}: too few to report")
+        return
+    q = statistics.quantiles(latencies, n=100)
+    print(f"  audited {len(latencies)}/{len(sent)}: p50 {q[49] * 1000:.0f} ms, p99 {q[98] * 1000:.0f} ms")
+    for name, values in stages(stack, sent).items():
+        if len(values) >= 2:
+            q = statistics.quantiles(values, n=100)
+            print(f"    {name:<38} p50 {q[49]:6.1f} ms  p90 {q[89]:6.1f} ms  p99 {q[98]:6.1f} ms")
+    time.sleep(15)
+    idle = idle_cpu(state, 20)
+    print("  idle CPU after, ms per s: " + ", ".join(f"{g} {ms:.1f}" for g, ms in idle.items()))
 
 
 def main() -> None:
@@ -164,6 +308,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="paired rounds per ratio")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rate", type=float, default=20.0, help="referrals/s for the latency run")
+    parser.add_argument("--latency-seconds", type=float, default=15.0, help="length of the latency run")
+    parser.add_argument("--only", choices=("ab", "cd", "e"), action="append", help="run only this part (repeatable)")
     args = parser.parse_args()
 
     # This measures throughput, not the per-client rate limiter, which would answer 429 past 100/s.
@@ -180,39 +326,40 @@ def main() -> None:
                 me = f"/v1/tenants/{TENANT}/me"
                 print(f"cores: {os.cpu_count()}, concurrency {args.concurrency}, {args.seconds}s runs\n")
 
-                print("(a) GET through the gateway vs (b) GET straight to intake")
-                ratio_get, _ = paired(
-                    "(a)", lambda: run("(a) GET gateway /intake/.../me", "GET",
-                                       f"{stack.gateway_url}/intake{me}", headers=partner, **common),
-                    "(b)", lambda: run("(b) GET intake /.../me", "GET",
-                                       f"{stack.url('intake')}{me}", headers=partner, **common),
-                    rounds=args.rounds)
+                ratios: dict[str, float] = {}
+                if not args.only or "ab" in args.only:
+                    print("(a) GET through the gateway vs (b) GET straight to intake")
+                    ratios["(a)/(b)"], _ = paired(
+                        "(a)", lambda: run("(a) GET gateway /intake/.../me", "GET",
+                                           f"{stack.gateway_url}/intake{me}", headers=partner, **common),
+                        "(b)", lambda: run("(b) GET intake /.../me", "GET",
+                                           f"{stack.url('intake')}{me}", headers=partner, **common),
+                        rounds=args.rounds)
 
-                print("\n(c) referral POST through the gateway vs (d) bare one-row INSERT endpoint")
-                ratio_post, _ = paired(
-                    "(c)", lambda: run("(c) POST gateway /intake/.../referrals", "POST",
-                                       f"{stack.gateway_url}/intake/v1/tenants/{TENANT}/referrals",
-                                       headers=partner, body=new_referral, expect=201, **common),
-                    "(d)", lambda: run("(d) POST bare INSERT /rows", "POST", f"{bare_url}/rows",
-                                       body=new_referral, expect=201, **common),
-                    rounds=args.rounds)
+                if not args.only or "cd" in args.only:
+                    print("\n(c) referral POST through the gateway vs (d) bare one-row INSERT endpoint")
+                    ratios["(c)/(d)"], _ = paired(
+                        "(c)", lambda: run("(c) POST gateway /intake/.../referrals", "POST",
+                                           f"{stack.gateway_url}/intake/v1/tenants/{TENANT}/referrals",
+                                           headers=partner, body=new_referral, expect=201, **common),
+                        "(d)", lambda: run("(d) POST bare INSERT /rows", "POST", f"{bare_url}/rows",
+                                           body=new_referral, expect=201, **common),
+                        rounds=args.rounds)
+                    print("\n(d') the bare INSERT as a coroutine on the asyncio engine vs (d) in the thread pool")
+                    ratios["(d')/(d)"], _ = paired(
+                        "(d')", lambda: run("(d') POST bare INSERT /rows-async", "POST", f"{bare_url}/rows-async",
+                                            body=new_referral, expect=201, **common),
+                        "(d)", lambda: run("(d) POST bare INSERT /rows", "POST", f"{bare_url}/rows",
+                                           body=new_referral, expect=201, **common),
+                        rounds=args.rounds)
 
-                print(f"\n(e) referral -> audit entry committed, {args.rate:.0f} referrals/s for 15 s")
-                time.sleep(5)  # let the consumers drain the throughput runs' events first
-                sent = asyncio.run(steady_referrals(
-                    f"{stack.gateway_url}/intake/v1/tenants/{TENANT}/referrals", partner,
-                    rate=args.rate, seconds=15))
-                latencies = audit_latencies(stack, compliance, sent, timeout=120)
-                if len(latencies) >= 2:
-                    q = statistics.quantiles(latencies, n=100)
-                    print(f"  audited {len(latencies)}/{len(sent)}: p50 {q[49] * 1000:.0f} ms, "
-                          f"p99 {q[98] * 1000:.0f} ms")
-                else:
-                    print(f"  audited {len(latencies)}/{len(sent)}: too few to report")
+                if not args.only or "e" in args.only:
+                    latency_run(stack, state, partner, compliance, rate=args.rate, seconds=args.latency_seconds)
 
                 print("\nsummary")
-                print(f"  (a)/(b) = {ratio_get:.2f}  target >= 0.6  {'met' if ratio_get >= 0.6 else 'MISSED'}")
-                print(f"  (c)/(d) = {ratio_post:.2f}  target >= 0.5  {'met' if ratio_post >= 0.5 else 'MISSED'}")
+                for name, ratio in ratios.items():
+                    target = TARGETS[name]
+                    print(f"  {name} = {ratio:.2f}  target >= {target}  {'met' if ratio >= target else 'MISSED'}")
             finally:
                 bare.terminate()
                 bare.wait(timeout=10)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -29,6 +30,10 @@ Handler = Callable[[UnitOfWork, Event], None]
 # The registry's events (agreements) are applied first in a batch: other events are decided against
 # the agreements, and one published before them must not lose to the order partitions came back in.
 FIRST_TOPIC = "registry.events"
+# After this long without an event a consumer fetches with the long wait again (kafka.IDLE_FETCH_WAIT_MS):
+# events that come in a stream are fetched within kafka.ACTIVE_FETCH_WAIT_MS, and an idle stack costs
+# what it did.
+ACTIVE_SECONDS = 10.0
 
 
 class RetryLater(Exception):
@@ -97,15 +102,34 @@ class EventConsumer(PeriodicWorker):
         self._client: KafkaConsumer | None = None
         self._births = TopicBirths(bootstrap, subscription.topics)
         self._outage = False
+        self._active_until: float | None = None  # while events come, fetch with the short wait
+        self.active_seconds = ACTIVE_SECONDS
 
     def run_once(self) -> int:
         """Polls one batch and applies it; returns how many messages it held."""
         client = self._ensure_client()
         self._rewind_reborn(client)
         batch = client.poll(timeout_ms=500)
+        self._pace_fetches(client, received=bool(batch))
         if batch:
             self._apply_batch(client, batch)
         return sum(len(records) for records in batch.values())
+
+    @property
+    def fetch_wait_ms(self) -> int | None:
+        """How long the broker may hold this consumer's next fetch (None before it has a client)."""
+        return None if self._client is None else kafka.fetch_wait(self._client)
+
+    def _pace_fetches(self, client: KafkaConsumer, *, received: bool) -> None:
+        """Short fetch waits while events come, the long one after ACTIVE_SECONDS without any."""
+        now = time.monotonic()
+        if received:
+            if self._active_until is None:
+                kafka.set_fetch_wait(client, kafka.ACTIVE_FETCH_WAIT_MS)
+            self._active_until = now + self.active_seconds
+        elif self._active_until is not None and now >= self._active_until:
+            kafka.set_fetch_wait(client, kafka.IDLE_FETCH_WAIT_MS)
+            self._active_until = None
 
     def _rewind_reborn(self, client: KafkaConsumer) -> None:
         """Reads a reborn topic from its beginning: the position held is in a log that no longer exists.
@@ -136,6 +160,7 @@ class EventConsumer(PeriodicWorker):
     def close(self) -> None:
         """Leaves the group without committing anything not yet applied."""
         self._births.forget_connection()
+        self._active_until = None  # a new client starts with the long wait
         if self._client is not None:
             client, self._client = self._client, None
             try:

@@ -46,7 +46,9 @@ _CLAIM = sa.text(
     FROM claimed c LEFT JOIN elsewhere e ON e.key = c.key ORDER BY c.seq
     """
 )
-_MARK = sa.text("UPDATE outbox SET published_at = now() WHERE seq = ANY(:seqs)")
+# clock_timestamp(), not now() (the transaction's start, before the batch was even sent): published_at
+# is when the broker had acknowledged the batch, which is what the latency figures read.
+_MARK = sa.text("UPDATE outbox SET published_at = clock_timestamp() WHERE seq = ANY(:seqs)")
 
 # The retained window: the published events a relay sends again when their topic is born again (a
 # restarted in-memory broker forgot them). Published rows stay in the outbox; the newest of them, at

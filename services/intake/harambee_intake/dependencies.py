@@ -17,11 +17,13 @@ IfMatch = Annotated[str | None, Header()]
 IdempotencyKeyHeader = Annotated[str | None, Header(alias="Idempotency-Key")]
 
 
-def _vault(request: Request) -> Vault:
+# Coroutines, though they only read app.state: FastAPI runs a plain function dependency in its thread
+# pool, a hand-off that cost more than the lookup on every request.
+async def _vault(request: Request) -> Vault:
     return request.app.state.vault
 
 
-def _config(request: Request) -> IntakeConfig:
+async def _config(request: Request) -> IntakeConfig:
     return request.app.state.intake_config
 
 
