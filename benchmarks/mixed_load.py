@@ -1,6 +1,6 @@
 """A realistic mix of the platform's work across 47 county tenants and the national tenant, at a steady rate.
 
-    python benchmarks/mixed_load.py [--duration 600] [--rate 20] [--counties 47] [--mix submit=30,...]
+    python benchmarks/mixed_load.py [--duration 600] [--rate 10] [--counties 47] [--mix submit=30,...]
     python benchmarks/mixed_load.py --url http://127.0.0.1:8000 --credentials .run/demo-credentials.json
 
 Without --url it starts the whole embedded platform itself (an ephemeral stack in a temporary directory);
@@ -51,8 +51,11 @@ COUNTIES: tuple[str, ...] = (
     "wajir", "nyandarua", "baringo", "vihiga", "laikipia", "nyamira", "kirinyaga", "embu", "west-pokot",
     "tharaka-nithi", "elgeyo-marakwet", "samburu", "taita-taveta", "marsabit", "tana-river", "isiolo", "lamu",
 )
-DEFAULT_MIX = {"submit": 30, "screening": 15, "case_read": 25, "session": 10, "compliance_search": 10,
-               "national_read": 10}
+# Shares of the operations, as a county programme's day has them: reads of cases and referrals most, then partners'
+# submissions and their screening, providers' session records; compliance searches and the national programme's
+# indicator reads are a few an hour per person (and each national read sums over every county).
+DEFAULT_MIX = {"submit": 30, "screening": 15, "case_read": 35, "session": 12, "compliance_search": 6,
+               "national_read": 2}
 NEEDS = ("education", "online_exposure")
 TYPES = {"education": "education_career", "online_exposure": "online_safety"}
 INDICATORS = ("funnel", "referrals", "plans", "timeliness", "change")
@@ -92,6 +95,7 @@ class Gateway:
                                  limits=httpx.Limits(max_connections=connections,
                                                      max_keepalive_connections=connections))
         self._tokens: dict[str, tuple[str, float]] = {}
+        self._fetching: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -99,9 +103,15 @@ class Gateway:
 
     def token(self, who: Identity) -> str:
         with self._lock:
+            lock = self._fetching.setdefault(who.client_id, threading.Lock())
+        # One fetch per client at a time: threads that find its token expiring wait for that one.
+        with lock:
             cached = self._tokens.get(who.client_id)
-        if cached and cached[1] > time.monotonic() + 60:
-            return cached[0]
+            if cached and cached[1] > time.monotonic() + 60:
+                return cached[0]
+            return self._fetch(who)
+
+    def _fetch(self, who: Identity) -> str:
         for _ in range(60):  # the token endpoint is rate-limited per address: wait as told, boundedly
             response = self.http.post("/oauth/token", data={"grant_type": "client_credentials"},
                                       auth=(who.client_id, who.client_secret))
@@ -110,8 +120,7 @@ class Gateway:
                 continue
             response.raise_for_status()
             body = response.json()
-            with self._lock:
-                self._tokens[who.client_id] = (body["access_token"], time.monotonic() + body["expires_in"])
+            self._tokens[who.client_id] = (body["access_token"], time.monotonic() + body["expires_in"])
             return body["access_token"]
         raise RuntimeError(f"no token for {who.name}: the token endpoint kept refusing")
 
@@ -457,6 +466,12 @@ def provision(gw: Gateway, admin: Identity, national: Identity, *, counties: int
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(cases, by_slug.values()))
     print(f"cases: {cases_per_county} per county taken to a plan in {time.monotonic() - began:.0f} s", flush=True)
+    # Every identity's first token before the load (they are refreshed during it as they near expiry), so that
+    # the load measures the work, not a burst of first sign-ins.
+    for county in by_slug.values():
+        for who in county.who.values():
+            gw.token(who)
+    gw.token(national)
     return World(gateway=gw, counties=list(by_slug.values()), national=national)
 
 
@@ -469,6 +484,12 @@ class Outcome:
 
     status: int | str
     ok: bool
+    detail: str = ""
+
+    @classmethod
+    def of(cls, response: httpx.Response, *, expect: int) -> Outcome:
+        ok = response.status_code == expect
+        return cls(response.status_code, ok, "" if ok else response.text[:200])
 
 
 def op_submit(world: World, county: County, rng: random.Random) -> Outcome:
@@ -476,7 +497,7 @@ def op_submit(world: World, county: County, rng: random.Random) -> Outcome:
     with county.lock:
         again = rng.choice(county.people) if county.people and rng.random() < 0.05 else None
     response = submit(world.gateway, county, rng, person=again)
-    return Outcome(response.status_code, response.status_code == 201)
+    return Outcome.of(response, expect=201)
 
 
 SCREENINGS = ([{"outcome": "accept"}] * 4
@@ -492,7 +513,7 @@ def op_screening(world: World, county: County, rng: random.Random) -> Outcome:
     if referral_id is None:
         return Outcome("skipped", True)
     response = screen(world.gateway, county, referral_id, rng.choice(SCREENINGS))
-    return Outcome(response.status_code, response.status_code == 200)
+    return Outcome.of(response, expect=200)
 
 
 def op_case_read(world: World, county: County, rng: random.Random) -> Outcome:
@@ -511,7 +532,7 @@ def op_case_read(world: World, county: County, rng: random.Random) -> Outcome:
         if response.status_code == 200:
             with county.lock:
                 county.cases.extend((c["id"], c["subject_ref"]) for c in response.json()["items"][:5])
-    return Outcome(response.status_code, response.status_code == 200)
+    return Outcome.of(response, expect=200)
 
 
 NOTES = ("Talked about school and plans for the term.", "Met with the family; attended with a friend.",
@@ -530,7 +551,7 @@ def op_session(world: World, county: County, rng: random.Random) -> Outcome:
     response = world.gateway.call(county.who["provider"], "POST",
                                   f"/interventions/v1/tenants/{county.slug}/tasks/{rng.choice(county.tasks)}/sessions",
                                   json=body)
-    return Outcome(response.status_code, response.status_code == 201)
+    return Outcome.of(response, expect=201)
 
 
 def op_compliance_search(world: World, county: County, rng: random.Random) -> Outcome:
@@ -546,7 +567,7 @@ def op_compliance_search(world: World, county: County, rng: random.Random) -> Ou
         params = {"since": (datetime.now(UTC) - timedelta(hours=1)).isoformat()}
     response = world.gateway.call(county.who["compliance"], "GET", f"/audit/v1/tenants/{county.slug}/entries",
                                   params={**params, "limit": 50})
-    return Outcome(response.status_code, response.status_code == 200)
+    return Outcome.of(response, expect=200)
 
 
 def op_national_read(world: World, _county: County, rng: random.Random) -> Outcome:
@@ -557,7 +578,7 @@ def op_national_read(world: World, _county: County, rng: random.Random) -> Outco
     path = rng.choice((*INDICATORS, "counties"))
     response = world.gateway.call(world.national, "GET", f"/monitoring/v1/tenants/{NATIONAL}/indicators/{path}",
                                   params={"from": start, "to": today.strftime("%Y-%m")})
-    return Outcome(response.status_code, response.status_code == 200)
+    return Outcome.of(response, expect=200)
 
 
 OPERATIONS: dict[str, Callable[[World, County, random.Random], Outcome]] = {
@@ -574,6 +595,7 @@ class OpStats:
     statuses: collections.Counter[str] = field(default_factory=collections.Counter)
     errors: int = 0
     skipped: int = 0
+    examples: dict[str, str] = field(default_factory=dict)  # the first answer of each unexpected status
 
     def percentile(self, p: int) -> float:
         if len(self.latencies) < 2:
@@ -595,6 +617,13 @@ class LoadReport:
     def server_errors(self) -> int:
         return sum(n for s in self.ops.values() for status, n in s.statuses.items()
                    if status.isdigit() and int(status) >= 500)
+
+
+def _where(exc: httpx.TransportError) -> str:
+    try:
+        return f"{exc.request.method} {exc.request.url.path}"
+    except RuntimeError:  # raised before a request was made
+        return str(exc)[:200]
 
 
 def run_load(world: World, *, rate: float, duration: float, mix: dict[str, float], seed: int,
@@ -621,9 +650,9 @@ def run_load(world: World, *, rate: float, duration: float, mix: dict[str, float
             try:
                 outcome = OPERATIONS[name](world, county, random.Random(op_seed))
             except httpx.TransportError as exc:
-                outcome = Outcome(f"transport:{type(exc).__name__}", False)
+                outcome = Outcome(f"transport:{type(exc).__name__}", False, _where(exc))
             except Exception as exc:  # counted, not raised: the report says what broke
-                outcome = Outcome(f"exception:{type(exc).__name__}", False)
+                outcome = Outcome(f"exception:{type(exc).__name__}", False, str(exc)[:200])
             elapsed = time.perf_counter() - due
             with lock:
                 s = stats[name]
@@ -633,6 +662,8 @@ def run_load(world: World, *, rate: float, duration: float, mix: dict[str, float
                 s.latencies.append(elapsed)
                 s.statuses[str(outcome.status)] += 1
                 s.errors += not outcome.ok
+                if not outcome.ok:
+                    s.examples.setdefault(str(outcome.status), outcome.detail)
         finally:
             in_flight.release()
 
@@ -760,6 +791,9 @@ def print_report(report: LoadReport, before: dict[str, Sample], after: dict[str,
         statuses = ", ".join(f"{k}: {v}" for k, v in sorted(s.statuses.items()))
         print(f"{name:<18} {len(s.latencies):>7} {s.percentile(50):>8.1f} {s.percentile(99):>8.1f} {s.errors:>7}  "
               f"{statuses}", file=out)
+    for name, s in report.ops.items():
+        for status, detail in s.examples.items():
+            print(f"  {name} {status}, the first: {detail}", file=out)
     print(f"\n{'process':<20} {'RSS start MB':>12} {'RSS end MB':>11} {'end/start':>9} {'max MB':>8} "
           f"{'CPU s':>7}", file=out)
     for name in sorted(after, key=lambda n: -(after[n].cpu - before.get(n, after[n]).cpu)):
@@ -809,7 +843,7 @@ def identity(credentials: dict[str, Any], name: str) -> Identity:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=600.0, help="seconds of load (default 600)")
-    parser.add_argument("--rate", type=float, default=20.0, help="operations per second (default 20)")
+    parser.add_argument("--rate", type=float, default=10.0, help="operations per second (default 10)")
     parser.add_argument("--counties", type=int, default=47, help="county tenants, 1 to 47 (default 47)")
     parser.add_argument("--cases-per-county", type=int, default=1,
                         help="cases taken to a plan per county before the load (providers' tasks; default 1)")
@@ -839,8 +873,11 @@ def main() -> None:
             load_start = os.getloadavg()
             before = processes.sample(at=0.0)
 
-            def tick(elapsed: float) -> None:
-                if int(elapsed) % 60 == 0:
+            next_sample = [60.0]
+
+            def tick(elapsed: float) -> None:  # memory once a minute, for the peak
+                if elapsed >= next_sample[0]:
+                    next_sample[0] += 60.0
                     processes.sample(at=elapsed)
 
             report = run_load(world, rate=args.rate, duration=args.duration, mix=mix, seed=args.seed,
