@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import psutil
@@ -753,7 +753,15 @@ class Processes:
             if bootstrap := env.get("KAFKA_BOOTSTRAP_SERVERS"):
                 ports["broker"] = int(bootstrap.split(",")[0].rsplit(":", 1)[1])
             if database := env.get("DATABASE_URL"):
-                ports["postgresql"] = urlsplit(database.replace("+psycopg", "")).port or 5432
+                url = urlsplit(database)
+                socket_dir = parse_qs(url.query).get("host", [""])[0]
+                if socket_dir.startswith("/"):  # the embedded server: its socket is in its data directory
+                    from harambee_stack.postgres import postmaster_pid
+
+                    if (pid := postmaster_pid(Path(socket_dir))) is not None:
+                        pids["postgresql"] = pid
+                else:
+                    ports["postgresql"] = url.port or 5432
         for conn in psutil.net_connections(kind="tcp"):
             for name, port in ports.items():
                 if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port and conn.pid:
