@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.deadline import Deadline  # noqa: E402
 from harambee_assessment.assessments import service as assessments  # noqa: E402
 from harambee_assessment.frameworks import service as frameworks  # noqa: E402
 from harambee_assessment.panel import service as panel  # noqa: E402
@@ -97,17 +98,6 @@ INSERT INTO panel_agenda_items (tenant_id, meeting_id, case_id, added_at)
 SELECT :tenant, md5('meeting' || (1 + (i - 1) / 20))::uuid, md5('case' || i)::uuid, now() - i * interval '1 second'
 FROM generate_series(1, (:n / 20) * 20) AS i;
 """
-
-
-class Deadline:
-    """The whole run's time budget; every phase checks it."""
-
-    def __init__(self, minutes: float) -> None:
-        self.end = time.monotonic() + minutes * 60
-
-    def check(self, phase: str) -> None:
-        if time.monotonic() > self.end:
-            raise SystemExit(f"time budget exhausted during {phase}")
 
 
 def case_id(i: int) -> uuid.UUID:

@@ -34,6 +34,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.deadline import Deadline  # noqa: E402
 from harambee_common.db import create_db_engine, session_factory, unit_of_work  # noqa: E402
 from harambee_common.migrations import upgrade  # noqa: E402
 from harambee_intake import matching  # noqa: E402
@@ -45,20 +46,6 @@ TENANT = "ke-bench"
 TARGET_RATIO = 1.5
 SYLLABLES = ("ba", "ka", "ki", "ma", "mu", "na", "ni", "wa", "ja", "ri", "ru", "ta", "to", "sa", "si", "ha",
              "di", "do", "la", "le", "ne", "ye", "yo", "go", "ge", "mo", "me", "fa", "fu", "sh", "ch", "ny")
-
-
-class Deadline:
-    """The whole run's time budget; every phase checks it."""
-
-    def __init__(self, minutes: float) -> None:
-        self.end = time.monotonic() + minutes * 60
-
-    def left(self) -> float:
-        return self.end - time.monotonic()
-
-    def check(self, phase: str) -> None:
-        if self.left() <= 0:
-            raise SystemExit(f"time budget exhausted during {phase}")
 
 
 def names(rng: random.Random, count: int, syllables: tuple[int, int]) -> list[str]:
