@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from harambee_common.agreements import Agreement
 from harambee_common.db import UnitOfWork
-from harambee_monitoring.disclosure import privacy
+from harambee_monitoring.disclosure import history, privacy
 from harambee_monitoring.disclosure.suppression import protect
 from harambee_monitoring.indicators.grid import Cell, Grid
 from harambee_monitoring.indicators.schemas import Protection
@@ -51,7 +51,10 @@ def publish(*, uow: UnitOfWork, grid: Grid, partitions: tuple[str, ...], reader:
     terms = agreement.differential_privacy
     if terms is None:
         threshold = agreement.suppression_threshold
-        withheld = protect(grid.counts, grid.relations(), threshold)
+        before = history.withheld_before(session=uow.session, agreement_id=agreement.id, grid=grid)
+        withheld = protect(grid.counts, grid.relations(), threshold, withheld=before, cost=grid.cost)
+        history.remember(session=uow.session, tenant=uow.tenant, agreement_id=agreement.id, grid=grid,
+                         cells=withheld - before, at=now or datetime.now(UTC))
         values = {cell: None if cell in withheld else n for cell, n in grid.counts.items()}
         return Published(values=values, protection=Protection(
             kind="suppression", suppression_threshold=threshold, cells_withheld=len(withheld), **identity))
