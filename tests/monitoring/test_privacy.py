@@ -88,6 +88,20 @@ def test_the_county_s_own_staff_spend_nothing_and_see_exact_figures(private_coun
     assert steps["referred"]["total"] == 40 and steps["first_session"]["total"] == 26
 
 
+def test_timeliness_percentiles_are_withheld_not_published_exact_and_spend_nothing(private_county, issuer):
+    client, database, _ = private_county
+    spends = len(rows(database.owner, "SELECT 1 FROM privacy_spends WHERE tenant_id = :t", t=COUNTY))
+    for tenant in (COUNTY, NATIONAL):
+        response = client.get(f"/v1/tenants/{tenant}/indicators/timeliness{WINDOW}",
+                              headers=coordinator(issuer, NATIONAL))
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["tables"] == [] and body["protection"]["kind"] == "differential_privacy"
+    assert "not released" in client.get(f"/v1/tenants/{COUNTY}/indicators/timeliness{WINDOW}",
+                                        headers=coordinator(issuer, NATIONAL)).json()["protection"]["note"]
+    assert len(rows(database.owner, "SELECT 1 FROM privacy_spends WHERE tenant_id = :t", t=COUNTY)) == spends
+
+
 def test_budget_periods():
     budget = privacy.Budget.of(TERMS)
     assert budget.period_of(datetime(2026, 11, 30, tzinfo=UTC)) == "2026-Q4"

@@ -60,9 +60,11 @@ def publish(*, uow: UnitOfWork, grid: Grid, partitions: tuple[str, ...], reader:
             kind="suppression", suppression_threshold=threshold, cells_withheld=len(withheld), **identity))
     budget = privacy.Budget.of(terms)
     if not partitions:
+        # Percentiles (timeliness) have no differentially private release here yet: they are withheld, not
+        # published exact, and nothing is spent from the budget.
         return Published(values={}, protection=Protection(
-            kind="differential_privacy", noisy=True, note="Not released in the differential-privacy mode.",
-            **identity))
+            kind="differential_privacy", noisy=True, cells_withheld=0, note="Withheld: timeliness percentiles are "
+            "not released under the agreement's differential-privacy mode (no budget spent).", **identity))
     period, remaining = privacy.spend(session=uow.session, tenant=uow.tenant, agreement_id=agreement.id,
                                       budget=budget, indicator=indicator, actor=reader.actor,
                                       at=now or datetime.now(UTC))
