@@ -15,6 +15,9 @@ from harambee_monitoring.indicators.grid import Cell, Grid
 from harambee_monitoring.indicators.schemas import Protection
 
 Number = int | float
+# Timeliness's differentially private release: p50 and p90 of each of four intervals.
+QUANTILES = (0.5, 0.9)
+QUANTILE_RELEASES = len(QUANTILES) * 4
 
 
 @dataclass(frozen=True)
@@ -59,15 +62,22 @@ def publish(*, uow: UnitOfWork, grid: Grid, partitions: tuple[str, ...], reader:
         return Published(values=values, protection=Protection(
             kind="suppression", suppression_threshold=threshold, cells_withheld=len(withheld), **identity))
     budget = privacy.Budget.of(terms)
-    if not partitions:
-        # Percentiles (timeliness) have no differentially private release here yet: they are withheld, not
-        # published exact, and nothing is spent from the budget.
-        return Published(values={}, protection=Protection(
-            kind="differential_privacy", noisy=True, cells_withheld=0, note="Withheld: timeliness percentiles are "
-            "not released under the agreement's differential-privacy mode (no budget spent).", **identity))
     period, remaining = privacy.spend(session=uow.session, tenant=uow.tenant, agreement_id=agreement.id,
                                       budget=budget, indicator=indicator, actor=reader.actor,
                                       at=now or datetime.now(UTC))
+    if not partitions:
+        # Percentiles (timeliness): no counts, but private quantiles (indicators.service.private_timeliness).
+        # A referral is measured once per interval, in its own month: each of the QUANTILES per interval spends a
+        # share of ε (months are disjoint, so they compose in parallel).
+        share = budget.epsilon_per_release / QUANTILE_RELEASES
+        scale = privacy.quantile_scale(epsilon=share)
+        return Published(values={}, protection=Protection(
+            kind="differential_privacy", noisy=True, mechanism=privacy.QUANTILE_MECHANISM,
+            epsilon=budget.epsilon_per_release, noise_scale=round(scale, 6), budget_period=period,
+            budget_remaining=round(remaining, 9),
+            note=f"Each percentile is chosen among whole days 0 to 365 by OpenDP's private quantile (exponential "
+                 f"mechanism, scale {scale:.4g}, ε={share:g} each: a referral is measured in "
+                 f"{QUANTILE_RELEASES} percentiles); how many were measured is not released.", **identity))
     scale = privacy.noise_scale(epsilon=budget.epsilon_per_release, sensitivity=len(partitions))
     noisy = Grid(months=grid.months, categories={p: grid.categories[p] for p in partitions})
     for p in partitions:

@@ -155,6 +155,16 @@ ITEM_SUMS = ("items_compared", "items_improved", "items_worsened", "concerns_com
              "strengths_compared", "strengths_up", "strengths_down")
 
 
+def timeliness_days(*, session: Session, window: Window) -> list[tuple]:
+    """(month, interval, [days]) per month of referral: the measurements themselves, for a private quantile."""
+    steps = ", ".join(f"('{name}', {end})" for name, end in INTERVALS.items())
+    return [tuple(r) for r in session.execute(sa.text(
+        f"SELECT {MONTH}, v.interval, array_agg(extract(epoch FROM v.at - r.received_at) / 86400.0) "
+        f"{_FACTS.replace('WHERE', f', LATERAL (VALUES {steps}) AS v(interval, at) WHERE')} AND v.at IS NOT NULL "
+        "GROUP BY 1, 2"
+    ), _bounds(session, window))]
+
+
 # Cases transferred in (by the month the county took them over: where each is now) and out (by the month the
 # county let them go). Both partitions count the same transfers, so their totals agree.
 _TRANSFERS = f"""FROM (

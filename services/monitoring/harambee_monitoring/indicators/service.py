@@ -15,7 +15,8 @@ from itertools import pairwise
 
 from harambee_common.db import UnitOfWork
 from harambee_common.problems import NotFound, ValidationFailed
-from harambee_monitoring.disclosure.release import Number, Published, Reader, publish
+from harambee_monitoring.disclosure import privacy
+from harambee_monitoring.disclosure.release import QUANTILES, Number, Published, Reader, publish
 from harambee_monitoring.indicators import repository
 from harambee_monitoring.indicators.grid import (
     ALL,
@@ -30,7 +31,7 @@ from harambee_monitoring.indicators.grid import (
     Grid,
 )
 from harambee_monitoring.indicators.repository import Window
-from harambee_monitoring.indicators.schemas import IndicatorView, Series, Table
+from harambee_monitoring.indicators.schemas import IndicatorView, Protection, Series, Table
 
 
 def _from(stage: str, *, but: tuple[str, ...] = ()) -> tuple[str, ...]:
@@ -145,8 +146,8 @@ def county_indicator(*, uow: UnitOfWork, period: Period, indicator: str, reader:
     tables = build(indicator, published=published, months=period.months)
     if published.exact:
         tables += county_only(indicator, uow=uow, period=period)
-    elif indicator == "timeliness" and published.protection.kind == "suppression":
-        tables = timeliness_tables(uow=uow, period=period, threshold=published.protection.suppression_threshold)
+    elif indicator == "timeliness":
+        tables = protected_timeliness(uow=uow, period=period, protection=published.protection)
     return IndicatorView(tenant=uow.tenant, indicator=indicator, months=period.months,
                          protection=published.protection, tables=tables)
 
@@ -372,6 +373,25 @@ def _code_table(name: str, description: str, rows: list[tuple[str, str, int]], m
         _series(code, None, months, lambda m, c=counts: c.get(m, 0) if m != ALL else sum(c.values()))
         for code, counts in sorted(by_code.items())
     ])
+
+
+def protected_timeliness(*, uow: UnitOfWork, period: Period, protection: Protection) -> list[Table]:
+    """Timeliness as another tenant may see it: percentiles of the months measured often enough (suppression), or
+    private quantiles (differential privacy, at the scale the release states)."""
+    if protection.kind == "suppression":
+        return timeliness_tables(uow=uow, period=period, threshold=protection.suppression_threshold)
+    assert protection.noise_scale is not None
+    days = {(m, name): [float(d) for d in values] for m, name, values in
+            repository.timeliness_days(session=uow.session, window=period.window)}
+    tables = []
+    for interval in repository.INTERVALS:
+        series = [_series(f"p{round(q * 100)}", None, period.months, lambda m, q=q, interval=interval: None
+                          if m == ALL else round(privacy.noisy_quantile(days.get((m, interval), []), alpha=q,
+                                                                        scale=protection.noise_scale), 2), _never)
+                  for q in QUANTILES]
+        tables.append(Table(name=interval, unit="days", description=f"Days from referral {interval.replace('_', ' ')}"
+                            " (p50 and p90 by month of referral, each a private quantile: noisy)", series=series))
+    return tables
 
 
 def timeliness_tables(*, uow: UnitOfWork, period: Period, threshold: int | None) -> list[Table]:

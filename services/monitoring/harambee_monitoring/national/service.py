@@ -126,16 +126,16 @@ def national_indicator(*, uow: UnitOfWork, principal: TenantPrincipal, period: i
                        indicator: str) -> IndicatorView:
     """An indicator summed over the counties that share it with the national tenant."""
     excluded: list[str] = []
-    counties = list(releases(uow=uow, principal=principal, period=period, indicator=indicator,
-                             partitions=indicators.PARTITIONS[indicator], excluded=excluded))
+    counties, own = [], []
+    for release in releases(uow=uow, principal=principal, period=period, indicator=indicator,
+                            partitions=indicators.PARTITIONS[indicator], excluded=excluded):
+        counties.append(release)
+        if indicator == "timeliness":  # each county's own percentiles, read while in its scope (they do not add up)
+            own += [table.model_copy(update={"name": f"{release.county}:{table.name}"}) for table in
+                    indicators.protected_timeliness(uow=release.uow, period=period,
+                                                    protection=release.published.protection)]
     combined = combine(counties)
-    tables = indicators.build(indicator, published=combined, months=period.months)
-    if indicator == "timeliness":
-        for release in counties:
-            if release.published.protection.kind == "suppression":
-                for table in indicators.timeliness_tables(
-                        uow=release.uow, period=period, threshold=release.published.protection.suppression_threshold):
-                    tables.append(table.model_copy(update={"name": f"{release.county}:{table.name}"}))
+    tables = indicators.build(indicator, published=combined, months=period.months) + own
     return IndicatorView(tenant=uow.tenant, indicator=indicator, months=period.months, protection=combined.protection,
                          counties=[c.county for c in counties], counties_excluded=excluded, tables=tables)
 
