@@ -15,11 +15,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from alembic import op
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -314,3 +314,18 @@ class AgreementAuthenticator(Authenticator):
         return await run_in_threadpool(
             require_agreement, uow=uow, principal=principal, operation=self.operation, source=source,
         )
+
+
+# The operation an agreement lists to let another tenant (the national programme) read a county's aggregates.
+READ_AGGREGATES = "read_aggregates"
+
+# Who reads a county's aggregate figures, wherever a service serves them (assessment's case counts, monitoring's
+# indicators): the county's programme manager its own, exact; a national coordinator from its own tenant (a
+# tenant where it holds no role) only under the county's agreement in force that names it and permits
+# read_aggregates, and then protected (suppressed or noisy) by the service.
+AggregatesRead = Annotated[
+    TenantPrincipal,
+    Depends(AgreementAuthenticator(scopes={Scope.aggregates_read},
+                                   roles={Role.programme_manager, Role.national_coordinator},
+                                   operation=READ_AGGREGATES, across_tenants=frozenset({Role.national_coordinator}))),
+]

@@ -157,6 +157,25 @@ def test_a_reassessment_shows_what_changed_item_by_item_and_supersedes_the_last(
         "no risk score", "")
 
 
+def test_an_approved_reassessment_tells_monitoring_concerns_down_from_strengths_up(assessment, issuer):
+    client, database = assessment
+    case = open_case(client, database)
+    approved_assessment(client, issuer, case["id"], ratings={"engagement_group": "present",
+                                                             "intent_justification": "partly_present",
+                                                             "strength_school_work": "partly_present"})
+    second = approved_assessment(client, issuer, case["id"], ratings={"engagement_group": "partly_present",
+                                                                      "intent_justification": "present",
+                                                                      "strength_school_work": "present"})
+    [event] = outbox(database, "assessment.approved", assessment_id=second["id"])
+    counts = {k: event.data[k] for k in ("items_compared", "items_improved", "items_worsened", "concerns_compared",
+                                         "concerns_down", "concerns_up", "strengths_compared", "strengths_up",
+                                         "strengths_down")}
+    # Two concerns (one down, one up) and two strengths (school up, family unchanged).
+    assert counts == {"items_compared": 4, "items_improved": 2, "items_worsened": 1, "concerns_compared": 2,
+                      "concerns_down": 1, "concerns_up": 1, "strengths_compared": 2, "strengths_up": 1,
+                      "strengths_down": 0}
+
+
 def test_assessors_read_only_their_assigned_cases(assessment, issuer):
     client, database = assessment
     mine, theirs = open_case(client, database), open_case(client, database)

@@ -7,7 +7,7 @@ by step, with the dates the test chooses; `deliver` hands them to the running ap
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from harambee_common.catalogue import assessment as a
@@ -73,12 +73,14 @@ class Journey:
         return self
 
     def assessed(self, *, days: float = 10, supersedes: uuid.UUID | None = None, compared: int = 0,
-                 improved: int = 0, worsened: int = 0) -> Journey:
+                 improved: int = 0, worsened: int = 0, **by_kind: int) -> Journey:
+        """An approved assessment; a reassessment gives its item counts (and `by_kind`: concerns_down, ...)."""
         assessment_id = self.assessment_id if supersedes is None else uuid.uuid4()
         return self._add(a.AssessmentApproved(
             assessment_id=assessment_id, case_id=self.case_id, subject_ref=self.subject_ref,
             framework_id=uuid.uuid4(), framework_version=1, needs=["education"], supersedes=supersedes,
-            items_compared=compared, items_improved=improved, items_worsened=worsened, approved_at=self.at(days)))
+            items_compared=compared, items_improved=improved, items_worsened=worsened, approved_at=self.at(days),
+            **by_kind))
 
     def decided(self, outcome: str, *, days: float = 20) -> Journey:
         common = {"decision_id": uuid.uuid4(), "case_id": self.case_id, "subject_ref": self.subject_ref,
@@ -121,6 +123,14 @@ class Journey:
             follow_up_id=uuid.uuid4(), case_id=self.case_id, subject_ref=self.subject_ref, months_after_exit=months,
             outcome=outcome, in_education_or_work=True, re_referred=False, recorded_at=self.at(days)))
 
+    def transferred_out(self, to: str, *, days: float = 15, sender: str | None = None) -> Journey:
+        """The sending county let the case go to another (`case.transferred`, raised then in its own log; `sender`
+        names another county as the sender, for a forgery)."""
+        self._add(a.CaseTransferred(transfer_id=uuid.uuid4(), case_id=self.case_id, subject_ref=self.subject_ref,
+                                    from_tenant=sender or self.tenant, to=to, retained=[]))
+        self.events[-1] = replace(self.events[-1], time=self.at(days))
+        return self
+
     def supported(self) -> Journey:
         """Accepted, assessed, adopted, consented, planned and with a first session."""
         return self.screened("accept").assessed().decided("adopt").consented().planned().session()
@@ -129,6 +139,17 @@ class Journey:
         for event in self.events:
             assert deliver(client, event), event.type
         return self
+
+
+def taken_over(tenant: str, *, sender: str, at: datetime) -> Journey:
+    """A case another county transferred to `tenant`, accepted there at `at` (`case.transfer_accepted`, in the
+    receiver's log): a journey of the new case, with no referral of its own here."""
+    journey = Journey(tenant, at)
+    journey.events.clear()
+    return journey._add(a.TransferAccepted(
+        transfer_id=uuid.uuid4(), case_id=uuid.uuid4(), subject_ref=journey.subject_ref, from_tenant=sender,
+        to=tenant, reason="relocation", actor="manager", received_case_id=journey.case_id, opened_at=at,
+        agreement_id=uuid.uuid4(), agreement_version=1))
 
 
 def _months_after(day: date, months: int) -> date:

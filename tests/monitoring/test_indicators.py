@@ -60,11 +60,13 @@ def county(monitoring):
             assert deliver(client, event)
     for journey in rest:
         journey.deliver_to(client)
-    # A reassessment with more items improved than worsened, and one the other way.
+    # A reassessment with more items improved than worsened (concerns down, strengths up), and one the other way
+    # (concerns up, strengths even); each compares six concerns and four strengths.
     j = journeys[7]
-    for improved, worsened in ((6, 2), (1, 3)):
-        event = j.assessed(days=90, supersedes=j.assessment_id, compared=10, improved=improved,
-                           worsened=worsened).events[-1]
+    for improved, worsened, down, up, s_up, s_down in ((6, 2, 4, 1, 2, 1), (1, 3, 0, 2, 1, 1)):
+        event = j.assessed(days=90, supersedes=j.assessment_id, compared=10, improved=improved, worsened=worsened,
+                           concerns_compared=6, concerns_down=down, concerns_up=up, strengths_compared=4,
+                           strengths_up=s_up, strengths_down=s_down).events[-1]
         assert deliver(client, event)
     return client, database, journeys
 
@@ -183,6 +185,28 @@ def test_individual_change_between_assessments(county, issuer):
     assert directions["improved"]["values"][index] == 1 and directions["worsened"]["values"][index] == 1
     items = series(body, "items")
     assert items["improved"]["values"][index] == 0.35 and items["worsened"]["values"][index] == 0.25
+
+
+def test_change_tells_concerns_down_from_strengths_up(county, issuer):
+    client, _, journeys = county
+    body = read(client, issuer, "change")
+    index = body["months"].index(journeys[7].at(90).strftime("%Y-%m"))
+    items = {k: s["values"][index] for k, s in series(body, "items").items()}
+    # Of the twelve concerns compared, four rated lower and three higher; of the eight strengths, three higher.
+    assert items["concerns_down"] == pytest.approx(4 / 12, abs=1e-4) and items["concerns_up"] == 0.25
+    assert items["strengths_up"] == 0.375 and items["strengths_down"] == 0.25
+    assert series(body, "items")["concerns_down"]["total"] == pytest.approx(4 / 12, abs=1e-4)
+    # Per reassessment: the first has concerns down and strengths up, the second concerns up and strengths even.
+    concerns, strengths = series(body, "by_concerns"), series(body, "by_strengths")
+    assert (concerns["down"]["values"][index], concerns["up"]["values"][index]) == (1, 1)
+    assert (strengths["up"]["values"][index], strengths["unchanged"]["values"][index]) == (1, 1)
+    assert strengths["not_compared"]["total"] == 0
+    # And the same as CSV, for a spreadsheet.
+    response = client.get(f"{URL}/change{WINDOW}", headers={**manager(issuer, COUNTY), "Accept": "text/csv"})
+    table = list(csv.DictReader(io.StringIO(response.text)))
+    month = body["months"][index]
+    assert {(r["table"], r["series"]) for r in table if r["month"] == month and r["value"] not in ("", "0")} >= {
+        ("items", "concerns_down"), ("items", "strengths_up"), ("by_concerns", "down"), ("by_strengths", "up")}
 
 
 def test_a_redelivered_event_counts_once(county, issuer):

@@ -126,3 +126,14 @@ def test_the_county_table_is_the_national_programme_s_only(counties, issuer):
     client, _, _, _ = counties
     response = client.get(f"/v1/tenants/{BIG}/indicators/counties", headers=coordinator(issuer, NATIONAL))
     assert response.status_code == 404 and response.headers["content-type"] == "application/problem+json"
+
+
+def test_the_national_tenant_reads_each_county_s_own_timeliness(counties, issuer):
+    client, _, _, _ = counties
+    body = client.get(f"/v1/tenants/{NATIONAL}/indicators/timeliness{WINDOW}",
+                      headers=coordinator(issuer, NATIONAL)).json()
+    tables = {t["name"]: {s["key"]: s for s in t["series"]} for t in body["tables"]}
+    # Percentiles do not add up across counties: each county's, from its own figures (30 screened a day after).
+    assert tables[f"{BIG}:to_screening"]["p50"]["values"][0] == 1.0
+    # Eight referrals in the small county: measured often enough (the threshold is 5) to be shown too.
+    assert tables[f"{SMALL}:to_screening"]["p50"]["values"][0] == 1.0

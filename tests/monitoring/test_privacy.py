@@ -88,6 +88,41 @@ def test_the_county_s_own_staff_spend_nothing_and_see_exact_figures(private_coun
     assert steps["referred"]["total"] == 40 and steps["first_session"]["total"] == 26
 
 
+TIMELY = "ke-mon-private-times"
+
+
+def test_timeliness_percentiles_are_private_quantiles_paid_for_and_labelled(monitoring, issuer):
+    client, database = monitoring
+    for day in range(40):  # every referral screened two days after it arrived
+        Journey(TIMELY, datetime(2026, 7, 1 + day % 28, 9, tzinfo=UTC)).screened("signpost", days=2).deliver_to(client)
+    view = agreement_view(tenant=TIMELY, parties=[("tenant", NATIONAL)], operations=["read_aggregates"])
+    # A large ε, so that the quantile lands near the truth; a real agreement's is far smaller (and noisier).
+    view["differential_privacy"] = {"epsilon_per_release": 40.0, "budget_per_period": 80.0, "period": "quarter"}
+    assert deliver(client, agreement_event(view))
+    response = client.get(f"/v1/tenants/{TIMELY}/indicators/timeliness{WINDOW}", headers=coordinator(issuer, NATIONAL))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    protection = body["protection"]
+    # p50 and p90 of four intervals: a referral is in eight quantiles, each spending ε / 8.
+    assert protection["mechanism"] == "private_quantile" and protection["noisy"] is True
+    assert protection["epsilon"] == 40.0 and protection["budget_remaining"] == 40.0
+    assert protection["noise_scale"] == pytest.approx(privacy.quantile_scale(epsilon=5.0), rel=1e-4)
+    assert "private quantile" in protection["note"]
+    screening = {s["key"]: s for t in body["tables"] if t["name"] == "to_screening" for s in t["series"]}
+    assert set(screening) == {"p50", "p90"}  # how many were measured is a count: not released
+    assert abs(screening["p50"]["values"][0] - 2) <= 3 and all(0 <= v <= 365 for v in screening["p90"]["values"])
+    spends = rows(database.owner, "SELECT indicator FROM privacy_spends WHERE tenant_id = :t", t=TIMELY)
+    assert [s.indicator for s in spends] == ["timeliness"]
+
+
+def test_timeliness_is_refused_not_published_exact_once_the_budget_is_spent(private_county, issuer):
+    client, _, _ = private_county
+    national = coordinator(issuer, NATIONAL)
+    for indicator in ("funnel", "re-referrals", "timeliness"):  # whatever the order the module runs in
+        response = client.get(f"/v1/tenants/{COUNTY}/indicators/{indicator}{WINDOW}", headers=national)
+    assert response.status_code == 403 and response.json()["type"].endswith("/privacy-budget-exhausted")
+
+
 def test_budget_periods():
     budget = privacy.Budget.of(TERMS)
     assert budget.period_of(datetime(2026, 11, 30, tzinfo=UTC)) == "2026-Q4"

@@ -170,6 +170,18 @@ class AssessmentApproved(EventData):
     """Of those, the items that improved: a concern rated lower or a strength rated higher."""
     items_worsened: int
     """Of those, the items that worsened."""
+    concerns_compared: int | None = None
+    """Of the items compared, those in a concerns domain (None: published before the counts by kind were)."""
+    concerns_down: int | None = None
+    """Of those, the concerns rated lower (an improvement)."""
+    concerns_up: int | None = None
+    """Of those, the concerns rated higher."""
+    strengths_compared: int | None = None
+    """Of the items compared, those in a strengths domain (protective factors and resources)."""
+    strengths_up: int | None = None
+    """Of those, the strengths rated higher (an improvement)."""
+    strengths_down: int | None = None
+    """Of those, the strengths rated lower."""
     approved_at: datetime
     """When it was approved."""
 

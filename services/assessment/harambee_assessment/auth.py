@@ -77,16 +77,6 @@ CaseSummaryRead = Annotated[
     Depends(AgreementAuthenticator(scopes={Scope.cases_read}, roles={Role.partner}, operation=READ_CASE_SUMMARY)),
 ]
 
-# County staff read their own figures; a national coordinator reads them from the national tenant,
-# only under an agreement in force that permits read_aggregates, and with small counts suppressed.
-AggregatesRead = Annotated[
-    TenantPrincipal,
-    Depends(AgreementAuthenticator(scopes={Scope.aggregates_read},
-                                   roles={Role.programme_manager, Role.national_coordinator},
-                                   operation="read_aggregates",
-                                   across_tenants=frozenset({Role.national_coordinator}))),
-]
-
 # County staff who manage cases propose, accept and refuse transfers. The role is what limits this to
 # managers and case workers; the agreement between the two counties is checked in transfers.py.
 CaseTransfers = Annotated[

@@ -10,7 +10,6 @@ from fastapi import Query, status
 
 from harambee_assessment import service, settings, transfers
 from harambee_assessment.auth import (
-    AggregatesRead,
     CaseManagement,
     CasesRead,
     CaseSummaryRead,
@@ -37,6 +36,7 @@ from harambee_assessment.schemas import (
     TransferRefusal,
     TransferView,
 )
+from harambee_common.agreements import AggregatesRead
 from harambee_common.db import UnitOfWorkDep
 from harambee_common.pagination import Cursor, Limit
 from harambee_common.problems import problem_responses

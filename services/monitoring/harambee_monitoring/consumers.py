@@ -40,6 +40,7 @@ FACTS: dict[type[EventData], Callable[..., None]] = {
     a.AssessmentApproved: service.assessment_approved,
     a.CaseConsented: service.case_consented,
     a.CaseWithdrawn: service.case_withdrawn,
+    a.TransferAccepted: service.case_transferred_in,
     iv.PlanVersioned: service.plan_versioned,
     iv.SessionRecorded: service.session_recorded,
     iv.CaseClosed: service.case_closed,
@@ -49,12 +50,18 @@ PANEL_OUTCOMES: dict[type[EventData], str] = {
     a.CaseAdopted: "adopt", a.CaseDeclined: "decline", a.CaseSignposted: "signpost", a.CaseEscalated: "escalate",
 }
 
+def _transferred_out(uow: UnitOfWork, event: Event) -> None:
+    """Records `case.transferred` (it carries no time of its own: the sender raised it when it let the case go)."""
+    service.case_transferred_out(uow=uow, data=a.CaseTransferred.of(event), at=event.time)
+
+
 SUBSCRIPTION = Subscription(
     name=MONITORING.name,
     topics=(INTAKE.topic, ASSESSMENT.topic, INTERVENTIONS.topic, GATEWAY.topic),
     handlers={
         **{model: _handler(model, record) for model, record in FACTS.items()},
         **{model: _handler(model, service.panel_decided, outcome=o) for model, o in PANEL_OUTCOMES.items()},
+        a.CaseTransferred: _transferred_out,
         **AGREEMENT_HANDLERS,
     },
 )

@@ -165,10 +165,14 @@ def _older(chance: random.Random, now: datetime, count: int) -> Iterator[EventDa
         case = {"case_id": events[2].case_id, "subject_ref": events[0].subject_ref}
         assessment = next(e.assessment_id for e in events if isinstance(e, a.AssessmentApproved))
         at = now - timedelta(days=chance.uniform(1, 29))
-        improved = chance.randint(0, 10)
+        # Seven concerns and five strengths rated twice: concerns down and strengths up are what improve.
+        down, up = chance.randint(0, 6), chance.randint(0, 4)
+        concerns_up, strengths_down = chance.randint(0, 7 - down), chance.randint(0, 5 - up)
         yield a.AssessmentApproved(assessment_id=uuid.uuid4(), **case, framework_id=uuid.uuid4(), framework_version=1,
                                    needs=["education"], supersedes=assessment, items_compared=12,
-                                   items_improved=improved, items_worsened=chance.randint(0, 12 - improved),
+                                   items_improved=down + up, items_worsened=concerns_up + strengths_down,
+                                   concerns_compared=7, concerns_down=down, concerns_up=concerns_up,
+                                   strengths_compared=5, strengths_up=up, strengths_down=strengths_down,
                                    approved_at=at)
         if chance.random() < 0.6:
             closed = at - timedelta(days=chance.uniform(0, 1)) if received > now - timedelta(days=240) else \

@@ -61,6 +61,9 @@ class CaseFact(Base):
     exit_reason: Mapped[str | None] = mapped_column(sa.Text)
     follow_up_6: Mapped[str | None] = mapped_column(sa.Text)
     follow_up_12: Mapped[str | None] = mapped_column(sa.Text)
+    # A case taken over from another county (it has no referral here), or let go to another.
+    transferred_in_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    transferred_out_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
 class Reassessment(Base):
@@ -75,6 +78,14 @@ class Reassessment(Base):
     items_compared: Mapped[int] = mapped_column(sa.Integer)
     items_improved: Mapped[int] = mapped_column(sa.Integer)
     items_worsened: Mapped[int] = mapped_column(sa.Integer)
+    # By domain kind (null: the event predates these counts): concerns rated lower or higher, strengths higher
+    # or lower. Needs-screen items are in the item counts above only.
+    concerns_compared: Mapped[int | None] = mapped_column(sa.Integer)
+    concerns_down: Mapped[int | None] = mapped_column(sa.Integer)
+    concerns_up: Mapped[int | None] = mapped_column(sa.Integer)
+    strengths_compared: Mapped[int | None] = mapped_column(sa.Integer)
+    strengths_up: Mapped[int | None] = mapped_column(sa.Integer)
+    strengths_down: Mapped[int | None] = mapped_column(sa.Integer)
 
 
 class PopulationFigure(Base):
@@ -100,6 +111,20 @@ class DisparitySetting(Base):
     threshold: Mapped[Decimal] = mapped_column(sa.Numeric(6, 2))
     recorded_by: Mapped[str] = mapped_column(sa.Text)
     recorded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class WithheldCell(Base):
+    """A cell a suppressed release withheld from a reader under an agreement: withheld in every later release."""
+
+    __tablename__ = "withheld_cells"
+
+    tenant_id: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # the county whose figures were released
+    agreement_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    unit: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    partition: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    month: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    category: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    first_withheld_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
 
 
 class PrivacySpend(Base):

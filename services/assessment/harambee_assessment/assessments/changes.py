@@ -35,6 +35,12 @@ class Changes(BaseModel):
     worsened: int
     unchanged: int
 
+    def of_kind(self, kind: DomainKind) -> tuple[int, int, int]:
+        """(compared, improved, worsened) among the items of one domain kind: a concern improves when rated lower,
+        a strength when rated higher (what tells monitoring's concerns down from strengths up)."""
+        mine = [i.direction for i in self.items if i.kind == kind]
+        return len(mine), mine.count("improved"), mine.count("worsened")
+
 
 def compare(*, previous_id: str | None, previous: dict[str, Any], previous_definition: FrameworkDefinition | None,
             current: dict[str, Any], current_definition: FrameworkDefinition) -> Changes:

@@ -106,12 +106,16 @@ def approve(*, uow: UnitOfWork, principal: TenantPrincipal, assessment_id: uuid.
     assessment.supersedes = previous.id if previous is not None else None
     reassessments.clear_due(case=case)
     view = views(uow=uow, principal=principal, cases={case.id: case}, assessments=[assessment])[0]
+    concerns, concerns_down, concerns_up = view.changes.of_kind("concerns")
+    strengths, strengths_up, strengths_down = view.changes.of_kind("strengths")
     EVENTS.publish(uow, AssessmentApproved(
         assessment_id=assessment.id, case_id=case.id, subject_ref=case.subject_ref,
         framework_id=assessment.framework_id, framework_version=assessment.framework_version,
         needs=assessment.needs, supersedes=assessment.supersedes,
         items_compared=len(view.changes.items), items_improved=view.changes.improved,
-        items_worsened=view.changes.worsened, approved_at=now,
+        items_worsened=view.changes.worsened, concerns_compared=concerns, concerns_down=concerns_down,
+        concerns_up=concerns_up, strengths_compared=strengths, strengths_up=strengths_up,
+        strengths_down=strengths_down, approved_at=now,
     ), subject=str(case.subject_ref))
     return view
 

@@ -67,6 +67,26 @@ def noisy_counts(counts: list[int], *, scale: float) -> list[int]:
     return [max(0, value) for value in mechanism(counts)]
 
 
+QUANTILE_MECHANISM = "private_quantile"
+# The days a timeliness percentile is chosen from: whole days, 0 to a year (a longer wait reads as 365).
+DAY_CANDIDATES = [float(day) for day in range(366)]
+
+
+def quantile_scale(*, epsilon: float) -> float:
+    """The scale of OpenDP's private quantile (exponential mechanism over DAY_CANDIDATES) that spends ε."""
+    return float(dp.binary_search_param(_quantile, d_in=1, d_out=epsilon))
+
+
+def _quantile(scale: float, alpha: float = 0.5) -> dp.Measurement:
+    return dp.m.make_private_quantile(dp.vector_domain(dp.atom_domain(T=float, nan=False)), dp.symmetric_distance(),
+                                      dp.max_divergence(), candidates=DAY_CANDIDATES, alpha=alpha, scale=scale)
+
+
+def noisy_quantile(days: list[float], *, alpha: float, scale: float) -> float:
+    """The alpha-quantile of the days, chosen by OpenDP's private quantile at that scale."""
+    return float(_quantile(scale, alpha)(days))
+
+
 def spent(*, session: Session, agreement_id: uuid.UUID, period: str) -> float:
     """The ε already spent from an agreement's budget in a period (in the session's tenant)."""
     # Serialises releases under one agreement and period, so that two at once cannot both fit.

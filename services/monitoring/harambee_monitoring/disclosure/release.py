@@ -9,12 +9,15 @@ from datetime import UTC, datetime
 
 from harambee_common.agreements import Agreement
 from harambee_common.db import UnitOfWork
-from harambee_monitoring.disclosure import privacy
+from harambee_monitoring.disclosure import history, privacy
 from harambee_monitoring.disclosure.suppression import protect
 from harambee_monitoring.indicators.grid import Cell, Grid
 from harambee_monitoring.indicators.schemas import Protection
 
 Number = int | float
+# Timeliness's differentially private release: p50 and p90 of each of four intervals.
+QUANTILES = (0.5, 0.9)
+QUANTILE_RELEASES = len(QUANTILES) * 4
 
 
 @dataclass(frozen=True)
@@ -51,18 +54,30 @@ def publish(*, uow: UnitOfWork, grid: Grid, partitions: tuple[str, ...], reader:
     terms = agreement.differential_privacy
     if terms is None:
         threshold = agreement.suppression_threshold
-        withheld = protect(grid.counts, grid.relations(), threshold)
+        before = history.withheld_before(session=uow.session, agreement_id=agreement.id, grid=grid)
+        withheld = protect(grid.counts, grid.relations(), threshold, withheld=before, cost=grid.cost)
+        history.remember(session=uow.session, tenant=uow.tenant, agreement_id=agreement.id, grid=grid,
+                         cells=withheld - before, at=now or datetime.now(UTC))
         values = {cell: None if cell in withheld else n for cell, n in grid.counts.items()}
         return Published(values=values, protection=Protection(
             kind="suppression", suppression_threshold=threshold, cells_withheld=len(withheld), **identity))
     budget = privacy.Budget.of(terms)
-    if not partitions:
-        return Published(values={}, protection=Protection(
-            kind="differential_privacy", noisy=True, note="Not released in the differential-privacy mode.",
-            **identity))
     period, remaining = privacy.spend(session=uow.session, tenant=uow.tenant, agreement_id=agreement.id,
                                       budget=budget, indicator=indicator, actor=reader.actor,
                                       at=now or datetime.now(UTC))
+    if not partitions:
+        # Percentiles (timeliness): no counts, but private quantiles (indicators.service.private_timeliness).
+        # A referral is measured once per interval, in its own month: each of the QUANTILES per interval spends a
+        # share of ε (months are disjoint, so they compose in parallel).
+        share = budget.epsilon_per_release / QUANTILE_RELEASES
+        scale = privacy.quantile_scale(epsilon=share)
+        return Published(values={}, protection=Protection(
+            kind="differential_privacy", noisy=True, mechanism=privacy.QUANTILE_MECHANISM,
+            epsilon=budget.epsilon_per_release, noise_scale=round(scale, 6), budget_period=period,
+            budget_remaining=round(remaining, 9),
+            note=f"Each percentile is chosen among whole days 0 to 365 by OpenDP's private quantile (exponential "
+                 f"mechanism, scale {scale:.4g}, ε={share:g} each: a referral is measured in "
+                 f"{QUANTILE_RELEASES} percentiles); how many were measured is not released.", **identity))
     scale = privacy.noise_scale(epsilon=budget.epsilon_per_release, sensitivity=len(partitions))
     noisy = Grid(months=grid.months, categories={p: grid.categories[p] for p in partitions})
     for p in partitions:

@@ -6,15 +6,16 @@ Suppressing the small cells (primary) is not enough: a suppressed cell that is t
 is its total minus the rest. A suppressed cell is recoverable exactly when the relations, with every
 published cell known, fix its value; that is when its unit vector lies in the row space of the relations
 restricted to the suppressed cells. `protect` suppresses complementary cells (secondary suppression) —
-the smallest published non-zero cell sharing a relation with a recoverable one — until none is
-recoverable. Every suppressed cell is then at least 1 and lies on a direction the relations leave free,
+the cheapest published non-zero cell sharing a relation with a recoverable one that protects it, where a
+month's total, which ties every table together, costs its count in each table — until none is recoverable.
+Every suppressed cell is then at least 1 and lies on a direction the relations leave free,
 so even with non-negativity an attacker is left with an interval, not a value (tests/monitoring attack it
 with a linear programme).
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from fractions import Fraction
 
 Cell = Hashable
@@ -22,10 +23,14 @@ Cell = Hashable
 Relation = Mapping[Cell, int]
 
 
-def protect(cells: Mapping[Cell, int], relations: Iterable[Relation], threshold: int) -> set[Cell]:
-    """The cells to withhold: those from 1 to threshold - 1, and the complementary cells that protect them."""
+def protect(cells: Mapping[Cell, int], relations: Iterable[Relation], threshold: int,
+            withheld: Iterable[Cell] = (), cost: Callable[[Cell], float] | None = None) -> set[Cell]:
+    """The cells to withhold: those from 1 to threshold - 1, those `withheld` already (by an earlier release of the
+    same figures: disclosure.history), and the complementary cells that protect them, each chosen at the least
+    `cost` (by default its count: what withholding it hides)."""
+    cost = cost or cells.__getitem__
     relations = [r for r in relations if len(r) > 1]
-    suppressed = {cell for cell, count in cells.items() if 0 < count < threshold}
+    suppressed = {cell for cell, count in cells.items() if 0 < count < threshold} | (set(withheld) & set(cells))
     touching: dict[Cell, list[int]] = {}
     for index, relation in enumerate(relations):
         for cell in relation:
@@ -33,7 +38,7 @@ def protect(cells: Mapping[Cell, int], relations: Iterable[Relation], threshold:
     # Each round gives every exposed cell a complement, then checks the whole release again.
     while exposed := (recoverable(suppressed, relations) or recoverable(suppressed, relations, exact=True)):
         for cell in sorted(exposed, key=repr):
-            suppressed.add(_complement(cell, cells, suppressed, relations, touching))
+            suppressed.add(_complement(cell, cells, suppressed, relations, touching, cost))
     return suppressed
 
 
@@ -137,35 +142,31 @@ def _reduce_exact(rows: list[dict[int, Fraction]]) -> dict[int, dict[int, Fracti
 
 
 def _complement(cell: Cell, cells: Mapping[Cell, int], suppressed: set[Cell], relations: list[Relation],
-                touching: dict[Cell, list[int]]) -> Cell:
-    """The published cell to withhold beside an exposed one.
+                touching: dict[Cell, list[int]], cost: Callable[[Cell], float]) -> Cell:
+    """The published cell to withhold beside an exposed one: the cheapest that protects it, else the cheapest.
 
-    Candidates share a relation with it, or with a withheld cell beside it, and are in the fewest relations
-    of those (a total tied to the other tables' totals would drag every table with it); of them, the
-    smallest that leaves it unrecoverable is taken, or failing one, the first, and the loop goes on.
-    Zeros are the last resort: a withheld zero beside a published total of zero is pinned by
-    non-negativity, whereas cells of at least 1 leave an attacker an interval open both ways.
+    Candidates share a relation with it, or with a withheld cell beside it, and are at least 1. Each is tried in
+    order of cost (the caller prices a total that ties every table together above the cells inside one table:
+    withholding it drags the other tables along); the first that leaves the cell unrecoverable is taken. When
+    none does alone, the cheapest is taken and the next round adds to it. Zeros are the last resort: a withheld
+    zero beside a published total of zero is pinned by non-negativity, whereas cells of at least 1 leave an
+    attacker an interval open both ways.
     """
     beside = {c for i in touching.get(cell, ()) for c in relations[i]} - {cell}
     further = {c for s in beside & suppressed for i in touching.get(s, ()) for c in relations[i]}
     pool = sorted((c for c in beside | further if cells[c] > 0 and c not in suppressed),
-                  key=lambda c: (len(touching.get(c, ())), c not in beside, cells[c], repr(c)))
+                  key=lambda c: (c not in beside, cost(c), repr(c)))
     near = {i for c in (cell, *(beside & suppressed)) for i in touching.get(c, ())}
-    if pool:
-        # Only the candidates in the fewest relations: when none of them protects the cell alone, the first is
-        # taken and the next round adds to it, rather than reaching for a total that drags every table along.
-        fewest = len(touching.get(pool[0], ()))
-        pool = [c for c in pool if len(touching.get(c, ())) == fewest]
-    for candidate in pool[:CANDIDATES]:
+    for candidate in sorted(pool[:CANDIDATES], key=lambda c: (cost(c), repr(c))):
         local = [relations[i] for i in near.union(touching.get(candidate, ()))]
         if cell not in recoverable(suppressed | {candidate}, local):
             return candidate
     if pool:
-        return pool[0]
+        return min(pool, key=lambda c: (cost(c), repr(c)))
     elsewhere = [c for c in cells if c not in suppressed and cells[c] > 0]
     return min(elsewhere or (beside - suppressed) or (c for c in cells if c not in suppressed),
                key=lambda c: (cells[c], repr(c)))
 
 
-# How many complementary candidates are tried at each step.
-CANDIDATES = 12
+# How many complementary candidates (the nearest and cheapest) are tried at each step.
+CANDIDATES = 24

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from harambee_common.catalogue import assessment as a
 from harambee_common.catalogue import intake as i
 from harambee_common.catalogue import interventions as iv
@@ -11,6 +13,9 @@ from harambee_monitoring.facts.repository import EARLIEST, FIRST
 
 # Follow-ups are counted at the reviews the programme schedules (DOMAIN.md: 6 and 12 months after exit).
 FOLLOW_UP_COLUMNS = {6: "follow_up_6", 12: "follow_up_12"}
+# What a reassessment's event says of concerns and strengths apart (catalogue.assessment.AssessmentApproved).
+KIND_COUNTS = ("concerns_compared", "concerns_down", "concerns_up", "strengths_compared", "strengths_up",
+               "strengths_down")
 
 
 def referral_received(*, uow: UnitOfWork, data: i.ReferralReceived) -> None:
@@ -43,6 +48,7 @@ def assessment_approved(*, uow: UnitOfWork, data: a.AssessmentApproved) -> None:
             session=uow.session, tenant=uow.tenant, assessment_id=data.assessment_id, case_id=data.case_id,
             approved_at=data.approved_at, items_compared=data.items_compared,
             items_improved=data.items_improved, items_worsened=data.items_worsened,
+            **{k: getattr(data, k) for k in KIND_COUNTS},
         )
 
 
@@ -78,6 +84,21 @@ def session_recorded(*, uow: UnitOfWork, data: iv.SessionRecorded) -> None:
     if data.attended:
         repository.record_case(session=uow.session, tenant=uow.tenant, case_id=data.case_id,
                                first_session_on=data.held_on, keep={"first_session_on": EARLIEST})
+
+
+def case_transferred_in(*, uow: UnitOfWork, data: a.TransferAccepted) -> None:
+    """This county took a case over from another (the receiver's step): counted here from that moment."""
+    if data.raised_by(uow.tenant, side="receiver"):
+        repository.record_case(session=uow.session, tenant=uow.tenant, case_id=data.received_case_id,
+                               opened_at=data.opened_at, transferred_in_at=data.opened_at,
+                               keep={"transferred_in_at": FIRST})
+
+
+def case_transferred_out(*, uow: UnitOfWork, data: a.CaseTransferred, at: datetime) -> None:
+    """This county let a case go to another (the sender's step, at the event's time): its history here ends."""
+    if data.raised_by(uow.tenant, side="sender"):
+        repository.record_case(session=uow.session, tenant=uow.tenant, case_id=data.case_id, transferred_out_at=at,
+                               keep={"transferred_out_at": FIRST})
 
 
 def case_closed(*, uow: UnitOfWork, data: iv.CaseClosed) -> None:

@@ -8,10 +8,10 @@ from fastapi import Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from harambee_common.agreements import AggregatesRead
 from harambee_common.db import UnitOfWorkDep
 from harambee_common.problems import NotFound
 from harambee_common.tenancy import tenant_router
-from harambee_monitoring.auth import IndicatorsRead
 from harambee_monitoring.disclosure.release import Reader, publish
 from harambee_monitoring.indicators import service
 from harambee_monitoring.indicators.csv_form import CSV_RESPONSE, render
@@ -34,7 +34,7 @@ def _reader(principal) -> Reader:  # type: ignore[no-untyped-def]
 
 
 @router.get("/indicators", response_model=Overview, responses=ERRORS)
-def overview(principal: IndicatorsRead, uow: UnitOfWorkDep, start: Annotated[Month, Query(alias="from")] = None,
+def overview(principal: AggregatesRead, uow: UnitOfWorkDep, start: Annotated[Month, Query(alias="from")] = None,
              end: Annotated[Month, Query(alias="to")] = None) -> Overview:
     """The indicators this tenant can read, with the disparity flags first: groups referred at the threshold
     times their population share or more."""
@@ -46,7 +46,7 @@ def overview(principal: IndicatorsRead, uow: UnitOfWorkDep, start: Annotated[Mon
 
 
 @router.get("/indicators/disparity", response_model=DisparityView, responses={**CSV_RESPONSE, **ERRORS})
-async def disparity(request: Request, principal: IndicatorsRead, uow: UnitOfWorkDep,
+async def disparity(request: Request, principal: AggregatesRead, uow: UnitOfWorkDep,
                     start: Annotated[Month, Query(alias="from")] = None,
                     end: Annotated[Month, Query(alias="to")] = None) -> DisparityView | Response:
     """Referral and adoption rates per group (age band and gender, age band, gender), overall and per source type,
@@ -72,7 +72,7 @@ def _disparity(*, uow, principal, period: service.Period) -> DisparityView:  # t
 
 
 @router.get("/indicators/counties", response_model=CountyTable, responses={**CSV_RESPONSE, **ERRORS})
-async def counties(request: Request, principal: IndicatorsRead, uow: UnitOfWorkDep,
+async def counties(request: Request, principal: AggregatesRead, uow: UnitOfWorkDep,
                    start: Annotated[Month, Query(alias="from")] = None,
                    end: Annotated[Month, Query(alias="to")] = None) -> CountyTable | Response:
     """National tenant only: each sharing county's headline funnel over the period, side by side."""
@@ -88,7 +88,7 @@ IndicatorName = Literal[service.INDICATORS]  # type: ignore[valid-type]
 
 
 @router.get("/indicators/{indicator}", response_model=IndicatorView, responses={**CSV_RESPONSE, **ERRORS})
-async def indicator(request: Request, principal: IndicatorsRead, uow: UnitOfWorkDep,
+async def indicator(request: Request, principal: AggregatesRead, uow: UnitOfWorkDep,
                     indicator: Annotated[IndicatorName, Path(description="The indicator (disparity and the county "
                                                                           "table have routes of their own).")],
                     start: Annotated[Month, Query(alias="from")] = None,

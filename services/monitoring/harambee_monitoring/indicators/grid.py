@@ -21,11 +21,13 @@ EXIT_REASONS = ("vulnerability_removed", "substantially_reduced", "consent_withd
                 "no_engagement")
 STAGES = (
     "awaiting_screening", "screened_escalate", "screened_signpost", "screened_no_further_action",
-    "accepted_awaiting_assessment", "assessed_awaiting_panel", "panel_decline", "panel_signpost", "panel_escalate",
+    "accepted_awaiting_assessment", "transferred_out_before_assessment", "assessed_awaiting_panel",
+    "transferred_out_after_assessment", "panel_decline", "panel_signpost", "panel_escalate",
     "adopted_awaiting_consent", "consented_awaiting_session", "withdrawn", "in_support", "closed_before_support",
     *(f"closed_{reason}" for reason in EXIT_REASONS),
 )
 CLOSED_STAGES = tuple(s for s in STAGES if s.startswith("closed_"))
+TRANSFERRED_OUT = ("transferred_out_before_assessment", "transferred_out_after_assessment")
 FOLLOW_UPS = ("not_yet", "doing_well", "some_concerns", "serious_concerns", "not_reached")
 # Every category of each partition is listed, zeros included: a table's shape says nothing about the data.
 CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -42,8 +44,22 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
 }
 # The partitions whose rows are the closed cases, not all referrals.
 OF_CLOSED = ("follow_up_6", "follow_up_12")
-# Reassessments by their net direction: a grid of their own (their unit is a reassessment, not a referral).
-DIRECTIONS = ("improved", "unchanged", "worsened")
+# Transfers between counties by month: in or out, and where each case is now (a case transferred in is followed
+# through the stages a case passes once opened; one transferred out is `transferred_out`). A grid of its own: its
+# unit is a transfer, not a referral.
+CASE_STAGES = ("awaiting_assessment", *(s for s in STAGES[STAGES.index("assessed_awaiting_panel"):]
+                                        if s not in TRANSFERRED_OUT))
+TRANSFER_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "transfer": ("in", "out"),
+    "now": (*CASE_STAGES, *TRANSFERRED_OUT, "transferred_out"),
+}
+# Reassessments by their net direction, over all items, concerns and strengths: a grid of their own (their unit
+# is a reassessment, not a referral).
+CHANGE_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "direction": ("improved", "unchanged", "worsened"),
+    "concerns": ("down", "unchanged", "up", "not_compared"),
+    "strengths": ("up", "unchanged", "down", "not_compared"),
+}
 
 
 @dataclass
@@ -53,13 +69,15 @@ class Grid:
     months: list[str]
     categories: dict[str, tuple[str, ...]]
     counts: dict[Cell, int] = field(default_factory=dict)
+    # What is counted: `referrals`, `reassessments` or `transfers` (each released under its own history).
+    unit: str = "referrals"
 
     @classmethod
     def of(cls, rows: Iterable[tuple[str, str, str, int]], *, months: list[str],
-           categories: dict[str, tuple[str, ...]]) -> Grid:
+           categories: dict[str, tuple[str, ...]], unit: str = "referrals") -> Grid:
         """The grid of (partition, month, category, count) rows; unknown categories are added, not dropped."""
         categories = dict(categories)
-        grid = cls(months=months, categories=categories)
+        grid = cls(months=months, categories=categories, unit=unit)
         for partition, month, category, count in rows:
             if category not in categories[partition]:
                 categories[partition] = (*categories[partition], category)
@@ -86,6 +104,12 @@ class Grid:
     def interior(self, partition: str) -> list[Cell]:
         """A partition's cells that are not totals."""
         return [(partition, m, k) for m in self.months for k in self.categories[partition]]
+
+    def cost(self, cell: Cell) -> float:
+        """What withholding a cell as a complement costs: its count, and for a month's total its count in every
+        table (the tables of the same referrals have equal totals: withholding one withholds them all)."""
+        count = self.counts[cell]
+        return count * len(self.categories) if cell[2] == TOTAL and cell[1] != ALL else count
 
     def relations(self) -> list[Relation]:
         """Every linear relation between the cells that a reader of the whole release knows."""

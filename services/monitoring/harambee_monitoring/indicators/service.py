@@ -15,38 +15,49 @@ from itertools import pairwise
 
 from harambee_common.db import UnitOfWork
 from harambee_common.problems import NotFound, ValidationFailed
-from harambee_monitoring.disclosure.release import Number, Published, Reader, publish
+from harambee_monitoring.disclosure import privacy
+from harambee_monitoring.disclosure.release import QUANTILES, Number, Published, Reader, publish
 from harambee_monitoring.indicators import repository
 from harambee_monitoring.indicators.grid import (
     ALL,
     CATEGORIES,
+    CHANGE_CATEGORIES,
     CLOSED_STAGES,
-    DIRECTIONS,
     EXIT_REASONS,
     STAGES,
     TOTAL,
+    TRANSFER_CATEGORIES,
+    TRANSFERRED_OUT,
     Grid,
 )
 from harambee_monitoring.indicators.repository import Window
-from harambee_monitoring.indicators.schemas import IndicatorView, Series, Table
+from harambee_monitoring.indicators.schemas import IndicatorView, Protection, Series, Table
 
-# The funnel's steps, each a sum of stages (grid.STAGES is in lifecycle order).
+
+def _from(stage: str, *, but: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The stages from one on, in lifecycle order (grid.STAGES), less some."""
+    return tuple(s for s in STAGES[STAGES.index(stage):] if s not in but)
+
+
+# The funnel's steps, each a sum of stages. A case transferred to another county counts in the steps it reached
+# here (accepted, and assessed if it was) and in `transferred_out`, not in the later ones.
 STEPS: dict[str, tuple[str, ...]] = {
     "referred": STAGES,
     "screened": STAGES[1:],
     "screened_escalate": ("screened_escalate",),
     "screened_signpost": ("screened_signpost",),
     "screened_no_further_action": ("screened_no_further_action",),
-    "accepted": STAGES[4:],
-    "assessed": STAGES[5:],
-    "decided": STAGES[6:],
+    "accepted": _from("accepted_awaiting_assessment"),
+    "assessed": _from("assessed_awaiting_panel"),
+    "decided": _from("panel_decline"),
     "decided_decline": ("panel_decline",),
     "decided_signpost": ("panel_signpost",),
     "decided_escalate": ("panel_escalate",),
-    "adopted": STAGES[9:],
-    "consented": STAGES[10:],
+    "adopted": _from("adopted_awaiting_consent"),
+    "consented": _from("consented_awaiting_session"),
     "first_session": ("in_support", *(f"closed_{r}" for r in EXIT_REASONS)),
     "closed": CLOSED_STAGES,
+    "transferred_out": TRANSFERRED_OUT,
 }
 # Conversion: each main step over the one before it.
 MAIN_STEPS = ("referred", "screened", "accepted", "assessed", "decided", "adopted", "consented", "first_session",
@@ -60,7 +71,8 @@ PARTITIONS: dict[str, tuple[str, ...]] = {
     "re-referrals": ("repeat",),
     "plans": ("stage",),
     "timeliness": (),
-    "change": ("direction",),
+    "change": tuple(CHANGE_CATEGORIES),
+    "transfers": tuple(TRANSFER_CATEGORIES),
 }
 INDICATORS = tuple(PARTITIONS)
 MAX_MONTHS = 36
@@ -107,22 +119,22 @@ def referral_grid(*, uow: UnitOfWork, period: Period) -> Grid:
     return Grid.of(rows, months=period.months, categories=CATEGORIES)
 
 
-def change_grid(*, uow: UnitOfWork, period: Period) -> tuple[Grid, dict[str, tuple[int, int, int]]]:
-    """Reassessments by month and net direction, and per month the items compared, improved and worsened."""
-    rows = repository.reassessments(session=uow.session, window=period.window)
-    grid = Grid.of([("direction", m, d, n) for m, d, n, *_ in rows], months=period.months,
-                   categories={"direction": DIRECTIONS})
-    items: dict[str, list[int]] = {}
-    for month, _, _, compared, improved, worsened in rows:
-        totals = items.setdefault(month, [0, 0, 0])
-        for i, value in enumerate((compared, improved, worsened)):
-            totals[i] += int(value)
-    return grid, {m: (t[0], t[1], t[2]) for m, t in items.items()}
+def change_grid(*, uow: UnitOfWork, period: Period) -> Grid:
+    """Reassessments by month approved and net direction: over all items, over concerns, over strengths."""
+    rows = repository.reassessment_counts(session=uow.session, window=period.window)
+    return Grid.of(rows, months=period.months, categories=CHANGE_CATEGORIES, unit="reassessments")
+
+
+def transfer_grid(*, uow: UnitOfWork, period: Period) -> Grid:
+    """Cases transferred in and out by month of transfer, and where each is now."""
+    rows = repository.transfer_counts(session=uow.session, window=period.window)
+    return Grid.of(rows, months=period.months, categories=TRANSFER_CATEGORIES, unit="transfers")
 
 
 def grid_for(*, uow: UnitOfWork, period: Period, indicator: str) -> Grid:
     """The grid an indicator is released from."""
-    return change_grid(uow=uow, period=period)[0] if indicator == "change" else referral_grid(uow=uow, period=period)
+    grids = {"change": change_grid, "transfers": transfer_grid}
+    return grids.get(indicator, referral_grid)(uow=uow, period=period)
 
 
 def county_indicator(*, uow: UnitOfWork, period: Period, indicator: str, reader: Reader) -> IndicatorView:
@@ -134,8 +146,8 @@ def county_indicator(*, uow: UnitOfWork, period: Period, indicator: str, reader:
     tables = build(indicator, published=published, months=period.months)
     if published.exact:
         tables += county_only(indicator, uow=uow, period=period)
-    elif indicator == "timeliness" and published.protection.kind == "suppression":
-        tables = timeliness_tables(uow=uow, period=period, threshold=published.protection.suppression_threshold)
+    elif indicator == "timeliness":
+        tables = protected_timeliness(uow=uow, period=period, protection=published.protection)
     return IndicatorView(tenant=uow.tenant, indicator=indicator, months=period.months,
                          protection=published.protection, tables=tables)
 
@@ -272,9 +284,25 @@ def plans(published: Published, months: list[str]) -> list[Table]:
 
 
 def change(published: Published, months: list[str]) -> list[Table]:
-    """Reassessments by month approved and net direction (more items improved than worsened, or fewer)."""
-    return [partition_table(published, months, "direction", "Reassessments by net change since the previous "
-                            "assessment (items improved: a concern rated lower or a strength higher)")]
+    """Reassessments by month approved and net direction: over all items, concerns and strengths."""
+    return [
+        partition_table(published, months, "direction", "Reassessments by net change since the previous "
+                        "assessment (items improved: a concern rated lower or a strength higher)"),
+        partition_table(published, months, "concerns", "Reassessments by net change in concerns: `down` where more "
+                        "concerns were rated lower than higher"),
+        partition_table(published, months, "strengths", "Reassessments by net change in strengths and protective "
+                        "factors: `up` where more were rated higher than lower"),
+    ]
+
+
+def transfers(published: Published, months: list[str]) -> list[Table]:
+    """Cases transferred in from and out to other counties, by month of transfer, and where each is now."""
+    return [
+        partition_table(published, months, "transfer", "Cases transferred in from another county (counted here from "
+                        "the month this county took them over) and out to another"),
+        partition_table(published, months, "now", "Where each case transferred in is now (`transferred_out`: the "
+                        "cases transferred out)"),
+    ]
 
 
 def _no_counts(_published: Published, _months: list[str]) -> list[Table]:
@@ -283,7 +311,7 @@ def _no_counts(_published: Published, _months: list[str]) -> list[Table]:
 
 BUILDERS: dict[str, Callable[[Published, list[str]], list[Table]]] = {
     "funnel": funnel, "referrals": referrals, "re-referrals": re_referrals, "plans": plans, "change": change,
-    "timeliness": _no_counts,
+    "timeliness": _no_counts, "transfers": transfers,
 }
 
 
@@ -303,17 +331,34 @@ def county_only(indicator: str, *, uow: UnitOfWork, period: Period) -> list[Tabl
         return [_code_table("by_intervention_type", "Cases whose plan uses each intervention type", rows,
                             period.months)]
     if indicator == "change":
-        _, items = change_grid(uow=uow, period=period)
-        def share(m: str, i: int) -> float | None:
-            totals = items.get(m) if m != ALL else tuple(map(sum, zip(*items.values(), strict=False))) or None
-            return _ratio(totals[i], totals[0]) if totals else None
-
-        return [Table(name="items", unit="share", description="Of the items rated in both assessments, the share "
-                      "that improved (concerns down or strengths up) and that worsened", series=[
-                          _series("improved", None, period.months, lambda m: share(m, 1), _never),
-                          _series("worsened", None, period.months, lambda m: share(m, 2), _never),
-                      ])]
+        return [item_shares(uow=uow, period=period)]
     return []
+
+
+# The county's item shares: each series is a sum of items over the sum of the items it is a share of.
+ITEM_SHARES = {
+    "improved": ("items_improved", "items_compared"), "worsened": ("items_worsened", "items_compared"),
+    "concerns_down": ("concerns_down", "concerns_compared"), "concerns_up": ("concerns_up", "concerns_compared"),
+    "strengths_up": ("strengths_up", "strengths_compared"), "strengths_down": ("strengths_down", "strengths_compared"),
+}
+
+
+def item_shares(*, uow: UnitOfWork, period: Period) -> Table:
+    """Of the items rated in both assessments, the shares improved and worsened; of the concerns, down and up; of
+    the strengths, up and down (null where none of that kind was compared)."""
+    sums: dict[str, dict[str, int]] = {}
+    for month, *values in repository.reassessment_items(session=uow.session, window=period.window):
+        sums[month] = {c: int(v or 0) for c, v in zip(repository.ITEM_SUMS, values, strict=True)}
+    sums[ALL] = {c: sum(s[c] for s in sums.values()) for c in repository.ITEM_SUMS}
+
+    def share(m: str, key: str) -> float | None:
+        part, whole = ITEM_SHARES[key]
+        return _ratio(sums[m][part], sums[m][whole]) if m in sums else None
+
+    return Table(name="items", unit="share", description="Of the items rated in both assessments, the share that "
+                 "improved and worsened; of the concerns, the share rated lower (down) and higher (up); of the "
+                 "strengths and protective factors, the share rated higher (up) and lower (down)",
+                 series=[_series(k, None, period.months, lambda m, k=k: share(m, k), _never) for k in ITEM_SHARES])
 
 
 def _never(_month: str) -> bool:
@@ -328,6 +373,25 @@ def _code_table(name: str, description: str, rows: list[tuple[str, str, int]], m
         _series(code, None, months, lambda m, c=counts: c.get(m, 0) if m != ALL else sum(c.values()))
         for code, counts in sorted(by_code.items())
     ])
+
+
+def protected_timeliness(*, uow: UnitOfWork, period: Period, protection: Protection) -> list[Table]:
+    """Timeliness as another tenant may see it: percentiles of the months measured often enough (suppression), or
+    private quantiles (differential privacy, at the scale the release states)."""
+    if protection.kind == "suppression":
+        return timeliness_tables(uow=uow, period=period, threshold=protection.suppression_threshold)
+    assert protection.noise_scale is not None
+    days = {(m, name): [float(d) for d in values] for m, name, values in
+            repository.timeliness_days(session=uow.session, window=period.window)}
+    tables = []
+    for interval in repository.INTERVALS:
+        series = [_series(f"p{round(q * 100)}", None, period.months, lambda m, q=q, interval=interval: None
+                          if m == ALL else round(privacy.noisy_quantile(days.get((m, interval), []), alpha=q,
+                                                                        scale=protection.noise_scale), 2), _never)
+                  for q in QUANTILES]
+        tables.append(Table(name=interval, unit="days", description=f"Days from referral {interval.replace('_', ' ')}"
+                            " (p50 and p90 by month of referral, each a private quantile: noisy)", series=series))
+    return tables
 
 
 def timeliness_tables(*, uow: UnitOfWork, period: Period, threshold: int | None) -> list[Table]:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from harambee_common.agreements import Party, decide, recorded_decision
+from harambee_common.agreements import READ_AGGREGATES, Party, decide, recorded_decision
 from harambee_common.auth import TenantPrincipal
 from harambee_common.catalogue.monitoring import IndicatorsReleased
 from harambee_common.db import UnitOfWork, in_tenant
@@ -35,7 +35,6 @@ from harambee_monitoring.national import repository
 from harambee_monitoring.population import repository as population_repository
 from harambee_monitoring.population import service as population
 
-OPERATION = "read_aggregates"
 HEADLINE = ("referred", "screened", "accepted", "assessed", "decided", "adopted", "consented", "first_session",
             "closed")
 
@@ -63,15 +62,14 @@ def releases(*, uow: UnitOfWork, principal: TenantPrincipal, period: indicators.
         if county == principal.tenant:
             continue
         with in_tenant(uow, county) as step:
-            decision = decide(session=step.session, party=party, operation=OPERATION, on=today)
+            decision = decide(session=step.session, party=party, operation=READ_AGGREGATES, on=today)
             step.publish(recorded_decision(decision=decision, tenant=county, actor=principal.actor,
                                            client_id=principal.principal.client_id, source=EVENTS))
             if not decision.granted or decision.agreement is None:
                 excluded.append(county)
                 continue
             reader = Reader(actor=principal.actor, agreement=decision.agreement, recipient=principal.tenant)
-            grid = (indicators.change_grid(uow=step, period=period)[0] if indicator == "change"
-                    else indicators.referral_grid(uow=step, period=period))
+            grid = indicators.grid_for(uow=step, period=period, indicator=indicator)
             published = publish(uow=step, grid=grid, partitions=partitions, reader=reader, indicator=indicator)
             record_release(uow=step, principal=principal, indicator=indicator, period=period,
                            protection=published.protection, recipient=principal.tenant)
@@ -128,16 +126,16 @@ def national_indicator(*, uow: UnitOfWork, principal: TenantPrincipal, period: i
                        indicator: str) -> IndicatorView:
     """An indicator summed over the counties that share it with the national tenant."""
     excluded: list[str] = []
-    counties = list(releases(uow=uow, principal=principal, period=period, indicator=indicator,
-                             partitions=indicators.PARTITIONS[indicator], excluded=excluded))
+    counties, own = [], []
+    for release in releases(uow=uow, principal=principal, period=period, indicator=indicator,
+                            partitions=indicators.PARTITIONS[indicator], excluded=excluded):
+        counties.append(release)
+        if indicator == "timeliness":  # each county's own percentiles, read while in its scope (they do not add up)
+            own += [table.model_copy(update={"name": f"{release.county}:{table.name}"}) for table in
+                    indicators.protected_timeliness(uow=release.uow, period=period,
+                                                    protection=release.published.protection)]
     combined = combine(counties)
-    tables = indicators.build(indicator, published=combined, months=period.months)
-    if indicator == "timeliness":
-        for release in counties:
-            if release.published.protection.kind == "suppression":
-                for table in indicators.timeliness_tables(
-                        uow=release.uow, period=period, threshold=release.published.protection.suppression_threshold):
-                    tables.append(table.model_copy(update={"name": f"{release.county}:{table.name}"}))
+    tables = indicators.build(indicator, published=combined, months=period.months) + own
     return IndicatorView(tenant=uow.tenant, indicator=indicator, months=period.months, protection=combined.protection,
                          counties=[c.county for c in counties], counties_excluded=excluded, tables=tables)
 
