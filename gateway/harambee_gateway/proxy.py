@@ -43,6 +43,9 @@ _DROP_FROM_REQUEST = _HOP_BY_HOP | {b"host", b"x-forwarded-proto", b"x-forwarded
 _DROP_FROM_RESPONSE = _HOP_BY_HOP | {b"date", b"server"}
 # Bodies up to this size are read whole and sent in one ASGI message; larger ones are streamed.
 _BUFFER_LIMIT = 256 * 1024
+# Idle upstream connections are kept this long: less than the services keep them (KEEP_ALIVE_SECONDS),
+# so the gateway, never the service, closes an idle one and no request is sent on a closing connection.
+UPSTREAM_KEEPALIVE_SECONDS = 30
 
 
 class BadGateway(Problem):
@@ -66,7 +69,9 @@ class UpstreamPool:
         """The shared session (it must be created inside the server's event loop)."""
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=0, keepalive_timeout=30),
+                connector=aiohttp.TCPConnector(
+                    limit=self._pool_size, limit_per_host=0, keepalive_timeout=UPSTREAM_KEEPALIVE_SECONDS
+                ),
                 timeout=self._timeout,
                 # Shared by every caller: a cookie set for one client must never reach another.
                 cookie_jar=aiohttp.DummyCookieJar(),

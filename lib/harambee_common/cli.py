@@ -55,7 +55,7 @@ def main(service: Component | str, *, verbs: Mapping[str, Callable[[], None]] | 
         return
     import uvicorn
 
-    from harambee_common.http_server import BoundedHttpProtocol
+    from harambee_common.http_server import KEEP_ALIVE_SECONDS, BoundedHttpProtocol
 
     uvicorn.run(
         f"{this.package}.app:create_app",
@@ -65,6 +65,7 @@ def main(service: Component | str, *, verbs: Mapping[str, Callable[[], None]] | 
         log_level=os.environ.get("LOG_LEVEL", "info").lower(),
         access_log=os.environ.get("ACCESS_LOG", "0") == "1",
         http=BoundedHttpProtocol,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
 
 

@@ -21,6 +21,11 @@ from harambee_common.problems import MEDIA_TYPE, HeadersTooLarge, MalformedReque
 DEFAULT_MAX_URL_BYTES = 16 * 1024
 DEFAULT_MAX_HEADER_BYTES = 64 * 1024
 DEFAULT_MAX_HEADERS = 100
+# How long every component's server keeps an idle connection open. It must outlast what any client of ours
+# keeps one for (the gateway's upstream pool: proxy.UPSTREAM_KEEPALIVE_SECONDS), so that the client always
+# closes first: with uvicorn's 5 s default the service closed connections the gateway was just reusing,
+# and the request on them became a 502 (seen under the mixed load). 75 s is nginx's default.
+KEEP_ALIVE_SECONDS = 75
 
 
 class _Refused(Exception):

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 PROBLEM_BASE = "https://harambee.example/problems/"
 MEDIA_TYPE = "application/problem+json"
@@ -205,6 +206,14 @@ def install_problem_handlers(app: FastAPI) -> None:
             ValidationFailed("A value in the request cannot be stored or searched for (a NUL character, say)."),
             request.url.path,
         )
+
+    @app.exception_handler(ClientDisconnect)
+    async def _hung_up(request: Request, _exc: ClientDisconnect) -> JSONResponse:
+        # The client gave up before its body was read (a timeout of its own): nothing was done, nothing is
+        # wrong here, and no traceback is owed. The answer goes nowhere; it is a problem for form's sake.
+        log.info("client disconnected before its request was read on %s %s", request.method, request.url.path)
+        return problem_response(MalformedBody("The client closed the connection before the request was read."),
+                                request.url.path)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -99,6 +99,9 @@ class Stack:
         self._database_prefix = f"harambee_{uuid.uuid4().hex[:8]}" if ephemeral else "harambee"
         self._ephemeral = ephemeral
         self._ready_timeout = ready_timeout
+        # A one-off job (migrations, seeding) does all its work before it exits: on a loaded machine the demo
+        # seed alone took 90 s, so it gets longer than a process's readiness, but still a bound.
+        self._job_timeout = max(ready_timeout, 300.0)
         self._stop_timeout = stop_timeout
         self._processes: dict[str, ChildProcess] = {}
         self._databases: dict[str, ComponentDatabase] = {}
@@ -261,7 +264,7 @@ class Stack:
             self._teardown.callback(job.stop, timeout=self._stop_timeout)
             job.start()
         for job in jobs:
-            if job.wait(timeout=self._ready_timeout) != 0:
+            if job.wait(timeout=self._job_timeout) != 0:
                 raise StackError(f"{job.name} failed with exit status {job.returncode}\n{job.log_tail()}")
 
     def _start_components(self, names: list[str]) -> None:
@@ -288,7 +291,7 @@ class Stack:
         job = self._process(component, *args, name=name)
         self._teardown.callback(job.stop, timeout=self._stop_timeout)
         job.start()
-        if job.wait(timeout=self._ready_timeout) != 0:
+        if job.wait(timeout=self._job_timeout) != 0:
             raise StackError(f"{name} failed with exit status {job.returncode}\n{job.log_tail()}")
 
     def _process(self, component: str, *args: str, name: str) -> ChildProcess:

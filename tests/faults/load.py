@@ -57,8 +57,8 @@ def submit_at_rate(stack: Stack, *, count: int, per_second: float, accept_every:
         return local.partner, local.officer
 
     def one(i: int) -> None:
-        partner, officer = clients()
-        try:
+        try:  # the token fetch too: a failure anywhere is counted, never lost in the pool
+            partner, officer = clients()
             referral_id = _submit(partner, i, key=f"{run}-{i}")
             with result.lock:
                 result.referrals.append(referral_id)
