@@ -5,9 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harambee_common.components import GATEWAY
+
+if TYPE_CHECKING:
+    from harambee_gateway.unit_of_work import RegistryUnitOfWork
 
 
 def _migrate(_: argparse.Namespace) -> None:
@@ -46,21 +52,29 @@ def _serve(_: argparse.Namespace) -> None:
     )
 
 
-def _seed_demo(args: argparse.Namespace) -> None:
+@contextmanager
+def _registry(url: str | None = None) -> Iterator[RegistryUnitOfWork]:
+    """One registry transaction on `url` (DATABASE_URL by default) for a verb, its engine disposed after."""
     from harambee_common.db import create_db_engine, session_factory
-    from harambee_gateway.seed import DemoCredentials, seed_console, seed_demo
     from harambee_gateway.unit_of_work import registry_unit_of_work
 
-    url = os.environ.get("DATABASE_URL")
+    url = url or os.environ.get("DATABASE_URL")
     if not url:
         sys.exit("gateway: DATABASE_URL is not set")
-    engine = create_db_engine(url, pool_size=1)
+    engine = create_db_engine(url, pool_size=1)  # a verb makes one transaction: one connection
     try:
         with registry_unit_of_work(session_factory(engine)) as uow:
-            seeded = seed_demo(uow=uow)
-            console_app, console_people = seed_console(uow=uow, gateway_url=args.gateway_url)
+            yield uow
     finally:
         engine.dispose()
+
+
+def _seed_demo(args: argparse.Namespace) -> None:
+    from harambee_gateway.seed import DemoCredentials, seed_console, seed_demo
+
+    with _registry() as uow:
+        seeded = seed_demo(uow=uow)
+        console_app, console_people = seed_console(uow=uow, gateway_url=args.gateway_url)
     document = DemoCredentials(
         gateway=args.gateway_url.rstrip("/"), clients=seeded.clients, people=[*seeded.people, *console_people],
         apps=[*seeded.apps, console_app],
@@ -76,10 +90,8 @@ def _seed_demo(args: argparse.Namespace) -> None:
 
 
 def _rotate_signing_key(args: argparse.Namespace) -> None:
-    from harambee_common.db import create_db_engine, session_factory
     from harambee_gateway.config import GatewaySettings
     from harambee_gateway.signing import KeyRing, SigningKey
-    from harambee_gateway.unit_of_work import registry_unit_of_work
 
     try:
         settings = GatewaySettings.from_env()
@@ -88,12 +100,8 @@ def _rotate_signing_key(args: argparse.Namespace) -> None:
     ring = KeyRing(SigningKey(settings.signing_key_pem), key_encryption_key=settings.key_encryption_key,
                    token_ttl_seconds=settings.token_ttl_seconds)
     lead = args.lead_seconds if args.lead_seconds is not None else settings.signing_key_publish_lead_seconds
-    engine = create_db_engine(settings.common.database_url, pool_size=1)
-    try:
-        with registry_unit_of_work(session_factory(engine)) as uow:
-            made = ring.rotate(uow=uow, publish_lead_seconds=lead, actor="cli")
-    finally:
-        engine.dispose()
+    with _registry(settings.common.database_url) as uow:
+        made = ring.rotate(uow=uow, publish_lead_seconds=lead, actor="cli")
     print(f"new signing key {made.key.kid}: published now, signs from {made.signs_from.isoformat()}")
 
 
@@ -127,37 +135,19 @@ def _reseal_secrets(args: argparse.Namespace) -> None:
 
 
 def _create_admin_client(args: argparse.Namespace) -> None:
-    from harambee_common.db import create_db_engine, session_factory
     from harambee_gateway.seed import ensure_platform_admin
-    from harambee_gateway.unit_of_work import registry_unit_of_work
 
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        sys.exit("gateway: DATABASE_URL is not set")
-    engine = create_db_engine(url, pool_size=1)
-    try:
-        with registry_unit_of_work(session_factory(engine)) as uow:
-            issued = ensure_platform_admin(uow=uow, name=args.name)
-    finally:
-        engine.dispose()
+    with _registry() as uow:
+        issued = ensure_platform_admin(uow=uow, name=args.name)
     # The secret goes to stdout once, for the operator to put in a secret store; it is not kept.
     print(issued.model_dump_json(indent=2))
 
 
 def _create_service_clients(args: argparse.Namespace) -> None:
-    from harambee_common.db import create_db_engine, session_factory
     from harambee_gateway.seed import ensure_service_clients
-    from harambee_gateway.unit_of_work import registry_unit_of_work
 
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        sys.exit("gateway: DATABASE_URL is not set")
-    engine = create_db_engine(url, pool_size=1)
-    try:
-        with registry_unit_of_work(session_factory(engine)) as uow:
-            issued = ensure_service_clients(uow=uow)
-    finally:
-        engine.dispose()
+    with _registry() as uow:
+        issued = ensure_service_clients(uow=uow)
     # One directory per service, owner-only, holding what its REGISTRY_CLIENT_ID_FILE and
     # REGISTRY_CLIENT_SECRET_FILE name: each service is given its own directory, never another's.
     for client in issued:

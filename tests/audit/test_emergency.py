@@ -184,10 +184,10 @@ def test_a_flagged_access_is_decided_once_and_a_second_decision_is_a_conflict(
     assert again.status_code == 409
     assert again.headers["content-type"] == "application/problem+json"
     assert again.json()["type"].endswith("/already-reviewed")
+    with owner.connect() as conn:  # the refused decision left nothing in the log
+        assert conn.scalar(sa.text("SELECT count(*) FROM entries WHERE tenant_id = :t"), {"t": tenant}) == 2
     flagged_page = api.get(queue_url(tenant), params={"status": "flagged"}, headers=headers).json()
     assert [i["review"]["decision"] for i in flagged_page["items"]] == ["flagged"]
-    with owner.connect() as conn:
-        assert conn.scalar(sa.text("SELECT count(*) FROM entries WHERE tenant_id = :t"), {"t": tenant}) == 2
 
 
 def test_an_officer_cannot_review_their_own_emergency_access(

@@ -256,12 +256,80 @@ def test_the_installed_verifier_reports_success_and_the_failing_line(
     assert f"line {line}, entry seq 7: its content does not match its leaf hash" in failed.stdout
 
 
+def _move_entry_after(lines: Lines, seq: int, after: int) -> Lines:
+    """Entry seq taken out and put back after entry `after`."""
+    moved = lines[index_of(lines, seq=seq)]
+    rest = [line for line in lines if line is not moved]
+    i = index_of(rest, seq=after)
+    return [*rest[: i + 1], moved, *rest[i + 1 :]]
+
+
+# Beyond TAMPERINGS: changes whose findings depend on the entries and lines around a chunk's edge.
+EDGE_TAMPERINGS: dict[str, Callable[[Lines], Lines]] = {
+    "move an entry two places on": lambda ls: _move_entry_after(ls, 3, 5),
+    "drop a checkpoint": lambda ls: [line for i, line in enumerate(ls) if i != index_of(ls, tree_size=8)],
+    "drop two entries before a checkpoint": lambda ls: [
+        line for i, line in enumerate(ls) if i not in (index_of(ls, seq=6), index_of(ls, seq=7))
+    ],
+    "insert a line that is not JSON": lambda ls: [*ls[:4], b"not json\n", *ls[4:]],
+    "insert a blank line": lambda ls: [*ls[:6], b"\n", *ls[6:]],
+    "put a carriage return inside an entry": lambda ls: [
+        line[:40] + b"\r" + line[40:] if i == index_of(ls, seq=2) else line for i, line in enumerate(ls)
+    ],
+}
+
+
+def _chunkings(path: Path, start: int, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """Chunk sizes that between them cut the file every way a size from one byte to the whole file cuts it.
+
+    A chunk from byte `a` ends at the first line start past `a + size`, so the cuts move only at sizes
+    `b - a` between two line starts: trying those (each set of cuts once) tries every size.
+    """
+    data = path.read_bytes()
+    starts = [start, *(i + 1 for i in range(start, len(data)) if data[i] == ord("\n"))]
+    seen: set[tuple[tuple[int, int], ...]] = set()
+    for size in sorted({1} | {b - a for a in starts for b in starts if b > a}):
+        monkeypatch.setattr(verify_module, "CHUNK_BYTES", size)
+        cuts = tuple(verify_module._boundaries(path, start))
+        if cuts not in seen:
+            seen.add(cuts)
+            yield size
+
+
+@pytest.mark.parametrize("case", ["untouched", "range with a closing checkpoint", *TAMPERINGS, *EDGE_TAMPERINGS])
+def test_verifying_in_chunks_of_any_size_agrees_exactly_with_one_pass(
+    api: TestClient, issuer: TokenIssuer, signer: CheckpointSigner, log_of_ten: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, case: str,
+) -> None:
+    if case == "range with a closing checkpoint":
+        lines = export(api, issuer, log_of_ten, **{"from": 3, "to": 6})
+    else:
+        lines = export(api, issuer, log_of_ten)
+        change = TAMPERINGS[case][0] if case in TAMPERINGS else EDGE_TAMPERINGS.get(case, lambda ls: ls)
+        lines = change(lines)
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(b"".join(lines))
+    one_pass = verify(lines, signer)
+    assert one_pass.ok == (case in ("untouched", "range with a closing checkpoint")), findings(one_pass)
+
+    sizes = list(_chunkings(path, len(lines[0]), monkeypatch))
+    assert len(sizes) > len(lines)  # from a chunk per line to one chunk for the file
+    for size in sizes:
+        monkeypatch.setattr(verify_module, "CHUNK_BYTES", size)
+        chunked = verify_module.verify_file(path, signer.verifier, workers=1)
+        assert chunked == one_pass, f"chunks of {size} bytes:\n{findings(chunked)}\none pass:\n{findings(one_pass)}"
+    for batch in range(1, len(lines) + 1):  # and lines given in batches of any length
+        monkeypatch.setattr(verify_module, "CHUNK_LINES", batch)
+        batched = verify(lines, signer)
+        assert batched == one_pass, f"batches of {batch} lines:\n{findings(batched)}\none pass:\n{findings(one_pass)}"
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_file_is_verified_in_chunks_across_processes_with_the_same_findings(
     api: TestClient, issuer: TokenIssuer, signer: CheckpointSigner, log_of_ten: str, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch, workers: int,
 ) -> None:
-    monkeypatch.setattr(verify_module, "CHUNK_BYTES", 1800)  # a few entries a chunk
+    monkeypatch.setattr(verify_module, "CHUNK_BYTES", 1500)  # a few entries a chunk
     lines = export(api, issuer, log_of_ten)
     good, bad = tmp_path / "good.jsonl", tmp_path / "bad.jsonl"
     good.write_bytes(b"".join(lines))
@@ -273,7 +341,7 @@ def test_a_file_is_verified_in_chunks_across_processes_with_the_same_findings(
     assert report.ok, findings(report)
     assert (report.entries, report.checkpoints, report.covered) == (10, 3, 10)
     failed = verify_module.verify_file(bad, signer.verifier, workers=workers)
-    assert findings(failed) == findings(verify(tampered, signer))
+    assert failed == verify(tampered, signer)
     assert "entry seq 6: entries are missing before it (seq 5)" in findings(failed)
 
 

@@ -111,31 +111,43 @@ def test_under_an_agreement_in_force_a_national_officer_reads_the_countys_log(
     assert [e["type"] for e in page.json()["items"]] == ["referral.received", "access.recorded", "agreement.activated"]
     assert page.json()["total"] == 3  # its own read is recorded after the search, not inside it
     assert [i["reason"] for i in queue.json()["items"]] == ["Risk to life"]
-    assert [e["actor"] for e in accesses.json()["items"]] == ["worker-1"]
+    # The officer's own reads of subj-n's entries (the search, then the queue) are reads of that person too.
+    assert [e["actor"] for e in accesses.json()["items"]] == ["worker-1", "national-officer", "national-officer"]
     assert api.get(f"/v1/tenants/{county}/read-alerts", headers=headers).status_code == 200
 
 
-def test_each_national_read_is_logged_with_its_agreement_and_a_countys_own_reads_are_not(
+def test_each_national_read_is_logged_with_its_agreement_and_a_countys_own_reads_without_one(
     api: TestClient, issuer: TokenIssuer, counties: Counties, owner: sa.Engine
 ) -> None:
     view = counties.agree()
     api.get(f"/v1/tenants/{counties.county}/entries", params={"subject": "subj-n"},
             headers=national_officer(issuer, counties.national))
-    api.get(f"/v1/tenants/{counties.county}/entries", headers=issuer.headers(tenants={counties.county: OFFICER}))
+    api.get(f"/v1/tenants/{counties.county}/entries",
+            headers=issuer.headers(tenants={counties.county: OFFICER}, sub="county-officer"))
 
     log = entries(owner, counties.county)
 
     assert [e["type"] for e in log] == [
-        "referral.received", "access.recorded", "agreement.activated", "audit_log.read_by_oversight",
+        "referral.received", "access.recorded", "agreement.activated",
+        "access.recorded", "audit_log.read_by_oversight",  # the national read: the person it returned, the agreement
+        "access.recorded", "access.recorded", "access.recorded",  # the county's: each subject it returned
     ]
-    record = log[3]
+    national = ("national-officer", "subj-n", "national_oversight")
+    assert (log[3]["actor"], log[3]["subject"], log[3]["purpose"]) == national
+    # The county's read returned subj-n's entries, the agreement's and the oversight record (about the log); the
+    # national officer's record of its read of subj-n is the log's own, not recorded again.
+    assert [(e["actor"], e["subject"], e["purpose"]) for e in log[5:]] == [
+        ("county-officer", "subj-n", "compliance_review"), ("county-officer", log[2]["subject"], "compliance_review"),
+        ("county-officer", "log", "compliance_review"),
+    ]
+    record = log[4]
     assert (record["actor"], record["purpose"], record["subject"]) == ("national-officer", "national_oversight", "log")
     assert record["agreement"] == view["id"]  # so `?agreement=` finds every read made under it
     assert (record["data"]["agreement_id"], record["data"]["agreement_version"]) == (view["id"], 1)
     assert record["data"]["from_tenants"] == [counties.national]
     assert record["data"]["route"] == "/v1/tenants/{tenant}/entries"
     assert record["data"]["query"] == "subject=subj-n"
-    assert record["seq"] == 3 and record["prev"] is not None  # in the county's hash chain like any entry
+    assert record["seq"] == 4 and record["prev"] is not None  # in the county's hash chain like any entry
     [applied] = decisions(owner, counties.county, "agreement.applied")
     assert (applied["agreement_id"], applied["agreement_version"]) == (view["id"], 1)
     assert decisions(owner, counties.county, "agreement.refused") == []

@@ -167,11 +167,15 @@ def test_an_officer_closes_an_alert_with_a_note_recorded_in_the_log_once(
     assert own.status_code == 403 and own.json()["type"].endswith("/own-alert")
     assert closed.status_code == 200, closed.text
     body = closed.json()
-    assert (body["status"], body["closed_by"], body["log_seq"]) == ("closed", "officer-3", 30)
+    # After the 30 reads, the officer's own read of the alert (recorded under it), then its closing.
+    assert (body["status"], body["closed_by"], body["log_seq"]) == ("closed", "officer-3", 31)
     assert again.status_code == 409 and again.json()["type"].endswith("/already-closed")
     with owner.connect() as conn:
-        canonical = conn.scalar(sa.text("SELECT canonical FROM entries WHERE tenant_id = :t AND seq = 30"),
-                                {"t": tenant})
+        read, canonical = conn.execute(sa.text("SELECT canonical FROM entries WHERE tenant_id = :t AND seq IN (30, 31) "
+                                               "ORDER BY seq"), {"t": tenant}).scalars()
+    read = json.loads(read)
+    assert (read["type"], read["subject"], read["data"]["resource"]) == (
+        "access.recorded", f"read_alert/{alert['id']}", f"read-alerts/{alert['id']}")
     entry = json.loads(canonical)
     assert (entry["type"], entry["actor"]) == ("read_alert.closed", "officer-3")
     assert entry["data"]["alerted_actor"] == "worker-5"

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
+from pathlib import Path
 
+from alembic import command
+from alembic.config import Config
+
+import harambee_interventions
+from harambee_common.migrations import upgrade
 from tests.interventions.support import (
     Callers,
     apply,
@@ -197,3 +203,59 @@ def test_a_case_worker_without_plans_write_reads_but_cannot_plan(interventions, 
                        json={"items": [item(provider_id, starts_on=today(client))]})
     assert made.status_code == 201
     assert client.get(plan_url(case_id), headers=reader).json()["subject_ref"] == str(subject)
+
+
+def goals_of(plan: dict) -> list[str]:
+    return [i["goal"] for i in plan["items"]]
+
+
+def test_plan_items_keep_the_order_they_were_given_in(interventions, issuer):
+    client, _ = interventions
+    staff = Callers(issuer, TENANT).staff()
+    provider_id, _ = vetted_provider(client, staff, TENANT)
+    case_id, _, _ = consented_case(client, TENANT, needs=["education"])
+    start = today(client)
+    goals = [f"Goal {n}" for n in (4, 1, 6, 2, 5, 3)]  # made together: one moment, six tasks
+    made = client.post(plan_url(case_id), headers=staff,
+                       json={"items": [item(provider_id, goal=goal, starts_on=start) for goal in goals]})
+    assert made.status_code == 201, made.text
+    assert goals_of(made.json()) == goals
+    assert goals_of(client.get(plan_url(case_id), headers=staff).json()) == goals
+
+    # A change keeps its tasks where they stood (whatever order it names them in); its new ones follow, in order.
+    kept = [item(provider_id, goal=i["goal"], starts_on=start, task_id=i["task_id"]) for i in made.json()["items"]]
+    new = [item(provider_id, goal=goal, starts_on=start) for goal in ("Goal 8", "Goal 7")]
+    changed = client.put(plan_url(case_id), headers=staff,
+                         json={"based_on_version": 1, "items": [*new, *reversed(kept)]})
+    assert changed.status_code == 200, changed.text
+    assert goals_of(changed.json()) == [*goals, "Goal 8", "Goal 7"]
+    assert goals_of(client.get(plan_url(case_id), headers=staff).json()) == [*goals, "Goal 8", "Goal 7"]
+    [latest, _] = client.get(plan_url(case_id) + "/versions", headers=staff).json()["items"]
+    assert [i["goal"] for i in latest["items"]] == ["Goal 8", "Goal 7", *reversed(goals)]  # each version as given
+
+
+def migrate_down(url: str, revision: str) -> None:
+    """Takes interventions' database back to a revision with its own migrations (as the owner)."""
+    config = Config()
+    config.set_main_option("script_location", str(Path(harambee_interventions.__file__).parent / "migrations"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.downgrade(config, revision)
+
+
+def test_the_migration_gives_existing_tasks_the_order_of_the_version_that_made_them(interventions, issuer):
+    client, database = interventions
+    staff = Callers(issuer, TENANT).staff()
+    provider_id, _ = vetted_provider(client, staff, TENANT)
+    case_id, _, _ = consented_case(client, TENANT, needs=["education"])
+    start = today(client)
+    goals = [f"Goal {n}" for n in (3, 1, 5, 2, 4)]
+    made = client.post(plan_url(case_id), headers=staff,
+                       json={"items": [item(provider_id, goal=goal, starts_on=start) for goal in goals]})
+    assert made.status_code == 201, made.text
+
+    migrate_down(database.owner, "0005")  # tasks as they were stored before positions
+    assert not rows(database.owner, "SELECT 1 FROM information_schema.columns "
+                                    "WHERE table_name = 'tasks' AND column_name = 'position'")
+    upgrade(package="harambee_interventions", url=database.owner)
+
+    assert goals_of(client.get(plan_url(case_id), headers=staff).json()) == goals

@@ -5,6 +5,7 @@ national tenant reads it too, but only under an agreement in force in the county
 national tenant and permits `read_audit_log` (harambee_common.agreements decides, and publishes the
 decision); it never reviews (sign-offs and closings stay with the county's own officers). Each such
 read, and each refusal, is appended to the county's log, so a county sees who looked from outside.
+What any reader's request returned of the log is recorded as well, person by person (reads.py).
 """
 
 from __future__ import annotations

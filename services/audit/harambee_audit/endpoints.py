@@ -1,4 +1,4 @@
-"""The compliance API: routes only."""
+"""The compliance API: routes only. What a route returns of the log, it records first (reads.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from harambee_audit import emergency, export, read_volume, service
 from harambee_audit.auth import AuditReader, ComplianceOfficer
 from harambee_audit.config import AuditSettings
+from harambee_audit.reads import ENTRY_FIELDS, LogReader
 from harambee_audit.repository import EntryQuery
 from harambee_audit.schemas import (
     CheckpointOut,
@@ -53,7 +54,7 @@ def signing_keys(request: Request) -> SigningKeysOut:
 
 @router.get("/entries", response_model=EntryPageOut)
 def search_entries(
-    principal: AuditReader,
+    reader: LogReader,
     uow: UnitOfWorkDep,
     subject: str | None = None,
     type: str | None = None,
@@ -71,15 +72,18 @@ def search_entries(
         since=since, until=until,
     )
     page = service.search_entries(
-        db_session=uow.session, tenant=principal.tenant, query=query, cursor=cursor, limit=limit
+        db_session=uow.session, tenant=reader.tenant, query=query, cursor=cursor, limit=limit
     )
+    reader.entries(page.items, resource="log/entries")
     return EntryPageOut.of(page)
 
 
 @router.get("/entries/{seq}", response_model=EntryOut)
-def get_entry(principal: AuditReader, uow: UnitOfWorkDep, seq: BigIntPath) -> EntryOut:
+def get_entry(reader: LogReader, uow: UnitOfWorkDep, seq: BigIntPath) -> EntryOut:
     """One entry by its sequence number."""
-    return EntryOut.of(service.get_entry(db_session=uow.session, tenant=principal.tenant, seq=seq))
+    entry = service.get_entry(db_session=uow.session, tenant=reader.tenant, seq=seq)
+    reader.entries([entry], resource=f"log/entries/{seq}")
+    return EntryOut.of(entry)
 
 
 @router.get("/entries/{seq}/inclusion-proof", response_model=InclusionProofOut,
@@ -96,7 +100,7 @@ def inclusion_proof(
 
 @router.get("/subjects/{subject}/accesses", response_model=EntryPageOut)
 def accesses(
-    principal: AuditReader,
+    reader: LogReader,
     uow: UnitOfWorkDep,
     subject: str,
     cursor: Cursor = None,
@@ -104,8 +108,9 @@ def accesses(
 ) -> EntryPageOut:
     """Who has accessed (or was refused) this person's record, across every service."""
     page = service.accesses_to(
-        db_session=uow.session, tenant=principal.tenant, subject=subject, cursor=cursor, limit=limit
+        db_session=uow.session, tenant=reader.tenant, subject=subject, cursor=cursor, limit=limit
     )
+    reader.entries(page.items, resource=f"log/subjects/{subject}/accesses")
     return EntryPageOut.of(page)
 
 
@@ -155,7 +160,7 @@ def consistency_proof(
 })
 def export_range(
     request: Request,
-    principal: AuditReader,
+    reader: LogReader,
     uow: UnitOfWorkDep,
     start: Annotated[int, Query(alias="from", ge=0, le=BIGINT_MAX)] = 0,
     end: Annotated[int | None, Query(alias="to", ge=0, le=BIGINT_MAX)] = None,
@@ -166,18 +171,21 @@ def export_range(
     """Entries [from, to) as JSONL with checkpoints and proofs; `to` defaults to the latest checkpoint.
 
     With `subject`, only the entries about that person, each with an inclusion proof against the
-    checkpoint of size `to` (which must then be a checkpoint's size).
+    checkpoint of size `to` (which must then be a checkpoint's size). The export is recorded (under
+    the person, or `log` for a range) in the request's transaction, before its first line is sent.
     """
     if subject is not None:
         about = export.plan_subject(
-            db_session=uow.session, tenant=principal.tenant, subject=subject, start=start, end=end
+            db_session=uow.session, tenant=reader.tenant, subject=subject, start=start, end=end
         )
         lines = export.subject_export_lines(sessions=request.app.state.sessions, export=about)
-        filename = f"audit-{principal.tenant}-subject-{about.start}-{about.end}.jsonl"
+        filename = f"audit-{reader.tenant}-subject-{about.start}-{about.end}.jsonl"
+        reader.record(subjects=[subject], resource=f"log/export/{about.start}-{about.end}", fields=ENTRY_FIELDS)
     else:
-        plan = export.plan(db_session=uow.session, tenant=principal.tenant, start=start, end=end)
+        plan = export.plan(db_session=uow.session, tenant=reader.tenant, start=start, end=end)
         lines = export.export_lines(sessions=request.app.state.sessions, export=plan)
-        filename = f"audit-{principal.tenant}-{plan.start}-{plan.end}.jsonl"
+        filename = f"audit-{reader.tenant}-{plan.start}-{plan.end}.jsonl"
+        reader.record(subjects=["log"], resource=f"log/export/{plan.start}-{plan.end}", fields=ENTRY_FIELDS)
     return StreamingResponse(
         lines,
         media_type="application/jsonl",
@@ -192,7 +200,7 @@ def _settings(request: Request) -> AuditSettings:
 @router.get("/emergency-accesses", response_model=EmergencyQueueOut)
 def emergency_queue(
     request: Request,
-    principal: AuditReader,
+    reader: LogReader,
     uow: UnitOfWorkDep,
     status: QueueStatus = "pending",
     cursor: Cursor = None,
@@ -201,26 +209,28 @@ def emergency_queue(
     """The break-the-glass queue, oldest first: each access's reason, age in hours, and whether it is overdue."""
     page = emergency.list_queue(
         db_session=uow.session,
-        tenant=principal.tenant,
+        tenant=reader.tenant,
         status=status,
         cursor=cursor,
         limit=limit,
         overdue_hours=_settings(request).review_overdue_hours,
     )
+    reader.emergency_accesses(page.items, resource="emergency-accesses")
     return EmergencyQueueOut.of(page)
 
 
 @router.get("/emergency-accesses/{seq}", response_model=EmergencyAccessOut)
 def emergency_access(
-    request: Request, principal: AuditReader, uow: UnitOfWorkDep, seq: BigIntPath
+    request: Request, reader: LogReader, uow: UnitOfWorkDep, seq: BigIntPath
 ) -> EmergencyAccessOut:
     """One emergency access by the seq of its log entry, with the decision on it if there is one."""
     item = emergency.get_item(
         db_session=uow.session,
-        tenant=principal.tenant,
+        tenant=reader.tenant,
         seq=seq,
         overdue_hours=_settings(request).review_overdue_hours,
     )
+    reader.emergency_accesses([item], resource=f"emergency-accesses/{seq}")
     return EmergencyAccessOut.of(item)
 
 
@@ -252,7 +262,7 @@ def review_emergency_access(
 
 @router.get("/read-alerts", response_model=ReadAlertPageOut)
 def read_alerts(
-    principal: AuditReader,
+    reader: LogReader,
     uow: UnitOfWorkDep,
     status: Annotated[Literal["open", "closed", "all"], Query(description="open by default")] = "open",
     cursor: Cursor = None,
@@ -260,17 +270,18 @@ def read_alerts(
 ) -> ReadAlertPageOut:
     """Actors whose reads on a day were far above their own usual level, oldest alert first."""
     page = read_volume.list_alerts(
-        db_session=uow.session, tenant=principal.tenant, status=status, cursor=cursor, limit=limit
+        db_session=uow.session, tenant=reader.tenant, status=status, cursor=cursor, limit=limit
     )
+    reader.alerts(page.items)
     return ReadAlertPageOut.of(page)
 
 
 @router.get("/read-alerts/{alert_id}", response_model=ReadAlertOut)
-def read_alert(principal: AuditReader, uow: UnitOfWorkDep, alert_id: uuid.UUID) -> ReadAlertOut:
+def read_alert(reader: LogReader, uow: UnitOfWorkDep, alert_id: uuid.UUID) -> ReadAlertOut:
     """One alert."""
-    return ReadAlertOut.of(
-        read_volume.get_alert(db_session=uow.session, tenant=principal.tenant, alert_id=alert_id)
-    )
+    alert = read_volume.get_alert(db_session=uow.session, tenant=reader.tenant, alert_id=alert_id)
+    reader.alerts([alert])
+    return ReadAlertOut.of(alert)
 
 
 @router.post("/read-alerts/{alert_id}/close", response_model=ReadAlertOut,

@@ -7,6 +7,11 @@ the signed root, and checks each checkpoint's signature and the consistency proo
 Two passes share the work: scanning lines (hashing entries, following the chain) runs over chunks
 of the file in worker processes; folding the leaves into the tree and checking checkpoints runs in
 order in this process. Both hold only one chunk at a time, so memory does not grow with the file.
+
+Where the chunks are cut must not change what is found: the fold reports in line order, keeps its
+state (the chain, a run of entries after the closing checkpoint) across chunks, and a chunk scanned
+before the chain's state at its start was known is scanned again with it when its first entry does
+not continue that chain (which happens only in a tampered export).
 """
 
 from __future__ import annotations
@@ -75,17 +80,33 @@ class Report:
             self.more_findings += 1
 
 
+@dataclass(frozen=True)
+class Chain:
+    """Where the hash chain stands before a line: its last entry, and what the next entry must contain."""
+
+    previous: bytes | None  # the canonical bytes of the last entry in the chain (None before the first)
+    marker: bytes  # `"prev":"<that entry's leaf hash>"`, or `"prev":null` at the log's start
+
+    @classmethod
+    def after(cls, previous: bytes | None, leaf: bytes | None) -> Chain:
+        """The chain after an entry whose stated leaf hash (hex) is `leaf`; None: the log's start."""
+        return cls(previous, b'"prev":"' + leaf + b'"' if leaf else b'"prev":null')
+
+
 @dataclass
 class Chunk:
-    """What scanning a run of lines found; line numbers and entry counts are relative to the run."""
+    """What scanning a run of lines found; line numbers and entry counts are relative to the run.
+
+    Every line is either an entry (a leaf) or one of `others`, so the lines between two others are leaves.
+    """
 
     lines: int = 0
     leaves: list[bytes] = field(default_factory=list)
     others: list[tuple[int, int, bytes]] = field(default_factory=list)  # (line, entries before, line)
-    findings: list[tuple[int, str, str]] = field(default_factory=list)
+    findings: list[tuple[int, str, str]] = field(default_factory=list)  # in line order
+    linked: bool = False  # scanned from a known chain; else its first entry is assumed to continue it
     first: tuple[int, bytes] | None = None  # the first entry's line and canonical bytes
-    last: bytes | None = None  # the canonical bytes of the last entry that continued the chain
-    last_leaf: bytes | None = None  # and its leaf hash in hex
+    chain: Chain | None = None  # the chain after its last entry that took its place in it
 
 
 def _seq(canonical: bytes) -> int | None:
@@ -120,17 +141,23 @@ def _is_entry_line(line: bytes) -> bool:
     return line.startswith(ENTRY_PREFIX) and line[-_TAIL:].startswith(ENTRY_MIDDLE) and line.endswith(_ENTRY_END)
 
 
-def scan(lines: Iterable[bytes]) -> Chunk:
-    """Hashes each entry line, checks its stated leaf hash and its link to the entry before it."""
-    chunk = Chunk()
+def scan(lines: Iterable[bytes], chain: Chain | None = None) -> Chunk:
+    """Hashes each entry line, checks its stated leaf hash and its link to the entry before it.
+
+    Without `chain` (a worker does not know how the chunks before its own end), the first entry's link
+    is left to the fold (`Chunk.linked` is false) and the entries after it are checked as if it held.
+    """
+    chunk = Chunk(linked=chain is not None)
     sha256, hexlify = hashlib.sha256, binascii.hexlify
     leaves = chunk.leaves
     append = leaves.append
     tail, middle_end = -_TAIL, -_TAIL + len(ENTRY_MIDDLE)
     prefix_end = len(ENTRY_PREFIX)
-    previous: bytes | None = None  # the canonical bytes of the last entry in the chain
-    marker: bytes | None = None  # what the next entry must contain: "prev":"<last leaf hash>"
+    previous: bytes | None = chain.previous if chain else None  # the canonical bytes of the last entry in the chain
+    # What the next entry must contain: "prev":"<last leaf hash>". Every entry contains b"" (no chain known).
+    marker: bytes = chain.marker if chain else b""
     previous_leaf: bytes | None = None  # its stated leaf hash, hex
+    first: tuple[int, bytes] | None = None
     line_no = 0
     for line_no, line in enumerate(lines, 1):
         # The common case first: an entry line whose stated leaf hash matches its bytes.
@@ -146,27 +173,34 @@ def scan(lines: Iterable[bytes]) -> Chunk:
                 (line_no, f"entry seq {seq}", "its content does not match its leaf hash: it was altered")
             )
         append(leaf)
-        if marker is None:
-            if chunk.first is None:
-                chunk.first = (line_no, canonical)
-        elif marker not in canonical:
+        if first is None:
+            first = (line_no, canonical)
+        if marker not in canonical:
             where, message, in_chain = diagnose(previous, canonical)
             chunk.findings.append((line_no, where, message))
             if not in_chain:
                 continue
         previous, previous_leaf, marker = canonical, stated, b'"prev":"' + stated + b'"'
-    chunk.lines = line_no
-    chunk.last = previous
-    chunk.last_leaf = previous_leaf
+    chunk.lines, chunk.first = line_no, first
+    if previous_leaf is not None:
+        chunk.chain = Chain.after(previous, previous_leaf)
     return chunk
 
 
-def scan_range(path: str, start: int, end: int) -> Chunk:
-    """Scans the lines in bytes [start, end) of a file (both at line boundaries)."""
+def scan_range(path: str, start: int, end: int, chain: Chain | None = None) -> Chunk:
+    """Scans the lines in bytes [start, end) of a file (both at line boundaries).
+
+    Lines end at `\n` only (a stray `\r` inside one does not split it), as when a file is read line by line.
+    """
     with open(path, "rb") as file:
         file.seek(start)
         data = file.read(end - start)
-    return scan(data.splitlines())
+    lines = data.split(b"\n")
+    if not lines[-1]:
+        lines.pop()
+    if b"\r" in data:  # as verify_export strips each line's end
+        lines = [line.rstrip(b"\r") for line in lines]
+    return scan(lines, chain)
 
 
 def _boundaries(path: Path, start: int) -> list[tuple[int, int]]:
@@ -181,15 +215,15 @@ def _boundaries(path: Path, start: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
 
 
-def _batches(lines: Iterator[bytes]) -> Iterator[Chunk]:
+def _batches(lines: Iterator[bytes]) -> Iterator[list[bytes]]:
     batch: list[bytes] = []
     for line in lines:
         batch.append(line.rstrip(b"\r\n"))
         if len(batch) >= CHUNK_LINES:
-            yield scan(batch)
+            yield batch
             batch = []
     if batch:
-        yield scan(batch)
+        yield batch
 
 
 class _Verifier:
@@ -202,9 +236,9 @@ class _Verifier:
         self.origin: str | None = None
         self.frontier = Frontier()
         self.line_base = 1  # lines before the current chunk (the header is line 1)
-        self.previous: bytes | None = None  # the canonical bytes of the last entry in the chain
-        self.previous_leaf: bytes | None = None  # its leaf hash, hex
-        self.first_entry: bytes | None = None
+        self.chain = Chain.after(None, None)
+        self.started = False  # whether the export's first entry has been seen
+        self.in_run = False  # whether the last line folded was an entry (a run of them goes on)
         self.computed: dict[int, bytes] = {}  # tree size -> root recomputed from the entries
         self.signed: dict[int, bytes] = {}  # tree size -> root under a valid signature
         self.last_checkpoint: CheckpointBody | None = None
@@ -221,43 +255,50 @@ class _Verifier:
             self.frontier = Frontier(report.start, [bytes.fromhex(h) for h in doc.get("prefix", [])])
         except ValueError:
             report.add(1, "header", "the prefix hashes do not match the range's start")
-        self.previous_leaf = doc["prev_leaf"].encode() if doc.get("prev_leaf") else None
+        self.chain = Chain.after(None, doc["prev_leaf"].encode() if doc.get("prev_leaf") else None)
         self.computed[report.start] = self.frontier.root()
         report.covered = report.start
 
-    def chunk(self, chunk: Chunk) -> None:
-        report, base = self.report, self.line_base
-        if chunk.first is not None:
-            self._link(base + chunk.first[0], chunk.first[1])
-        for line, where, message in chunk.findings:
-            report.add(base + line, where, message)
-        done = 0
+    def chunk(self, chunk: Chunk, rescan: Callable[[Chain], Chunk] | None = None) -> None:
+        """Folds the next chunk; `rescan` scans it again from a known chain (needed when it is not linked)."""
+        if not chunk.linked and chunk.first is not None and self.chain.marker not in chunk.first[1]:
+            # Its first entry does not continue the chain, so it may not take its place in it either:
+            # what the scan checked the entries after it against may be wrong. Rare: a tampered export.
+            if rescan is None:
+                raise ValueError("an unlinked chunk needs a way to scan it again")
+            chunk = rescan(self.chain)
+        base = self.line_base
+        findings = deque((base + line, where, message) for line, where, message in chunk.findings)
+        start, done = 1, 0  # the line after the last other line, and the leaves folded
         for line, entries_before, raw in chunk.others:
-            self._fold(chunk.leaves[done:entries_before], base + line)
-            done = entries_before
+            self._entries(base + start, chunk.leaves[done:entries_before], chunk, findings, base + line)
             self._other(base + line, raw)
-        self._fold(chunk.leaves[done:], base + chunk.lines)
-        if chunk.last is not None:
-            self.previous, self.previous_leaf = chunk.last, chunk.last_leaf
+            start, done = line + 1, entries_before
+        self._entries(base + start, chunk.leaves[done:], chunk, findings, base + chunk.lines + 1)
+        if chunk.chain is not None:
+            self.chain = chunk.chain
         self.line_base += chunk.lines
 
-    def _link(self, line: int, canonical: bytes) -> None:
-        """Checks that a chunk's first entry continues the chain of the chunk before it."""
-        if self.first_entry is None:
-            self.first_entry = canonical
-            if _seq(canonical) != self.report.start:
-                where = f"entry seq {_seq(canonical)}"
-                self.report.add(line, where, f"the export should start at seq {self.report.start}")
-        marker = b'"prev":"' + self.previous_leaf + b'"' if self.previous_leaf else b'"prev":null'
-        if marker not in canonical:
-            where, message, _ = diagnose(self.previous, canonical)
-            self.report.add(line, where, message)
-
-    def _fold(self, leaves: list[bytes], line: int) -> None:
+    def _entries(
+        self, line: int, leaves: list[bytes], chunk: Chunk, findings: deque[tuple[int, str, str]], end: int
+    ) -> None:
+        """Entry lines `line` to `end` (excluded): what is wrong with them, in line order; then into the tree."""
         if not leaves:
             return
-        if self.closed:
-            self.report.add(line, "entry", "after the checkpoint that closes the export")
+        report = self.report
+        if not self.started:  # the export's first entry is the chunk's first
+            self.started = True
+            assert chunk.first is not None
+            if (seq := _seq(chunk.first[1])) != report.start:
+                report.add(line, f"entry seq {seq}", f"the export should start at seq {report.start}")
+        if self.closed and not self.in_run:
+            report.add(line, "entry", "after the checkpoint that closes the export")
+        self.in_run = True
+        while findings and findings[0][0] < end:
+            report.add(*findings.popleft())
+        self._fold(leaves)
+
+    def _fold(self, leaves: list[bytes]) -> None:
         sha256 = hashlib.sha256
         hashes, size = self.frontier.hashes, self.frontier.size
         for h in leaves:
@@ -271,6 +312,7 @@ class _Verifier:
         self.report.entries = size - self.report.start
 
     def _other(self, line: int, raw: bytes) -> None:
+        self.in_run = False
         try:
             doc = json.loads(raw)
         except ValueError:
@@ -404,8 +446,8 @@ def verify_export(
     verifier = _start(next(iterator, b""), key, allow_unsigned_tail)
     if verifier.report.findings:
         return verifier.report
-    for chunk in _batches(iterator):
-        verifier.chunk(chunk)
+    for batch in _batches(iterator):
+        verifier.chunk(scan(batch, verifier.chain))  # in order, so from the chain as it stands
         if progress is not None:
             progress(verifier.report.entries)
     return verifier.finish()
@@ -429,22 +471,25 @@ def verify_file(
     ranges = _boundaries(path, start)
     workers = workers or os.cpu_count() or 1
 
-    def fold(chunk: Chunk) -> None:
-        verifier.chunk(chunk)
+    def fold(chunk: Chunk, a: int, b: int) -> None:
+        verifier.chunk(chunk, rescan=lambda chain: scan_range(str(path), a, b, chain))
         if progress is not None:
             progress(verifier.report.entries)
 
+    # One process scans as the workers do (not from the chain it knows), so that both take the same path.
     if workers == 1 or len(ranges) == 1:
         for a, b in ranges:
-            fold(scan_range(str(path), a, b))
+            fold(scan_range(str(path), a, b), a, b)
         return verifier.finish()
     ahead = 2 * workers  # chunks scanned ahead of the fold: this bounds the memory held
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        queue: deque[Future[Chunk]] = deque()
+        queue: deque[tuple[Future[Chunk], int, int]] = deque()
         for a, b in ranges:
-            queue.append(pool.submit(scan_range, str(path), a, b))
+            queue.append((pool.submit(scan_range, str(path), a, b), a, b))
             if len(queue) > ahead:
-                fold(queue.popleft().result())
+                future, start, end = queue.popleft()
+                fold(future.result(), start, end)
         while queue:
-            fold(queue.popleft().result())
+            future, start, end = queue.popleft()
+            fold(future.result(), start, end)
     return verifier.finish()

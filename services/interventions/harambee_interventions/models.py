@@ -159,6 +159,8 @@ class Task(Base):
     # open, completed (goal met), ended (dropped from the plan, or the case closed), stopped (withdrawal, transfer)
     status: Mapped[str] = mapped_column(sa.Text)
     stop_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # Its index in the items of the request that made it: tasks made together keep the order they were given in.
+    position: Mapped[int] = mapped_column(sa.Integer)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     last_session_on: Mapped[date | None] = mapped_column(sa.Date)

@@ -30,11 +30,11 @@ def plan_of_case(*, session: Session, case_id: uuid.UUID, for_update: bool = Fal
 
 
 def tasks_of_plan(*, session: Session, plan_id: uuid.UUID, open_only: bool = False) -> list[Task]:
-    """A plan's tasks, oldest first."""
+    """A plan's tasks, oldest first; those made together in the order they were given in."""
     query = sa.select(Task).where(Task.plan_id == plan_id)
     if open_only:
         query = query.where(Task.status == "open")
-    return list(session.scalars(query.order_by(Task.created_at, Task.task_id)))
+    return list(session.scalars(query.order_by(Task.created_at, Task.position, Task.task_id)))
 
 
 def list_versions(*, session: Session, plan_id: uuid.UUID, cursor: str | None, limit: int) -> Slice[PlanVersion]:

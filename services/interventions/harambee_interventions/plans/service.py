@@ -4,7 +4,8 @@ A plan is versioned: every change (a new plan, a change, a review that changes i
 version (`plan_versions`) and publishes `plan.versioned`. An item is a task for one provider; a new
 version keeps the tasks it names by `task_id` (their goal, end date and practitioner may change), opens
 tasks for its new items, and ends the open tasks it leaves out (`task.stopped`, `plan_changed`). A
-provider gets a new task only where it is vetted for the type and its vetting has not expired.
+provider gets a new task only where it is vetted for the type and its vetting has not expired. A plan's
+tasks are listed oldest first, those made together in the order the request gave them (`position`).
 
 Reviews record each open goal met or not (a met goal completes its task), keep or change the plan,
 set the next review (default: the tenant's interval) and may ask assessment for a reassessment
@@ -16,6 +17,7 @@ Staff reads of a plan are recorded (`access.recorded`).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -83,9 +85,7 @@ def change(*, uow: UnitOfWork, principal: TenantPrincipal, case_id: uuid.UUID, b
 
 def read(*, uow: UnitOfWork, principal: TenantPrincipal, case_id: uuid.UUID) -> PlanRecord:
     """A case's plan with its tasks; the read is recorded."""
-    plan = or_not_found(repository.plan_of_case(session=uow.session, case_id=case_id), "The case has no plan.")
-    EVENTS.record_access(uow, principal=principal, subject=str(plan.subject_ref), resource=f"plan/{plan.plan_id}",
-                         fields=PLAN_FIELDS, purpose="case-management")
+    plan = _read_plan(uow=uow, principal=principal, case_id=case_id, part="", fields=PLAN_FIELDS)
     return read_record(uow=uow, plan=plan)
 
 
@@ -97,31 +97,33 @@ def read_record(*, uow: UnitOfWork, plan: Plan) -> PlanRecord:
 def versions(*, uow: UnitOfWork, principal: TenantPrincipal, case_id: uuid.UUID, cursor: str | None,
              limit: int) -> Slice[PlanVersion]:
     """A page of the plan's versions, newest first; the read is recorded."""
-    plan = or_not_found(repository.plan_of_case(session=uow.session, case_id=case_id), "The case has no plan.")
-    EVENTS.record_access(uow, principal=principal, subject=str(plan.subject_ref),
-                         resource=f"plan/{plan.plan_id}/versions", fields=("items", "version"),
-                         purpose="case-management")
+    plan = _read_plan(uow=uow, principal=principal, case_id=case_id, part="/versions", fields=("items", "version"))
     return repository.list_versions(session=uow.session, plan_id=plan.plan_id, cursor=cursor, limit=limit)
 
 
 def reviews(*, uow: UnitOfWork, principal: TenantPrincipal, case_id: uuid.UUID, cursor: str | None,
             limit: int) -> Slice[Review]:
     """A page of the plan's reviews, newest first; the read is recorded."""
-    plan = or_not_found(repository.plan_of_case(session=uow.session, case_id=case_id), "The case has no plan.")
-    EVENTS.record_access(uow, principal=principal, subject=str(plan.subject_ref),
-                         resource=f"plan/{plan.plan_id}/reviews", fields=("goals", "note", "next_review_on"),
-                         purpose="case-management")
+    plan = _read_plan(uow=uow, principal=principal, case_id=case_id, part="/reviews",
+                      fields=("goals", "note", "next_review_on"))
     return repository.list_reviews(session=uow.session, plan_id=plan.plan_id, cursor=cursor, limit=limit)
 
 
 def sessions(*, uow: UnitOfWork, principal: TenantPrincipal, case_id: uuid.UUID, cursor: str | None,
              limit: int) -> Slice[SessionRecord]:
     """A page of the sessions providers recorded on the plan's tasks, newest first; the read is recorded."""
+    plan = _read_plan(uow=uow, principal=principal, case_id=case_id, part="/sessions",
+                      fields=("held_on", "attended", "note"))
+    return repository.list_sessions(session=uow.session, plan_id=plan.plan_id, cursor=cursor, limit=limit)
+
+
+def _read_plan(*, uow: UnitOfWork, principal: TenantPrincipal, case_id: uuid.UUID, part: str,
+               fields: Iterable[str]) -> Plan:
+    """The case's plan (404 without one), the read of its `part` recorded first under the person's reference."""
     plan = or_not_found(repository.plan_of_case(session=uow.session, case_id=case_id), "The case has no plan.")
     EVENTS.record_access(uow, principal=principal, subject=str(plan.subject_ref),
-                         resource=f"plan/{plan.plan_id}/sessions", fields=("held_on", "attended", "note"),
-                         purpose="case-management")
-    return repository.list_sessions(session=uow.session, plan_id=plan.plan_id, cursor=cursor, limit=limit)
+                         resource=f"plan/{plan.plan_id}{part}", fields=fields, purpose="case-management")
+    return plan
 
 
 def review(*, uow: UnitOfWork, principal: TenantPrincipal, case_id: uuid.UUID, reviewed_on: date,
@@ -227,7 +229,7 @@ def _new_version(*, uow: UnitOfWork, principal: TenantPrincipal, plan: Plan, cas
     references = {t.provider_id: t.reference for t in repository.tasks_of_plan(session=uow.session,
                                                                                 plan_id=plan.plan_id)}
     today, tasks = at.date(), []
-    for item in items:
+    for position, item in enumerate(items):
         if item.task_id is None:
             providers.require_assignable(uow=uow, provider_id=item.provider_id, practitioner_id=item.practitioner_id,
                                          intervention_type=item.intervention_type, starts_on=item.starts_on,
@@ -237,7 +239,7 @@ def _new_version(*, uow: UnitOfWork, principal: TenantPrincipal, plan: Plan, cas
                         reference=references.setdefault(item.provider_id, uuid.uuid4()),
                         need=item.need, goal=item.goal, intervention_type=item.intervention_type,
                         provider_id=item.provider_id, practitioner_id=item.practitioner_id, starts_on=item.starts_on,
-                        expected_end_on=item.expected_end_on, status="open", created_at=at)
+                        expected_end_on=item.expected_end_on, status="open", position=position, created_at=at)
             repository.add(session=uow.session, row=task)
         else:
             task = _kept(uow=uow, task=open_tasks.get(item.task_id), item=item, today=today)
