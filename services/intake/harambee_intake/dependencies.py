@@ -17,13 +17,11 @@ IfMatch = Annotated[str | None, Header()]
 IdempotencyKeyHeader = Annotated[str | None, Header(alias="Idempotency-Key")]
 
 
-# Coroutines, though they only read app.state: FastAPI runs a plain function dependency in its thread
-# pool, a hand-off that cost more than the lookup on every request.
-async def _vault(request: Request) -> Vault:
+def _vault(request: Request) -> Vault:
     return request.app.state.vault
 
 
-async def _config(request: Request) -> IntakeConfig:
+def _config(request: Request) -> IntakeConfig:
     return request.app.state.intake_config
 
 
