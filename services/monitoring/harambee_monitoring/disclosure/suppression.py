@@ -133,16 +133,68 @@ def _complement(cell: Cell, cells: Mapping[Cell, int], suppressed: set[Cell], re
     further = {c for s in beside & suppressed for i in touching.get(s, ()) for c in relations[i]}
     pool = sorted((c for c in beside | further if cells[c] > 0 and c not in suppressed),
                   key=lambda c: (c not in beside, cost(c), repr(c)))
-    near = {i for c in (cell, *(beside & suppressed)) for i in touching.get(c, ())}
-    for candidate in sorted(pool[:CANDIDATES], key=lambda c: (cost(c), repr(c))):
-        local = [relations[i] for i in near.union(touching.get(candidate, ()))]
-        if cell not in recoverable(suppressed | {candidate}, local):
+    tried = sorted(pool[:CANDIDATES], key=lambda c: (cost(c), repr(c)))
+    near = {i for c in (cell, *(beside & suppressed), *tried) for i in touching.get(c, ())}
+    protecting = _protectors(cell, suppressed, [relations[i] for i in sorted(near)], tried)
+    for candidate in tried:
+        if candidate in protecting:
             return candidate
     if pool:
         return min(pool, key=lambda c: (cost(c), repr(c)))
     elsewhere = [c for c in cells if c not in suppressed and cells[c] > 0]
     return min(elsewhere or (beside - suppressed) or (c for c in cells if c not in suppressed),
                key=lambda c: (cells[c], repr(c)))
+
+
+def _protectors(cell: Cell, suppressed: set[Cell], relations: list[Relation], candidates: list[Cell]) -> set[Cell]:
+    """The candidates each of which, withheld alone besides `suppressed`, leaves `cell` unrecoverable from the
+    relations: one elimination for all of them instead of one each.
+
+    The relations restricted to the suppressed cells are reduced with the combinations that reduce them kept
+    beside (an identity block). The cell is fixed by a reduced row naming only it; a candidate adds a column,
+    whose entry in each reduced row is that row's combination applied to the candidate's coefficients. The cell
+    stays fixed unless its row gains an entry there and no row reduced to nothing does (such a row would take the
+    new column as its pivot and clear it from the cell's row).
+    """
+    width = len(relations)
+    column: dict[Cell, int] = {}
+    rows = []
+    for i, relation in enumerate(relations):
+        row = {column.setdefault(c, width + len(column)): k for c, k in relation.items() if k and c in suppressed}
+        row[i] = 1  # the identity block: columns below `width` record which relations a row combines
+        rows.append(row)
+    if cell not in column:
+        return set(candidates)
+    pivots: dict[int, dict[int, int]] = {}
+    null: list[dict[int, int]] = []
+    for row in rows:
+        for p in [c for c in row if c in pivots]:
+            factor, pivot_row = row.get(p), pivots[p]
+            if factor:
+                row = _combine(row, pivot_row[p], pivot_row, factor)
+        named = [c for c in row if c >= width]
+        if not named:
+            null.append(row)
+            continue
+        p = min(named)
+        for q, other in pivots.items():
+            factor = other.get(p)
+            if factor:
+                pivots[q] = _combine(other, row[p], row, factor)
+        pivots[p] = row
+    own = pivots.get(column[cell])
+    if own is None or any(c >= width and c != column[cell] for c in own):
+        return set(candidates)  # not fixed by these relations even now
+
+    def entry(row: dict[int, int], coefficients: list[tuple[int, int]]) -> int:
+        return sum(row.get(i, 0) * k for i, k in coefficients)
+
+    protecting = set()
+    for candidate in candidates:
+        coefficients = [(i, r[candidate]) for i, r in enumerate(relations) if r.get(candidate)]
+        if entry(own, coefficients) and not any(entry(z, coefficients) for z in null):
+            protecting.add(candidate)
+    return protecting
 
 
 # How many complementary candidates (the nearest and cheapest) are tried at each step.
