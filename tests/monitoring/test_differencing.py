@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from harambee_monitoring.disclosure.release import _protected
 from harambee_monitoring.disclosure.suppression import protect
 from harambee_monitoring.indicators.grid import ALL, CATEGORIES, Grid
 from tests.monitoring.attacker import recovered
@@ -86,6 +87,25 @@ def test_monotone_suppression_leaves_nothing_to_subtract(seed):
     w2 = protect(second.counts, second.relations(), THRESHOLD, withheld=w1, cost=second.cost)
     assert w1 <= w2
     assert differenced(first, second, w1, w2) == set()
+
+
+def test_a_release_reuses_its_answer_only_while_figures_and_history_are_unchanged():
+    first, second = two_releases(0)
+
+    def protected(grid: Grid, before: frozenset) -> frozenset:
+        return _protected(grid.unit, tuple(grid.months), tuple(grid.categories.items()),
+                                  tuple(grid.counts.items()), THRESHOLD, before)
+
+    _protected.cache_clear()
+    w1 = protected(first, frozenset())
+    assert w1 == protect(first.counts, first.relations(), THRESHOLD, cost=first.cost)
+    assert protected(first, frozenset()) == w1 and _protected.cache_info().hits == 1
+    w2 = protected(second, w1)  # new figures: solved again, from the history
+    assert _protected.cache_info().misses == 2 and w1 <= w2
+    assert differenced(first, second, w1, w2) == set()
+    # The same figures with a longer history are another question: its answer keeps the whole history.
+    history = w1 | {next(cell for cell, n in first.counts.items() if n >= THRESHOLD and cell not in w1)}
+    assert protected(first, frozenset(history)) >= history
 
 
 # --- Through the API: what the national programme read once stays withheld -------------------------------------

@@ -47,7 +47,9 @@ def remember(*, session: Session, tenant: str, agreement_id: uuid.UUID, grid: Gr
     """Records the cells a release withheld (those already recorded are kept as they were)."""
     if not cells:
         return
-    session.execute(insert(WithheldCell).values([
+    # One statement with the rows as parameters (executed as multi-row inserts): its SQL compiles once and is
+    # cached, where rows inlined with .values() compile anew for every size of release.
+    session.execute(insert(WithheldCell.__table__).on_conflict_do_nothing(), [
         {"tenant_id": tenant, "agreement_id": agreement_id, "unit": grid.unit, "partition": p,
          "month": _stored_month(grid, m), "category": k, "first_withheld_at": at} for p, m, k in sorted(cells)
-    ]).on_conflict_do_nothing())
+    ])

@@ -4,6 +4,7 @@ differential-privacy mode, noisy counts paid for from its privacy budget."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -55,7 +56,8 @@ def publish(*, uow: UnitOfWork, grid: Grid, partitions: tuple[str, ...], reader:
     if terms is None:
         threshold = agreement.suppression_threshold
         before = history.withheld_before(session=uow.session, agreement_id=agreement.id, grid=grid)
-        withheld = protect(grid.counts, grid.relations(), threshold, withheld=before, cost=grid.cost)
+        withheld = _protected(grid.unit, tuple(grid.months), tuple(grid.categories.items()),
+                              tuple(grid.counts.items()), threshold, frozenset(before))
         history.remember(session=uow.session, tenant=uow.tenant, agreement_id=agreement.id, grid=grid,
                          cells=withheld - before, at=now or datetime.now(UTC))
         values = {cell: None if cell in withheld else n for cell, n in grid.counts.items()}
@@ -90,3 +92,13 @@ def publish(*, uow: UnitOfWork, grid: Grid, partitions: tuple[str, ...], reader:
         noise_scale=scale, budget_period=period, budget_remaining=round(remaining, 9),
         note=f"Each count has discrete Laplace noise of scale {scale:g} (one referral counts in "
              f"{len(partitions)} table(s)); totals are sums of the noisy counts.", **identity))
+
+
+@functools.lru_cache(maxsize=512)
+def _protected(unit: str, months: tuple[str, ...], categories: tuple[tuple[str, tuple[str, ...]], ...],
+               counts: tuple[tuple[Cell, int], ...], threshold: int, before: frozenset[Cell]) -> frozenset[Cell]:
+    """The cells to withhold from a grid (suppression.protect): a pure function of the counts, the threshold and
+    what was withheld before, so a release whose figures and history have not changed since the last one (a
+    national read repeated, every county's release decided again) reuses its answer instead of solving again."""
+    grid = Grid(months=list(months), categories=dict(categories), counts=dict(counts), unit=unit)
+    return frozenset(protect(grid.counts, grid.relations(), threshold, withheld=before, cost=grid.cost))

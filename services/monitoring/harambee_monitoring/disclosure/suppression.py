@@ -15,8 +15,8 @@ with a linear programme).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from fractions import Fraction
 
 Cell = Hashable
 # A relation: coefficients of cells whose weighted sum is zero (e.g. {a: 1, b: 1, total: -1}).
@@ -36,31 +36,29 @@ def protect(cells: Mapping[Cell, int], relations: Iterable[Relation], threshold:
         for cell in relation:
             touching.setdefault(cell, []).append(index)
     # Each round gives every exposed cell a complement, then checks the whole release again.
-    while exposed := (recoverable(suppressed, relations) or recoverable(suppressed, relations, exact=True)):
+    while exposed := recoverable(suppressed, relations):
         for cell in sorted(exposed, key=repr):
             suppressed.add(_complement(cell, cells, suppressed, relations, touching, cost))
     return suppressed
 
 
-def recoverable(suppressed: set[Cell], relations: list[Relation], *, exact: bool = False) -> set[Cell]:
-    """The suppressed cells whose value the relations fix, given every published cell.
-
-    Elimination runs over the integers modulo a 61-bit prime, which gives the rational answer unless a
-    pivot happens to vanish modulo it (a chance of about one in 2^61 per step, for relations of small
-    integers); `protect` confirms its final answer with exact rational arithmetic (`exact=True`).
-    """
+def recoverable(suppressed: set[Cell], relations: list[Relation]) -> set[Cell]:
+    """The suppressed cells whose value the relations fix, given every published cell (exact: the elimination
+    is over the integers, without division, so no rounding and no modular accident can hide an exposure)."""
     if not suppressed:
         return set()
-    unknowns = sorted(suppressed, key=repr)
-    column = {cell: i for i, cell in enumerate(unknowns)}
-    rows = [
-        {column[c]: k for c, k in relation.items() if c in column and k}
-        for relation in relations
-        if any(c in column for c in relation)
-    ]
+    # Only the suppressed cells the given relations name are unknowns (a caller checking one neighbourhood
+    # passes its few relations): the columns are numbered as they are met, which changes no answer.
+    column: dict[Cell, int] = {}
+    rows = []
+    for relation in relations:
+        row = {column.setdefault(c, len(column)): k for c, k in relation.items() if k and c in suppressed}
+        if row:
+            rows.append(row)
+    unknowns = list(column)
     fixed = set()
     for block in _blocks(rows):
-        pivots = _reduce_exact([{c: Fraction(v) for c, v in r.items()} for r in block]) if exact else _reduce(block)
+        pivots = _reduce(block)
         # A pivot row that names no other unknown fixes its pivot's cell; free unknowns are never fixed.
         fixed |= {unknowns[p] for p, row in pivots.items() if len(row) == 1}
     return fixed
@@ -87,58 +85,37 @@ def _blocks(rows: list[dict[int, int]]) -> list[list[dict[int, int]]]:
     return list(blocks.values())
 
 
-PRIME = 2**61 - 1
-
-
 def _reduce(rows: list[dict[int, int]]) -> dict[int, dict[int, int]]:
-    """Gauss-Jordan elimination of sparse rows modulo PRIME; the reduced rows by their pivot column."""
+    """Gauss-Jordan elimination of sparse integer rows without division (each combination a * row - b * pivot_row,
+    divided by the gcd of its coefficients: the rational row space is kept); the reduced rows by their pivot column."""
     pivots: dict[int, dict[int, int]] = {}
     for row in rows:
-        row = {c: v % PRIME for c, v in row.items() if v % PRIME}
-        for p, pivot_row in pivots.items():
-            factor = row.get(p)
+        row = {c: v for c, v in row.items() if v}
+        for p in [c for c in row if c in pivots]:
+            factor, pivot_row = row.get(p), pivots[p]
             if factor:
-                for c, v in pivot_row.items():
-                    row[c] = (row.get(c, 0) - factor * v) % PRIME
-                row = {c: v for c, v in row.items() if v}
+                row = _combine(row, pivot_row[p], pivot_row, factor)
         if not row:
             continue
         p = min(row)
-        inverse = pow(row[p], -1, PRIME)
-        row = {c: v * inverse % PRIME for c, v in row.items()}
         for q, other in pivots.items():
             factor = other.get(p)
             if factor:
-                for c, v in row.items():
-                    other[c] = (other.get(c, 0) - factor * v) % PRIME
-                pivots[q] = {c: v for c, v in other.items() if v}
+                pivots[q] = _combine(other, row[p], row, factor)
         pivots[p] = row
     return pivots
 
 
-def _reduce_exact(rows: list[dict[int, Fraction]]) -> dict[int, dict[int, Fraction]]:
-    """The same elimination in rational arithmetic."""
-    pivots: dict[int, dict[int, Fraction]] = {}
-    for row in rows:
-        for p, pivot_row in pivots.items():
-            if p in row:
-                factor = row[p]
-                for c, v in pivot_row.items():
-                    row[c] = row.get(c, 0) - factor * v
-                row = {c: v for c, v in row.items() if v}
-        if not row:
-            continue
-        p = min(row)
-        scale = row[p]
-        row = {c: v / scale for c, v in row.items()}
-        for q, other in pivots.items():
-            if p in other:
-                factor = other[p]
-                for c, v in row.items():
-                    other[c] = other.get(c, 0) - factor * v
-                pivots[q] = {c: v for c, v in other.items() if v}
-        pivots[p] = row
-    return pivots
+def _combine(row: dict[int, int], a: int, other: dict[int, int], b: int) -> dict[int, int]:
+    """a * row - b * other, its zeros dropped and its coefficients divided by their gcd."""
+    g = math.gcd(a, b)
+    a, b = a // g, b // g
+    out = {c: a * v for c, v in row.items()}
+    for c, v in other.items():
+        out[c] = out.get(c, 0) - b * v
+    out = {c: v for c, v in out.items() if v}
+    g = math.gcd(*out.values()) if out else 1
+    return {c: v // g for c, v in out.items()} if g > 1 else out
 
 
 def _complement(cell: Cell, cells: Mapping[Cell, int], suppressed: set[Cell], relations: list[Relation],
@@ -156,16 +133,68 @@ def _complement(cell: Cell, cells: Mapping[Cell, int], suppressed: set[Cell], re
     further = {c for s in beside & suppressed for i in touching.get(s, ()) for c in relations[i]}
     pool = sorted((c for c in beside | further if cells[c] > 0 and c not in suppressed),
                   key=lambda c: (c not in beside, cost(c), repr(c)))
-    near = {i for c in (cell, *(beside & suppressed)) for i in touching.get(c, ())}
-    for candidate in sorted(pool[:CANDIDATES], key=lambda c: (cost(c), repr(c))):
-        local = [relations[i] for i in near.union(touching.get(candidate, ()))]
-        if cell not in recoverable(suppressed | {candidate}, local):
+    tried = sorted(pool[:CANDIDATES], key=lambda c: (cost(c), repr(c)))
+    near = {i for c in (cell, *(beside & suppressed), *tried) for i in touching.get(c, ())}
+    protecting = _protectors(cell, suppressed, [relations[i] for i in sorted(near)], tried)
+    for candidate in tried:
+        if candidate in protecting:
             return candidate
     if pool:
         return min(pool, key=lambda c: (cost(c), repr(c)))
     elsewhere = [c for c in cells if c not in suppressed and cells[c] > 0]
     return min(elsewhere or (beside - suppressed) or (c for c in cells if c not in suppressed),
                key=lambda c: (cells[c], repr(c)))
+
+
+def _protectors(cell: Cell, suppressed: set[Cell], relations: list[Relation], candidates: list[Cell]) -> set[Cell]:
+    """The candidates each of which, withheld alone besides `suppressed`, leaves `cell` unrecoverable from the
+    relations: one elimination for all of them instead of one each.
+
+    The relations restricted to the suppressed cells are reduced with the combinations that reduce them kept
+    beside (an identity block). The cell is fixed by a reduced row naming only it; a candidate adds a column,
+    whose entry in each reduced row is that row's combination applied to the candidate's coefficients. The cell
+    stays fixed unless its row gains an entry there and no row reduced to nothing does (such a row would take the
+    new column as its pivot and clear it from the cell's row).
+    """
+    width = len(relations)
+    column: dict[Cell, int] = {}
+    rows = []
+    for i, relation in enumerate(relations):
+        row = {column.setdefault(c, width + len(column)): k for c, k in relation.items() if k and c in suppressed}
+        row[i] = 1  # the identity block: columns below `width` record which relations a row combines
+        rows.append(row)
+    if cell not in column:
+        return set(candidates)
+    pivots: dict[int, dict[int, int]] = {}
+    null: list[dict[int, int]] = []
+    for row in rows:
+        for p in [c for c in row if c in pivots]:
+            factor, pivot_row = row.get(p), pivots[p]
+            if factor:
+                row = _combine(row, pivot_row[p], pivot_row, factor)
+        named = [c for c in row if c >= width]
+        if not named:
+            null.append(row)
+            continue
+        p = min(named)
+        for q, other in pivots.items():
+            factor = other.get(p)
+            if factor:
+                pivots[q] = _combine(other, row[p], row, factor)
+        pivots[p] = row
+    own = pivots.get(column[cell])
+    if own is None or any(c >= width and c != column[cell] for c in own):
+        return set(candidates)  # not fixed by these relations even now
+
+    def entry(row: dict[int, int], coefficients: list[tuple[int, int]]) -> int:
+        return sum(row.get(i, 0) * k for i, k in coefficients)
+
+    protecting = set()
+    for candidate in candidates:
+        coefficients = [(i, r[candidate]) for i, r in enumerate(relations) if r.get(candidate)]
+        if entry(own, coefficients) and not any(entry(z, coefficients) for z in null):
+            protecting.add(candidate)
+    return protecting
 
 
 # How many complementary candidates (the nearest and cheapest) are tried at each step.
