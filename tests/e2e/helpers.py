@@ -28,7 +28,11 @@ def demo_client(stack: Stack, name_part: str) -> dict[str, Any]:
 
 
 def oauth_client(stack: Stack, name_part: str, *, auth_method: str = "client_secret_basic") -> OAuth2Client:
-    """An authlib OAuth2 client holding a fresh client-credentials token from the gateway."""
+    """An authlib OAuth2 client holding a fresh client-credentials token, fetched anew when it expires.
+
+    (A fault test on a loaded machine outlives a token: without the endpoint and grant named here, authlib
+    raises token_invalid instead of fetching another.)
+    """
     creds = demo_client(stack, name_part)
     client = OAuth2Client(
         client_id=creds["client_id"],
@@ -36,8 +40,10 @@ def oauth_client(stack: Stack, name_part: str, *, auth_method: str = "client_sec
         token_endpoint_auth_method=auth_method,
         base_url=stack.gateway_url,
         timeout=15,
+        token_endpoint=f"{stack.gateway_url}/oauth/token",
+        grant_type="client_credentials",
     )
-    client.fetch_token(f"{stack.gateway_url}/oauth/token", grant_type="client_credentials")
+    client.fetch_token(grant_type="client_credentials")
     return client
 
 
