@@ -104,6 +104,7 @@ class EventConsumer(PeriodicWorker):
         self._outage = False
         self._active_until: float | None = None  # while events come, fetch with the short wait
         self.active_seconds = ACTIVE_SECONDS
+        self.active_fetch_wait_ms = kafka.ACTIVE_FETCH_WAIT_MS  # the long wait here turns the pacing off
 
     def run_once(self) -> int:
         """Polls one batch and applies it; returns how many messages it held."""
@@ -125,7 +126,7 @@ class EventConsumer(PeriodicWorker):
         now = time.monotonic()
         if received:
             if self._active_until is None:
-                kafka.set_fetch_wait(client, kafka.ACTIVE_FETCH_WAIT_MS)
+                kafka.set_fetch_wait(client, self.active_fetch_wait_ms)
             self._active_until = now + self.active_seconds
         elif self._active_until is not None and now >= self._active_until:
             kafka.set_fetch_wait(client, kafka.IDLE_FETCH_WAIT_MS)
