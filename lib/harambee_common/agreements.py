@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
@@ -83,6 +83,19 @@ class Agreement:
     def fields(self) -> frozenset[str]:
         """Every field the agreement's data categories name."""
         return frozenset(f for c in self.terms.get("data_categories", ()) for f in c.get("fields", ()))
+
+    def projected(self, data: Mapping[str, Any], names: Mapping[str, str], *,
+                  always: frozenset[str] = frozenset()) -> tuple[dict[str, Any], list[str]]:
+        """The data with every field the agreement does not name set to null, and the fields disclosed.
+
+        `names` maps each key of `data` to the field name agreements use for it (a key it does not map is
+        never disclosed); `always` are fields disclosed whatever the agreement says (the
+        reference the party holds already). Every service that answers a party under an agreement cuts
+        its view with this, and records the fields disclosed.
+        """
+        allowed = self.fields | always
+        kept = {key: value if names.get(key) in allowed else None for key, value in data.items()}
+        return kept, sorted(names[k] for k, v in kept.items() if k in names and v is not None)
 
     @property
     def suppression_threshold(self) -> int:
