@@ -42,6 +42,7 @@ class RegisteredClient:
     secret_hash: str
     organisation: str | None
     grants: tuple[Grant, ...]
+    organisation_kind: str | None = None
     # Set while a rotation is under way: the secret it replaces, still accepted.
     previous_secret_hash: str | None = None
     client_type: str = "confidential"
@@ -100,6 +101,7 @@ def get_registered_client(*, db_session: Session, client_id: str) -> RegisteredC
         redirect_uris=tuple(client.redirect_uris),
         allowed_scopes=tuple(client.allowed_scopes),
         organisation=client.organisation.slug if client.organisation else None,
+        organisation_kind=client.organisation.kind if client.organisation else None,
         grants=tuple(
             Grant(tenant=g.tenant, roles=tuple(g.roles), scopes=tuple(g.scopes))
             for g in sorted(client.grants, key=lambda g: g.tenant)

@@ -211,16 +211,17 @@ class HarambeeTokenGenerator(JWTBearerTokenGenerator):
     def get_extra_claims(self, client: OAuthClient, grant_type: str, user: Any, scope: str) -> dict[str, Any]:
         # A person's token carries the person's roles and organisation, not the app's.
         if isinstance(user, SignedInPerson):
-            tenants, organisation, held = user.tenants, user.organisation, user.tenant_scopes
+            tenants, held, holder = user.tenants, user.tenant_scopes, user
         else:
             registered = client.registered
-            tenants, organisation, held = registered.tenant_roles, registered.organisation, registered.tenant_scopes
+            tenants, held, holder = registered.tenant_roles, registered.tenant_scopes, registered
         # `scope` stays the union (RFC 9068); services check `tenant_scopes`, each tenant's own share of it.
         granted = set(scope_to_list(scope) or [])
         tenant_scopes = {tenant: sorted(held.get(tenant, frozenset()) & granted) for tenant in tenants}
         claims: dict[str, Any] = {"nbf": int(time.time()), "tenants": tenants, "tenant_scopes": tenant_scopes}
-        if organisation:
-            claims["org"] = organisation
+        if holder.organisation:
+            # The kind says whether the organisation is an outside party (harambee_common.agreements.party_of).
+            claims["org"], claims["org_kind"] = holder.organisation, holder.organisation_kind
         return claims
 
     @override

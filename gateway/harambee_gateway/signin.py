@@ -72,6 +72,7 @@ class SignedInPerson:
     amr: tuple[str, ...]
     # Set when a tenant's external provider vouched for the person; `tenants` then holds that one.
     via_tenant: str | None = None
+    organisation_kind: str | None = None
 
     def get_user_id(self) -> str:
         return str(self.person_id)
@@ -113,6 +114,7 @@ def signed_in(
         person_id=person.id,
         tenants=tenants,
         organisation=person.organisation.slug if person.organisation else None,
+        organisation_kind=person.organisation.kind if person.organisation else None,
         auth_time=auth_time,
         amr=amr,
         via_tenant=via_tenant,

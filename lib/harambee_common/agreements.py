@@ -31,7 +31,7 @@ from harambee_common.components import component
 from harambee_common.db import UnitOfWork, UnitOfWorkDep
 from harambee_common.event_source import EventSource
 from harambee_common.events import Event
-from harambee_common.permissions import Role, Scope
+from harambee_common.permissions import PARTNER_ORGANISATION_KINDS, PARTNER_ROLES, Role, Scope
 from harambee_common.problems import Forbidden
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 AGREEMENT_EVENTS: tuple[type[AgreementVersion], ...] = tuple(AGREEMENT_EVENT_OF_STATUS.values())
 _AGREEMENT_EVENT_OF_TYPE = {model.type: model for model in AGREEMENT_EVENTS}
 # Roles a tenant grants to people and systems of other organisations: they act only under an agreement.
-EXTERNAL_ROLES = frozenset({Role.partner, Role.intervention_provider})
 
 copies = sa.table(
     "agreement_copies",
@@ -282,10 +281,16 @@ def recorded_decision(*, decision: Decision, tenant: str, actor: str, client_id:
 
 
 def party_of(principal: TenantPrincipal) -> Party | None:
-    """The outside party a principal acts for, or None for the tenant's own staff."""
+    """The outside party a principal acts for, or None for the tenant's own staff.
+
+    A partner organisation's client or person is an outside party whatever roles it holds: an administrator's
+    override may give it a staff role, never a way around the agreements. Without the organisation's kind (a
+    token from before the gateway wrote it) the roles decide.
+    """
     if principal.home_tenant is not None:
         return Party("tenant", principal.home_tenant)
-    if principal.roles & EXTERNAL_ROLES or not principal.roles:
+    partner_organisation = principal.principal.organisation_kind in PARTNER_ORGANISATION_KINDS
+    if partner_organisation or principal.roles & PARTNER_ROLES or not principal.roles:
         if principal.organisation:
             return Party("organisation", principal.organisation)
         return Party("organisation", "(none)")  # an external role without an organisation matches nothing
