@@ -78,15 +78,8 @@ class LogReads:
     def record(self, *, subjects: Iterable[str], resource: str, fields: Iterable[str]) -> None:
         """Appends one `access.recorded` entry per distinct subject, in the order first read."""
         principal = self.principal
-        read = AccessRecorded(
-            actor=principal.actor,
-            client_id=principal.principal.client_id,
-            organisation=principal.organisation,
-            roles=sorted(principal.roles),
-            resource=resource,
-            fields=sorted(fields),
-            purpose="national_oversight" if principal.home_tenant is not None else "compliance_review",
-        )
+        purpose = "national_oversight" if principal.home_tenant is not None else "compliance_review"
+        read = AccessRecorded.by(principal, resource=resource, fields=fields, purpose=purpose)
         for subject in dict.fromkeys(subjects):
             event = EVENTS.event(read, tenant=self.uow.tenant, subject=subject)
             service.append_event(uow=self.uow, event=event, signer=self.signer,
