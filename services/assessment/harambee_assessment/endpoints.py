@@ -10,12 +10,14 @@ from fastapi import Query, status
 
 from harambee_assessment import service, settings, transfers
 from harambee_assessment.auth import (
+    NOT_FOUND,
     CaseManagement,
     CasesRead,
     CaseSummaryRead,
     CaseTransfers,
     ProgrammeRead,
     ProgrammeWrite,
+    SettingsHistoryRead,
     SubjectExport,
 )
 from harambee_assessment.dependencies import NowDep
@@ -42,7 +44,7 @@ from harambee_common.pagination import Cursor, Limit
 from harambee_common.problems import problem_responses
 from harambee_common.tenancy import tenant_router
 
-router = tenant_router(tags=["cases"], responses=problem_responses(401, 403, 404, 422))
+router = tenant_router(tags=["cases"], responses=problem_responses(401, 403, 404, 422, meanings=NOT_FOUND))
 
 
 @router.get("/cases", response_model=CasePage)
@@ -172,3 +174,12 @@ def change_settings(body: settings.SettingsChange, principal: ProgrammeWrite, uo
     changed = settings.change(uow=uow, principal=principal, four_eyes=body.four_eyes,
                               panel_quorum=body.panel_quorum, now=now)
     return settings.SettingsView(four_eyes=changed.four_eyes, panel_quorum=changed.panel_quorum)
+
+
+@router.get("/settings/history", response_model=settings.SettingsChangePage, tags=["settings"])
+def settings_history(_: SettingsHistoryRead, uow: UnitOfWorkDep, limit: Limit = 50,
+                     cursor: Cursor = None) -> settings.SettingsChangePage:
+    """Every change to the tenant's assessment settings, newest first, with the values each replaced."""
+    page = settings.changes(uow=uow, cursor=cursor, limit=limit)
+    return settings.SettingsChangePage(items=[settings.SettingsChangeView.model_validate(c) for c in page.rows],
+                                       next_cursor=page.next_cursor)

@@ -81,6 +81,21 @@ class AssessmentSettings(Base):
     updated_by: Mapped[str] = mapped_column(sa.Text)
 
 
+class AssessmentSettingsChange(Base):
+    """One change to a tenant's settings: the values before and after, who and when (kept, never changed)."""
+
+    __tablename__ = "assessment_settings_changes"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.Text)
+    four_eyes: Mapped[bool] = mapped_column(sa.Boolean)
+    panel_quorum: Mapped[int] = mapped_column(sa.Integer)
+    previous_four_eyes: Mapped[bool] = mapped_column(sa.Boolean)
+    previous_panel_quorum: Mapped[int] = mapped_column(sa.Integer)
+    changed_by: Mapped[str] = mapped_column(sa.Text)
+    changed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
 class CaseAssignment(Base):
     """An assessor assigned to a case: they read it and contribute to its assessments."""
 

@@ -6,7 +6,7 @@ Every read of a case is recorded (`access.recorded`, in the reading transaction)
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from harambee_assessment import access, repository
 from harambee_assessment.events import EVENTS
@@ -60,6 +60,18 @@ def open_case(*, uow: UnitOfWork, referral_id: uuid.UUID, subject_ref: uuid.UUID
     EVENTS.publish(uow, CaseOpened(case_id=case.id, subject_ref=subject_ref, referral_id=referral_id,
                                    opened_at=case.opened_at), subject=str(subject_ref))
     return case
+
+
+def subjects_merged(*, uow: UnitOfWork, subject_refs: tuple[uuid.UUID, ...], on: date) -> None:
+    """An officer confirmed that two subjects are one person: each referral is a repeat referral of the other's.
+
+    So each case of either subject still being worked becomes due for reassessment, as when a second
+    referral names the same subject (open_case).
+    """
+    for subject_ref in subject_refs:
+        for case in repository.active_cases_of_subject(session=uow.session, subject_ref=subject_ref,
+                                                       statuses=WORKED):
+            reassessments.mark_due(uow=uow, case=case, on=on, reason="repeat_referral")
 
 
 def close_case(*, uow: UnitOfWork, case_id: uuid.UUID, at: datetime) -> None:

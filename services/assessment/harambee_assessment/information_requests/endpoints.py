@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import status
 
-from harambee_assessment.auth import CasesRead, CasesWrite, InformationRequestsInbox
+from harambee_assessment.auth import NOT_FOUND, CasesRead, CasesWrite, InformationRequestsInbox
 from harambee_assessment.dependencies import NowDep
 from harambee_assessment.information_requests import service
 from harambee_assessment.information_requests.schemas import (
@@ -22,7 +22,8 @@ from harambee_common.pagination import Cursor, Limit
 from harambee_common.problems import problem_responses
 from harambee_common.tenancy import tenant_router
 
-router = tenant_router(tags=["information requests"], responses=problem_responses(401, 403, 404, 422))
+router = tenant_router(tags=["information requests"],
+                       responses=problem_responses(401, 403, 404, 422, meanings=NOT_FOUND))
 REFUSED = problem_responses(403, 409, meanings={
     403: "No agreement in force lets the organisation receive this request (the refusal is recorded).",
     409: "The case is no longer being worked."})
