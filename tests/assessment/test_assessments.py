@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+
+import pytest
+
 from tests.assessment.flow import (
     TENANT,
     agency,
@@ -245,3 +249,28 @@ def test_assessors_read_only_their_assigned_cases(assessment, issuer):
     assert [c["id"] for c in listed] == [mine["id"]]
     started = start(client, assessor, theirs["id"], framework(client, assessor, "concerns-and-strengths")["id"])
     assert started.status_code == 404
+
+
+@pytest.mark.parametrize("role", ["partner", "intervention_provider"])
+def test_an_outside_party_asking_for_a_case_or_assessment_is_told_there_is_none(assessment, issuer, role):
+    """A provider's or partner's system, whatever scopes it holds, gets the 404 an unknown case gets: the same
+    problem document, nothing of the case, not even that there is something it may not read."""
+    client, database = assessment
+    case = open_case(client, database)
+    approved = approved_assessment(client, issuer, case["id"])
+    outsider = issuer.headers(tenants={TENANT: [role]}, scope="cases:read cases:write panel:read tasks:read",
+                              org="coast-youth-mentors", sub=f"{role}-system")
+    unknown = client.get(f"/v1/tenants/{TENANT}/cases/{uuid.uuid4()}", headers=staff(issuer, "worker-1"))
+    assert unknown.status_code == 404
+    for method, path in (("GET", f"cases/{case['id']}"), ("GET", f"assessments/{approved['id']}"),
+                         ("GET", f"cases/{case['id']}/assessments"), ("GET", "cases"), ("GET", "reassessments"),
+                         ("POST", f"assessments/{approved['id']}/approve")):
+        response = client.request(method, f"/v1/tenants/{TENANT}/{path}", headers=outsider)
+        assert response.status_code == 404, (path, response.status_code)
+        assert response.headers["content-type"] == "application/problem+json"
+        assert (response.json()["type"], response.json()["title"]) == (unknown.json()["type"], unknown.json()["title"])
+        assert set(response.json()) <= {"type", "title", "status", "detail", "instance"}  # instance: the path asked
+        assert case["subject_ref"] not in response.text
+    # A member of the programme whose role does not reach the case is still told it is not permitted.
+    assert client.get(f"/v1/tenants/{TENANT}/cases/{case['id']}",
+                      headers=panel_member(issuer, "member-9")).status_code == 403
