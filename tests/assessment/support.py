@@ -34,11 +34,12 @@ def referral_accepted(tenant: str) -> Event:
 
 
 def consent_recorded(tenant: str, subject_ref: str, *, purposes: tuple[str, ...] = ("support",),
-                     given_by: str = "parent") -> Event:
-    """Intake's `consent.recorded` for a person."""
+                     given_by: str = "parent", recipient_organisations: tuple[str, ...] = ()) -> Event:
+    """Intake's `consent.recorded` for a person (naming registry organisations among its recipients, if given)."""
     now = datetime.now(UTC)
     data = ConsentRecorded(consent_id=uuid.uuid4(), subject_ref=uuid.UUID(subject_ref), given_by=given_by,
-                           purposes=list(purposes), given_at=now, expires_at=None, actor="intake-officer-1")
+                           purposes=list(purposes), given_at=now, expires_at=None, actor="intake-officer-1",
+                           recipient_organisations=list(recipient_organisations))
     return INTAKE_EVENTS.event(data, tenant=tenant, subject=subject_ref)
 
 

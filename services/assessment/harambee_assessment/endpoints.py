@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import Query, status
 
-from harambee_assessment import service, settings, transfers
+from harambee_assessment import service, settings, sharing, transfers
 from harambee_assessment.auth import (
     NOT_FOUND,
     CaseManagement,
@@ -139,11 +139,14 @@ def assign_assessor(case_id: uuid.UUID, body: Assignment, principal: CaseManagem
                                                             assessor=body.assessor, now=now))
 
 
-@router.get("/cases/{case_id}/summary", response_model=CaseSummary, tags=["partners"])
-def case_summary(case_id: uuid.UUID, principal: CaseSummaryRead, uow: UnitOfWorkDep) -> CaseSummary:
+@router.get("/cases/{case_id}/summary", response_model=CaseSummary, tags=["partners"],
+            responses=problem_responses(403, meanings={403: sharing.REFUSED}))
+def case_summary(case_id: uuid.UUID, principal: CaseSummaryRead, uow: UnitOfWorkDep, now: NowDep) -> CaseSummary:
     """For a partner's system, under an agreement that grants `read_case_summary`: where a case it referred, or
-    was asked about, stands. Nothing of its assessments or the panel's reasons."""
-    return service.case_summary(uow=uow, principal=principal, case_id=case_id)
+    was asked about, stands. Nothing of its assessments or the panel's reasons; only the fields the agreement
+    names (the others null); refused (403 `consent-required`) where the agreement requires the person's consent
+    naming your organisation and none is recorded."""
+    return service.case_summary(uow=uow, principal=principal, case_id=case_id, now=now)
 
 
 @router.get("/reassessments", response_model=DueReassessmentPage, tags=["assessments"])

@@ -256,6 +256,24 @@ class PanelDecision(Base):
     decided_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
 
 
+class DisclosureConsent(Base):
+    """Intake's consent records that name registry organisations among their recipients (any purpose).
+
+    Where an agreement says `consent_required`, what assessment discloses to an organisation waits for one
+    of these, active, naming it (sharing.py).
+    """
+
+    __tablename__ = "disclosure_consents"
+
+    consent_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.Text)
+    subject_ref: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
+    organisations: Mapped[list[str]] = mapped_column(ARRAY(sa.Text))
+    given_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
 class SupportConsent(Base):
     """Intake's consent records for the purpose `support`, as its events told us (references only)."""
 
