@@ -37,12 +37,12 @@ def test_the_readme_session_works_as_printed(stack):
     # Steps 3 to 6: the agency's answer, submission, four eyes, approval, adoption, consent.
     assert lines[5:-8][1:] == ["answered", "submitted", "403", "approved", "adopt", "consented"]
     # Steps 7 to 9: the plan for the assessed needs, the provider's own tasks (goals, nothing of the case),
-    # its session, the assessment refused to it, no flag yet.
+    # its session, the assessment hidden from it (as if there were none), no flag yet.
     plan, tasks, session, assessment, flags = lines[-8:-3]
     assert plan == "(1, [('education', 'open'), ('online_exposure', 'open')])"
     assert "Recognises and leaves recruiting chats" in tasks and "online_exposure" not in tasks
     assert session.endswith("True)")
-    assert assessment == "403"
+    assert assessment == "404"
     assert flags == "0"
     # Monitoring: the county's funnel over the demo month, and the national read of it.
     county = ast.literal_eval(lines[-3])  # {'referred': ..., 'screened': ..., 'accepted': ...}
