@@ -25,6 +25,9 @@ from tests.support.agreements import agreement_event, agreement_view
 ASSESSMENT_EVENTS = EventSource.of(ASSESSMENT)
 INTAKE_EVENTS = EventSource.of(INTAKE)
 PROVIDER_OPERATIONS = ["read_intervention_tasks", "record_intervention_sessions"]
+# Every field of a provider's views (tasks.sharing), as its agreement names them.
+PROVIDER_FIELDS = ("reference", "goal", "intervention_type", "practitioner_id", "starts_on", "expected_end_on",
+                   "last_session_on", "held_on", "duration_minutes", "attended", "note", "recorded_at")
 
 
 def apply(client, event: Event) -> bool:
@@ -125,10 +128,15 @@ class Callers:
                                    sub=str(person_id), client_id="provider-app", org=organisation)
 
 
-def allow_provider(client, *, tenant: str, organisation: str) -> None:
-    """An agreement in force between the tenant and a provider organisation for its tasks."""
-    apply(client, agreement_event(agreement_view(tenant=tenant, parties=[("organisation", organisation)],
-                                                 operations=PROVIDER_OPERATIONS)))
+def allow_provider(client, *, tenant: str, organisation: str, fields: tuple[str, ...] = PROVIDER_FIELDS,
+                   consent_required: bool = False, **view: Any) -> dict[str, Any]:
+    """An agreement in force between the tenant and a provider organisation for its tasks, naming those fields."""
+    view = agreement_view(tenant=tenant, parties=[("organisation", organisation)], operations=PROVIDER_OPERATIONS,
+                          **view)
+    view.update(data_categories=[{"name": "intervention_task", "sensitive": True, "fields": list(fields)}],
+                consent_required=consent_required)
+    apply(client, agreement_event(view))
+    return view
 
 
 def consented_case(client, tenant: str, *, needs: list[str]) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:

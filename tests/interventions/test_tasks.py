@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from tests.interventions.support import (
     Callers,
+    allow_provider,
     apply,
     case_consented,
     case_withdrawn,
@@ -105,6 +106,36 @@ def test_sessions_and_progress_are_recorded_and_published_with_codes_only(interv
     assert plan["items"][0]["last_session_on"] == held.isoformat() and plan["items"][0]["last_progress_at"]
     staff_sessions = client.get(f"/v1/tenants/{TENANT}/cases/{case_id}/plan/sessions", headers=callers.staff())
     assert [s["note"] for s in staff_sessions.json()["items"]] == [None, "Talked about the course."]
+
+
+def test_a_provider_sees_only_the_fields_its_agreement_names_and_the_disclosure_is_recorded(interventions, issuer):
+    client, database = interventions
+    callers = Callers(issuer, TENANT)
+    provider_id, organisation = vetted_provider(client, callers.staff(), TENANT)
+    _, subject, _, (task_id,) = planned(client, callers, provider_id)
+    provider = callers.provider_system(organisation)
+    assert client.post(f"/v1/tenants/{TENANT}/tasks/{task_id}/sessions", headers=provider, json={
+        "held_on": today(client).isoformat(), "duration_minutes": 30, "attended": True,
+        "note": "Walked to the library."}).status_code == 201
+    # A later agreement (the one in force longest is chosen) names the goal, the reference and a session's day only.
+    allow_provider(client, tenant=TENANT, organisation=organisation, fields=("reference", "goal", "held_on"),
+                   valid_until=today(client) + timedelta(days=800))
+
+    task = client.get(f"/v1/tenants/{TENANT}/tasks/{task_id}", headers=provider).json()
+    assert task["task_id"] == task_id and task["status"] == "open" and task["goal"] and task["reference"]
+    assert [k for k, v in task.items() if v is None] == [
+        "intervention_type", "practitioner_id", "starts_on", "expected_end_on", "last_session_on"]
+    [listed] = client.get(f"/v1/tenants/{TENANT}/tasks", headers=provider).json()["items"]
+    assert listed == task
+    [session] = client.get(f"/v1/tenants/{TENANT}/tasks/{task_id}/sessions", headers=provider).json()["items"]
+    assert session["held_on"] == today(client).isoformat()
+    assert (session["note"], session["attended"], session["duration_minutes"]) == (None, None, None)
+    recorded = rows(database.owner, "SELECT data->>'resource', data->'fields' FROM outbox WHERE "
+                    "type = 'access.recorded' AND subject = :s AND data->>'organisation' = :org ORDER BY seq DESC "
+                    "LIMIT 3", tenant=TENANT, s=str(subject), org=organisation)
+    assert recorded == [(f"task/{task_id}/sessions", ["held_on", "session_id", "task_id"]),
+                        (f"task/{task_id}", ["goal", "reference", "status", "task_id"]),
+                        (f"task/{task_id}", ["goal", "reference", "status", "task_id"])]
 
 
 def test_bad_sessions_are_problems(interventions, issuer):

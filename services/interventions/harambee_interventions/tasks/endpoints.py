@@ -16,14 +16,13 @@ from harambee_interventions.tasks import service
 from harambee_interventions.tasks.schemas import (
     ProgressIn,
     ProgressView,
+    ProviderSessionPage,
     SessionIn,
-    SessionPage,
     SessionView,
     TaskPage,
     TaskStatus,
     TaskView,
 )
-from harambee_interventions.tasks.views import provider_view
 
 router = tenant_router(tags=["tasks"], responses=problem_responses(401, 403, 404, 422))
 
@@ -35,22 +34,22 @@ def list_tasks(
 ) -> TaskPage:
     """The caller's own tasks (its organisation's, or a practitioner's own), newest first; `status=open` for work."""
     found = service.page(uow=uow, principal=principal, status=status, cursor=cursor, limit=limit)
-    return TaskPage(items=[provider_view(t) for t in found.rows], next_cursor=found.next_cursor)
+    return TaskPage(items=found.rows, next_cursor=found.next_cursor)
 
 
 @router.get("/tasks/{task_id}", response_model=TaskView)
 def get_task(task_id: uuid.UUID, principal: TasksRead, uow: UnitOfWorkDep) -> TaskView:
     """One of the caller's own tasks."""
-    return provider_view(service.one(uow=uow, principal=principal, task_id=task_id))
+    return service.one(uow=uow, principal=principal, task_id=task_id)
 
 
-@router.get("/tasks/{task_id}/sessions", response_model=SessionPage)
+@router.get("/tasks/{task_id}/sessions", response_model=ProviderSessionPage)
 def list_sessions(
     task_id: uuid.UUID, principal: TasksRead, uow: UnitOfWorkDep, limit: Limit = 50, cursor: Cursor = None,
-) -> SessionPage:
+) -> ProviderSessionPage:
     """The sessions recorded on one of the caller's tasks, newest first (none once the task is stopped)."""
     found = service.sessions(uow=uow, principal=principal, task_id=task_id, cursor=cursor, limit=limit)
-    return SessionPage(items=[SessionView.model_validate(s) for s in found.rows], next_cursor=found.next_cursor)
+    return ProviderSessionPage(items=found.rows, next_cursor=found.next_cursor)
 
 
 @router.post("/tasks/{task_id}/sessions", response_model=SessionView, status_code=status.HTTP_201_CREATED,

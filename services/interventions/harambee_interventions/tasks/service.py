@@ -4,8 +4,9 @@ The caller's provider (and practitioner) comes from its token (`providers.servic
 every lookup is scoped to it, so another provider's task is a 404, as if it did not exist. A task that
 is not open takes no more records (409). Sessions the person attended count as contact for the stalled
 check (`last_session_on`); a missed one is recorded but is not contact. Every session and progress update
-publishes an event (references and codes; the note stays here), and every read is recorded under the
-person's subject reference, which the provider never sees.
+publishes an event (references and codes; the note stays here). What a provider reads is cut to the
+fields its agreement names (`sharing`), and every read is recorded under the person's subject reference,
+which the provider never sees, with the fields disclosed.
 """
 
 from __future__ import annotations
@@ -22,37 +23,37 @@ from harambee_interventions.events import EVENTS
 from harambee_interventions.models import ProgressUpdate, SessionRecord, Task
 from harambee_interventions.providers.service import Acting, acting_provider
 from harambee_interventions.tasks import repository
-
-TASK_FIELDS = ("goal", "intervention_type", "reference", "starts_on", "expected_end_on", "status")
+from harambee_interventions.tasks.schemas import ProviderSessionView, TaskView
+from harambee_interventions.tasks.views import provider_session_view, provider_view
 
 
 def page(*, uow: UnitOfWork, principal: TenantPrincipal, status: str | None, cursor: str | None,
-         limit: int) -> Slice[Task]:
+         limit: int) -> Slice[TaskView]:
     """A page of the caller's own tasks, newest first (of one status if asked); each read is recorded."""
     acting = acting_provider(uow=uow, principal=principal)
     found = repository.list_tasks(session=uow.session, provider_id=acting.provider.provider_id,
                                   practitioner_id=_practitioner(acting), status=status, cursor=cursor, limit=limit)
-    for task in found.rows:
-        _record_read(uow=uow, principal=principal, task=task)
-    return found
+    return Slice(rows=[_disclose(uow=uow, principal=principal, task=t) for t in found.rows],
+                 next_cursor=found.next_cursor)
 
 
-def one(*, uow: UnitOfWork, principal: TenantPrincipal, task_id: uuid.UUID) -> Task:
+def one(*, uow: UnitOfWork, principal: TenantPrincipal, task_id: uuid.UUID) -> TaskView:
     """One of the caller's own tasks; the read is recorded."""
     task, _ = _own_task(uow=uow, principal=principal, task_id=task_id)
-    _record_read(uow=uow, principal=principal, task=task)
-    return task
+    return _disclose(uow=uow, principal=principal, task=task)
 
 
 def sessions(*, uow: UnitOfWork, principal: TenantPrincipal, task_id: uuid.UUID, cursor: str | None,
-             limit: int) -> Slice[SessionRecord]:
+             limit: int) -> Slice[ProviderSessionView]:
     """A page of the sessions of one of the caller's tasks, newest first (none once it is stopped)."""
     task, _ = _own_task(uow=uow, principal=principal, task_id=task_id)
     if task.status == "stopped":
         return Slice(rows=[], next_cursor=None)
+    found = repository.list_sessions(session=uow.session, task_id=task_id, cursor=cursor, limit=limit)
+    shown = [provider_session_view(s, principal.agreement) for s in found.rows]
     EVENTS.record_access(uow, principal=principal, subject=str(task.subject_ref), resource=f"task/{task_id}/sessions",
-                         fields=("held_on", "duration_minutes", "attended", "note"), purpose="intervention-delivery")
-    return repository.list_sessions(session=uow.session, task_id=task_id, cursor=cursor, limit=limit)
+                         fields=sorted({f for s in shown for f in s.fields}), purpose="intervention-delivery")
+    return Slice(rows=[s.view for s in shown], next_cursor=found.next_cursor)
 
 
 def record_session(*, uow: UnitOfWork, principal: TenantPrincipal, task_id: uuid.UUID, held_on: date,
@@ -111,8 +112,9 @@ def _require_open(task: Task) -> None:
         raise Conflict(f"The task is {task.status}: nothing more can be recorded on it.")
 
 
-def _record_read(*, uow: UnitOfWork, principal: TenantPrincipal, task: Task) -> None:
-    # A stopped task shows its status only: nothing about the person is read.
-    fields = ("status",) if task.status == "stopped" else TASK_FIELDS
+def _disclose(*, uow: UnitOfWork, principal: TenantPrincipal, task: Task) -> TaskView:
+    """The provider's view of a task, the read recorded with the fields it discloses."""
+    shown = provider_view(task, principal.agreement)
     EVENTS.record_access(uow, principal=principal, subject=str(task.subject_ref), resource=f"task/{task.task_id}",
-                         fields=fields, purpose="intervention-delivery")
+                         fields=shown.fields, purpose="intervention-delivery")
+    return shown.view
