@@ -15,7 +15,7 @@ from harambee_common.catalogue.assessment import (
     CaseWithdrawn,
     TransferAccepted,
 )
-from harambee_common.catalogue.intake import ConsentWithdrawn
+from harambee_common.catalogue.intake import ConsentRecorded, ConsentWithdrawn
 from harambee_common.components import ASSESSMENT, INTAKE
 from harambee_common.event_source import EventSource
 from harambee_common.events import Event
@@ -67,6 +67,15 @@ def case_withdrawn(tenant: str, *, case_id: uuid.UUID, subject_ref: uuid.UUID, c
     data = CaseWithdrawn(case_id=case_id, subject_ref=subject_ref, consent_id=consent_id,
                          withdrawn_at=datetime.now(UTC))
     return ASSESSMENT_EVENTS.event(data, tenant=tenant, subject=str(subject_ref))
+
+
+def consent_recorded(tenant: str, *, subject_ref: uuid.UUID, organisations: list[str],
+                     expires_at: datetime | None = None, consent_id: uuid.UUID | None = None) -> Event:
+    """Intake's `consent.recorded`, naming those registry organisations among its recipients."""
+    data = ConsentRecorded(consent_id=consent_id or uuid.uuid4(), subject_ref=subject_ref, given_by="parent",
+                           purposes=["support"], given_at=datetime.now(UTC), expires_at=expires_at,
+                           actor="intake-officer-1", recipient_organisations=organisations)
+    return INTAKE_EVENTS.event(data, tenant=tenant, subject=str(subject_ref))
 
 
 def consent_withdrawn(tenant: str, *, consent_id: uuid.UUID, subject_ref: uuid.UUID) -> Event:

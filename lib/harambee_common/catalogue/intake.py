@@ -140,7 +140,8 @@ class ReferralMinimised(EventData):
 
 @event_type("consent.recorded", topic=TOPIC)
 class ConsentRecorded(EventData):
-    """A consent was recorded: who gave it, for which purposes, until when (the recipients named stay in intake)."""
+    """A consent was recorded: who gave it, for which purposes, until when, and which registry organisations it
+    names among its recipients (the recipients as the officer wrote them stay in intake)."""
 
     consent_id: uuid.UUID
     """The consent record."""
@@ -156,6 +157,10 @@ class ConsentRecorded(EventData):
     """When it lapses, if it does."""
     actor: str
     """The officer who recorded it."""
+    recipient_organisations: list[str] = Field(default_factory=list)
+    """The recipients that are organisations party to one of the tenant's agreements, by their registry id (where
+    an agreement says `consent_required`, a service discloses to such an organisation only what an active consent
+    naming it covers); empty in events published before this field."""
 
 
 @event_type("consent.withdrawn", topic=TOPIC)

@@ -17,6 +17,8 @@ from harambee_common.permissions import Role, Scope
 
 STAFF = {Role.case_worker, Role.programme_manager}
 PROVIDERS = {Role.partner, Role.intervention_provider}
+# The operations a provider's agreement lists.
+READ_TASKS, RECORD_SESSIONS = "read_intervention_tasks", "record_intervention_sessions"
 
 CasesRead = Annotated[
     TenantPrincipal, Depends(Authenticator(scopes={Scope.cases_read}, roles={Role.case_worker}))
@@ -27,12 +29,11 @@ PlansWrite = Annotated[
 ]
 TasksRead = Annotated[
     TenantPrincipal,
-    Depends(AgreementAuthenticator(scopes={Scope.tasks_read}, roles=PROVIDERS, operation="read_intervention_tasks")),
+    Depends(AgreementAuthenticator(scopes={Scope.tasks_read}, roles=PROVIDERS, operation=READ_TASKS)),
 ]
 TasksWrite = Annotated[
     TenantPrincipal,
-    Depends(AgreementAuthenticator(scopes={Scope.tasks_write}, roles=PROVIDERS,
-                                   operation="record_intervention_sessions")),
+    Depends(AgreementAuthenticator(scopes={Scope.tasks_write}, roles=PROVIDERS, operation=RECORD_SESSIONS)),
 ]
 
 # A data-subject access request is gathered by intake's officers with their own token.

@@ -36,6 +36,19 @@ class KnownCase(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
+class Consent(Base):
+    """A consent intake recorded: whose, which registry organisations it names, until when (`consents/`)."""
+
+    __tablename__ = "consents"
+
+    consent_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.Text)
+    subject_ref: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
+    organisations: Mapped[list[str]] = mapped_column(ARRAY(sa.Text))
+    expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
 class InterventionType(Base):
     """A tenant's change to the default intervention catalogue: an edited or added type, or one retired."""
 

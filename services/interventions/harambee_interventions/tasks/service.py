@@ -19,34 +19,37 @@ from harambee_common.catalogue.interventions import ProgressRecorded, SessionRec
 from harambee_common.db import UnitOfWork
 from harambee_common.pagination import Slice
 from harambee_common.problems import Conflict, ValidationFailed, or_not_found
+from harambee_interventions.auth import READ_TASKS, RECORD_SESSIONS
 from harambee_interventions.events import EVENTS
 from harambee_interventions.models import ProgressUpdate, SessionRecord, Task
 from harambee_interventions.providers.service import Acting, acting_provider
-from harambee_interventions.tasks import repository
+from harambee_interventions.tasks import repository, sharing
 from harambee_interventions.tasks.schemas import ProviderSessionView, TaskView
 from harambee_interventions.tasks.views import provider_session_view, provider_view
 
 
-def page(*, uow: UnitOfWork, principal: TenantPrincipal, status: str | None, cursor: str | None,
+def page(*, uow: UnitOfWork, principal: TenantPrincipal, status: str | None, at: datetime, cursor: str | None,
          limit: int) -> Slice[TaskView]:
-    """A page of the caller's own tasks, newest first (of one status if asked); each read is recorded."""
+    """A page of the caller's own tasks it may be given, newest first (of one status if asked); reads are recorded."""
     acting = acting_provider(uow=uow, principal=principal)
     found = repository.list_tasks(session=uow.session, provider_id=acting.provider.provider_id,
-                                  practitioner_id=_practitioner(acting), status=status, cursor=cursor, limit=limit)
+                                  practitioner_id=_practitioner(acting), status=status,
+                                  consented_to=sharing.consent_needed_from(principal), at=at, cursor=cursor,
+                                  limit=limit)
     return Slice(rows=[_disclose(uow=uow, principal=principal, task=t) for t in found.rows],
                  next_cursor=found.next_cursor)
 
 
-def one(*, uow: UnitOfWork, principal: TenantPrincipal, task_id: uuid.UUID) -> TaskView:
+def one(*, uow: UnitOfWork, principal: TenantPrincipal, task_id: uuid.UUID, at: datetime) -> TaskView:
     """One of the caller's own tasks; the read is recorded."""
-    task, _ = _own_task(uow=uow, principal=principal, task_id=task_id)
+    task, _ = _own_task(uow=uow, principal=principal, task_id=task_id, operation=READ_TASKS, at=at)
     return _disclose(uow=uow, principal=principal, task=task)
 
 
-def sessions(*, uow: UnitOfWork, principal: TenantPrincipal, task_id: uuid.UUID, cursor: str | None,
+def sessions(*, uow: UnitOfWork, principal: TenantPrincipal, task_id: uuid.UUID, at: datetime, cursor: str | None,
              limit: int) -> Slice[ProviderSessionView]:
     """A page of the sessions of one of the caller's tasks, newest first (none once it is stopped)."""
-    task, _ = _own_task(uow=uow, principal=principal, task_id=task_id)
+    task, _ = _own_task(uow=uow, principal=principal, task_id=task_id, operation=READ_TASKS, at=at)
     if task.status == "stopped":
         return Slice(rows=[], next_cursor=None)
     found = repository.list_sessions(session=uow.session, task_id=task_id, cursor=cursor, limit=limit)
@@ -59,7 +62,8 @@ def sessions(*, uow: UnitOfWork, principal: TenantPrincipal, task_id: uuid.UUID,
 def record_session(*, uow: UnitOfWork, principal: TenantPrincipal, task_id: uuid.UUID, held_on: date,
                    duration_minutes: int, attended: bool, note: str | None, at: datetime) -> SessionRecord:
     """Records a session of an open task and publishes `session.recorded`."""
-    task, acting = _own_task(uow=uow, principal=principal, task_id=task_id, for_update=True)
+    task, acting = _own_task(uow=uow, principal=principal, task_id=task_id, operation=RECORD_SESSIONS, at=at,
+                             for_update=True)
     _require_open(task)
     if held_on > at.date():
         raise ValidationFailed("A session cannot be recorded before it is held (held_on is in the future).")
@@ -82,7 +86,8 @@ def record_session(*, uow: UnitOfWork, principal: TenantPrincipal, task_id: uuid
 def record_progress(*, uow: UnitOfWork, principal: TenantPrincipal, task_id: uuid.UUID, rating: str,
                     note: str | None, at: datetime) -> ProgressUpdate:
     """Records progress towards an open task's goal and publishes `progress.recorded`."""
-    task, acting = _own_task(uow=uow, principal=principal, task_id=task_id, for_update=True)
+    task, acting = _own_task(uow=uow, principal=principal, task_id=task_id, operation=RECORD_SESSIONS, at=at,
+                             for_update=True)
     _require_open(task)
     update = ProgressUpdate(progress_id=uuid.uuid4(), tenant_id=uow.tenant, task_id=task_id, rating=rating,
                             note=note, recorded_at=at, recorded_by=principal.actor)
@@ -95,12 +100,16 @@ def record_progress(*, uow: UnitOfWork, principal: TenantPrincipal, task_id: uui
     return update
 
 
-def _own_task(*, uow: UnitOfWork, principal: TenantPrincipal, task_id: uuid.UUID,
+def _own_task(*, uow: UnitOfWork, principal: TenantPrincipal, task_id: uuid.UUID, operation: str, at: datetime,
               for_update: bool = False) -> tuple[Task, Acting]:
+    """One of the caller's tasks (404 if it is not), refused (403) where its agreement needs a consent not given."""
     acting = acting_provider(uow=uow, principal=principal)
-    task = repository.get_task(session=uow.session, task_id=task_id, provider_id=acting.provider.provider_id,
-                               practitioner_id=_practitioner(acting), for_update=for_update)
-    return or_not_found(task, "No such task."), acting
+    task = or_not_found(repository.get_task(session=uow.session, task_id=task_id,
+                                            provider_id=acting.provider.provider_id,
+                                            practitioner_id=_practitioner(acting), for_update=for_update),
+                        "No such task.")
+    sharing.require_consent(uow=uow, principal=principal, task=task, operation=operation, at=at)
+    return task, acting
 
 
 def _practitioner(acting: Acting) -> uuid.UUID | None:
