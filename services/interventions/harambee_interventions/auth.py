@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from harambee_common.agreements import AgreementAuthenticator
-from harambee_common.auth import Authenticator, TenantPrincipal
+from harambee_common.auth import Authenticator, EitherOf, TenantPrincipal
 from harambee_common.permissions import Role, Scope
 
 STAFF = {Role.case_worker, Role.programme_manager}
@@ -34,6 +34,13 @@ TasksRead = Annotated[
 TasksWrite = Annotated[
     TenantPrincipal,
     Depends(AgreementAuthenticator(scopes={Scope.tasks_write}, roles=PROVIDERS, operation=RECORD_SESSIONS)),
+]
+
+# The history of the tenant's settings and catalogue: county staff, and compliance officers reviewing it.
+SettingsHistoryRead = Annotated[
+    TenantPrincipal,
+    Depends(EitherOf(Authenticator(scopes={Scope.cases_read}, roles=STAFF),
+                     Authenticator(scopes={Scope.audit_read}, roles={Role.compliance_officer}))),
 ]
 
 # A data-subject access request is gathered by intake's officers with their own token.

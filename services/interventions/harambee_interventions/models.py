@@ -76,6 +76,21 @@ class TenantSettings(Base):
     updated_by: Mapped[str] = mapped_column(sa.Text)
 
 
+class SettingChange(Base):
+    """A change to the tenant's settings or to a type of its catalogue, with the value it replaced."""
+
+    __tablename__ = "setting_changes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.Text)
+    kind: Mapped[str] = mapped_column(sa.Text)  # settings or intervention_type
+    name: Mapped[str] = mapped_column(sa.Text)  # intervention-settings, or the type's code
+    previous: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))  # None: a type added
+    value: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    changed_by: Mapped[str] = mapped_column(sa.Text)
+    changed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
 class Provider(Base):
     """A registry organisation registered as an intervention provider in a tenant."""
 
