@@ -24,7 +24,7 @@ def test_the_readme_session_works_as_printed(stack):
     script = script.replace("CREDENTIALS=.run/demo-credentials.json", f"CREDENTIALS={stack.credentials_path}")
     result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True,
                             timeout=180)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0, f"{result.stderr}\n--- the session's output until then:\n{result.stdout}"
     lines = result.stdout.strip().splitlines()
     assert '"status":"received"' in lines[0]
     assert "Amina" not in result.stdout and "Odhiambo" not in result.stdout
