@@ -16,6 +16,7 @@ from harambee_common.catalogue.assessment import (
     TransferAccepted,
 )
 from harambee_common.catalogue.intake import ConsentRecorded, ConsentWithdrawn
+from harambee_common.catalogue.registry import OrganisationCreated, OrganisationUpdated
 from harambee_common.components import ASSESSMENT, INTAKE
 from harambee_common.event_source import EventSource
 from harambee_common.events import Event
@@ -157,10 +158,21 @@ def consented_case(client, tenant: str, *, needs: list[str]) -> tuple[uuid.UUID,
     return case_id, subject_ref, consent_id
 
 
+def registered_organisation(client, organisation: str, *, tenants: list[str], kind: str = "provider",
+                            updated: bool = False) -> None:
+    """The registry's `organisation.created` (or `.updated`): the organisation works in these tenants."""
+    model = OrganisationUpdated if updated else OrganisationCreated
+    data = model(organisation=organisation, name=organisation.title(), kind=kind, tenants=tenants,
+                 actor="platform-admin")
+    assert apply(client, Event(type=model.type, tenant="platform", topic="registry.events", source="/gateway/registry",
+                               subject=organisation, data=data.dump()))
+
+
 def vetted_provider(client, staff: dict[str, str], tenant: str, *, organisation: str | None = None,
                     types: tuple[str, ...] = ("mentoring",), expires_in_days: int = 365) -> tuple[uuid.UUID, str]:
     """A provider registered and vetted for the types, with an agreement for its tasks: (provider_id, organisation)."""
     organisation = organisation or f"provider-{uuid.uuid4().hex[:8]}"
+    registered_organisation(client, organisation, tenants=[tenant])
     response = client.post(f"/v1/tenants/{tenant}/providers", json={"organisation": organisation}, headers=staff)
     assert response.status_code == 201, response.text
     provider_id = response.json()["provider_id"]

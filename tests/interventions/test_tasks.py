@@ -16,6 +16,7 @@ from tests.interventions.support import (
     consent_withdrawn,
     consented_case,
     item,
+    registered_organisation,
     today,
     vetted_provider,
 )
@@ -234,6 +235,7 @@ def test_a_provider_without_an_agreement_in_force_is_refused(interventions, issu
     callers = Callers(issuer, TENANT)
     staff = callers.staff()
     organisation = f"provider-{uuid.uuid4().hex[:8]}"
+    registered_organisation(client, organisation, tenants=[TENANT])
     assert client.post(f"/v1/tenants/{TENANT}/providers", json={"organisation": organisation},
                        headers=staff).status_code == 201
     response = client.get(f"/v1/tenants/{TENANT}/tasks", headers=callers.provider_system(organisation))

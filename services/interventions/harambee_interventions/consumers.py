@@ -11,12 +11,14 @@ from harambee_common.catalogue.assessment import (
     TransferAccepted,
 )
 from harambee_common.catalogue.intake import ConsentRecorded, ConsentWithdrawn
+from harambee_common.catalogue.registry import OrganisationCreated, OrganisationUpdated
 from harambee_common.components import ASSESSMENT, INTAKE, INTERVENTIONS
 from harambee_common.consumer import Subscription
 from harambee_common.db import UnitOfWork
 from harambee_common.events import Event
 from harambee_interventions.cases import service
 from harambee_interventions.consents import service as consents
+from harambee_interventions.providers import service as providers
 
 
 def on_case_opened(uow: UnitOfWork, event: Event) -> None:
@@ -58,6 +60,12 @@ def on_consent_withdrawn(uow: UnitOfWork, event: Event) -> None:
     service.withdraw_consent(uow=uow, consent_id=data.consent_id, withdrawn_at=data.withdrawn_at)
 
 
+def on_organisation_changed(uow: UnitOfWork, event: Event) -> None:
+    """The registry created or changed an organisation: a county may register it as a provider where it works."""
+    data = (OrganisationCreated if event.type == OrganisationCreated.type else OrganisationUpdated).of(event)
+    providers.learn_organisation(uow=uow, organisation=data.organisation, kind=data.kind, tenants=data.tenants)
+
+
 def on_transfer_accepted(uow: UnitOfWork, event: Event) -> None:
     """A county took a case over from another: the case moves, under its new id, to the receiving county."""
     data = TransferAccepted.of(event)
@@ -79,6 +87,8 @@ SUBSCRIPTION = Subscription(
         ConsentRecorded: on_consent_recorded,
         ConsentWithdrawn: on_consent_withdrawn,
         TransferAccepted: on_transfer_accepted,
+        OrganisationCreated: on_organisation_changed,
+        OrganisationUpdated: on_organisation_changed,
         **AGREEMENT_HANDLERS,
     },
 )

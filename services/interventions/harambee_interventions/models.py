@@ -91,6 +91,16 @@ class SettingChange(Base):
     changed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
 
 
+class RegistryOrganisation(Base):
+    """An organisation of the registry and the tenants it works in (from its events; platform data)."""
+
+    __tablename__ = "registry_organisations"
+
+    organisation: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.Text)
+    tenants: Mapped[list[str]] = mapped_column(ARRAY(sa.Text))
+
+
 class Provider(Base):
     """A registry organisation registered as an intervention provider in a tenant."""
 
