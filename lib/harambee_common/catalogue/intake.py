@@ -140,8 +140,7 @@ class ReferralMinimised(EventData):
 
 @event_type("consent.recorded", topic=TOPIC)
 class ConsentRecorded(EventData):
-    """A consent was recorded: who gave it, for which purposes, until when, and which registry organisations it
-    names among its recipients (the recipients as the officer wrote them stay in intake)."""
+    """A consent was recorded: who gave it, for which purposes, until when (the recipients named stay in intake)."""
 
     consent_id: uuid.UUID
     """The consent record."""
@@ -158,9 +157,8 @@ class ConsentRecorded(EventData):
     actor: str
     """The officer who recorded it."""
     recipient_organisations: list[str] = Field(default_factory=list)
-    """The recipients that are organisations party to one of the tenant's agreements, by their registry id (where
-    an agreement says `consent_required`, a service discloses to such an organisation only what an active consent
-    naming it covers); empty in events published before this field."""
+    """The registry organisations (their ids) among the recipients it names: codes only, the recipients as
+    written stay in intake. Services that disclose under an agreement with `consent_required` check these."""
 
 
 @event_type("consent.withdrawn", topic=TOPIC)
