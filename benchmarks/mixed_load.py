@@ -428,7 +428,8 @@ def consented_case_with_plan(gw: Gateway, county: County, rng: random.Random, pr
         "next_review_on": (today + timedelta(days=90)).isoformat()})
     gw.ok(who["intake"], "POST", f"/intake/v1/tenants/{t}/subjects/{case['subject_ref']}/consents", json={
         "given_by": "parent", "giver_name": "Parent of the young person", "purposes": ["support"],
-        "recipients": [f"{t} referral programme"], "method": "written",
+        # The provider by its registry id: its agreement requires the person's consent to share with it.
+        "recipients": [f"{t} referral programme", f"{t}-mentors"], "method": "written",
         "given_at": datetime.now(UTC).isoformat(), "evidence": "Signed form"})
     plan = {"items": [{"need": need, "goal": f"Support for {need.replace('_', ' ')}",
                        "intervention_type": TYPES[need], "provider_id": provider_id, "starts_on": today.isoformat(),
