@@ -129,6 +129,17 @@ def get_active_client(*, db_session: Session, client_id: str) -> Client | None:
     ).one_or_none()
 
 
+def replace_secret_hash(*, db_session: Session, client_id: str, old: str, new: str) -> None:
+    """Stores new in place of old, as the client's current or previous secret hash, wherever it still holds old."""
+    for column in (Client.secret_hash, Client.previous_secret_hash):
+        db_session.execute(
+            sa.update(Client)
+            .where(Client.client_id == client_id, column == old)
+            .values({column: new})
+            .execution_options(synchronize_session=False)
+        )
+
+
 def get_client_by_name(*, db_session: Session, name: str) -> Client | None:
     """The client registered under name, revoked or not."""
     return db_session.scalars(sa.select(Client).where(Client.name == name)).one_or_none()
