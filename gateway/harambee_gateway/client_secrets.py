@@ -3,13 +3,17 @@
 A memory-hard hash (argon2id, as people's passwords get: passwords.py) makes guessing from a
 dictionary expensive; a secret of 256 random bits has no dictionary, and no one can find a SHA-256
 preimage, so a leaked digest gives nothing away. Argon2id here cost every token request 64 MiB and
-tens of milliseconds of CPU, queued behind a semaphore: under load the token endpoint fell 30 s
-behind (issue 13). The digest is unkeyed: a key (a pepper) only helps a secret that can be guessed,
-and would be one more key to provision whose rotation voids every client's secret.
+about 240 ms of CPU, queued behind a semaphore: under load the token endpoint fell 30 s behind
+(issue 13; benchmarks/token_endpoint.py measures both). The digest is unkeyed: a key (a pepper) only
+helps a secret that can be guessed, and would be one more key to provision whose rotation voids every
+client's secret.
 
 A stored hash names its scheme (`$sha256$<hex>`). Hashes stored before were argon2id (`$argon2id$...`):
 they still verify, and the token endpoint replaces one with its digest the first time its secret is
-presented (clients.upgrade_secret_hash), so no client needs a new secret.
+presented (clients.upgrade_secret_hash), so no client needs a new secret. Until then a wrong secret
+for such a client costs an argon2 verification, which an unknown client id (checked against a
+digest) does not: that tells a prober only that a client id they already hold (128 random bits)
+exists and has not asked for a token since the upgrade.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from urllib.parse import unquote
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
@@ -102,8 +103,12 @@ async def redeem_code(request: Request, form: dict[str, str]) -> Response:
     token_request = Request({"type": "http", "method": "POST", "path": TOKEN_PATH, "query_string": b"",
                              "headers": []})
     oauth_request = oauth.StarletteOAuth2Request(token_request, FormData(form), settings.issuer)
-    return await _token_response(request, request.app.state.authorization_server, limits, oauth_request,
-                                 form.get("client_id"), secret_presented=False)
+    response = await _token_response(request, request.app.state.authorization_server, limits, oauth_request,
+                                     form.get("client_id"), secret_presented=False)
+    if response.background is not None:  # the callback answers with a page of its own: record the refusal now
+        await response.background()
+        response.background = None
+    return response
 
 
 async def _token_response(request: Request, server: GatewayAuthorizationServer, limits: OAuthLimits,
@@ -122,7 +127,9 @@ async def _token_response(request: Request, server: GatewayAuthorizationServer, 
     # Client lookup and secret verification (argon2 for a legacy hash) block; keep them off the event loop.
     response = await run_in_threadpool(server.create_token_response, oauth_request)
     if response.status_code >= 400:  # refusals are audited; issued tokens are not personal data
-        await run_in_threadpool(_record_refusal, request, oauth_request, response, client_id)
+        # Once the answer has gone: a refusal naming a registered client is written to the outbox and one
+        # naming none only counted, and the time that write takes must not tell a caller which client ids exist.
+        response.background = BackgroundTask(_record_refusal, request, oauth_request, response, client_id)
     return response
 
 
