@@ -90,10 +90,9 @@ async def redeem_code(request: Request, form: dict[str, str]) -> Response:
 
     The console's callback redeems the code the browser brought back without a request of its own to
     `/oauth/token`: over HTTP it would come from the gateway's own address, and every person signing in
-    through the console would share that address's bucket. Here it spends the buckets the browser's own
-    request to `/oauth/token` would (its address, then the client id), so a caller of the callback gains
-    nothing over calling the token endpoint itself. It presents no secret, so no client id's bucket is spent
-    (_token_response): the console's would be shared by everyone signing in through it.
+    through the console would share that address's bucket. Here it spends the bucket the browser's own
+    request to `/oauth/token` would (its address; presenting no secret, it spends no client id's:
+    _token_response), so a caller of the callback gains nothing over calling the token endpoint itself.
     """
     settings: GatewaySettings = request.app.state.settings
     limits: OAuthLimits = request.app.state.oauth_limits
