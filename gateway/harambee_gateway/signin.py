@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from harambee_common.permissions import SECOND_FACTOR_ROLES, Role, Scope
 from harambee_common.problems import or_not_found
-from harambee_gateway import credentials, repository, totp_secrets
+from harambee_gateway import passwords, repository, totp_secrets
 from harambee_gateway.models import AuthorizationCode, Person
 from harambee_gateway.secret_box import SealedSecretUnreadable, SecretBox
 
@@ -137,9 +137,9 @@ def authenticate(
         person.locked_until is not None and person.locked_until > now
     ):
         # As slow as a real check, so that the time taken does not tell these apart either.
-        credentials.spend_verification_time(secret=password)
+        passwords.spend_verification_time(password=password)
         raise SignInFailed(REFUSED)
-    if not credentials.verify_secret(secret_hash=person.password_hash, secret=password):
+    if not passwords.verify_password(password_hash=person.password_hash, password=password):
         _failed(person=person, now=now)
         db_session.flush()
         raise SignInFailed(REFUSED)
