@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
+import anyio.to_thread
 import psycopg
 import sqlalchemy as sa
+from anyio import CapacityLimiter
 from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
-from starlette.concurrency import run_in_threadpool
 
 from harambee_common.events import OUTBOX_INSERT, Event, outbox_row
 from harambee_common.problems import Problem
@@ -136,11 +137,18 @@ async def _request_unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
     try:
         yield uow
     except BaseException as exc:
-        await run_in_threadpool(scope.__exit__, type(exc), exc, exc.__traceback__)
+        await _finishing(scope.__exit__, type(exc), exc, exc.__traceback__)
         if isinstance(exc, Problem) and exc.events:  # the change is rolled back; the record of the refusal is not
-            await run_in_threadpool(_record_refusal, sessions, tenant, exc.events)
+            await _finishing(_record_refusal, sessions, tenant, exc.events)
         raise
-    await run_in_threadpool(scope.__exit__, None, None, None)
+    await _finishing(scope.__exit__, None, None, None)
+
+
+async def _finishing(function: Callable[..., object], *args: object) -> None:
+    """Runs a unit of work's last step in a worker thread outside the pool's limit (as FastAPI runs a
+    generator dependency's exit): a commit never waits behind new requests holding the pool's threads
+    while they wait for the database connection the commit would give back."""
+    await anyio.to_thread.run_sync(function, *args, limiter=CapacityLimiter(1))
 
 
 def _record_refusal(sessions: sessionmaker[Session], tenant: str, events: list[Event]) -> None:
