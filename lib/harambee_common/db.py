@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-import anyio.to_thread
 import psycopg
 import sqlalchemy as sa
-from anyio import CapacityLimiter
 from fastapi import Depends, Request
-from sqlalchemy import event
-from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from harambee_common.events import OUTBOX_INSERT, Event, outbox_row
 from harambee_common.problems import Problem
@@ -33,22 +30,11 @@ def session_factory(engine: sa.Engine) -> sessionmaker[Session]:
 
 
 _SET_TENANT = sa.text("SELECT set_config('app.tenant_id', :tenant, true)")
-# The key in a session's `info` naming the tenant its transactions are scoped to (unit_of_work sets it).
-_TENANT = "harambee_tenant"
 
 
 def set_tenant(session: Session, tenant: str) -> None:
     """Scopes the current transaction to one tenant; row-level security does the rest."""
     session.execute(_SET_TENANT, {"tenant": tenant})
-
-
-@event.listens_for(Session, "after_begin")
-def _scope_to_tenant(session: Session, _transaction: SessionTransaction, connection: sa.Connection) -> None:
-    """A unit of work's transaction begins at its first statement, in the thread that makes it, and is
-    scoped to the unit's tenant before that statement runs: opening a unit of work costs no I/O."""
-    tenant = session.info.get(_TENANT)
-    if tenant is not None:
-        connection.execute(_SET_TENANT, {"tenant": tenant})
 
 
 class UnitOfWork:
@@ -96,7 +82,8 @@ def pipelined(uow: UnitOfWork) -> Iterator[None]:
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session], tenant: str) -> Iterator[UnitOfWork]:
     """Opens a tenant-scoped transaction; commits on success and rolls back on error."""
-    with factory(info={_TENANT: tenant}) as session, session.begin():
+    with factory() as session, session.begin():
+        set_tenant(session, tenant)
         uow = UnitOfWork(session, tenant)
         yield uow
         uow.write_events()
@@ -120,41 +107,19 @@ def in_tenant(uow: UnitOfWork, tenant: str) -> Iterator[UnitOfWork]:
     set_tenant(uow.session, uow.tenant)
 
 
-async def _request_unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
-    """The request's unit of work: committed before the response is sent, rolled back on an error.
-
-    A coroutine, where a plain generator would cost two hops to FastAPI's thread pool (each waits for a
-    worker and the interpreter lock, which a loaded request path pays for in its tail): opening the unit
-    does no I/O (its transaction begins at the first statement, in the thread that makes it), and only
-    the commit or rollback runs in the pool.
-    """
+def _request_unit_of_work(request: Request) -> Iterator[UnitOfWork]:
     tenant = request.path_params.get("tenant")
     if not tenant:
         raise RuntimeError("a tenant-scoped unit of work needs a {tenant} path parameter")
-    sessions = request.app.state.sessions
-    scope = unit_of_work(sessions, tenant)
-    uow = scope.__enter__()
     try:
-        yield uow
-    except BaseException as exc:
-        await _finishing(scope.__exit__, type(exc), exc, exc.__traceback__)
-        if isinstance(exc, Problem) and exc.events:  # the change is rolled back; the record of the refusal is not
-            await _finishing(_record_refusal, sessions, tenant, exc.events)
+        with unit_of_work(request.app.state.sessions, tenant) as uow:
+            yield uow
+    except Problem as problem:
+        if problem.events:  # the change is rolled back; the record of the refusal is not
+            with unit_of_work(request.app.state.sessions, tenant) as audit:
+                for event in problem.events:
+                    audit.publish(event)
         raise
-    await _finishing(scope.__exit__, None, None, None)
-
-
-async def _finishing(function: Callable[..., object], *args: object) -> None:
-    """Runs a unit of work's last step in a worker thread outside the pool's limit (as FastAPI runs a
-    generator dependency's exit): a commit never waits behind new requests holding the pool's threads
-    while they wait for the database connection the commit would give back."""
-    await anyio.to_thread.run_sync(function, *args, limiter=CapacityLimiter(1))
-
-
-def _record_refusal(sessions: sessionmaker[Session], tenant: str, events: list[Event]) -> None:
-    with unit_of_work(sessions, tenant) as audit:
-        for event_ in events:
-            audit.publish(event_)
 
 
 # scope="function": the commit happens before the response is sent, so a failed commit is an error

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import json
 
-import anyio.to_thread
 import pytest
 import sqlalchemy
 
@@ -53,25 +52,6 @@ def test_partner_submits_a_referral_and_sees_only_its_status(intake, issuer):
     response = client.get(f"/v1/tenants/{TENANT}/referrals/{created['id']}", headers=partner(issuer))
     assert response.status_code == 200
     assert set(response.json()) == {"id", "status", "received_at"}
-
-
-def test_a_submission_makes_three_hops_to_the_thread_pool(intake, issuer, monkeypatch):
-    """The agreement check, the endpoint and the commit: each hop from the event loop to FastAPI's thread pool
-    waits for a worker and the interpreter lock, which a loaded intake paid for in its tail (seven hops a
-    referral before: benchmarks/RESULTS.md, spine (e))."""
-    client, _ = intake
-    headers = partner(issuer)
-    submit(client, headers)  # the token's verification, a hop of its own, is cached from here on
-    hops: list[str] = []
-    run_sync = anyio.to_thread.run_sync
-
-    async def counted(func, *args, **kwargs):
-        hops.append(getattr(getattr(func, "func", func), "__qualname__", repr(func)))
-        return await run_sync(func, *args, **kwargs)
-
-    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
-    submit(client, headers)
-    assert len(hops) == 3, hops
 
 
 def test_identity_is_stored_only_as_ciphertext(intake, issuer):

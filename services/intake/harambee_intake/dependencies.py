@@ -17,13 +17,11 @@ IfMatch = Annotated[str | None, Header()]
 IdempotencyKeyHeader = Annotated[str | None, Header(alias="Idempotency-Key")]
 
 
-# Coroutines, not functions: FastAPI runs a plain function dependency in its thread pool, and each such hop
-# waits for a worker thread and the interpreter lock, which a loaded request path pays for in its tail.
-async def _vault(request: Request) -> Vault:
+def _vault(request: Request) -> Vault:
     return request.app.state.vault
 
 
-async def _config(request: Request) -> IntakeConfig:
+def _config(request: Request) -> IntakeConfig:
     return request.app.state.intake_config
 
 

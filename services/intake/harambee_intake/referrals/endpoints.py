@@ -36,8 +36,8 @@ router = tenant_router(tags=["referrals"])
 @router.post("/referrals", status_code=status.HTTP_201_CREATED, response_model=ReferralStatus)
 def submit_referral(
     body: ReferralIn, principal: ReferralsWrite, uow: UnitOfWorkDep, vault: VaultDep,
-    request: Request, idempotency_key: IdempotencyKeyHeader = None,
-) -> JSONResponse:
+    request: Request, response: Response, idempotency_key: IdempotencyKeyHeader = None,
+) -> ReferralStatus | JSONResponse:
     """Submits a referral; the person's identity is encrypted and never returned.
 
     With an Idempotency-Key, a retry with the same body gets the first response and creates
@@ -53,15 +53,14 @@ def submit_referral(
             return JSONResponse(replay.body, status_code=replay.status, headers=headers)
     referral = service.submit_referral(uow=uow, vault=vault, principal=principal, referral_in=body)
     location = f"{request.url.path}/{referral.id}"
+    response.headers["Location"] = location
     # The partner's own submission echoed, as far as its agreement permits: no disclosure to record.
     created, _ = status_view(referral, agreement=principal.agreement)
-    document = created.model_dump(mode="json")
     if idempotency_key is not None:
         idempotency.remember(uow=uow, principal=principal, key=idempotency_key,
-                             status=status.HTTP_201_CREATED, body=document, location=location)
-    # Rendered here, in this thread: a model returned would be validated again in a hop of its own to the
-    # thread pool, which the busiest route pays for in its tail.
-    return JSONResponse(document, status_code=status.HTTP_201_CREATED, headers={"Location": location})
+                             status=status.HTTP_201_CREATED, body=created.model_dump(mode="json"),
+                             location=location)
+    return created
 
 
 @router.get("/referrals", response_model=ReferralPage)
