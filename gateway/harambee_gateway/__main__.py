@@ -28,6 +28,7 @@ def _migrate(_: argparse.Namespace) -> None:
 def _serve(_: argparse.Namespace) -> None:
     import uvicorn
 
+    from harambee_common.collector import freeze_startup_objects
     from harambee_common.http_server import KEEP_ALIVE_SECONDS, BoundedHttpProtocol
     from harambee_gateway.app import create_app
 
@@ -36,6 +37,7 @@ def _serve(_: argparse.Namespace) -> None:
         app = create_app()
     except RuntimeError as exc:
         sys.exit(str(exc))
+    freeze_startup_objects()  # as every service's serve does (harambee_common.collector says why)
     uvicorn.run(
         app,
         host=os.environ.get("HOST", "127.0.0.1"),

@@ -30,3 +30,19 @@ def test_serve_freezes_what_start_up_made_before_it_serves(postgres, issuer, mon
         assert frozen_when_served[0] - before > 50_000
     finally:
         gc.unfreeze()  # this test process goes on to other tests: its objects are collectable again
+
+
+def test_the_gateway_freezes_too_before_it_serves(monkeypatch):
+    """The gateway's own serve verb (it builds its app in __main__), not through harambee_common.cli."""
+    from harambee_gateway import __main__ as gateway_main
+    from harambee_gateway import app as gateway_app
+
+    frozen_when_served: list[int] = []
+    monkeypatch.setattr(gateway_app, "create_app", lambda: object())  # what serve builds is not what is tested
+    monkeypatch.setattr(uvicorn, "run", lambda _app, **_: frozen_when_served.append(gc.get_freeze_count()))
+    before = gc.get_freeze_count()
+    try:
+        gateway_main._serve(None)
+        assert frozen_when_served and frozen_when_served[0] - before > 50_000
+    finally:
+        gc.unfreeze()
