@@ -452,8 +452,14 @@ def provider(gw: Gateway, county: County) -> str:
     """The county's mentors registered as a provider and vetted for the plan's types."""
     api = f"/interventions/v1/tenants/{county.slug}"
     manager = county.who["manager"]
-    registered = gw.ok(manager, "POST", f"{api}/providers", expect=(201, 409),
-                       json={"organisation": f"{county.slug}-mentors"})
+
+    def register():  # 422 until interventions has heard of the organisation the registry just created
+        response = gw.call(manager, "POST", f"{api}/providers", json={"organisation": f"{county.slug}-mentors"})
+        if response.status_code not in (201, 409, 422):
+            raise RuntimeError(f"provider: {response.status_code} {response.text[:300]}")
+        return response if response.status_code != 422 else None
+
+    registered = eventually(register)
     if registered.status_code == 201:
         found = registered.json()["provider_id"]
     else:
