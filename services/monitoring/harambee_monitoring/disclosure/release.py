@@ -4,7 +4,9 @@ differential-privacy mode, noisy counts paid for from its privacy budget."""
 
 from __future__ import annotations
 
-import functools
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -56,8 +58,7 @@ def publish(*, uow: UnitOfWork, grid: Grid, partitions: tuple[str, ...], reader:
     if terms is None:
         threshold = agreement.suppression_threshold
         before = history.withheld_before(session=uow.session, agreement_id=agreement.id, grid=grid)
-        withheld = _protected(grid.unit, tuple(grid.months), tuple(grid.categories.items()),
-                              tuple(grid.counts.items()), threshold, frozenset(before))
+        withheld = _protected(grid, threshold, frozenset(before))
         history.remember(session=uow.session, tenant=uow.tenant, agreement_id=agreement.id, grid=grid,
                          cells=withheld - before, at=now or datetime.now(UTC))
         values = {cell: None if cell in withheld else n for cell, n in grid.counts.items()}
@@ -94,11 +95,66 @@ def publish(*, uow: UnitOfWork, grid: Grid, partitions: tuple[str, ...], reader:
              f"{len(partitions)} table(s)); totals are sums of the noisy counts.", **identity))
 
 
-@functools.lru_cache(maxsize=512)
-def _protected(unit: str, months: tuple[str, ...], categories: tuple[tuple[str, tuple[str, ...]], ...],
-               counts: tuple[tuple[Cell, int], ...], threshold: int, before: frozenset[Cell]) -> frozenset[Cell]:
+class _Answers:
+    """Suppression answers already found, least recently used dropped first: at most `size`, each small (a digest of
+    the question, the positions of the cells withheld), where the question's own figures would take some 90 KB."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.hits = self.misses = 0
+        self._answers: OrderedDict[bytes, tuple[int, ...]] = OrderedDict()
+        self._lock = threading.Lock()  # requests are served from several threads
+
+    def get(self, key: bytes) -> tuple[int, ...] | None:
+        with self._lock:
+            answer = self._answers.get(key)
+            if answer is None:
+                self.misses += 1
+            else:
+                self.hits += 1
+                self._answers.move_to_end(key)
+            return answer
+
+    def put(self, key: bytes, answer: tuple[int, ...]) -> None:
+        with self._lock:
+            self._answers[key] = answer
+            self._answers.move_to_end(key)
+            while len(self._answers) > self.size:
+                self._answers.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._answers.clear()
+            self.hits = self.misses = 0
+
+
+ANSWERS = _Answers(size=512)
+
+
+def _question(grid: Grid, threshold: int, before: frozenset[Cell]) -> bytes:
+    """A digest of everything the answer depends on (SHA-256: two questions sharing one is not a practical risk)."""
+    asked = (grid.unit, grid.months, list(grid.categories.items()), list(grid.counts.items()), threshold,
+             sorted(map(repr, before)))
+    return hashlib.sha256(repr(asked).encode()).digest()
+
+
+def _protected(grid: Grid, threshold: int, before: frozenset[Cell]) -> frozenset[Cell]:
     """The cells to withhold from a grid (suppression.protect): a pure function of the counts, the threshold and
     what was withheld before, so a release whose figures and history have not changed since the last one (a
-    national read repeated, every county's release decided again) reuses its answer instead of solving again."""
-    grid = Grid(months=list(months), categories=dict(categories), counts=dict(counts), unit=unit)
-    return frozenset(protect(grid.counts, grid.relations(), threshold, withheld=before, cost=grid.cost))
+    national read repeated, every county's release decided again) reuses its answer instead of solving again.
+
+    The answer W is also kept for the history W itself, which is what the next release of the same figures finds
+    (this one records W - before): protect starting from W returns W, as W holds every small cell and leaves none
+    recoverable. So a repeated read reuses the answer from its second time on, not its third."""
+    cells = list(grid.counts)
+    key = _question(grid, threshold, before)
+    answer = ANSWERS.get(key)
+    if answer is None:
+        withheld = protect(grid.counts, grid.relations(), threshold, withheld=before, cost=grid.cost)
+        answer = tuple(i for i, cell in enumerate(cells) if cell in withheld)
+        ANSWERS.put(key, answer)
+        ANSWERS.put(_question(grid, threshold, frozenset(withheld)), answer)
+    return frozenset(cells[i] for i in answer)
