@@ -160,7 +160,7 @@ def main() -> None:
                 print(f"--- {title}")
                 profile = data_dir / "monitoring.prof"
                 cProfile.runctx(code, globals(), locals(), str(profile))
-                pstats.Stats(str(profile)).sort_stats("cumulative").print_stats(30)
+                pstats.Stats(str(profile)).sort_stats(sys.argv[-1] if sys.argv[-1] in ("tottime", "cumulative") else "cumulative").print_stats(30)
             return
         county_p50, county_first = p50(args.runs, county_read)
         national_p50, national_first = p50(args.runs, national_read)
