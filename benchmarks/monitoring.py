@@ -108,7 +108,8 @@ def main() -> None:
     parser.add_argument("--county-cases", type=int, default=None, help="cases of the one county (default: the "
                         "national total, full 1,000,000)")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--profile", action="store_true", help="profile one read of each instead")
+    parser.add_argument("--profile", nargs="?", const="cumulative", choices=("cumulative", "tottime"),
+                        help="profile the first reads and a repeated national read instead, sorted so")
     args = parser.parse_args()
     per_county = args.per_county or (20_000 if args.full else 425)
     county_cases = args.county_cases or (1_000_000 if args.full else args.counties * per_county)
@@ -160,7 +161,7 @@ def main() -> None:
                 print(f"--- {title}")
                 profile = data_dir / "monitoring.prof"
                 cProfile.runctx(code, globals(), locals(), str(profile))
-                pstats.Stats(str(profile)).sort_stats(sys.argv[-1] if sys.argv[-1] in ("tottime", "cumulative") else "cumulative").print_stats(30)
+                pstats.Stats(str(profile)).sort_stats(args.profile).print_stats(30)
             return
         county_p50, county_first = p50(args.runs, county_read)
         national_p50, national_first = p50(args.runs, national_read)

@@ -134,10 +134,9 @@ class _Answers:
 ANSWERS = _Answers(size=512)
 
 
-def _question(grid: Grid, cells: list[Cell], threshold: int, before: frozenset[Cell]) -> bytes:
-    """A digest of everything the answer depends on (SHA-256: two questions sharing one is not a practical risk).
-    The cells are in their sorted order: the database returns a grid's rows in no set order."""
-    asked = (grid.unit, grid.months, list(grid.categories.items()), [(c, grid.counts[c]) for c in cells], threshold,
+def _question(grid: Grid, threshold: int, before: frozenset[Cell]) -> bytes:
+    """A digest of everything the answer depends on (SHA-256: two questions sharing one is not a practical risk)."""
+    asked = (grid.unit, grid.months, list(grid.categories.items()), list(grid.counts.items()), threshold,
              sorted(before))
     return hashlib.sha256(repr(asked).encode()).digest()
 
@@ -150,12 +149,12 @@ def _protected(grid: Grid, threshold: int, before: frozenset[Cell]) -> frozenset
     The answer W is also kept for the history W itself, which is what the next release of the same figures finds
     (this one records W - before): protect starting from W returns W, as W holds every small cell and leaves none
     recoverable. So a repeated read reuses the answer from its second time on, not its third."""
-    cells = sorted(grid.counts)
-    key = _question(grid, cells, threshold, before)
+    cells = list(grid.counts)  # in the grid's own order (Grid.fill), which the digest covers
+    key = _question(grid, threshold, before)
     answer = ANSWERS.get(key)
     if answer is None:
         withheld = protect(grid.counts, grid.relations(), threshold, withheld=before, cost=grid.cost)
         answer = tuple(i for i, cell in enumerate(cells) if cell in withheld)
         ANSWERS.put(key, answer)
-        ANSWERS.put(_question(grid, cells, threshold, frozenset(withheld)), answer)
+        ANSWERS.put(_question(grid, threshold, frozenset(withheld)), answer)
     return frozenset(cells[i] for i in answer)
