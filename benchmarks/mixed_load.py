@@ -264,43 +264,53 @@ def _validity() -> dict[str, str]:
             "review_date": (today + timedelta(days=365)).isoformat()}
 
 
-def _agreements(tenant: str) -> list[tuple[tuple[str, str], str, dict[str, Any]]]:
-    """(counterparty, operation, draft) for each agreement a county needs."""
-    controller = {"kind": "tenant", "id": tenant, "role": "controller", "lawful_basis": "public_interest"}
-    common = {"consent_required": False, "retention": {"days": 365, "then": "delete"}, **_validity()}
+def _draft(tenant: str, name: str, *, title: str, purpose: str, party: tuple[str, str, str, str],
+           categories: dict[str, tuple[bool, list[str]]], operations: list[str], **terms: Any) -> dict[str, Any]:
+    """An agreement draft between the county (the controller) and one party: (kind, id, role, lawful basis);
+    each data category by name: (sensitive, fields)."""
+    kind, party_id, role, lawful_basis = party
+    return {
+        "reference": f"load-{tenant}-{name}", "title": title, "purpose": purpose,
+        "parties": [{"kind": "tenant", "id": tenant, "role": "controller", "lawful_basis": "public_interest"},
+                    {"kind": kind, "id": party_id, "role": role, "lawful_basis": lawful_basis}],
+        "data_categories": [{"name": category, "sensitive": sensitive, "fields": fields}
+                            for category, (sensitive, fields) in categories.items()],
+        "operations": operations, "consent_required": False, "retention": {"days": 365, "then": "delete"},
+        **_validity(), **terms,
+    }
+
+
+def _agreements(tenant: str) -> list[tuple[str, dict[str, Any]]]:
+    """(operation, draft) for each agreement a county needs."""
+    cso, mentors = f"{tenant}-youth-cso", f"{tenant}-mentors"
     return [
-        (("organisation", f"{tenant}-youth-cso"), "submit_referrals", {
-            "reference": f"load-{tenant}-cso-referrals", "title": f"Referrals from the {tenant} youth CSO",
-            "purpose": "The CSO refers young people it is concerned about and follows its referrals' status.",
-            "parties": [controller, {"kind": "organisation", "id": f"{tenant}-youth-cso", "role": "processor",
-                                     "lawful_basis": "legitimate_interests"}],
-            "data_categories": [
-                {"name": "referral", "sensitive": True,
-                 "fields": ["referral_id", "person.name", "person.date_of_birth", "person.contact", "concern.summary",
-                            "concern.indicators", "referrer.role", "referrer.source_type"]},
-                {"name": "referral_status", "sensitive": False,
-                 "fields": ["referral_id", "status", "received_at", "previous_status", "updated_at"]}],
-            "operations": ["submit_referrals", "read_referral_status"], **common}),
-        (("tenant", NATIONAL), "read_aggregates", {
-            "reference": f"load-{tenant}-national-aggregates", "title": f"{tenant} indicators for the nation",
-            "purpose": "National oversight of the county programme through aggregate indicators only.",
-            "parties": [controller, {"kind": "tenant", "id": NATIONAL, "role": "recipient",
-                                     "lawful_basis": "public_interest"}],
-            "data_categories": [{"name": "programme_indicators", "sensitive": False,
-                                 "fields": ["referrals_by_source", "screening_outcomes", "plans_completed"]}],
-            "operations": ["read_aggregates"], "aggregate_suppression_threshold": 5, **common}),
-        (("organisation", f"{tenant}-mentors"), "record_intervention_sessions", {
-            "reference": f"load-{tenant}-mentors-interventions", "title": f"Tasks delivered by {tenant} mentors",
-            "purpose": "The provider delivers planned support and records sessions; never assessments.",
-            "parties": [controller, {"kind": "organisation", "id": f"{tenant}-mentors", "role": "processor",
-                                     "lawful_basis": "consent"}],
-            "data_categories": [
-                {"name": "intervention_task", "sensitive": True,
-                 "fields": ["task_id", "reference", "goal", "intervention_type", "starts_on", "status"]},
-                {"name": "delivery_record", "sensitive": True,
-                 "fields": ["held_on", "duration_minutes", "attended", "note", "rating"]}],
-            "operations": ["read_intervention_tasks", "record_intervention_sessions"],
-            **{**common, "consent_required": True}}),
+        ("submit_referrals", _draft(
+            tenant, "cso-referrals", title=f"Referrals from the {tenant} youth CSO",
+            purpose="The CSO refers young people it is concerned about and follows its referrals' status.",
+            party=("organisation", cso, "processor", "legitimate_interests"),
+            categories={
+                "referral": (True, ["referral_id", "person.name", "person.date_of_birth", "person.contact",
+                                    "concern.summary", "concern.indicators", "referrer.role", "referrer.source_type"]),
+                "referral_status": (False, ["referral_id", "status", "received_at", "previous_status", "updated_at"]),
+            },
+            operations=["submit_referrals", "read_referral_status"])),
+        ("read_aggregates", _draft(
+            tenant, "national-aggregates", title=f"{tenant} indicators for the nation",
+            purpose="National oversight of the county programme through aggregate indicators only.",
+            party=("tenant", NATIONAL, "recipient", "public_interest"),
+            categories={"programme_indicators": (False, ["referrals_by_source", "screening_outcomes",
+                                                         "plans_completed"])},
+            operations=["read_aggregates"], aggregate_suppression_threshold=5)),
+        ("record_intervention_sessions", _draft(
+            tenant, "mentors-interventions", title=f"Tasks delivered by {tenant} mentors",
+            purpose="The provider delivers planned support and records sessions; never assessments.",
+            party=("organisation", mentors, "processor", "consent"),
+            categories={
+                "intervention_task": (True, ["task_id", "reference", "goal", "intervention_type", "starts_on",
+                                             "status"]),
+                "delivery_record": (True, ["held_on", "duration_minutes", "attended", "note", "rating"]),
+            },
+            operations=["read_intervention_tasks", "record_intervention_sessions"], consent_required=True)),
     ]
 
 
@@ -341,9 +351,11 @@ def provision_registry(gw: Gateway, admin: Identity, slugs: list[str], *, worker
                 client_id, secret = created["client_id"], created["client_secret"]
             who[role] = Identity(name, client_id, secret)
         held = _all_pages(gw, admin, "/admin/v1/agreements", party=f"tenant:{tenant}")
-        for (kind, party), operation, draft in _agreements(tenant):
+        for operation, draft in _agreements(tenant):
+            _, counterparty = draft["parties"]
             if any(a["status"] == "active" and operation in a["operations"]
-                   and any(p["kind"] == kind and p["id"] == party for p in a["parties"]) for a in held):
+                   and any(p["kind"] == counterparty["kind"] and p["id"] == counterparty["id"] for p in a["parties"])
+                   for a in held):
                 continue  # e.g. the demo's own agreements with ke-mombasa
             created = gw.ok(admin, "POST", "/admin/v1/agreements", json=draft).json()
             gw.ok(admin, "POST", f"/admin/v1/agreements/{created['id']}/activate")
@@ -416,7 +428,8 @@ def consented_case_with_plan(gw: Gateway, county: County, rng: random.Random, pr
         "next_review_on": (today + timedelta(days=90)).isoformat()})
     gw.ok(who["intake"], "POST", f"/intake/v1/tenants/{t}/subjects/{case['subject_ref']}/consents", json={
         "given_by": "parent", "giver_name": "Parent of the young person", "purposes": ["support"],
-        "recipients": [f"{t} referral programme"], "method": "written",
+        # The provider by its registry id: its agreement requires the person's consent to share with it.
+        "recipients": [f"{t} referral programme", f"{t}-mentors"], "method": "written",
         "given_at": datetime.now(UTC).isoformat(), "evidence": "Signed form"})
     plan = {"items": [{"need": need, "goal": f"Support for {need.replace('_', ' ')}",
                        "intervention_type": TYPES[need], "provider_id": provider_id, "starts_on": today.isoformat(),

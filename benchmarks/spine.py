@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import statistics
@@ -121,29 +122,50 @@ def paired(label_x: str, x, label_y: str, y, *, rounds: int) -> tuple[float, lis
 
 
 async def steady_referrals(url: str, headers: dict[str, str], *, rate: float, seconds: float
-                           ) -> dict[str, tuple[float, float]]:
-    """Sends referrals at a fixed rate; returns each referral's id with its send and response times."""
+                           ) -> dict[str, tuple[float, float, int]]:
+    """Sends referrals at a fixed rate; returns each referral's id with its send and response times, and
+    its number.
+
+    The send time is when the request's last byte was written (aiohttp's trace), not when it was due: a
+    request this process was late to send (its own scheduling, on a shared machine) is not counted as the
+    service's time. How late the sends were is printed. Each request carries its number in `X-Bench-Seq`.
+    """
     import aiohttp
 
-    sent: dict[str, tuple[float, float]] = {}
+    sent: dict[str, tuple[float, float, int]] = {}
+    written: dict[int, float] = {}
+    late: list[float] = []
     refused: Counter[str] = Counter()
-    async with aiohttp.ClientSession() as session:
 
-        async def one(at: float) -> None:
-            async with session.post(url, json=new_referral(), headers=headers) as response:
+    async def on_chunk_sent(_session, context, _params) -> None:
+        written[context.trace_request_ctx["seq"]] = time.time()
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_chunk_sent.append(on_chunk_sent)
+    async with aiohttp.ClientSession(trace_configs=[trace]) as session:
+
+        async def one(seq: int, due: float) -> None:
+            async with session.post(url, json=new_referral(), headers={**headers, "X-Bench-Seq": str(seq)},
+                                    trace_request_ctx={"seq": seq}) as response:
+                late.append(written[seq] - due)
                 if response.status == 201:
-                    sent[(await response.json())["id"]] = (at, time.time())
+                    sent[(await response.json())["id"]] = (written[seq], time.time(), seq)
                 else:
                     refused[f"{response.status} {(await response.text())[:120]}"] += 1
 
         tasks = []
         began = time.monotonic()
+        wall = time.time()
         for i in range(int(rate * seconds)):
             await asyncio.sleep(max(0.0, began + i / rate - time.monotonic()))
-            tasks.append(asyncio.create_task(one(time.time())))
+            tasks.append(asyncio.create_task(one(i, wall + i / rate)))
         await asyncio.gather(*tasks)
     for answer, count in refused.most_common():
         print(f"  not accepted, {count}x: {answer}")
+    if len(late) >= 2:
+        q = statistics.quantiles(late, n=100)
+        print(f"  the generator's own lateness (due -> last byte written): p50 {q[49] * 1000:.1f} ms, "
+              f"p99 {q[98] * 1000:.1f} ms, max {max(late) * 1000:.1f} ms")
     return sent
 
 
@@ -197,8 +219,10 @@ def record_times(bootstrap: str, event_ids: set[str], *, timeout: float = 30.0) 
     return times
 
 
-def stages(stack: Stack, sent: dict[str, tuple[float, float]]) -> dict[str, list[float]]:
-    """Per referral, the milliseconds each stage took, from the POST's send to the audit entry."""
+def stages(stack: Stack, sent: dict[str, tuple[float, float, int]], *, dump: Path | None = None
+           ) -> dict[str, list[float]]:
+    """Per referral, the milliseconds each stage took, from the POST's send to the audit entry; with `dump`,
+    each referral's instants (epoch seconds) are written there as JSON lines, for a closer look at the tail."""
     assert stack.postgres is not None
     base = sa.make_url(stack.postgres.admin_url)
     rows = {}
@@ -216,13 +240,18 @@ def stages(stack: Stack, sent: dict[str, tuple[float, float]]) -> dict[str, list
                                                      "relay wake-up (event time to record)",
                                                      "broker ack (record to published_at)",
                                                      "audit (published_at to entry)", "total")}
+    instants = []
     for event_id, (referral, at, published) in rows.items():
         if event_id not in recorded or event_id not in created or published is None:
             continue
-        send, answered = sent[referral]
+        send, answered, seq = sent[referral]
+        instants.append({"referral": referral, "seq": seq, "send": send, "event": at, "answered": answered,
+                         "record": created[event_id], "published": published, "recorded": recorded[event_id]})
         for name, ms in zip(out, (at - send, answered - at, created[event_id] - at, published - created[event_id],
                                   recorded[event_id] - published, recorded[event_id] - send), strict=True):
             out[name].append(ms * 1000)
+    if dump is not None:
+        dump.write_text("".join(json.dumps(each) + "\n" for each in sorted(instants, key=lambda i: i["send"])))
     return out
 
 
@@ -276,24 +305,32 @@ def idle_cpu(state: Path, seconds: float) -> dict[str, float]:
 
 
 def latency_run(stack: Stack, state: Path, partner: dict[str, str], compliance: str, *, rate: float,
-                seconds: float) -> None:
+                seconds: float, dump: Path | None = None) -> None:
     """(e): referral -> audit entry at a steady rate, its stages, and the stack's CPU while idle."""
     print(f"\n(e) referral -> audit entry committed, {rate:.0f} referrals/s for {seconds:.0f} s")
+    # Run alone, (e)'s first referrals are the stack's first and find everything cold (the tenant's first key
+    # made, database connections opened, statements compiled): a second of referrals is sent first and shown
+    # apart, not counted in the steady rate's figures.
+    url = f"{stack.gateway_url}/intake/v1/tenants/{TENANT}/referrals"
+    answered = sorted(done - at for at, done, _ in asyncio.run(
+        steady_referrals(url, partner, rate=rate, seconds=1)).values())
+    if answered:
+        print(f"  warm-up, {len(answered)} referrals: POST answered in {answered[0] * 1000:.0f}-"
+              f"{answered[-1] * 1000:.0f} ms (median {statistics.median(answered) * 1000:.0f})")
     # Let the consumers drain the throughput runs' events, and go back to their idle fetch wait
     # (consumer.ACTIVE_SECONDS), so that idle means idle.
     time.sleep(15)
     idle = idle_cpu(state, 20)
     print("  idle CPU before, ms per s: " + ", ".join(f"{g} {ms:.1f}" for g, ms in idle.items()))
-    sent = asyncio.run(steady_referrals(f"{stack.gateway_url}/intake/v1/tenants/{TENANT}/referrals", partner,
-                                        rate=rate, seconds=seconds))
-    found = audit_latencies(stack, compliance, {r: at for r, (at, _) in sent.items()}, timeout=120)
+    sent = asyncio.run(steady_referrals(url, partner, rate=rate, seconds=seconds))
+    found = audit_latencies(stack, compliance, {r: at for r, (at, *_) in sent.items()}, timeout=120)
     latencies = sorted(found.values())
     if len(latencies) < 2:
         print(f"  audited {len(latencies)}/{len(sent)}: too few to report")
         return
     q = statistics.quantiles(latencies, n=100)
     print(f"  audited {len(latencies)}/{len(sent)}: p50 {q[49] * 1000:.0f} ms, p99 {q[98] * 1000:.0f} ms")
-    for name, values in stages(stack, sent).items():
+    for name, values in stages(stack, sent, dump=dump).items():
         if len(values) >= 2:
             q = statistics.quantiles(values, n=100)
             print(f"    {name:<38} p50 {q[49]:6.1f} ms  p90 {q[89]:6.1f} ms  p99 {q[98]:6.1f} ms")
@@ -309,6 +346,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rate", type=float, default=20.0, help="referrals/s for the latency run")
     parser.add_argument("--latency-seconds", type=float, default=15.0, help="length of the latency run")
+    parser.add_argument("--dump", type=Path, help="(e): write each referral's stage instants here (JSON lines)")
     parser.add_argument("--only", choices=("ab", "cd", "e"), action="append", help="run only this part (repeatable)")
     args = parser.parse_args()
 
@@ -354,7 +392,8 @@ def main() -> None:
                         rounds=args.rounds)
 
                 if not args.only or "e" in args.only:
-                    latency_run(stack, state, partner, compliance, rate=args.rate, seconds=args.latency_seconds)
+                    latency_run(stack, state, partner, compliance, rate=args.rate, seconds=args.latency_seconds,
+                                dump=args.dump)
 
                 print("\nsummary")
                 for name, ratio in ratios.items():

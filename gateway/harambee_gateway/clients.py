@@ -16,7 +16,7 @@ from harambee_common.db import UnitOfWork
 from harambee_common.pagination import Slice
 from harambee_common.permissions import Role, Scope
 from harambee_common.problems import Conflict, ValidationFailed, or_not_found
-from harambee_gateway import credentials, partners, repository
+from harambee_gateway import client_secrets, partners, repository
 from harambee_gateway.events import PLATFORM, publish
 from harambee_gateway.models import Client, Organisation
 from harambee_gateway.schemas import ClientCreate, GrantIn
@@ -42,6 +42,7 @@ class RegisteredClient:
     secret_hash: str
     organisation: str | None
     grants: tuple[Grant, ...]
+    organisation_kind: str | None = None
     # Set while a rotation is under way: the secret it replaces, still accepted.
     previous_secret_hash: str | None = None
     client_type: str = "confidential"
@@ -100,11 +101,21 @@ def get_registered_client(*, db_session: Session, client_id: str) -> RegisteredC
         redirect_uris=tuple(client.redirect_uris),
         allowed_scopes=tuple(client.allowed_scopes),
         organisation=client.organisation.slug if client.organisation else None,
+        organisation_kind=client.organisation.kind if client.organisation else None,
         grants=tuple(
             Grant(tenant=g.tenant, roles=tuple(g.roles), scopes=tuple(g.scopes))
             for g in sorted(client.grants, key=lambda g: g.tenant)
         ),
     )
+
+
+def upgrade_secret_hash(*, db_session: Session, client_id: str, legacy_hash: str, secret: str) -> None:
+    """Replaces a legacy hash that secret has just matched with the secret's digest (client_secrets.py).
+
+    Conditional on the row still holding that hash: a rotation committed meanwhile is not undone.
+    """
+    repository.replace_secret_hash(db_session=db_session, client_id=client_id, old=legacy_hash,
+                                   new=client_secrets.hash_client_secret(secret=secret))
 
 
 def browser_origins(*, db_session: Session, client_id: str) -> frozenset[str]:
@@ -166,12 +177,13 @@ def register_client(
     *, uow: UnitOfWork, name: str, organisation: Organisation | None, actor: str
 ) -> IssuedCredentials:
     """Registers a new confidential client under a fresh id and secret."""
-    issued = IssuedCredentials(client_id=credentials.new_client_id(), client_secret=credentials.new_client_secret())
+    issued = IssuedCredentials(client_id=client_secrets.new_client_id(),
+                               client_secret=client_secrets.new_client_secret())
     repository.add(
         db_session=uow.session,
         row=Client(
             client_id=issued.client_id,
-            secret_hash=credentials.hash_secret(secret=issued.client_secret),
+            secret_hash=client_secrets.hash_client_secret(secret=issued.client_secret),
             name=name,
             organisation_id=organisation.id if organisation else None,
         ),
@@ -199,7 +211,7 @@ def _create_public_client(
     if REGISTRY_SCOPES & set(data.allowed_scopes):
         raise ValidationFailed("The registry scopes are not for single-page apps.")
     client = Client(
-        client_id=credentials.new_client_id(),
+        client_id=client_secrets.new_client_id(),
         secret_hash=None,
         name=data.name,
         organisation_id=organisation.id if organisation else None,
@@ -285,8 +297,8 @@ def _check_client_grant(*, uow: UnitOfWork, organisation: Organisation | None, g
 
 def rotate_client_secret(*, uow: UnitOfWork, client: Client, actor: str) -> IssuedCredentials:
     """Replaces a client's secret with a fresh one; the old secret stops working at commit."""
-    secret = credentials.new_client_secret()
-    client.secret_hash = credentials.hash_secret(secret=secret)
+    secret = client_secrets.new_client_secret()
+    client.secret_hash = client_secrets.hash_client_secret(secret=secret)
     client.previous_secret_hash = None
     client.previous_secret_expires_at = None
     uow.session.flush()
@@ -304,13 +316,13 @@ def start_secret_rotation(
         raise Conflict("The client is revoked.")
     if client.secret_hash is None:
         raise Conflict("A public client has no secret.")
-    secret = credentials.new_client_secret()
+    secret = client_secrets.new_client_secret()
     valid_until = None
     if previous_valid_for_seconds:
         valid_until = datetime.now(UTC) + timedelta(seconds=previous_valid_for_seconds)
     client.previous_secret_hash = client.secret_hash if valid_until else None
     client.previous_secret_expires_at = valid_until
-    client.secret_hash = credentials.hash_secret(secret=secret)
+    client.secret_hash = client_secrets.hash_client_secret(secret=secret)
     uow.session.flush()
     data = catalogue.ClientSecretRotated(client_id=client_id, previous_secret_valid_until=valid_until, actor=actor)
     publish(uow, data, tenant=PLATFORM, subject=client_id)

@@ -9,6 +9,7 @@ from urllib.parse import unquote
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
@@ -71,7 +72,8 @@ async def issue_token(
         return _too_many_token_requests(wait)
     oauth_request = await oauth.read_token_request(request, public_base_url=settings.issuer)
     client_id = oauth_request.form.get("client_id") or _basic_client_id(request)
-    response = await _token_response(request, server, limits, oauth_request, client_id)
+    response = await _token_response(request, server, limits, oauth_request, client_id,
+                                     secret_presented=_presents_secret(request, oauth_request))
     origin = request.headers.get("origin")
     client_id = oauth_request.form.get("client_id")
     if origin and client_id:
@@ -88,9 +90,9 @@ async def redeem_code(request: Request, form: dict[str, str]) -> Response:
 
     The console's callback redeems the code the browser brought back without a request of its own to
     `/oauth/token`: over HTTP it would come from the gateway's own address, and every person signing in
-    through the console would share that address's bucket. Here it spends the buckets the browser's own
-    request to `/oauth/token` would (its address, then the client id), so a caller of the callback gains
-    nothing over calling the token endpoint itself.
+    through the console would share that address's bucket. Here it spends the bucket the browser's own
+    request to `/oauth/token` would (its address; presenting no secret, it spends no client id's:
+    _token_response), so a caller of the callback gains nothing over calling the token endpoint itself.
     """
     settings: GatewaySettings = request.app.state.settings
     limits: OAuthLimits = request.app.state.oauth_limits
@@ -100,20 +102,40 @@ async def redeem_code(request: Request, form: dict[str, str]) -> Response:
     token_request = Request({"type": "http", "method": "POST", "path": TOKEN_PATH, "query_string": b"",
                              "headers": []})
     oauth_request = oauth.StarletteOAuth2Request(token_request, FormData(form), settings.issuer)
-    return await _token_response(request, request.app.state.authorization_server, limits, oauth_request,
-                                 form.get("client_id"))
+    response = await _token_response(request, request.app.state.authorization_server, limits, oauth_request,
+                                     form.get("client_id"), secret_presented=False)
+    if response.background is not None:  # the callback answers with a page of its own: record the refusal now
+        await response.background()
+        response.background = None
+    return response
 
 
 async def _token_response(request: Request, server: GatewayAuthorizationServer, limits: OAuthLimits,
-                          oauth_request: oauth.StarletteOAuth2Request, client_id: str | None) -> Response:
-    """The answer to a token request whose address has been limited: the client id's bucket, then the grant."""
-    if wait := limits.wait(address=None, client_id=client_id):
+                          oauth_request: oauth.StarletteOAuth2Request, client_id: str | None, *,
+                          secret_presented: bool) -> Response:
+    """The answer to a token request whose address has been limited: the client id's bucket, then the grant.
+
+    The client id's bucket bounds guesses at that client's secret, from however many addresses they come.
+    A request presenting no secret (a public client redeeming a code, which is single-use and bound to the
+    browser's PKCE verifier) has nothing to guess: it spends its address's bucket only. Were it to spend
+    its client id's too, everyone signing in through one app would share one bucket, and a single address
+    sending junk codes at its own rate could drain it and lock them all out.
+    """
+    if secret_presented and (wait := limits.wait(address=None, client_id=client_id)):
         return _too_many_token_requests(wait)
-    # Client lookup and argon2 verification block; keep them off the event loop.
+    # Client lookup and secret verification (argon2 for a legacy hash) block; keep them off the event loop.
     response = await run_in_threadpool(server.create_token_response, oauth_request)
     if response.status_code >= 400:  # refusals are audited; issued tokens are not personal data
-        await run_in_threadpool(_record_refusal, request, oauth_request, response, client_id)
+        # Once the answer has gone: a refusal naming a registered client is written to the outbox and one
+        # naming none only counted, and the time that write takes must not tell a caller which client ids exist.
+        response.background = BackgroundTask(_record_refusal, request, oauth_request, response, client_id)
     return response
+
+
+def _presents_secret(request: Request, oauth_request: oauth.StarletteOAuth2Request) -> bool:
+    """Whether a token request carries a client secret (client_secret_basic or client_secret_post)."""
+    scheme = request.headers.get("authorization", "").partition(" ")[0]
+    return scheme.lower() == "basic" or "client_secret" in oauth_request.form
 
 
 def _basic_client_id(request: Request) -> str | None:

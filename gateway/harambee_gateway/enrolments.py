@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from harambee_common.catalogue import registry as catalogue
 from harambee_common.db import UnitOfWork
 from harambee_common.problems import NotFound, ValidationFailed, or_not_found
-from harambee_gateway import credentials, repository, signin
+from harambee_gateway import passwords, repository, signin
 from harambee_gateway.events import PLATFORM, publish
 from harambee_gateway.models import Enrolment
 from harambee_gateway.secret_box import SecretBox
@@ -96,7 +96,7 @@ def complete(*, uow: UnitOfWork, box: SecretBox, token: str, new_password: str |
     person = or_not_found(repository.get_person(db_session=uow.session, person_id=enrolment.person_id),
                           "No such person.")
     if new_password is not None:
-        person.password_hash = credentials.hash_secret(secret=new_password)
+        person.password_hash = passwords.hash_password(password=new_password)
         person.failed_sign_ins, person.locked_until = 0, None
     secret = uri = None
     if enrolment.second_factor:

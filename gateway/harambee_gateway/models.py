@@ -48,7 +48,7 @@ class Organisation(Base):
 
 
 class Client(Base):
-    """An OAuth2 confidential client; only an argon2 hash of its secret is kept."""
+    """An OAuth2 client; of a confidential one's secret only a digest is kept (client_secrets.py)."""
 
     __tablename__ = "clients"
 

@@ -10,6 +10,7 @@ framework integrations provide: a request adapter, a response adapter and client
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from starlette.responses import Response
 from typing_extensions import override
 
 from harambee_common.permissions import Scope
-from harambee_gateway import clients, credentials, signin
+from harambee_gateway import client_secrets, clients, signin
 from harambee_gateway.clients import RegisteredClient
 from harambee_gateway.signin import SignedInPerson
 from harambee_gateway.signing import ALGORITHM, KeyRing, SigningKey
@@ -47,12 +48,16 @@ AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 PUBLIC_AUTH_METHOD = "none"
 GRANT_TYPES = ("client_credentials", "authorization_code")
 
+log = logging.getLogger(__name__)
+
 
 class OAuthClient(ClientMixin):
     """A registered client, as authlib asks about it."""
 
-    def __init__(self, registered: RegisteredClient) -> None:
+    def __init__(self, registered: RegisteredClient, *, session_factory: sessionmaker[Session] | None = None) -> None:
         self.registered = registered
+        # Where a legacy hash its secret matches is replaced by the secret's digest; without it, it is not.
+        self._session_factory = session_factory
 
     @override
     def get_client_id(self) -> str:
@@ -81,11 +86,22 @@ class OAuthClient(ClientMixin):
     def check_client_secret(self, client_secret: str) -> bool:
         if self.registered.is_public:
             return False
-        if credentials.verify_secret(secret_hash=self.registered.secret_hash, secret=client_secret):
-            return True
         # During a rotation callers still holding the previous secret keep working.
-        previous = self.registered.previous_secret_hash
-        return previous is not None and credentials.verify_secret(secret_hash=previous, secret=client_secret)
+        for secret_hash in (self.registered.secret_hash, self.registered.previous_secret_hash):
+            if secret_hash and client_secrets.verify_client_secret(secret_hash=secret_hash, secret=client_secret):
+                if client_secrets.is_legacy(secret_hash):
+                    self._upgrade(secret_hash, client_secret)
+                return True
+        return False
+
+    def _upgrade(self, legacy_hash: str, client_secret: str) -> None:
+        """Stores the secret's digest in place of the argon2 hash it matched: the next request is fast."""
+        if self._session_factory is None:
+            return
+        with self._session_factory() as db_session, db_session.begin():
+            clients.upgrade_secret_hash(db_session=db_session, client_id=self.registered.client_id,
+                                        legacy_hash=legacy_hash, secret=client_secret)
+        log.info("client %s: its secret's argon2 hash replaced by its SHA-256 digest", self.registered.client_id)
 
     @override
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
@@ -103,7 +119,7 @@ class OAuthClient(ClientMixin):
 
 
 class UnknownClient(ClientMixin):
-    """Stands in for an unknown or revoked client id: fails like a wrong secret, as slowly."""
+    """Stands in for an unknown or revoked client id: fails like a wrong secret, with the same work."""
 
     @override
     def get_client_id(self) -> str:
@@ -111,7 +127,7 @@ class UnknownClient(ClientMixin):
 
     @override
     def check_client_secret(self, client_secret: str) -> bool:
-        credentials.spend_verification_time(secret=client_secret)
+        client_secrets.spend_verification_time(secret=client_secret)
         return False
 
     @override
@@ -211,16 +227,17 @@ class HarambeeTokenGenerator(JWTBearerTokenGenerator):
     def get_extra_claims(self, client: OAuthClient, grant_type: str, user: Any, scope: str) -> dict[str, Any]:
         # A person's token carries the person's roles and organisation, not the app's.
         if isinstance(user, SignedInPerson):
-            tenants, organisation, held = user.tenants, user.organisation, user.tenant_scopes
+            tenants, held, holder = user.tenants, user.tenant_scopes, user
         else:
             registered = client.registered
-            tenants, organisation, held = registered.tenant_roles, registered.organisation, registered.tenant_scopes
+            tenants, held, holder = registered.tenant_roles, registered.tenant_scopes, registered
         # `scope` stays the union (RFC 9068); services check `tenant_scopes`, each tenant's own share of it.
         granted = set(scope_to_list(scope) or [])
         tenant_scopes = {tenant: sorted(held.get(tenant, frozenset()) & granted) for tenant in tenants}
         claims: dict[str, Any] = {"nbf": int(time.time()), "tenants": tenants, "tenant_scopes": tenant_scopes}
-        if organisation:
-            claims["org"] = organisation
+        if holder.organisation:
+            # The kind says whether the organisation is an outside party (harambee_common.agreements.party_of).
+            claims["org"], claims["org_kind"] = holder.organisation, holder.organisation_kind
         return claims
 
     @override
@@ -386,7 +403,7 @@ class GatewayAuthorizationServer(AuthorizationServer):
     def query_client(self, client_id: str) -> ClientMixin:
         with self.session_factory() as db_session:
             registered = clients.get_registered_client(db_session=db_session, client_id=client_id)
-        return OAuthClient(registered) if registered else UnknownClient()
+        return OAuthClient(registered, session_factory=self.session_factory) if registered else UnknownClient()
 
     @override
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:

@@ -1,9 +1,11 @@
 """Rate limits on what anyone may call unauthenticated: the token endpoint, sign-in and the directory callback.
 
-Each request spends a token from its client address's bucket and, when it names them, from its
-client id's and its username's. The limit answers before any password hash, database write or
-audit event, so a loop of junk costs the gateway little and the shared database nothing. Buckets
-live in this process's memory (ratelimit.RateLimiter): N replicas allow N times the rate.
+Each request spends a token from its client address's bucket; one that presents a client secret also
+spends its client id's (which bounds guesses at that secret from any number of addresses), and a sign-in
+its username's. A public client presents no secret: everyone signing in through it would share its
+client id's bucket, so it has none (endpoints._token_response). The limit answers before any password
+hash, database write or audit event, so a loop of junk costs the gateway little and the shared database
+nothing. Buckets live in this process's memory (ratelimit.RateLimiter): N replicas allow N times the rate.
 """
 
 from __future__ import annotations

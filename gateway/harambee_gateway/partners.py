@@ -13,19 +13,16 @@ import uuid
 
 from harambee_common.catalogue import registry as catalogue
 from harambee_common.db import UnitOfWork
-from harambee_common.permissions import Role
+from harambee_common.permissions import PARTNER_ORGANISATION_KINDS, PARTNER_ROLES
 from harambee_common.problems import ValidationFailed
 from harambee_gateway.events import publish
 from harambee_gateway.models import Organisation
 from harambee_gateway.schemas import StaffRoleOverride
 
-PARTNER_KINDS = frozenset({"cso", "agency", "provider"})
-PARTNER_ROLES = frozenset({Role.partner, Role.intervention_provider})
-
 
 def staff_roles(*, organisation: Organisation | None, roles: list[str]) -> list[str]:
     """The roles among these that a partner organisation's member may hold only by an override."""
-    if organisation is None or organisation.kind not in PARTNER_KINDS:
+    if organisation is None or organisation.kind not in PARTNER_ORGANISATION_KINDS:
         return []
     return sorted(set(roles) - PARTNER_ROLES)
 

@@ -15,7 +15,7 @@ from harambee_common.db import UnitOfWork
 from harambee_common.pagination import Slice
 from harambee_common.permissions import Role
 from harambee_common.problems import Conflict, ValidationFailed, or_not_found
-from harambee_gateway import credentials, partners, repository
+from harambee_gateway import partners, passwords, repository
 from harambee_gateway.events import PLATFORM, publish
 from harambee_gateway.models import Person, PersonRole
 from harambee_gateway.organisations import get_organisation_or_invalid
@@ -44,7 +44,7 @@ def create_person(*, uow: UnitOfWork, data: PersonCreate, actor: str) -> tuple[P
         id=uuid.uuid4(),
         username=data.username,
         display_name=data.display_name,
-        password_hash=credentials.hash_secret(secret=data.password or generated or ""),
+        password_hash=passwords.hash_password(password=data.password or generated or ""),
         organisation_id=organisation_id,
     )
     repository.add(db_session=uow.session, row=person)
@@ -99,7 +99,7 @@ def reset_password(*, uow: UnitOfWork, person_id: uuid.UUID, actor: str) -> str:
     """
     person = get_person(uow=uow, person_id=person_id)
     password = secrets.token_urlsafe(18)
-    person.password_hash = credentials.hash_secret(secret=password)
+    person.password_hash = passwords.hash_password(password=password)
     person.failed_sign_ins = 0
     person.locked_until = None
     uow.session.flush()

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from harambee_common.pagination import Keyset, Slice, paginate
 from harambee_gateway.models import (
@@ -121,12 +121,27 @@ def client_exists(*, db_session: Session, client_id: str) -> bool:
 
 
 def get_active_client(*, db_session: Session, client_id: str) -> Client | None:
-    """The client with its organisation and grants, unless it is unknown or revoked."""
+    """The client with its organisation and grants, unless it is unknown or revoked.
+
+    One statement whether the client exists or not (joined, not a query per relationship): the token
+    endpoint's time must not tell a caller which client ids exist.
+    """
     return db_session.scalars(
         sa.select(Client)
         .where(Client.client_id == client_id, Client.revoked_at.is_(None))
-        .options(selectinload(Client.organisation), selectinload(Client.grants))
-    ).one_or_none()
+        .options(joinedload(Client.organisation), joinedload(Client.grants))
+    ).unique().one_or_none()
+
+
+def replace_secret_hash(*, db_session: Session, client_id: str, old: str, new: str) -> None:
+    """Stores new in place of old, as the client's current or previous secret hash, wherever it still holds old."""
+    for column in (Client.secret_hash, Client.previous_secret_hash):
+        db_session.execute(
+            sa.update(Client)
+            .where(Client.client_id == client_id, column == old)
+            .values({column: new})
+            .execution_options(synchronize_session=False)
+        )
 
 
 def get_client_by_name(*, db_session: Session, name: str) -> Client | None:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from harambee_common.permissions import SECOND_FACTOR_ROLES, Role, Scope
 from harambee_common.problems import or_not_found
-from harambee_gateway import credentials, repository, totp_secrets
+from harambee_gateway import passwords, repository, totp_secrets
 from harambee_gateway.models import AuthorizationCode, Person
 from harambee_gateway.secret_box import SealedSecretUnreadable, SecretBox
 
@@ -72,6 +72,7 @@ class SignedInPerson:
     amr: tuple[str, ...]
     # Set when a tenant's external provider vouched for the person; `tenants` then holds that one.
     via_tenant: str | None = None
+    organisation_kind: str | None = None
 
     def get_user_id(self) -> str:
         return str(self.person_id)
@@ -113,6 +114,7 @@ def signed_in(
         person_id=person.id,
         tenants=tenants,
         organisation=person.organisation.slug if person.organisation else None,
+        organisation_kind=person.organisation.kind if person.organisation else None,
         auth_time=auth_time,
         amr=amr,
         via_tenant=via_tenant,
@@ -135,9 +137,9 @@ def authenticate(
         person.locked_until is not None and person.locked_until > now
     ):
         # As slow as a real check, so that the time taken does not tell these apart either.
-        credentials.spend_verification_time(secret=password)
+        passwords.spend_verification_time(password=password)
         raise SignInFailed(REFUSED)
-    if not credentials.verify_secret(secret_hash=person.password_hash, secret=password):
+    if not passwords.verify_password(password_hash=person.password_hash, password=password):
         _failed(person=person, now=now)
         db_session.flush()
         raise SignInFailed(REFUSED)

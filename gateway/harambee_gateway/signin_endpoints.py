@@ -90,7 +90,8 @@ async def sign_in_page(
     request: Request, settings: SettingsDep, server: ServerDep, sessions: SessionsDep, limits: OAuthLimitsDep
 ) -> Response:
     """Shows the sign-in form for a valid authorization request (RFC 6749 §4.1.1, RFC 7636)."""
-    if wait := limits.wait(address=client_address(request), client_id=request.query_params.get("client_id")):
+    # Only public clients sign people in, and they present no secret: no client id's bucket (endpoints._token_response).
+    if wait := limits.wait(address=client_address(request)):
         return _too_many_attempts(wait)
     parameters = FormData(request.query_params.multi_items())
     oauth_request = StarletteOAuth2Request(request, parameters, settings.issuer)
@@ -216,7 +217,7 @@ async def sign_in(
     username_keys: UsernameKeys = request.app.state.username_keys
     username_key = username_keys.of(username)
     # Per account too, whoever tries it: guesses spread over many addresses still queue here.
-    if wait := limits.wait(address=None, client_id=parameters.get("client_id"), username_key=username_key):
+    if wait := limits.wait(address=None, username_key=username_key):
         return _too_many_attempts(wait)
     return await run_in_threadpool(
         _complete_sign_in,

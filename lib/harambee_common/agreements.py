@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
@@ -31,7 +31,7 @@ from harambee_common.components import component
 from harambee_common.db import UnitOfWork, UnitOfWorkDep
 from harambee_common.event_source import EventSource
 from harambee_common.events import Event
-from harambee_common.permissions import Role, Scope
+from harambee_common.permissions import PARTNER_ORGANISATION_KINDS, PARTNER_ROLES, Role, Scope
 from harambee_common.problems import Forbidden
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 AGREEMENT_EVENTS: tuple[type[AgreementVersion], ...] = tuple(AGREEMENT_EVENT_OF_STATUS.values())
 _AGREEMENT_EVENT_OF_TYPE = {model.type: model for model in AGREEMENT_EVENTS}
 # Roles a tenant grants to people and systems of other organisations: they act only under an agreement.
-EXTERNAL_ROLES = frozenset({Role.partner, Role.intervention_provider})
 
 copies = sa.table(
     "agreement_copies",
@@ -83,6 +82,19 @@ class Agreement:
     def fields(self) -> frozenset[str]:
         """Every field the agreement's data categories name."""
         return frozenset(f for c in self.terms.get("data_categories", ()) for f in c.get("fields", ()))
+
+    def projected(self, data: Mapping[str, Any], names: Mapping[str, str], *,
+                  always: frozenset[str] = frozenset()) -> tuple[dict[str, Any], list[str]]:
+        """The data with every field the agreement does not name set to null, and the fields disclosed.
+
+        `names` maps each key of `data` to the field name agreements use for it (a key it does not map is
+        never disclosed); `always` are fields disclosed whatever the agreement says (the
+        reference the party holds already). Every service that answers a party under an agreement cuts
+        its view with this, and records the fields disclosed.
+        """
+        allowed = self.fields | always
+        kept = {key: value if names.get(key) in allowed else None for key, value in data.items()}
+        return kept, sorted(names[k] for k, v in kept.items() if k in names and v is not None)
 
     @property
     def suppression_threshold(self) -> int:
@@ -269,10 +281,16 @@ def recorded_decision(*, decision: Decision, tenant: str, actor: str, client_id:
 
 
 def party_of(principal: TenantPrincipal) -> Party | None:
-    """The outside party a principal acts for, or None for the tenant's own staff."""
+    """The outside party a principal acts for, or None for the tenant's own staff.
+
+    A partner organisation's client or person is an outside party whatever roles it holds: an administrator's
+    override may give it a staff role, never a way around the agreements. Without the organisation's kind (a
+    token from before the gateway wrote it) the roles decide.
+    """
     if principal.home_tenant is not None:
         return Party("tenant", principal.home_tenant)
-    if principal.roles & EXTERNAL_ROLES or not principal.roles:
+    partner_organisation = principal.principal.organisation_kind in PARTNER_ORGANISATION_KINDS
+    if partner_organisation or principal.roles & PARTNER_ROLES or not principal.roles:
         if principal.organisation:
             return Party("organisation", principal.organisation)
         return Party("organisation", "(none)")  # an external role without an organisation matches nothing

@@ -75,6 +75,8 @@ class Principal:
     # The token's `tenant_scopes`: a scope held in one tenant is not held in another. None for a
     # token issued before the gateway wrote them (at most one token lifetime after it started to).
     tenant_scopes: dict[str, frozenset[str]] | None = None
+    # The kind of registry organisation it acts for (`org_kind`: cso, agency, provider, programme).
+    organisation_kind: str | None = None
 
     def roles_in(self, tenant: str) -> frozenset[str]:
         """The principal's roles in a tenant (empty if it has none there)."""
@@ -182,6 +184,7 @@ def _principal(claims: dict[str, Any]) -> Principal:
         tenants={str(t): frozenset(map(str, roles or ())) for t, roles in tenants.items()},
         organisation=claims.get("org"),
         tenant_scopes=_tenant_scopes(claims),
+        organisation_kind=claims.get("org_kind"),
     )
 
 

@@ -12,6 +12,7 @@ the relay's, and a third more referrals per second.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import signal
@@ -19,6 +20,7 @@ import threading
 from collections.abc import Callable, Mapping
 
 from harambee_common import signing
+from harambee_common.collector import freeze_startup_objects
 from harambee_common.components import Component, component
 from harambee_common.config import Settings
 from harambee_common.migrations import upgrade
@@ -57,9 +59,11 @@ def main(service: Component | str, *, verbs: Mapping[str, Callable[[], None]] | 
 
     from harambee_common.http_server import KEEP_ALIVE_SECONDS, BoundedHttpProtocol
 
+    # Built here rather than by uvicorn's factory call, so that start-up's objects are frozen before serving.
+    app = importlib.import_module(f"{this.package}.app").create_app()
+    freeze_startup_objects()
     uvicorn.run(
-        f"{this.package}.app:create_app",
-        factory=True,
+        app,
         host=os.environ.get("HOST", "127.0.0.1"),
         port=int(os.environ.get("PORT", this.port)),
         log_level=os.environ.get("LOG_LEVEL", "info").lower(),
@@ -72,6 +76,7 @@ def main(service: Component | str, *, verbs: Mapping[str, Callable[[], None]] | 
 def _relay(settings: Settings) -> None:
     """Relays the component's outbox until SIGTERM or SIGINT, then stops after the pass in flight."""
     relay = OutboxRelay.for_database(settings.relay_database_url, bootstrap=settings.kafka_bootstrap_servers)
+    freeze_startup_objects()
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())

@@ -54,14 +54,6 @@ class EventSource:
         commit: no data leaves unrecorded. A read made under an emergency ("break the glass") gives its
         reason, and audit queues it for a compliance officer's review.
         """
-        self.publish(uow, AccessRecorded(
-            actor=principal.actor,
-            client_id=principal.principal.client_id,
-            organisation=principal.organisation,
-            roles=sorted(principal.roles),
-            resource=resource,
-            fields=sorted(fields),
-            purpose=purpose,
-            emergency=True if emergency_reason is not None else None,
-            reason=emergency_reason,
-        ), subject=subject)
+        read = AccessRecorded.by(principal, resource=resource, fields=fields, purpose=purpose,
+                                 emergency_reason=emergency_reason)
+        self.publish(uow, read, subject=subject)

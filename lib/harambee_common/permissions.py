@@ -57,6 +57,11 @@ CLIENT_ONLY_ROLES = frozenset({Role.partner, Role.service})
 REIDENTIFYING_ROLES = frozenset({Role.intake_officer})
 # Roles a person holds only with a second factor: those above, and platform administration.
 SECOND_FACTOR_ROLES = REIDENTIFYING_ROLES | {Role.platform_admin}
+# The roles of outside parties: their systems and people reach a county's data only under agreements.
+PARTNER_ROLES = frozenset({Role.partner, Role.intervention_provider})
+# Kinds of registry organisation that are outside parties (a `programme` is a county's own programme): their
+# clients and people act under agreements whatever roles they hold (the token's `org_kind` says which).
+PARTNER_ORGANISATION_KINDS = frozenset({"cso", "agency", "provider"})
 
 # The same lists as string literals, for Pydantic models and so the OpenAPI documents (an enum there
 # would become a named schema, and change what partners' generated clients call it).

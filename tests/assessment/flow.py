@@ -44,11 +44,17 @@ def open_case(client, database) -> dict[str, Any]:
     return {"id": str(case.id), "subject_ref": str(case.subject_ref)}
 
 
+# The fields the demo seed's information-request agreement names (gateway/harambee_gateway/seed.py).
+REQUEST_FIELDS = ("question", "shares_concern", "knowledge", "attachments")
+
+
 def information_agreement(client, org: str = AGENCY, *, categories: tuple[str, ...] = ("health_contacts",),
-                          operations: tuple[str, ...] = ("information_requests",)) -> str:
+                          operations: tuple[str, ...] = ("information_requests",),
+                          fields: tuple[str, ...] = REQUEST_FIELDS, consent_required: bool = False) -> str:
     """An agreement in force with an agency that lets it receive information requests; returns its id."""
     view = agreement_view(tenant=TENANT, parties=[("organisation", org)], operations=list(operations))
-    view["data_categories"] = [{"name": c, "sensitive": True, "fields": ["concern_shared"]} for c in categories]
+    view["data_categories"] = [{"name": c, "sensitive": True, "fields": list(fields)} for c in categories]
+    view["consent_required"] = consent_required
     assert deliver(client, agreement_event(view))
     return view["id"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from harambee_common.catalogue.intake import ConsentRecorded, ConsentWithdrawn, ReferralAccepted
+from harambee_common.catalogue.intake import ConsentRecorded, ConsentWithdrawn, ReferralAccepted, SubjectMerged
 from harambee_common.catalogue.interventions import CaseClosed, PlanReviewed
 from harambee_common.components import INTAKE, INTERVENTIONS
 from harambee_common.event_source import EventSource
@@ -34,11 +34,12 @@ def referral_accepted(tenant: str) -> Event:
 
 
 def consent_recorded(tenant: str, subject_ref: str, *, purposes: tuple[str, ...] = ("support",),
-                     given_by: str = "parent") -> Event:
-    """Intake's `consent.recorded` for a person."""
+                     given_by: str = "parent", recipient_organisations: tuple[str, ...] = ()) -> Event:
+    """Intake's `consent.recorded` for a person (naming registry organisations among its recipients, if given)."""
     now = datetime.now(UTC)
     data = ConsentRecorded(consent_id=uuid.uuid4(), subject_ref=uuid.UUID(subject_ref), given_by=given_by,
-                           purposes=list(purposes), given_at=now, expires_at=None, actor="intake-officer-1")
+                           purposes=list(purposes), given_at=now, expires_at=None, actor="intake-officer-1",
+                           recipient_organisations=list(recipient_organisations))
     return INTAKE_EVENTS.event(data, tenant=tenant, subject=subject_ref)
 
 
@@ -55,6 +56,13 @@ def repeat_referral(tenant: str, subject_ref: str) -> Event:
     now = datetime.now(UTC)
     data = ReferralAccepted(referral_id=uuid.uuid4(), subject_ref=uuid.UUID(subject_ref), source_type="health",
                             organisation=None, received_at=now, accepted_at=now)
+    return INTAKE_EVENTS.event(data, tenant=tenant, subject=subject_ref)
+
+
+def subject_merged(tenant: str, *, subject_ref: str, merged_ref: str) -> Event:
+    """Intake's `subject.merged`: an officer confirmed that `merged_ref` is the person `subject_ref` is."""
+    data = SubjectMerged(subject_ref=uuid.UUID(subject_ref), merged_ref=uuid.UUID(merged_ref), merge_id=uuid.uuid4(),
+                         actor="intake-officer-1")
     return INTAKE_EVENTS.event(data, tenant=tenant, subject=subject_ref)
 
 

@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from tests.assessment.flow import TENANT, approved_assessment, framework, open_case, outbox, staff
+import uuid
+
+import pytest
+
+from tests.assessment.flow import (
+    TENANT,
+    agency,
+    approved_assessment,
+    compliance,
+    framework,
+    open_case,
+    outbox,
+    panel_member,
+    staff,
+)
 
 MANAGER = ("programme_manager",)
 
@@ -118,6 +132,25 @@ def test_four_eyes_an_author_may_not_approve_and_another_person_may(assessment, 
     assert event.data["needs"] == ["education"] and event.data["supersedes"] is None
 
 
+def test_four_eyes_a_contributor_who_did_not_start_or_submit_it_may_not_approve(assessment, issuer):
+    client, database = assessment
+    case = open_case(client, database)
+    starter, contributor = staff(issuer, "worker-starts"), staff(issuer, "worker-contributes")
+    draft = start(client, starter, case["id"], framework(client, starter, "concerns-and-strengths")["id"]).json()
+    contributed = client.post(f"/v1/tenants/{TENANT}/assessments/{draft['id']}/contributions", headers=contributor,
+                              json={"ratings": {"strength_family": "present"}, "note": "The aunt takes her in."})
+    assert contributed.status_code == 201, contributed.text
+    submitted = client.post(f"/v1/tenants/{TENANT}/assessments/{draft['id']}/submit", headers=starter,
+                            json={"summary": "x", "needs": ["family"], "management_plan": "y"})
+    assert submitted.status_code == 200, submitted.text
+    url = f"/v1/tenants/{TENANT}/assessments/{draft['id']}/approve"
+    refused = client.post(url, headers=contributor)
+    assert refused.status_code == 403 and refused.json()["type"].endswith("/four-eyes")
+    assert not outbox(database, "assessment.approved", assessment_id=draft["id"])
+    approved = client.post(url, headers=staff(issuer, "worker-uninvolved"))
+    assert approved.status_code == 200 and approved.json()["approved_by"] == "worker-uninvolved"
+
+
 def test_a_tenant_may_turn_four_eyes_off(assessment, issuer):
     client, database = assessment
     manager = staff(issuer, "manager-1", *MANAGER)
@@ -134,6 +167,32 @@ def test_a_tenant_may_turn_four_eyes_off(assessment, issuer):
         assert client.post(f"/v1/tenants/{TENANT}/assessments/{draft['id']}/approve", headers=author).status_code == 200
     finally:
         client.put(url, headers=manager, json={"four_eyes": True, "panel_quorum": 3})
+
+
+def test_a_settings_change_is_kept_and_published_with_the_values_it_replaced(assessment, issuer):
+    client, database = assessment
+    manager = staff(issuer, "manager-history", *MANAGER)
+    url, history = f"/v1/tenants/{TENANT}/assessment-settings", f"/v1/tenants/{TENANT}/settings/history"
+    before = client.get(url, headers=manager).json()
+    assert client.put(url, headers=manager, json={"four_eyes": False, "panel_quorum": 4}).status_code == 200
+    try:
+        [event] = outbox(database, "assessment_settings.changed", actor="manager-history", panel_quorum="4")
+        assert (event.data["previous_four_eyes"], event.data["previous_panel_quorum"]) == (
+            before["four_eyes"], before["panel_quorum"])
+        newest = client.get(history, headers=compliance(issuer)).json()["items"][0]
+        assert newest["id"] == event.data["change_id"] and newest["changed_by"] == "manager-history"
+        assert (newest["four_eyes"], newest["panel_quorum"]) == (False, 4)
+        assert (newest["previous_four_eyes"], newest["previous_panel_quorum"]) == (
+            before["four_eyes"], before["panel_quorum"])
+    finally:
+        assert client.put(url, headers=manager, json=before).status_code == 200
+    page = client.get(history, headers=staff(issuer, "worker-1"), params={"limit": 1}).json()
+    [restored] = page["items"]
+    assert (restored["previous_four_eyes"], restored["four_eyes"]) == (False, before["four_eyes"])
+    older = client.get(history, headers=staff(issuer, "worker-1"), params={"limit": 1, "cursor": page["next_cursor"]})
+    assert older.json()["items"][0]["id"] == newest["id"]
+    assert client.get(history, headers=panel_member(issuer, "member-0")).status_code == 403
+    assert client.get(history, headers=agency(issuer)).status_code == 404
 
 
 def test_a_reassessment_shows_what_changed_item_by_item_and_supersedes_the_last(assessment, issuer):
@@ -190,3 +249,28 @@ def test_assessors_read_only_their_assigned_cases(assessment, issuer):
     assert [c["id"] for c in listed] == [mine["id"]]
     started = start(client, assessor, theirs["id"], framework(client, assessor, "concerns-and-strengths")["id"])
     assert started.status_code == 404
+
+
+@pytest.mark.parametrize("role", ["partner", "intervention_provider"])
+def test_an_outside_party_asking_for_a_case_or_assessment_is_told_there_is_none(assessment, issuer, role):
+    """A provider's or partner's system, whatever scopes it holds, gets the 404 an unknown case gets: the same
+    problem document, nothing of the case, not even that there is something it may not read."""
+    client, database = assessment
+    case = open_case(client, database)
+    approved = approved_assessment(client, issuer, case["id"])
+    outsider = issuer.headers(tenants={TENANT: [role]}, scope="cases:read cases:write panel:read tasks:read",
+                              org="coast-youth-mentors", sub=f"{role}-system")
+    unknown = client.get(f"/v1/tenants/{TENANT}/cases/{uuid.uuid4()}", headers=staff(issuer, "worker-1"))
+    assert unknown.status_code == 404
+    for method, path in (("GET", f"cases/{case['id']}"), ("GET", f"assessments/{approved['id']}"),
+                         ("GET", f"cases/{case['id']}/assessments"), ("GET", "cases"), ("GET", "reassessments"),
+                         ("POST", f"assessments/{approved['id']}/approve")):
+        response = client.request(method, f"/v1/tenants/{TENANT}/{path}", headers=outsider)
+        assert response.status_code == 404, (path, response.status_code)
+        assert response.headers["content-type"] == "application/problem+json"
+        assert (response.json()["type"], response.json()["title"]) == (unknown.json()["type"], unknown.json()["title"])
+        assert set(response.json()) <= {"type", "title", "status", "detail", "instance"}  # instance: the path asked
+        assert case["subject_ref"] not in response.text
+    # A member of the programme whose role does not reach the case is still told it is not permitted.
+    assert client.get(f"/v1/tenants/{TENANT}/cases/{case['id']}",
+                      headers=panel_member(issuer, "member-9")).status_code == 403

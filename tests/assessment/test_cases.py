@@ -43,7 +43,7 @@ def test_case_worker_finds_the_case_opened_for_a_referral(assessment, issuer):
 def test_partner_may_not_read_cases(assessment, issuer):
     client, _ = assessment
     partner = issuer.headers(tenants={TENANT: ["partner"]}, scope="cases:read referrals:read", org="cso")
-    assert client.get(f"/v1/tenants/{TENANT}/cases", headers=partner).status_code == 403
+    assert client.get(f"/v1/tenants/{TENANT}/cases", headers=partner).status_code == 404  # nothing here for it
 
 
 def test_another_tenants_case_is_not_found(assessment, issuer):

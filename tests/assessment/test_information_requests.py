@@ -66,8 +66,8 @@ def test_the_agency_lists_and_answers_its_requests_and_never_sees_the_case(asses
     url = f"/v1/tenants/{TENANT}/information-requests/addressed/{request_id}"
     assert client.post(f"{url}/answer", headers=agency(issuer, "another-agency"),
                        json={"shares_concern": "yes"}).status_code == 404
-    # Nor may an agency read the case itself.
-    assert client.get(f"/v1/tenants/{TENANT}/cases/{case['id']}", headers=agency(issuer)).status_code == 403
+    # Nor may an agency read the case itself: to it, there is no such case.
+    assert client.get(f"/v1/tenants/{TENANT}/cases/{case['id']}", headers=agency(issuer)).status_code == 404
 
     answered = client.post(f"{url}/answer", headers=agency(issuer),
                            json={"shares_concern": "yes", "knowledge": "Seen twice at the clinic.",
@@ -140,3 +140,106 @@ def test_a_withdrawn_persons_requests_close_for_the_agency(assessment, issuer):
     assert client.get(f"{url}/{request_id}", headers=agency(issuer)).status_code == 404
     answer = client.post(f"{url}/{request_id}/answer", headers=agency(issuer), json={"shares_concern": "yes"})
     assert answer.status_code == 409
+
+
+def disclosed(database, actor: str, resource: str) -> list[list[str]]:
+    """The fields each access record of a partner's read of a resource says were disclosed."""
+    return [r.data["fields"] for r in outbox(database, "access.recorded", actor=actor, resource=resource)]
+
+
+def test_the_agency_sees_only_the_fields_its_agreement_names_and_the_disclosure_is_recorded(assessment, issuer):
+    client, database = assessment
+    case = open_case(client, database)
+    org = "answers-only-agency"  # its agreement names the answer's fields, not the question
+    agreement = information_agreement(client, org, fields=("shares_concern", "attachments"))
+    request_id = request(client, issuer, case["id"], agreement, organisation=org).json()["id"]
+    url = f"/v1/tenants/{TENANT}/information-requests/addressed"
+    [seen] = [r for r in client.get(url, headers=agency(issuer, org)).json()["items"] if r["id"] == request_id]
+    assert seen["question"] is None and seen["status"] == "open" and seen["due_on"]  # the frame is always sent
+    frame = ["data_categories", "due_on", "organisation", "request_id", "requested_at", "status"]
+    resource = f"information-request/{request_id}"
+    assert disclosed(database, f"{org}-system", resource) == [frame]
+    answered = client.post(f"{url}/{request_id}/answer", headers=agency(issuer, org),
+                           json={"shares_concern": "yes", "knowledge": "Seen at the clinic.", "attachments": ["r-1"]})
+    assert answered.status_code == 200, answered.text
+    assert (answered.json()["shares_concern"], answered.json()["attachments"]) == ("yes", ["r-1"])
+    assert answered.json()["knowledge"] is None and answered.json()["question"] is None
+    assert sorted([*frame, "answered_at", "attachments", "shares_concern"]) in disclosed(
+        database, f"{org}-system", resource)
+    # The county's staff see all of it.
+    staff_view = client.get(f"/v1/tenants/{TENANT}/cases/{case['id']}/information-requests",
+                            headers=staff(issuer, "worker-1")).json()["items"][0]
+    assert staff_view["question"] and staff_view["knowledge"] == "Seen at the clinic."
+
+
+def test_a_partners_case_summary_is_cut_to_its_agreements_fields(assessment, issuer):
+    client, database = assessment
+    case = open_case(client, database)
+    org = "status-only-agency"
+    request(client, issuer, case["id"], information_agreement(client, org), organisation=org)  # it was asked
+    information_agreement(client, org, operations=("read_case_summary",), fields=("status",))
+    reader = issuer.headers(tenants={TENANT: ["partner"]}, scope="cases:read", org=org, sub=f"{org}-reader")
+    summary = client.get(f"/v1/tenants/{TENANT}/cases/{case['id']}/summary", headers=reader)
+    assert summary.status_code == 200, summary.text
+    assert summary.json() == {"case_id": case["id"], "status": "open", "opened_at": None, "latest_outcome": None,
+                              "decided_at": None}
+    assert disclosed(database, f"{org}-reader", f"case/{case['id']}/summary") == [["case_id", "status"]]
+
+
+def test_a_summary_under_an_agreement_requiring_consent_waits_for_consent_naming_the_agency(assessment, issuer):
+    client, database = assessment
+    case = open_case(client, database)
+    org = "consent-bound-agency"
+    request(client, issuer, case["id"], information_agreement(client, org), organisation=org)
+    information_agreement(client, org, operations=("read_case_summary",), fields=("status",), consent_required=True)
+    reader = issuer.headers(tenants={TENANT: ["partner"]}, scope="cases:read", org=org, sub=f"{org}-reader")
+    url = f"/v1/tenants/{TENANT}/cases/{case['id']}/summary"
+
+    def refused() -> bool:
+        response = client.get(url, headers=reader)
+        return response.status_code == 403 and response.json()["type"].endswith("/consent-required")
+
+    assert refused()
+    decisions = outbox(database, "agreement.refused", operation="read_case_summary", actor=f"{org}-reader")
+    assert decisions and decisions[-1].data["reason"] == "consent required and not recorded"
+    assert not disclosed(database, f"{org}-reader", f"case/{case['id']}/summary")
+    # A consent naming another organisation does not count; one naming this one does, until withdrawn.
+    assert deliver(client, consent_recorded(TENANT, case["subject_ref"], purposes=("information_sharing",),
+                                            recipient_organisations=("some-other-agency",)))
+    assert refused()
+    naming = consent_recorded(TENANT, case["subject_ref"], purposes=("information_sharing",),
+                              recipient_organisations=(org,))
+    assert deliver(client, naming)
+    assert client.get(url, headers=reader).json()["status"] == "open"
+    assert deliver(client, consent_withdrawn(naming))
+    assert refused()
+
+
+def test_a_request_under_an_agreement_requiring_consent_goes_only_with_consent_naming_the_agency(assessment, issuer):
+    client, database = assessment
+    case = open_case(client, database)
+    org = "consent-bound-health"
+    agreement = information_agreement(client, org, consent_required=True)
+    refused = request(client, issuer, case["id"], agreement, organisation=org)
+    assert refused.status_code == 403 and refused.json()["type"].endswith("/consent-required")
+    assert [d for d in outbox(database, "agreement.refused", operation="information_requests")
+            if d.data["party"] == {"kind": "organisation", "id": org}]
+    assert not outbox(database, "information_request.sent", case_id=case["id"])
+
+    naming = consent_recorded(TENANT, case["subject_ref"], purposes=("information_sharing",),
+                              recipient_organisations=(org,))
+    assert deliver(client, naming)
+    sent = request(client, issuer, case["id"], agreement, organisation=org)
+    assert sent.status_code == 201, sent.text
+    url = f"/v1/tenants/{TENANT}/information-requests/addressed"
+    assert client.get(f"{url}/{sent.json()['id']}", headers=agency(issuer, org)).json()["question"]
+
+    # Withdrawn (sharing only: the case is still worked), the question no longer reaches the agency.
+    assert deliver(client, consent_withdrawn(naming))
+    [listed] = [r for r in client.get(url, headers=agency(issuer, org)).json()["items"] if r["id"] == sent.json()["id"]]
+    assert listed["question"] is None and listed["status"] == "open"
+    one = client.get(f"{url}/{sent.json()['id']}", headers=agency(issuer, org))
+    assert one.status_code == 403 and one.json()["type"].endswith("/consent-required")
+    answered = client.post(f"{url}/{sent.json()['id']}/answer", headers=agency(issuer, org),
+                           json={"shares_concern": "no"})
+    assert answered.status_code == 200 and answered.json()["question"] is None

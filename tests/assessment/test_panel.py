@@ -21,6 +21,7 @@ from tests.assessment.support import (
     deliver,
     plan_reviewed,
     repeat_referral,
+    subject_merged,
 )
 
 ADOPT = {"outcome": "adopt", "reasons": "Shared concern; the family asks for help.", "next_review_on": "2027-03-10"}
@@ -158,6 +159,25 @@ def test_reassessment_falls_due_at_review_and_when_new_information_arrives(asses
     assert outbox(database, "reassessment.due", case_id=case["id"], reason="intervention_review")
     bad = client.get(f"/v1/tenants/{TENANT}/reassessments", headers=worker, params={"within_days": -1})
     assert bad.status_code == 422
+
+
+def test_a_confirmed_match_is_a_repeat_referral_for_the_persons_assessed_cases(assessment, issuer):
+    """Intake confirms a candidate match (`subject.merged`): the other subject's referral is new information
+    about the person, whichever of the two subjects the assessed case was opened for."""
+    client, database = assessment
+    worker = staff(issuer, "worker-1")
+    for assessed_is_root in (True, False):
+        assessed, other = open_case(client, database), open_case(client, database)
+        approved_assessment(client, issuer, assessed["id"])
+        root, joined = (assessed, other) if assessed_is_root else (other, assessed)
+        assert deliver(client, subject_merged(TENANT, subject_ref=root["subject_ref"],
+                                              merged_ref=joined["subject_ref"]))
+        due = client.get(f"/v1/tenants/{TENANT}/reassessments", headers=worker).json()["items"]
+        [mine] = [d for d in due if d["case_id"] == assessed["id"]]
+        assert mine["reason"] == "repeat_referral"
+        assert outbox(database, "reassessment.due", case_id=assessed["id"], reason="repeat_referral")
+        # The other subject's case was never assessed: the news feeds its first assessment instead.
+        assert other["id"] not in {d["case_id"] for d in due}
 
 
 def test_due_reassessments_page_by_date_and_show_what_is_overdue(assessment, issuer):

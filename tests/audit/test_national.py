@@ -12,12 +12,19 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from harambee_audit.app import create_app
+from harambee_audit.reads import ALERT_FIELDS, EMERGENCY_FIELDS, ENTRY_NAMES
 from harambee_common.consumer import EventConsumer
 from tests.audit.helpers import deliver, make_event
 from tests.support.agreements import agreement_event, agreement_view
 from tests.support.tokens import TokenIssuer
 
 OFFICER = ["compliance_officer"]
+# Every field of every view of the log, by the names agreements use: a national officer sees it all.
+EVERYTHING = [{"name": "audit_log", "sensitive": False,
+               "fields": sorted({*ENTRY_NAMES.values(), *EMERGENCY_FIELDS, *ALERT_FIELDS} - {"subject"})}]
+# What the demo's national oversight agreement names (gateway/harambee_gateway/seed.py).
+WHO_SAW_WHAT = [{"name": "audit_log", "sensitive": False,
+                 "fields": ["seq", "type", "time", "subject_ref", "actor", "client_id", "agreement_id"]}]
 
 
 @dataclass(frozen=True)
@@ -32,7 +39,7 @@ class Counties:
     def agree(self, **changes: Any) -> dict[str, Any]:
         """Delivers an agreement of the county with the national tenant (read_audit_log unless told)."""
         terms = {"tenant": self.county, "parties": [("tenant", self.national)], "operations": ["read_audit_log"],
-                 **changes}
+                 "data_categories": EVERYTHING, **changes}
         view = agreement_view(**terms)
         deliver(self.audit, agreement_event(view))
         return view
@@ -234,3 +241,32 @@ def test_a_national_officer_reads_but_does_not_review_even_under_an_agreement(
     assert api.get(f"/v1/tenants/{counties.county}/emergency-accesses/1", headers=headers).status_code == 200
     assert api.get(f"/v1/tenants/{counties.county}/emergency-accesses/1",
                    headers=county_officer).json()["status"] == "pending"
+
+
+def test_a_national_officer_is_shown_only_the_fields_the_agreement_names_and_the_record_says_which(
+    api: TestClient, issuer: TokenIssuer, counties: Counties, owner: sa.Engine
+) -> None:
+    counties.agree(data_categories=WHO_SAW_WHAT)
+    headers = national_officer(issuer, counties.national)
+    county = counties.county
+
+    page = api.get(f"/v1/tenants/{county}/entries", params={"subject": "subj-n"}, headers=headers)
+
+    assert page.status_code == 200, page.text
+    [received, emergency] = page.json()["items"]
+    assert (received["type"], received["subject"], emergency["actor"]) == ("referral.received", "subj-n", "worker-1")
+    # Not named by the agreement: null, never the value (the emergency's reason is in its data).
+    for entry in (received, emergency):
+        assert entry["data"] is entry["purpose"] is entry["event_id"] is entry["leaf_hash"] is None
+    one = api.get(f"/v1/tenants/{county}/entries/{emergency['seq']}", headers=headers).json()
+    assert one["data"] is None and one["actor"] == "worker-1"
+    records = [e for e in entries(owner, county) if e["type"] == "access.recorded" and e["actor"] == "national-officer"]
+    assert [r["data"]["fields"] for r in records] == [["actor", "agreement", "client_id", "subject", "type"]] * 2
+    # Views of use only whole (an export verified by its hashes, the queue with its reasons, alerts): refused.
+    for path in ("export", "emergency-accesses", f"emergency-accesses/{emergency['seq']}", "read-alerts"):
+        refused = api.get(f"/v1/tenants/{county}/{path}", headers=headers)
+        assert refused.status_code == 403 and refused.json()["type"].endswith("/view-needs-every-field"), path
+    # The county's own officers see every field.
+    own = api.get(f"/v1/tenants/{county}/entries", params={"subject": "subj-n"},
+                  headers=issuer.headers(tenants={county: OFFICER}))
+    assert own.json()["items"][1]["data"]["reason"] == "Risk to life"

@@ -129,7 +129,7 @@ def consented_case(stack: Stack, *, needs: list[str]) -> dict[str, str]:
     assert decided.status_code == 201, decided.text
     consent = intake_officer.post(f"/intake/v1/tenants/{TENANT}/subjects/{subject}/consents", json={
         "given_by": "parent", "giver_name": "Parent of the young person", "purposes": ["support"],
-        "recipients": ["Mombasa County referral programme"], "method": "written",
+        "recipients": ["Mombasa County referral programme", "coast-youth-mentors"], "method": "written",
         "given_at": datetime.now(UTC).isoformat(), "evidence": "Signed form"})
     assert consent.status_code == 201, consent.text
     eventually(lambda: manager.get(f"{assessment}/cases/{case_id}").json()["status"] == "consented")

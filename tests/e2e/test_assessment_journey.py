@@ -43,7 +43,7 @@ def test_a_case_goes_from_referral_to_consented_support(stack):
     answered = health.post(f"{ASSESSMENT}/information-requests/addressed/{request_id}/answer",
                            json={"shares_concern": "yes", "knowledge": "Two clinic visits after a fight at school."})
     assert answered.status_code == 200, answered.text
-    assert health.get(f"{ASSESSMENT}/cases/{case_id}").status_code == 403
+    assert health.get(f"{ASSESSMENT}/cases/{case_id}").status_code == 404  # as if there were no case
 
     # Step 4: an assessor assigned to the case assesses it; a second person approves.
     assigned = manager.post(f"{ASSESSMENT}/cases/{case_id}/assignments", json={"assessor": subject_of(assessor)})

@@ -41,6 +41,19 @@ def assessment_db(postgres):
 
 
 @pytest.fixture
+def own_broker(broker, tmp_path: Path):
+    """A broker of the test's own, for tests that time a consumer: on the session's broker a new consumer
+    group first reads everything earlier tests published to its topics, and the events timed wait behind
+    that backlog (a CI run measured a 16 s median so). An external broker (KAFKA_BOOTSTRAP_SERVERS) is shared."""
+    if not broker.embedded:
+        yield broker
+        return
+    own = Broker.start_default(log_path=tmp_path / "broker.log")
+    yield own
+    own.stop()
+
+
+@pytest.fixture
 def consumer(assessment_db, broker) -> EventConsumer:
     """Assessment's consumer on the test database, fed by hand (apply, apply_many)."""
     return EventConsumer(subscription=ASSESSMENT, sessions=session_factory(create_db_engine(assessment_db.app)),
@@ -308,11 +321,11 @@ def test_the_relay_verb_publishes_the_outbox_from_its_own_process_and_stops_on_s
         log.close()
 
 
-def test_a_consumer_fetches_with_the_short_wait_while_events_come_and_the_long_one_when_idle(assessment_db, broker):
+def test_a_consumer_fetches_with_the_short_wait_while_events_come_and_the_long_one_when_idle(assessment_db, own_broker):
     """Latency while events flow, and no more fetches than before while the stack idles (kafka.py says why)."""
-    relay = OutboxRelay(engine=create_db_engine(assessment_db.relay), bootstrap=broker.bootstrap)
+    relay = OutboxRelay(engine=create_db_engine(assessment_db.relay), bootstrap=own_broker.bootstrap)
     consumer = EventConsumer(subscription=ASSESSMENT, sessions=session_factory(create_db_engine(assessment_db.app)),
-                             bootstrap=broker.bootstrap, group_id=f"test-pacing-{uuid.uuid4().hex}")
+                             bootstrap=own_broker.bootstrap, group_id=f"test-pacing-{uuid.uuid4().hex}")
     consumer.active_seconds = 2.0
 
     def until(predicate, timeout: float) -> bool:
@@ -338,20 +351,26 @@ def test_a_consumer_fetches_with_the_short_wait_while_events_come_and_the_long_o
         relay.stop()
 
 
-def test_an_event_reaches_a_busy_consumer_within_a_fraction_of_the_brokers_fetch_wait(assessment_db, broker):
+def test_an_event_reaches_a_busy_consumer_within_a_fraction_of_the_brokers_fetch_wait(assessment_db, own_broker):
     """Broker to consumer, at 20 events/s: a consumer that is receiving events fetches with the short wait.
 
     The embedded broker answers a waiting fetch only when a sleep inside the wait ends, so with the long
     wait alone a record sat there 94 ms on average (250 at worst) before the consumer saw it. Measured from
     the record's timestamp (the relay's send) to the consumer's transaction (processed_at), against a
     baseline in the same run: the same stream to a consumer that keeps the long wait (what every consumer
-    did before), so that a loaded machine slows both alike.
+    did before), so that a loaded machine slows both alike. Up to three rounds of the pair, against a loaded
+    machine's noise; with the pacing removed every round fails.
     """
-    paced = _median_wait_at_20_per_second(assessment_db, broker, active_wait_ms=kafka.ACTIVE_FETCH_WAIT_MS)
-    unpaced = _median_wait_at_20_per_second(assessment_db, broker, active_wait_ms=kafka.IDLE_FETCH_WAIT_MS)
-    print(f"record to consumer at 20 events/s, median: paced {paced * 1000:.0f} ms, "
-          f"long wait only {unpaced * 1000:.0f} ms")
-    assert paced < 0.6 * unpaced, (paced, unpaced)
+    rounds = []
+    for _ in range(3):
+        paced = _median_wait_at_20_per_second(assessment_db, own_broker, active_wait_ms=kafka.ACTIVE_FETCH_WAIT_MS)
+        unpaced = _median_wait_at_20_per_second(assessment_db, own_broker, active_wait_ms=kafka.IDLE_FETCH_WAIT_MS)
+        print(f"record to consumer at 20 events/s, median: paced {paced * 1000:.0f} ms, "
+              f"long wait only {unpaced * 1000:.0f} ms")
+        rounds.append((paced, unpaced))
+        if paced < 0.6 * unpaced:
+            return
+    pytest.fail(f"the paced consumer was not faster in any round: {rounds}")
 
 
 def _median_wait_at_20_per_second(assessment_db, broker, *, active_wait_ms: int) -> float:

@@ -118,7 +118,7 @@ def test_rotating_under_load_fails_no_verification(
             worker.join(timeout=40)
 
         assert not failures, failures
-        # Issuing a token verifies an argon2id secret: on a busy machine a few a second. What matters is
+        # On a busy machine tokens come a few a second. What matters is
         # that tokens kept coming under the old key and each new one, and every one verified.
         assert len(kids) >= 8
         assert kids[0] not in made, "tokens were issued under the key in force before the rotations"

@@ -1,10 +1,10 @@
 """Attacks on what anyone may call unauthenticated: floods of the OAuth endpoints, and races on sign-in.
 
-A flood is limited per client address, per client id and per username before any password hash,
-database write or audit event; refusals naming no registered client are counted once a minute, not
-logged one by one. Concurrent sign-in attempts on one account each count towards its lockout, and
-a one-time code is accepted once however many requests carry it at the same moment. Every loop here
-is bounded and every request goes to 127.0.0.1.
+A flood is limited per client address, per client id (of a request presenting a client secret) and per
+username before any password hash, database write or audit event; refusals naming no registered client
+are counted once a minute, not logged one by one. Concurrent sign-in attempts on one account each count
+towards its lockout, and a one-time code is accepted once however many requests carry it at the same
+moment. Every loop here is bounded and every request goes to 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -217,6 +217,31 @@ def test_people_signing_in_through_the_console_at_once_are_limited_each_by_their
             landed = list(pool.map(sign_in, range(len(people))))
     assert [a.status_code for a in forged] == [400] * BURST + [429] * 3
     assert int(forged[-1].headers["retry-after"]) >= 1 and "Too many sign-in attempts" in forged[-1].text
+    assert landed == [(200, "/console/", True)] * len(people)
+
+
+def test_people_signing_in_through_the_console_share_no_bucket_of_its_client_id(
+    database: ComponentDatabase, signing_key_pem: bytes, admin_api: httpx.Client
+) -> None:
+    people = [new_person(admin_api, "ke-mombasa", "programme_manager") for _ in range(BURST * 2)]
+    # Every kind of bucket on: were the console's client id to have one, everyone signing in would share it.
+    limits = OAuthLimits(per_address=slow(), per_client=slow(), per_username=slow())
+    with console_gateway(database, signing_key_pem, admin_api, limits) as url:
+        # One caller spends its address's whole bucket on junk codes for the console's client id.
+        with from_address(url, "127.0.0.200") as abuser:
+            started = abuser.get("/console/sign-in", follow_redirects=False)
+            console = parse_qs(urlsplit(started.headers["location"]).query)["client_id"][0]
+            junk = [abuser.post("/oauth/token", data={
+                "grant_type": "authorization_code", "client_id": console, "code": f"junk-{n}",
+                "redirect_uri": f"{url}/console/callback", "code_verifier": "v" * 43}) for n in range(BURST + 1)]
+
+        def sign_in(n: int) -> tuple[int, str, bool]:
+            _, username, password = people[n]
+            return console_sign_in(url, f"127.0.0.{10 + n}", username, password)
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            landed = list(pool.map(sign_in, range(len(people))))
+    assert [a.status_code for a in junk] == [400] * BURST + [429]
     assert landed == [(200, "/console/", True)] * len(people)
 
 

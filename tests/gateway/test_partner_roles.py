@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from harambee_stack.postgres import ComponentDatabase
 from tests.gateway.test_admin_api import assert_problem, unique
+from tests.gateway.test_token_endpoint import verify
 from tests.support.services import rows
 
 PARTNER = "mombasa-youth-cso"
@@ -77,3 +78,18 @@ def test_a_partners_person_holds_intervention_provider_only_unless_overridden(
     assert overridden.status_code == 201, overridden.text
     [recorded] = allowed_overrides(database, person["id"])
     assert recorded.data["person_id"] == person["id"] and recorded.data["roles"] == ["case_worker"]
+
+
+def test_an_overridden_partner_client_is_still_an_outside_party_in_its_token(
+    gateway: TestClient, admin: dict
+) -> None:
+    kinds = {}
+    for organisation, grant in ((PARTNER, {"staff_role_override": OVERRIDE}), (PROGRAMME, {})):
+        created = gateway.post("/admin/v1/clients", json=client_body(organisation, ["case_worker"], **grant),
+                               headers=admin).json()
+        token = gateway.post("/oauth/token", data={"grant_type": "client_credentials"},
+                             auth=(created["client_id"], created["client_secret"]))
+        assert token.status_code == 200, token.text
+        kinds[organisation] = verify(gateway, token.json()["access_token"]).claims["org_kind"]
+    # The services bind a `cso` to its agreements whatever its roles (harambee_common.agreements.party_of).
+    assert kinds == {PARTNER: "cso", PROGRAMME: "programme"}

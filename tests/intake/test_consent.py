@@ -51,6 +51,9 @@ def test_a_consent_is_recorded_with_everything_that_proves_it(intake, desk):
     assert event.data["subject_ref"] == subject and event.data["purposes"] == recorded["purposes"]
     assert "CF-2291" not in str(event.data)
     assert "recipients" not in event.data and "county-health" not in str(event.data)  # codes and references only
+    # Of the recipients, only the registry organisations party to the tenant's agreements, by their ids: what
+    # assessment and interventions check before disclosing under an agreement that requires consent.
+    assert event.data["recipient_organisations"] == ["mombasa-youth-cso"]
     assert "CF-2291" not in dump(database.owner, "consents")
     listed = desk.get(f"/subjects/{subject}/consents").json()
     assert [c["id"] for c in listed] == [recorded["id"]]

@@ -15,7 +15,8 @@ from harambee_common.catalogue.assessment import (
     CaseWithdrawn,
     TransferAccepted,
 )
-from harambee_common.catalogue.intake import ConsentWithdrawn
+from harambee_common.catalogue.intake import ConsentRecorded, ConsentWithdrawn
+from harambee_common.catalogue.registry import OrganisationCreated, OrganisationUpdated
 from harambee_common.components import ASSESSMENT, INTAKE
 from harambee_common.event_source import EventSource
 from harambee_common.events import Event
@@ -25,6 +26,9 @@ from tests.support.agreements import agreement_event, agreement_view
 ASSESSMENT_EVENTS = EventSource.of(ASSESSMENT)
 INTAKE_EVENTS = EventSource.of(INTAKE)
 PROVIDER_OPERATIONS = ["read_intervention_tasks", "record_intervention_sessions"]
+# Every field of a provider's views (tasks.sharing), as its agreement names them.
+PROVIDER_FIELDS = ("reference", "goal", "intervention_type", "practitioner_id", "starts_on", "expected_end_on",
+                   "last_session_on", "held_on", "duration_minutes", "attended", "note", "recorded_at")
 
 
 def apply(client, event: Event) -> bool:
@@ -64,6 +68,15 @@ def case_withdrawn(tenant: str, *, case_id: uuid.UUID, subject_ref: uuid.UUID, c
     data = CaseWithdrawn(case_id=case_id, subject_ref=subject_ref, consent_id=consent_id,
                          withdrawn_at=datetime.now(UTC))
     return ASSESSMENT_EVENTS.event(data, tenant=tenant, subject=str(subject_ref))
+
+
+def consent_recorded(tenant: str, *, subject_ref: uuid.UUID, organisations: list[str],
+                     expires_at: datetime | None = None, consent_id: uuid.UUID | None = None) -> Event:
+    """Intake's `consent.recorded`, naming those registry organisations among its recipients."""
+    data = ConsentRecorded(consent_id=consent_id or uuid.uuid4(), subject_ref=subject_ref, given_by="parent",
+                           purposes=["support"], given_at=datetime.now(UTC), expires_at=expires_at,
+                           actor="intake-officer-1", recipient_organisations=organisations)
+    return INTAKE_EVENTS.event(data, tenant=tenant, subject=str(subject_ref))
 
 
 def consent_withdrawn(tenant: str, *, consent_id: uuid.UUID, subject_ref: uuid.UUID) -> Event:
@@ -125,10 +138,15 @@ class Callers:
                                    sub=str(person_id), client_id="provider-app", org=organisation)
 
 
-def allow_provider(client, *, tenant: str, organisation: str) -> None:
-    """An agreement in force between the tenant and a provider organisation for its tasks."""
-    apply(client, agreement_event(agreement_view(tenant=tenant, parties=[("organisation", organisation)],
-                                                 operations=PROVIDER_OPERATIONS)))
+def allow_provider(client, *, tenant: str, organisation: str, fields: tuple[str, ...] = PROVIDER_FIELDS,
+                   consent_required: bool = False, **view: Any) -> dict[str, Any]:
+    """An agreement in force between the tenant and a provider organisation for its tasks, naming those fields."""
+    view = agreement_view(tenant=tenant, parties=[("organisation", organisation)], operations=PROVIDER_OPERATIONS,
+                          **view)
+    view.update(data_categories=[{"name": "intervention_task", "sensitive": True, "fields": list(fields)}],
+                consent_required=consent_required)
+    apply(client, agreement_event(view))
+    return view
 
 
 def consented_case(client, tenant: str, *, needs: list[str]) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
@@ -140,10 +158,21 @@ def consented_case(client, tenant: str, *, needs: list[str]) -> tuple[uuid.UUID,
     return case_id, subject_ref, consent_id
 
 
+def registered_organisation(client, organisation: str, *, tenants: list[str], kind: str = "provider",
+                            updated: bool = False) -> None:
+    """The registry's `organisation.created` (or `.updated`): the organisation works in these tenants."""
+    model = OrganisationUpdated if updated else OrganisationCreated
+    data = model(organisation=organisation, name=organisation.title(), kind=kind, tenants=tenants,
+                 actor="platform-admin")
+    assert apply(client, Event(type=model.type, tenant="platform", topic="registry.events", source="/gateway/registry",
+                               subject=organisation, data=data.dump()))
+
+
 def vetted_provider(client, staff: dict[str, str], tenant: str, *, organisation: str | None = None,
                     types: tuple[str, ...] = ("mentoring",), expires_in_days: int = 365) -> tuple[uuid.UUID, str]:
     """A provider registered and vetted for the types, with an agreement for its tasks: (provider_id, organisation)."""
     organisation = organisation or f"provider-{uuid.uuid4().hex[:8]}"
+    registered_organisation(client, organisation, tenants=[tenant])
     response = client.post(f"/v1/tenants/{tenant}/providers", json={"organisation": organisation}, headers=staff)
     assert response.status_code == 201, response.text
     provider_id = response.json()["provider_id"]

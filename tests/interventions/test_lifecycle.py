@@ -184,6 +184,12 @@ def test_closure_ends_the_tasks_publishes_case_closed_and_follow_ups_fall_due(in
     url = f"/v1/tenants/{TENANT}/cases/{case_id}/plan/closure"
     assert client.post(url, headers=staff, json={"exit_reason": "bored", "closing_report": "x" * 20}).status_code == 422
     assert client.post(url, headers=staff, json={"exit_reason": "substantially_reduced"}).status_code == 422
+    # Relocation ends support only through the case's transfer, which closes the plan itself.
+    relocated = client.post(url, headers=staff, json={"exit_reason": "relocation",
+                                                      "closing_report": "The family moved to Nairobi."})
+    assert relocated.status_code == 409 and relocated.json()["type"].endswith("/transfer-required")
+    assert "/transfers" in relocated.json()["detail"]
+    assert client.get(f"/v1/tenants/{TENANT}/cases/{case_id}/plan", headers=staff).json()["status"] == "active"
     closed = client.post(url, headers=staff, json={
         "exit_reason": "substantially_reduced",
         "closing_report": "Back in education, reconnected with family; concerns much reduced at reassessment."})

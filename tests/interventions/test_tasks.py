@@ -8,12 +8,15 @@ from datetime import timedelta
 
 from tests.interventions.support import (
     Callers,
+    allow_provider,
     apply,
     case_consented,
     case_withdrawn,
+    consent_recorded,
     consent_withdrawn,
     consented_case,
     item,
+    registered_organisation,
     today,
     vetted_provider,
 )
@@ -107,6 +110,75 @@ def test_sessions_and_progress_are_recorded_and_published_with_codes_only(interv
     assert [s["note"] for s in staff_sessions.json()["items"]] == [None, "Talked about the course."]
 
 
+def test_a_provider_sees_only_the_fields_its_agreement_names_and_the_disclosure_is_recorded(interventions, issuer):
+    client, database = interventions
+    callers = Callers(issuer, TENANT)
+    provider_id, organisation = vetted_provider(client, callers.staff(), TENANT)
+    _, subject, _, (task_id,) = planned(client, callers, provider_id)
+    provider = callers.provider_system(organisation)
+    assert client.post(f"/v1/tenants/{TENANT}/tasks/{task_id}/sessions", headers=provider, json={
+        "held_on": today(client).isoformat(), "duration_minutes": 30, "attended": True,
+        "note": "Walked to the library."}).status_code == 201
+    # A later agreement (the one in force longest is chosen) names the goal, the reference and a session's day only.
+    allow_provider(client, tenant=TENANT, organisation=organisation, fields=("reference", "goal", "held_on"),
+                   valid_until=today(client) + timedelta(days=800))
+
+    task = client.get(f"/v1/tenants/{TENANT}/tasks/{task_id}", headers=provider).json()
+    assert task["task_id"] == task_id and task["status"] == "open" and task["goal"] and task["reference"]
+    assert [k for k, v in task.items() if v is None] == [
+        "intervention_type", "practitioner_id", "starts_on", "expected_end_on", "last_session_on"]
+    [listed] = client.get(f"/v1/tenants/{TENANT}/tasks", headers=provider).json()["items"]
+    assert listed == task
+    [session] = client.get(f"/v1/tenants/{TENANT}/tasks/{task_id}/sessions", headers=provider).json()["items"]
+    assert session["held_on"] == today(client).isoformat()
+    assert (session["note"], session["attended"], session["duration_minutes"]) == (None, None, None)
+    recorded = rows(database.owner, "SELECT data->>'resource', data->'fields' FROM outbox WHERE "
+                    "type = 'access.recorded' AND subject = :s AND data->>'organisation' = :org ORDER BY seq DESC "
+                    "LIMIT 3", tenant=TENANT, s=str(subject), org=organisation)
+    assert recorded == [(f"task/{task_id}/sessions", ["held_on", "session_id", "task_id"]),
+                        (f"task/{task_id}", ["goal", "reference", "status", "task_id"]),
+                        (f"task/{task_id}", ["goal", "reference", "status", "task_id"])]
+
+
+def test_where_the_agreement_requires_consent_a_task_is_given_only_with_consent_naming_the_provider(
+        interventions, issuer):
+    client, database = interventions
+    callers = Callers(issuer, TENANT)
+    provider_id, organisation = vetted_provider(client, callers.staff(), TENANT)
+    allow_provider(client, tenant=TENANT, organisation=organisation, consent_required=True,
+                   valid_until=today(client) + timedelta(days=800))
+    provider = callers.provider_system(organisation)
+    _, named, _, (given,) = planned(client, callers, provider_id)
+    _, elsewhere, _, (other_org,) = planned(client, callers, provider_id)
+    _, lapsed, _, (expired,) = planned(client, callers, provider_id)
+    _, _, _, (silent,) = planned(client, callers, provider_id)
+    now = client.app.state.clock.now()
+    naming = uuid.uuid4()
+    assert apply(client, consent_recorded(TENANT, subject_ref=named, organisations=[organisation], consent_id=naming))
+    assert apply(client, consent_recorded(TENANT, subject_ref=elsewhere, organisations=["another-provider"]))
+    assert apply(client, consent_recorded(TENANT, subject_ref=lapsed, organisations=[organisation],
+                                          expires_at=now - timedelta(days=1)))
+
+    listed = client.get(f"/v1/tenants/{TENANT}/tasks", headers=provider).json()["items"]
+    assert [t["task_id"] for t in listed] == [given]
+    assert client.get(f"/v1/tenants/{TENANT}/tasks/{given}", headers=provider).status_code == 200
+    session = {"held_on": today(client).isoformat(), "duration_minutes": 30, "attended": True}
+    for task_id in (other_org, expired, silent):
+        for method, path, body in (("GET", "", None), ("GET", "/sessions", None), ("POST", "/sessions", session)):
+            response = client.request(method, f"/v1/tenants/{TENANT}/tasks/{task_id}{path}", headers=provider,
+                                      json=body)
+            assert response.status_code == 403, (task_id, path, response.text)
+            assert response.json()["type"].endswith("/consent-required")
+    refused = rows(database.owner, "SELECT data->>'operation' FROM outbox WHERE type = 'agreement.refused' AND "
+                   "data->'party'->>'id' = :org AND data->>'reason' = 'consent required and not recorded'",
+                   tenant=TENANT, org=organisation)
+    assert sorted(o for (o,) in refused) == ["read_intervention_tasks"] * 6 + ["record_intervention_sessions"] * 3
+    # Withdrawn, the consent names no one: the task leaves the provider's list.
+    assert apply(client, consent_withdrawn(TENANT, consent_id=naming, subject_ref=named))
+    assert client.get(f"/v1/tenants/{TENANT}/tasks", headers=provider).json()["items"] == []
+    assert client.get(f"/v1/tenants/{TENANT}/tasks/{given}", headers=provider).status_code == 403
+
+
 def test_bad_sessions_are_problems(interventions, issuer):
     client, _ = interventions
     callers = Callers(issuer, TENANT)
@@ -163,6 +235,7 @@ def test_a_provider_without_an_agreement_in_force_is_refused(interventions, issu
     callers = Callers(issuer, TENANT)
     staff = callers.staff()
     organisation = f"provider-{uuid.uuid4().hex[:8]}"
+    registered_organisation(client, organisation, tenants=[TENANT])
     assert client.post(f"/v1/tenants/{TENANT}/providers", json={"organisation": organisation},
                        headers=staff).status_code == 201
     response = client.get(f"/v1/tenants/{TENANT}/tasks", headers=callers.provider_system(organisation))

@@ -89,17 +89,28 @@ def guards(route: Any) -> list[Authenticator]:
     return found
 
 
+def hidden_from(route: Any) -> frozenset[str]:
+    """The roles the route's guards answer 404 rather than 403 (assessment's staff routes: outside parties)."""
+    found, stack = frozenset(), list(route.dependant.dependencies)
+    while stack:
+        dependency = stack.pop()
+        found |= getattr(dependency.call, "hidden_from", frozenset())
+        stack.extend(dependency.dependencies)
+    return found
+
+
 def expected_status(claims: dict[str, Any] | None, route: Any) -> int:
     """The one status the route's declared guards give this stranger.
 
     No token: 401. No role in the tenant: 404, as if the tenant did not exist, unless the guard lets
     one of the stranger's roles act from another tenant under an agreement — there is none, so 403.
-    A member of the tenant lacking the scope, the role or the agreement: 403.
+    A member of the tenant lacking the scope, the role or the agreement: 403 — or 404 where the guard hides
+    the route from every role the member holds (an outside party on assessment's staff routes).
     """
     if claims is None:
         return 401
-    if claims["tenants"].get(TENANT):
-        return 403
+    if roles := claims["tenants"].get(TENANT):
+        return 404 if set(roles) <= hidden_from(route) else 403
     across = frozenset().union(*(guard.across_tenants for guard in guards(route)))
     elsewhere = any(set(roles) & across for roles in claims["tenants"].values())
     return 403 if elsewhere else 404
@@ -173,7 +184,8 @@ PROVIDERS_OWN = {("GET", "/v1/tenants/{tenant}/tasks"), ("GET", "/v1/tenants/{te
 @pytest.mark.parametrize("provider", ["system", "practitioner"])
 def test_a_provider_reaches_nothing_but_its_own_tasks(service, issuer, provider):
     """A vetted provider's system or practitioner, with every scope and an agreement for its tasks, gets no
-    assessment, referral, case, plan, flag or other provider's task from any service: a refusal and no data."""
+    assessment, referral, case, plan, flag or other provider's task from any service: a refusal and no data.
+    Where a guard hides its route from outside parties (assessment's cases and assessments), exactly 404."""
     name, client = service
     organisation = f"matrix-provider-{provider}"
     if name == "interventions":
@@ -187,6 +199,8 @@ def test_a_provider_reaches_nothing_but_its_own_tasks(service, issuer, provider)
         if (method, path) in PROVIDERS_OWN:
             # Its own work, but no task of that id is its own: as if it did not exist.
             assert response.status_code in (404, 422), f"{name} {method} {path}: {response.status_code}"
+        elif role in hidden_from(route_of(client, method, path)):
+            assert response.status_code == 404, f"{name} {method} {path}: {response.status_code}"
         else:
             assert response.status_code in (403, 404), f"{name} {method} {path}: {response.status_code}"
         assert response.headers["content-type"] == "application/problem+json", f"{name} {method} {path}"

@@ -4,9 +4,11 @@ network policies' reachability, secrets referenced by name only, and the variabl
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import importlib.util
 import inspect
+import ipaddress
 import os
 import re
 import sys
@@ -15,6 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from harambee_common.components import COMPONENTS as _COMPONENTS
 from tests.stack import kube
@@ -472,6 +475,45 @@ def test_from_outside_only_the_gateway_is_reachable_and_only_through_the_ingress
     for outsider in ("ingress", "elsewhere", "internet", "private", "dns"):
         reached = {name for name, port in targets if cluster.allows(pods[outsider], pods[name], port)}
         assert reached == ({"gateway"} if outsider == "ingress" else set()), outsider
+
+
+def _forwarded_allow_ips(objects: list[dict[str, Any]]) -> str:
+    """The addresses whose X-Forwarded-For the gateway believes, as the manifests set them."""
+    [container] = _pod(objects, "gateway")["spec"]["containers"]
+    assert _env(container)["FORWARDED_ALLOW_IPS"]["valueFrom"] == {
+        "configMapKeyRef": {"name": "harambee-config", "key": "forwarded-allow-ips"}}
+    return _one(objects, "ConfigMap", "harambee-config")["data"]["forwarded-allow-ips"]
+
+
+@pytest.mark.parametrize("kustomization", ["base", "overlays/single-node", "overlays/production"])
+def test_the_gateway_believes_forwarded_addresses_from_named_networks_only(kustomization: str) -> None:
+    setting = _forwarded_allow_ips(kube.render(DEPLOY / kustomization))
+    # uvicorn takes an entry it cannot parse as a name to compare with, silently: each must be an address or a
+    # network, and none all of them ("*" would believe whatever a caller writes into the header).
+    for entry in setting.split(","):
+        assert ipaddress.ip_network(entry.strip()).prefixlen > 0, setting
+
+
+def _caller_seen(trusted: str, *, peer: str, forwarded_for: str) -> str:
+    """The caller's address the gateway's server gives the app, for a connection from `peer` with that header."""
+    seen: list[str] = []
+
+    async def app(scope, receive, send) -> None:
+        seen.append(scope["client"][0])
+
+    scope = {"type": "http", "client": (peer, 40_000), "headers": [(b"x-forwarded-for", forwarded_for.encode())]}
+    asyncio.run(ProxyHeadersMiddleware(app, trusted_hosts=trusted)(scope, None, None))  # type: ignore[arg-type]
+    return seen[0]
+
+
+def test_a_caller_cannot_choose_its_own_address_through_the_ingress_controller(rendered) -> None:
+    _, objects = rendered
+    setting = _forwarded_allow_ips(objects)
+    controller = str(next(ipaddress.ip_network(setting.split(",")[0].strip()).hosts()))
+    # What the caller wrote, then the peer the controller saw (it ends the header with it).
+    forged = "203.0.113.9, 198.51.100.7"
+    assert _caller_seen(setting, peer=controller, forwarded_for=forged) == "198.51.100.7"
+    assert _caller_seen("*", peer=controller, forwarded_for=forged) == "203.0.113.9"  # what "*" let through
 
 
 def test_each_component_reaches_its_own_database_the_brokers_and_its_named_peers_only(rendered) -> None:

@@ -11,7 +11,8 @@ from harambee_common.events import Event
 
 def agreement_view(*, tenant: str, parties: list[tuple[str, str]], operations: list[str], status: str = "active",
                    version: int = 1, agreement_id: str | None = None, threshold: int = 5,
-                   valid_from: date | None = None, valid_until: date | None = None) -> dict[str, Any]:
+                   valid_from: date | None = None, valid_until: date | None = None,
+                   data_categories: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """One version of an agreement, shaped like the registry's `agreement.*` event data."""
     today = datetime.now(UTC).date()
     return {
@@ -24,7 +25,8 @@ def agreement_view(*, tenant: str, parties: list[tuple[str, str]], operations: l
         "purpose": "Testing",
         "parties": [{"kind": kind, "id": ident, "role": "recipient", "lawful_basis": "public_interest"}
                     for kind, ident in [("tenant", tenant), *parties]],
-        "data_categories": [{"name": "indicators", "sensitive": False, "fields": ["cases_by_status"]}],
+        "data_categories": data_categories
+        or [{"name": "indicators", "sensitive": False, "fields": ["cases_by_status"]}],
         "operations": operations,
         "consent_required": False,
         "valid_from": (valid_from or today - timedelta(days=1)).isoformat(),

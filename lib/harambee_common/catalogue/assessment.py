@@ -433,11 +433,17 @@ class PanelMeetingScheduled(EventData):
 
 @event_type("assessment_settings.changed", topic=TOPIC)
 class AssessmentSettingsChanged(EventData):
-    """A tenant changed how its assessments and panel work."""
+    """A tenant changed how its assessments and panel work: the values before and the new ones."""
 
+    change_id: uuid.UUID
+    """Assessment's record of the change (`GET .../settings/history`)."""
     four_eyes: bool
     """Whether an assessment's approver must not be one of its authors."""
     panel_quorum: int
     """How many distinct agencies a panel decision needs."""
+    previous_four_eyes: bool
+    """The four-eyes rule in force before (the default, on, if none had been set)."""
+    previous_panel_quorum: int
+    """The quorum in force before (the default, 3, if none had been set)."""
     actor: str
     """Who changed them."""

@@ -156,6 +156,9 @@ class ConsentRecorded(EventData):
     """When it lapses, if it does."""
     actor: str
     """The officer who recorded it."""
+    recipient_organisations: list[str] = Field(default_factory=list)
+    """The registry organisations (their ids) among the recipients it names: codes only, the recipients as
+    written stay in intake. Services that disclose under an agreement with `consent_required` check these."""
 
 
 @event_type("consent.withdrawn", topic=TOPIC)

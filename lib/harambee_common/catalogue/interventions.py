@@ -14,6 +14,8 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
+from pydantic import BaseModel, ConfigDict
+
 from harambee_common.catalogue.base import EventData, event_type
 
 TOPIC = "interventions.events"
@@ -268,17 +270,24 @@ class PlanTransferred(EventData):
 class InterventionTypeChanged(EventData):
     """A tenant added, reworded or retired a type of its intervention catalogue."""
 
+    # The label and description (the tenant's wording) are kept in interventions' history only.
+
+    change_id: uuid.UUID
+    """Interventions' record of the change (`GET .../settings/history`), with the wording before and after."""
     code: str
     """The type's code."""
     active: bool
     """Whether new plan items may use it."""
+    previous_active: bool | None
+    """Whether it was in use before (a default type is; null: a type the tenant adds)."""
     actor: str
     """Who changed it: the token's subject."""
 
 
-@event_type("intervention_settings.changed", topic=TOPIC)
-class InterventionSettingsChanged(EventData):
-    """A tenant changed when plans count as stalled, how often they are reviewed, or when follow-ups fall due."""
+class InterventionSettings(BaseModel):
+    """A tenant's intervention-tracking settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     stall_days: int
     """A task with no session for this many days is flagged."""
@@ -286,5 +295,21 @@ class InterventionSettingsChanged(EventData):
     """Months between a plan's reviews, unless a review sets the next."""
     follow_up_months: list[int]
     """Follow-ups after closure, in months after it."""
+
+
+@event_type("intervention_settings.changed", topic=TOPIC)
+class InterventionSettingsChanged(EventData):
+    """A tenant changed when plans count as stalled, how often they are reviewed, or when follow-ups fall due."""
+
+    change_id: uuid.UUID
+    """Interventions' record of the change (`GET .../settings/history`)."""
+    stall_days: int
+    """A task with no session for this many days is flagged."""
+    review_interval_months: int
+    """Months between a plan's reviews, unless a review sets the next."""
+    follow_up_months: list[int]
+    """Follow-ups after closure, in months after it."""
+    previous: InterventionSettings
+    """The settings in force before (the defaults while the tenant had set none)."""
     actor: str
     """Who changed them: the token's subject."""

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from harambee_common.catalogue.base import EventData, event_type
+
+if TYPE_CHECKING:  # the catalogue is data: it does not load token verification to be imported
+    from harambee_common.auth import TenantPrincipal
 
 
 @event_type("access.recorded", topic=None)
@@ -32,6 +36,29 @@ class AccessRecorded(EventData):
     """Present only on a read under an emergency ("break the glass"): audit queues it for review."""
     reason: str | None = None
     """The emergency's stated reason (present only with `emergency`)."""
+
+    @classmethod
+    def by(
+        cls,
+        principal: TenantPrincipal,
+        *,
+        resource: str,
+        fields: Iterable[str],
+        purpose: str,
+        emergency_reason: str | None = None,
+    ) -> AccessRecorded:
+        """A read by the principal, as the request checked it; `emergency_reason` marks a break-the-glass read."""
+        return cls(
+            actor=principal.actor,
+            client_id=principal.principal.client_id,
+            organisation=principal.organisation,
+            roles=sorted(principal.roles),
+            resource=resource,
+            fields=sorted(fields),
+            purpose=purpose,
+            emergency=True if emergency_reason is not None else None,
+            reason=emergency_reason,
+        )
 
     def dump(self) -> dict[str, Any]:
         """The data, with the emergency fields only on an emergency read."""

@@ -4,7 +4,8 @@ Adoption by the panel does not start support: the case waits in `awaiting_consen
 an active consent for the purpose `support` (given by the person, or a parent or guardian for a minor),
 and then `case.consented` tells interventions it may start. Assessment keeps the references of intake's
 support consents (from `consent.recorded` and `consent.withdrawn`), so a consent given before the
-panel's decision counts as soon as the case is adopted.
+panel's decision counts as soon as the case is adopted. Consents of any purpose that name organisations
+are kept for agreements that require consent to disclose (sharing.py).
 
 Withdrawal stops everything at once: each case of the person still being worked becomes `withdrawn`
 (`case.withdrawn`), and from then on only compliance officers read it (access.py).
@@ -18,7 +19,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from harambee_assessment import repository
+from harambee_assessment import repository, sharing
 from harambee_assessment.assessments import repository as assessments
 from harambee_assessment.events import EVENTS
 from harambee_assessment.models import Case, SupportConsent
@@ -35,6 +36,7 @@ WITHDRAWABLE = ("open", "awaiting_consent", "consented")
 
 def consent_recorded(*, uow: UnitOfWork, consent: ConsentRecorded) -> None:
     """Keeps a support consent's references; the person's adopted cases waiting for it become consented."""
+    sharing.consent_recorded(uow=uow, consent=consent)
     if SUPPORT not in consent.purposes:
         return
     uow.session.execute(insert(SupportConsent).values(
@@ -51,6 +53,7 @@ def consent_recorded(*, uow: UnitOfWork, consent: ConsentRecorded) -> None:
 
 def consent_withdrawn(*, uow: UnitOfWork, withdrawal: ConsentWithdrawn) -> None:
     """Consent to support was withdrawn: each case of the person still being worked is withdrawn at once."""
+    sharing.consent_withdrawn(uow=uow, consent_id=withdrawal.consent_id, at=withdrawal.withdrawn_at)
     if SUPPORT not in withdrawal.purposes:
         return
     uow.session.execute(sa.update(SupportConsent).where(SupportConsent.consent_id == withdrawal.consent_id)

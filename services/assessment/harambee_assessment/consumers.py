@@ -10,7 +10,7 @@ from harambee_assessment import consent, repository, service, transfers
 from harambee_assessment.reassessments import service as reassessments
 from harambee_common.agreements import AGREEMENT_HANDLERS
 from harambee_common.catalogue.assessment import TransferAccepted, TransferProposed, TransferRefused
-from harambee_common.catalogue.intake import ConsentRecorded, ConsentWithdrawn, ReferralAccepted
+from harambee_common.catalogue.intake import ConsentRecorded, ConsentWithdrawn, ReferralAccepted, SubjectMerged
 from harambee_common.catalogue.interventions import CaseClosed, PlanReviewed
 from harambee_common.components import ASSESSMENT, GATEWAY, INTAKE, INTERVENTIONS
 from harambee_common.consumer import Subscription
@@ -27,6 +27,12 @@ def on_referral_accepted(uow: UnitOfWork, event: Event) -> None:
     data = ReferralAccepted.of(event)
     service.open_case(uow=uow, referral_id=data.referral_id, subject_ref=data.subject_ref,
                       organisation=data.organisation)
+
+
+def on_subject_merged(uow: UnitOfWork, event: Event) -> None:
+    """An officer confirmed a repeat referral's candidate match: the person's cases being worked fall due."""
+    data = SubjectMerged.of(event)
+    service.subjects_merged(uow=uow, subject_refs=(data.subject_ref, data.merged_ref), on=event.time.date())
 
 
 def on_consent_recorded(uow: UnitOfWork, event: Event) -> None:
@@ -82,6 +88,7 @@ SUBSCRIPTION = Subscription(
     topics=(INTAKE.topic, GATEWAY.topic, ASSESSMENT.topic, INTERVENTIONS.topic),
     handlers={
         ReferralAccepted: on_referral_accepted,
+        SubjectMerged: on_subject_merged,
         ConsentRecorded: on_consent_recorded,
         ConsentWithdrawn: on_consent_withdrawn,
         PlanReviewed: on_plan_reviewed,

@@ -8,14 +8,16 @@ from typing import Annotated, Literal
 
 from fastapi import Query, status
 
-from harambee_assessment import service, settings, transfers
+from harambee_assessment import service, settings, sharing, transfers
 from harambee_assessment.auth import (
+    NOT_FOUND,
     CaseManagement,
     CasesRead,
     CaseSummaryRead,
     CaseTransfers,
     ProgrammeRead,
     ProgrammeWrite,
+    SettingsHistoryRead,
     SubjectExport,
 )
 from harambee_assessment.dependencies import NowDep
@@ -42,7 +44,7 @@ from harambee_common.pagination import Cursor, Limit
 from harambee_common.problems import problem_responses
 from harambee_common.tenancy import tenant_router
 
-router = tenant_router(tags=["cases"], responses=problem_responses(401, 403, 404, 422))
+router = tenant_router(tags=["cases"], responses=problem_responses(401, 403, 404, 422, meanings=NOT_FOUND))
 
 
 @router.get("/cases", response_model=CasePage)
@@ -137,11 +139,14 @@ def assign_assessor(case_id: uuid.UUID, body: Assignment, principal: CaseManagem
                                                             assessor=body.assessor, now=now))
 
 
-@router.get("/cases/{case_id}/summary", response_model=CaseSummary, tags=["partners"])
-def case_summary(case_id: uuid.UUID, principal: CaseSummaryRead, uow: UnitOfWorkDep) -> CaseSummary:
+@router.get("/cases/{case_id}/summary", response_model=CaseSummary, tags=["partners"],
+            responses=problem_responses(403, meanings={403: sharing.REFUSED}))
+def case_summary(case_id: uuid.UUID, principal: CaseSummaryRead, uow: UnitOfWorkDep, now: NowDep) -> CaseSummary:
     """For a partner's system, under an agreement that grants `read_case_summary`: where a case it referred, or
-    was asked about, stands. Nothing of its assessments or the panel's reasons."""
-    return service.case_summary(uow=uow, principal=principal, case_id=case_id)
+    was asked about, stands. Nothing of its assessments or the panel's reasons; only the fields the agreement
+    names (the others null); refused (403 `consent-required`) where the agreement requires the person's consent
+    naming your organisation and none is recorded."""
+    return service.case_summary(uow=uow, principal=principal, case_id=case_id, now=now)
 
 
 @router.get("/reassessments", response_model=DueReassessmentPage, tags=["assessments"])
@@ -172,3 +177,12 @@ def change_settings(body: settings.SettingsChange, principal: ProgrammeWrite, uo
     changed = settings.change(uow=uow, principal=principal, four_eyes=body.four_eyes,
                               panel_quorum=body.panel_quorum, now=now)
     return settings.SettingsView(four_eyes=changed.four_eyes, panel_quorum=changed.panel_quorum)
+
+
+@router.get("/settings/history", response_model=settings.SettingsChangePage, tags=["settings"])
+def settings_history(_: SettingsHistoryRead, uow: UnitOfWorkDep, limit: Limit = 50,
+                     cursor: Cursor = None) -> settings.SettingsChangePage:
+    """Every change to the tenant's assessment settings, newest first, with the values each replaced."""
+    page = settings.changes(uow=uow, cursor=cursor, limit=limit)
+    return settings.SettingsChangePage(items=[settings.SettingsChangeView.model_validate(c) for c in page.rows],
+                                       next_cursor=page.next_cursor)

@@ -81,6 +81,21 @@ class AssessmentSettings(Base):
     updated_by: Mapped[str] = mapped_column(sa.Text)
 
 
+class AssessmentSettingsChange(Base):
+    """One change to a tenant's settings: the values before and after, who and when (kept, never changed)."""
+
+    __tablename__ = "assessment_settings_changes"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.Text)
+    four_eyes: Mapped[bool] = mapped_column(sa.Boolean)
+    panel_quorum: Mapped[int] = mapped_column(sa.Integer)
+    previous_four_eyes: Mapped[bool] = mapped_column(sa.Boolean)
+    previous_panel_quorum: Mapped[int] = mapped_column(sa.Integer)
+    changed_by: Mapped[str] = mapped_column(sa.Text)
+    changed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
 class CaseAssignment(Base):
     """An assessor assigned to a case: they read it and contribute to its assessments."""
 
@@ -239,6 +254,24 @@ class PanelDecision(Base):
     next_review_on: Mapped[date | None] = mapped_column(sa.Date)
     decided_by: Mapped[str] = mapped_column(sa.Text)
     decided_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class DisclosureConsent(Base):
+    """Intake's consent records that name registry organisations among their recipients (any purpose).
+
+    Where an agreement says `consent_required`, what assessment discloses to an organisation waits for one
+    of these, active, naming it (sharing.py).
+    """
+
+    __tablename__ = "disclosure_consents"
+
+    consent_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.Text)
+    subject_ref: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
+    organisations: Mapped[list[str]] = mapped_column(ARRAY(sa.Text))
+    given_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
 class SupportConsent(Base):

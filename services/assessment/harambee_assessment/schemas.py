@@ -193,11 +193,14 @@ class AssignmentList(BaseModel):
 
 
 class CaseSummary(BaseModel):
-    """What a partner under an agreement sees of a case it is involved in: where it stands, no more."""
+    """What a partner under an agreement sees of a case it is involved in: where it stands, no more.
+
+    Each field the agreement does not name is null (its field names: `case_id`, `status`, `opened_at`,
+    `latest_outcome`, `decided_at`)."""
 
     case_id: uuid.UUID
-    status: str
-    opened_at: datetime
+    status: str | None
+    opened_at: datetime | None
     latest_outcome: str | None
     decided_at: datetime | None
 

@@ -6,9 +6,10 @@ Every read of a case is recorded (`access.recorded`, in the reading transaction)
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from harambee_assessment import access, repository
+from harambee_assessment import access, repository, sharing
+from harambee_assessment.auth import READ_CASE_SUMMARY
 from harambee_assessment.events import EVENTS
 from harambee_assessment.frameworks import service as frameworks
 from harambee_assessment.models import Case, CaseAssignment
@@ -60,6 +61,18 @@ def open_case(*, uow: UnitOfWork, referral_id: uuid.UUID, subject_ref: uuid.UUID
     EVENTS.publish(uow, CaseOpened(case_id=case.id, subject_ref=subject_ref, referral_id=referral_id,
                                    opened_at=case.opened_at), subject=str(subject_ref))
     return case
+
+
+def subjects_merged(*, uow: UnitOfWork, subject_refs: tuple[uuid.UUID, ...], on: date) -> None:
+    """An officer confirmed that two subjects are one person: each referral is a repeat referral of the other's.
+
+    So each case of either subject still being worked becomes due for reassessment, as when a second
+    referral names the same subject (open_case).
+    """
+    for subject_ref in subject_refs:
+        for case in repository.active_cases_of_subject(session=uow.session, subject_ref=subject_ref,
+                                                       statuses=WORKED):
+            reassessments.mark_due(uow=uow, case=case, on=on, reason="repeat_referral")
 
 
 def close_case(*, uow: UnitOfWork, case_id: uuid.UUID, at: datetime) -> None:
@@ -116,10 +129,12 @@ def assign_assessor(*, uow: UnitOfWork, principal: TenantPrincipal, case_id: uui
     return repository.assessors_of(session=uow.session, case_id=case.id)
 
 
-def case_summary(*, uow: UnitOfWork, principal: TenantPrincipal, case_id: uuid.UUID) -> CaseSummary:
+def case_summary(*, uow: UnitOfWork, principal: TenantPrincipal, case_id: uuid.UUID, now: datetime) -> CaseSummary:
     """Where a case stands, for a partner involved in it (it referred the person, or was asked about them).
 
-    Any other case, or a withdrawn one, is not found; the agreement was checked by the route's guard.
+    Any other case, or a withdrawn one, is not found; the agreement was checked by the route's guard. The
+    summary is cut to the agreement's fields, and refused without the person's consent where it asks for
+    that (sharing.py).
     """
     organisation = principal.organisation or ""
     case = repository.get_case(session=uow.session, case_id=case_id)
@@ -128,12 +143,17 @@ def case_summary(*, uow: UnitOfWork, principal: TenantPrincipal, case_id: uuid.U
         or repository.asked(session=uow.session, case_id=case.id, organisation=organisation))
     if case is None or not involved:
         raise NotFound("No such case involving your organisation.")
+    sharing.require_consent(uow=uow, principal=principal, agreement=principal.agreement, organisation=organisation,
+                            subject_ref=case.subject_ref, operation=READ_CASE_SUMMARY, at=now)
     decision = panel.latest_decision(session=uow.session, case_id=case.id)
+    summary, disclosed = sharing.projected(principal.agreement, {
+        "case_id": case.id, "status": case.status, "opened_at": case.opened_at,
+        "latest_outcome": decision.outcome if decision else None,
+        "decided_at": decision.decided_at if decision else None,
+    }, sharing.SUMMARY_FIELDS, always=sharing.SUMMARY_ALWAYS)
     access.record_case_read(uow=uow, principal=principal, case=case, resource=f"case/{case.id}/summary",
-                            fields=("status", "opened_at", "latest_outcome"), purpose="partner-case-summary")
-    return CaseSummary(case_id=case.id, status=case.status, opened_at=case.opened_at,
-                       latest_outcome=decision.outcome if decision else None,
-                       decided_at=decision.decided_at if decision else None)
+                            fields=disclosed, purpose="partner-case-summary")
+    return CaseSummary(**summary)
 
 
 def case_aggregates(*, uow: UnitOfWork, principal: TenantPrincipal) -> CaseAggregates:

@@ -74,6 +74,11 @@ def locked_head(*, uow: UnitOfWork) -> LockedHead:
     head = heads.get(uow.tenant)
     if head is None:
         if not session.info.get(_WRITES_AT_COMMIT):
+            # A hook on the session, not the unit of work's deferred events (those carry outbox events only):
+            # the rows are held for the whole transaction, which in a consumer's batch spans one UnitOfWork per
+            # run of a tenant's events (a tenant recurs after another's), and only the session sees where it
+            # ends. They are written inside that commit, with the head's lock and the batch's processed_events
+            # rows: written after it, a crash would lose the entries of events already recorded as applied.
             sa.event.listen(session, "before_commit", _write_all)
             session.info[_WRITES_AT_COMMIT] = True
         row = repository.lock_head(db_session=session, tenant=uow.tenant)

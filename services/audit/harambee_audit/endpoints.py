@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from harambee_audit import emergency, export, read_volume, service
 from harambee_audit.auth import AuditReader, ComplianceOfficer
 from harambee_audit.config import AuditSettings
-from harambee_audit.reads import ENTRY_FIELDS, LogReader
+from harambee_audit.reads import ENTRY_FIELDS, ENTRY_NAMES, LogReader, PartialView
 from harambee_audit.repository import EntryQuery
 from harambee_audit.schemas import (
     CheckpointOut,
@@ -74,16 +74,16 @@ def search_entries(
     page = service.search_entries(
         db_session=uow.session, tenant=reader.tenant, query=query, cursor=cursor, limit=limit
     )
-    reader.entries(page.items, resource="log/entries")
-    return EntryPageOut.of(page)
+    items = reader.entries(page.items, resource="log/entries")
+    return EntryPageOut(items=items, next_cursor=page.next_cursor, total=page.total)
 
 
 @router.get("/entries/{seq}", response_model=EntryOut)
 def get_entry(reader: LogReader, uow: UnitOfWorkDep, seq: BigIntPath) -> EntryOut:
     """One entry by its sequence number."""
     entry = service.get_entry(db_session=uow.session, tenant=reader.tenant, seq=seq)
-    reader.entries([entry], resource=f"log/entries/{seq}")
-    return EntryOut.of(entry)
+    [shown] = reader.entries([entry], resource=f"log/entries/{seq}")
+    return shown
 
 
 @router.get("/entries/{seq}/inclusion-proof", response_model=InclusionProofOut,
@@ -110,8 +110,8 @@ def accesses(
     page = service.accesses_to(
         db_session=uow.session, tenant=reader.tenant, subject=subject, cursor=cursor, limit=limit
     )
-    reader.entries(page.items, resource=f"log/subjects/{subject}/accesses")
-    return EntryPageOut.of(page)
+    items = reader.entries(page.items, resource=f"log/subjects/{subject}/accesses")
+    return EntryPageOut(items=items, next_cursor=page.next_cursor, total=page.total)
 
 
 @router.get("/checkpoints", response_model=CheckpointPageOut)
@@ -156,7 +156,7 @@ def consistency_proof(
 @router.get("/export", response_class=StreamingResponse, responses={
     200: {"description": "One JSON document per line: entries, checkpoints and proofs",
           "content": {"application/jsonl": {"schema": {"type": "string"}}}},
-    **responses_for(service.NotYetCheckpointed),
+    **responses_for(service.NotYetCheckpointed, PartialView),
 })
 def export_range(
     request: Request,
@@ -173,7 +173,9 @@ def export_range(
     With `subject`, only the entries about that person, each with an inclusion proof against the
     checkpoint of size `to` (which must then be a checkpoint's size). The export is recorded (under
     the person, or `log` for a range) in the request's transaction, before its first line is sent.
+    Its entries are whole (their hashes verify them): a national officer's agreement must name every field.
     """
+    reader.whole(ENTRY_NAMES)
     if subject is not None:
         about = export.plan_subject(
             db_session=uow.session, tenant=reader.tenant, subject=subject, start=start, end=end
@@ -197,7 +199,7 @@ def _settings(request: Request) -> AuditSettings:
     return request.app.state.audit
 
 
-@router.get("/emergency-accesses", response_model=EmergencyQueueOut)
+@router.get("/emergency-accesses", response_model=EmergencyQueueOut, responses=responses_for(PartialView))
 def emergency_queue(
     request: Request,
     reader: LogReader,
@@ -219,7 +221,7 @@ def emergency_queue(
     return EmergencyQueueOut.of(page)
 
 
-@router.get("/emergency-accesses/{seq}", response_model=EmergencyAccessOut)
+@router.get("/emergency-accesses/{seq}", response_model=EmergencyAccessOut, responses=responses_for(PartialView))
 def emergency_access(
     request: Request, reader: LogReader, uow: UnitOfWorkDep, seq: BigIntPath
 ) -> EmergencyAccessOut:
@@ -260,7 +262,7 @@ def review_emergency_access(
     return EmergencyAccessOut.of(item)
 
 
-@router.get("/read-alerts", response_model=ReadAlertPageOut)
+@router.get("/read-alerts", response_model=ReadAlertPageOut, responses=responses_for(PartialView))
 def read_alerts(
     reader: LogReader,
     uow: UnitOfWorkDep,
@@ -276,7 +278,7 @@ def read_alerts(
     return ReadAlertPageOut.of(page)
 
 
-@router.get("/read-alerts/{alert_id}", response_model=ReadAlertOut)
+@router.get("/read-alerts/{alert_id}", response_model=ReadAlertOut, responses=responses_for(PartialView))
 def read_alert(reader: LogReader, uow: UnitOfWorkDep, alert_id: uuid.UUID) -> ReadAlertOut:
     """One alert."""
     alert = read_volume.get_alert(db_session=uow.session, tenant=reader.tenant, alert_id=alert_id)

@@ -17,21 +17,21 @@ from harambee_common.pagination import Page
 
 
 class EntryOut(BaseModel):
-    """One log entry."""
+    """One log entry. A national officer is shown only the fields its agreement names: the others are null."""
 
     seq: int
-    event_id: str
-    time: datetime
-    recorded_at: datetime
-    type: str
-    source: str
-    subject: str
+    event_id: str | None
+    time: datetime | None
+    recorded_at: datetime | None
+    type: str | None
+    source: str | None
+    subject: str | None
     actor: str | None
     client_id: str | None
     agreement: str | None
     purpose: str | None
-    data: dict[str, Any]
-    leaf_hash: str
+    data: dict[str, Any] | None
+    leaf_hash: str | None
 
     @classmethod
     def of(cls, entry: Entry) -> EntryOut:

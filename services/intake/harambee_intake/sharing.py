@@ -50,15 +50,13 @@ class ConsentRequired(Forbidden):
 def projected(
     agreement: Agreement | None, data: Mapping[str, Any], names: Mapping[str, str]
 ) -> tuple[dict[str, Any], list[str]]:
-    """The data with every field the agreement does not permit set to null, and the fields disclosed.
+    """The data cut to what the agreement permits (Agreement.projected), the reference always kept.
 
     Without an agreement (the tenant's own staff) nothing is cut.
     """
     if agreement is None:
         return dict(data), sorted(names[k] for k in data if k in names)
-    allowed = agreement.fields | {REFERENCE}
-    kept = {key: value if names.get(key) in allowed else None for key, value in data.items()}
-    return kept, sorted(names[k] for k, v in kept.items() if k in names and v is not None)
+    return agreement.projected(data, names, always=frozenset({REFERENCE}))
 
 
 def consented(*, session: Session, subject_id: uuid.UUID, organisation: str) -> bool:

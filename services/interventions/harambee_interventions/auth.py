@@ -12,11 +12,13 @@ from typing import Annotated
 from fastapi import Depends
 
 from harambee_common.agreements import AgreementAuthenticator
-from harambee_common.auth import Authenticator, TenantPrincipal
+from harambee_common.auth import Authenticator, EitherOf, TenantPrincipal
 from harambee_common.permissions import Role, Scope
 
 STAFF = {Role.case_worker, Role.programme_manager}
 PROVIDERS = {Role.partner, Role.intervention_provider}
+# The operations a provider's agreement lists.
+READ_TASKS, RECORD_SESSIONS = "read_intervention_tasks", "record_intervention_sessions"
 
 CasesRead = Annotated[
     TenantPrincipal, Depends(Authenticator(scopes={Scope.cases_read}, roles={Role.case_worker}))
@@ -27,12 +29,18 @@ PlansWrite = Annotated[
 ]
 TasksRead = Annotated[
     TenantPrincipal,
-    Depends(AgreementAuthenticator(scopes={Scope.tasks_read}, roles=PROVIDERS, operation="read_intervention_tasks")),
+    Depends(AgreementAuthenticator(scopes={Scope.tasks_read}, roles=PROVIDERS, operation=READ_TASKS)),
 ]
 TasksWrite = Annotated[
     TenantPrincipal,
-    Depends(AgreementAuthenticator(scopes={Scope.tasks_write}, roles=PROVIDERS,
-                                   operation="record_intervention_sessions")),
+    Depends(AgreementAuthenticator(scopes={Scope.tasks_write}, roles=PROVIDERS, operation=RECORD_SESSIONS)),
+]
+
+# The history of the tenant's settings and catalogue: county staff, and compliance officers reviewing it.
+SettingsHistoryRead = Annotated[
+    TenantPrincipal,
+    Depends(EitherOf(Authenticator(scopes={Scope.cases_read}, roles=STAFF),
+                     Authenticator(scopes={Scope.audit_read}, roles={Role.compliance_officer}))),
 ]
 
 # A data-subject access request is gathered by intake's officers with their own token.

@@ -10,12 +10,15 @@ from harambee_common.catalogue.assessment import (
     CaseWithdrawn,
     TransferAccepted,
 )
-from harambee_common.catalogue.intake import ConsentWithdrawn
+from harambee_common.catalogue.intake import ConsentRecorded, ConsentWithdrawn
+from harambee_common.catalogue.registry import OrganisationCreated, OrganisationUpdated
 from harambee_common.components import ASSESSMENT, INTAKE, INTERVENTIONS
 from harambee_common.consumer import Subscription
 from harambee_common.db import UnitOfWork
 from harambee_common.events import Event
 from harambee_interventions.cases import service
+from harambee_interventions.consents import service as consents
+from harambee_interventions.providers import service as providers
 
 
 def on_case_opened(uow: UnitOfWork, event: Event) -> None:
@@ -43,10 +46,24 @@ def on_case_withdrawn(uow: UnitOfWork, event: Event) -> None:
     service.withdraw_case(uow=uow, case_id=data.case_id, withdrawn_at=data.withdrawn_at)
 
 
+def on_consent_recorded(uow: UnitOfWork, event: Event) -> None:
+    """Intake recorded a consent: keep which registry organisations it names, for the agreements that need one."""
+    data = ConsentRecorded.of(event)
+    consents.record(uow=uow, consent_id=data.consent_id, subject_ref=data.subject_ref,
+                    organisations=data.recipient_organisations, expires_at=data.expires_at)
+
+
 def on_consent_withdrawn(uow: UnitOfWork, event: Event) -> None:
-    """Intake recorded a consent's withdrawal: the cases resting on it stop at once."""
+    """Intake recorded a consent's withdrawal: it names no one any more, and the cases resting on it stop at once."""
     data = ConsentWithdrawn.of(event)
+    consents.withdraw(uow=uow, consent_id=data.consent_id, withdrawn_at=data.withdrawn_at)
     service.withdraw_consent(uow=uow, consent_id=data.consent_id, withdrawn_at=data.withdrawn_at)
+
+
+def on_organisation_changed(uow: UnitOfWork, event: Event) -> None:
+    """The registry created or changed an organisation: a county may register it as a provider where it works."""
+    data = (OrganisationCreated if event.type == OrganisationCreated.type else OrganisationUpdated).of(event)
+    providers.learn_organisation(uow=uow, organisation=data.organisation, kind=data.kind, tenants=data.tenants)
 
 
 def on_transfer_accepted(uow: UnitOfWork, event: Event) -> None:
@@ -67,8 +84,11 @@ SUBSCRIPTION = Subscription(
         CaseConsented: on_case_consented,
         AssessmentApproved: on_assessment_approved,
         CaseWithdrawn: on_case_withdrawn,
+        ConsentRecorded: on_consent_recorded,
         ConsentWithdrawn: on_consent_withdrawn,
         TransferAccepted: on_transfer_accepted,
+        OrganisationCreated: on_organisation_changed,
+        OrganisationUpdated: on_organisation_changed,
         **AGREEMENT_HANDLERS,
     },
 )

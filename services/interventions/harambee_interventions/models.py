@@ -36,6 +36,19 @@ class KnownCase(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
+class Consent(Base):
+    """A consent intake recorded: whose, which registry organisations it names, until when (`consents/`)."""
+
+    __tablename__ = "consents"
+
+    consent_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.Text)
+    subject_ref: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
+    organisations: Mapped[list[str]] = mapped_column(ARRAY(sa.Text))
+    expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
 class InterventionType(Base):
     """A tenant's change to the default intervention catalogue: an edited or added type, or one retired."""
 
@@ -61,6 +74,31 @@ class TenantSettings(Base):
     follow_up_months: Mapped[list[int]] = mapped_column(ARRAY(sa.Integer))
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     updated_by: Mapped[str] = mapped_column(sa.Text)
+
+
+class SettingChange(Base):
+    """A change to the tenant's settings or to a type of its catalogue, with the value it replaced."""
+
+    __tablename__ = "setting_changes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.Text)
+    kind: Mapped[str] = mapped_column(sa.Text)  # settings or intervention_type
+    name: Mapped[str] = mapped_column(sa.Text)  # intervention-settings, or the type's code
+    previous: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))  # None: a type added
+    value: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    changed_by: Mapped[str] = mapped_column(sa.Text)
+    changed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class RegistryOrganisation(Base):
+    """An organisation of the registry and the tenants it works in (from its events; platform data)."""
+
+    __tablename__ = "registry_organisations"
+
+    organisation: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.Text)
+    tenants: Mapped[list[str]] = mapped_column(ARRAY(sa.Text))
 
 
 class Provider(Base):

@@ -15,14 +15,14 @@ from harambee_assessment.assessments.schemas import (
     Return,
     Submission,
 )
-from harambee_assessment.auth import CaseManagement, CasesRead, CasesWrite
+from harambee_assessment.auth import NOT_FOUND, CaseManagement, CasesRead, CasesWrite
 from harambee_assessment.dependencies import NowDep
 from harambee_common.db import UnitOfWorkDep
 from harambee_common.pagination import Cursor, Limit
 from harambee_common.problems import problem_responses
 from harambee_common.tenancy import tenant_router
 
-router = tenant_router(tags=["assessments"], responses=problem_responses(401, 403, 404, 422))
+router = tenant_router(tags=["assessments"], responses=problem_responses(401, 403, 404, 422, meanings=NOT_FOUND))
 STATE = problem_responses(409, meanings={409: "Not possible in the assessment's or the case's current state."})
 
 

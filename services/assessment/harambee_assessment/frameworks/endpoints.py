@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Path, status
 
-from harambee_assessment.auth import ProgrammeRead, ProgrammeWrite
+from harambee_assessment.auth import NOT_FOUND, ProgrammeRead, ProgrammeWrite
 from harambee_assessment.frameworks import service
 from harambee_assessment.frameworks.schemas import (
     FrameworkCreate,
@@ -22,7 +22,7 @@ from harambee_common.pagination import Cursor, Limit
 from harambee_common.problems import problem_responses
 from harambee_common.tenancy import tenant_router
 
-router = tenant_router(tags=["frameworks"], responses=problem_responses(401, 403, 404, 422))
+router = tenant_router(tags=["frameworks"], responses=problem_responses(401, 403, 404, 422, meanings=NOT_FOUND))
 VersionNumber = Annotated[int, Path(ge=1, le=1_000_000)]
 IMMUTABLE = problem_responses(409, meanings={409: "The version is published (immutable), or a draft is pending."})
 

@@ -42,13 +42,17 @@ class AnswerIn(BaseModel):
 
 
 class AddressedRequest(BaseModel):
-    """A request as the agency asked sees it: the question and its own answer, never the case."""
+    """A request as the agency asked sees it: the question and its own answer, never the case.
+
+    The question and the answer are sent as the agreement names them (`question`, `shares_concern`,
+    `knowledge`, `attachments`; null otherwise); the question is null too where the agreement requires the
+    person's consent naming your organisation and none is recorded."""
 
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
     organisation: str
-    question: str
+    question: str | None
     data_categories: list[str]
     due_on: date
     status: Literal["open", "answered"]
@@ -62,6 +66,7 @@ class AddressedRequest(BaseModel):
 class InformationRequestView(AddressedRequest):
     """A request as the county's staff see it."""
 
+    question: str
     case_id: uuid.UUID
     agreement_id: uuid.UUID
     agreement_version: int

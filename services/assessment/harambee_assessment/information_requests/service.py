@@ -5,8 +5,10 @@ made under. It goes only where that agreement is in force, names the organisatio
 `information_requests` and holds every category asked for; otherwise it is refused (403), and the
 refusal is recorded like every agreement decision. The agency's own system (a partner client of that
 organisation, itself under an agreement in force) lists the requests addressed to it and answers them;
-it sees the request and its own answer, never the case or its assessments. An answer to a case already
-assessed makes it due for reassessment.
+it sees the request and its own answer, never the case or its assessments, cut to the fields its
+agreement names and without the question where the agreement requires consent that is not recorded
+(sharing.py); a request under such an agreement is not sent without that consent. An answer to a case
+already assessed makes it due for reassessment.
 """
 
 from __future__ import annotations
@@ -16,12 +18,17 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from harambee_assessment import access
+from harambee_assessment import access, sharing
 from harambee_assessment import service as cases
 from harambee_assessment.auth import INFORMATION_REQUESTS
 from harambee_assessment.events import EVENTS
 from harambee_assessment.information_requests import repository
-from harambee_assessment.information_requests.schemas import AnswerIn, InformationRequestIn, InformationRequestView
+from harambee_assessment.information_requests.schemas import (
+    AddressedRequest,
+    AnswerIn,
+    InformationRequestIn,
+    InformationRequestView,
+)
 from harambee_assessment.models import Case, InformationRequest
 from harambee_assessment.reassessments import service as reassessments
 from harambee_assessment.repository import get_case
@@ -50,6 +57,10 @@ def send(*, uow: UnitOfWork, principal: TenantPrincipal, case_id: uuid.UUID, bod
                                    f"{decision.reason}.")
         refusal.events.append(event)
         raise refusal
+    # The question about the person goes to the agency: where the agreement asks, only with their consent.
+    sharing.require_consent(uow=uow, principal=principal, agreement=decision.agreement,
+                            organisation=body.organisation, subject_ref=case.subject_ref,
+                            operation=INFORMATION_REQUESTS, at=now)
     uow.publish(event)
     request = InformationRequest(
         id=uuid.uuid4(), tenant_id=uow.tenant, case_id=case.id, organisation=body.organisation,
@@ -76,18 +87,12 @@ def of_case(*, uow: UnitOfWork, principal: TenantPrincipal, case_id: uuid.UUID, 
     return Slice(rows=[staff_view(r, today=today) for r in page.rows], next_cursor=page.next_cursor)
 
 
-def listed(*, uow: UnitOfWork, principal: TenantPrincipal, organisation: str | None, overdue_on: date | None,
-           cursor: str | None, limit: int) -> Slice[InformationRequest]:
-    """A page of requests by due date, of cases the principal may read, or (a partner) addressed to it.
-
-    Each read is recorded under its case's person.
-    """
-    # An agency no longer sees requests about a person who withdrew consent: that flow stops with the work.
-    visible = sa.true() if not organisation else Case.status != "withdrawn"
-    readable = InformationRequest.case_id.in_(sa.select(Case.id).where(
-        access.readable(principal) if not organisation else visible))
-    page = repository.listed(session=uow.session, organisation=organisation, case_filter=readable,
-                             overdue_on=overdue_on, cursor=cursor, limit=limit)
+def listed(*, uow: UnitOfWork, principal: TenantPrincipal, overdue_on: date | None, cursor: str | None,
+           limit: int) -> Slice[InformationRequest]:
+    """A page of the requests of cases the principal may read, by due date; each read is recorded."""
+    readable = InformationRequest.case_id.in_(sa.select(Case.id).where(access.readable(principal)))
+    page = repository.listed(session=uow.session, organisation=None, case_filter=readable, overdue_on=overdue_on,
+                             cursor=cursor, limit=limit)
     for request in page.rows:
         case = get_case(session=uow.session, case_id=request.case_id)
         if case is not None:
@@ -95,8 +100,22 @@ def listed(*, uow: UnitOfWork, principal: TenantPrincipal, organisation: str | N
     return page
 
 
+def inbox(*, uow: UnitOfWork, principal: TenantPrincipal, overdue_on: date | None, cursor: str | None, limit: int,
+          now: datetime) -> Slice[AddressedRequest]:
+    """A page of the requests addressed to the partner's organisation, by due date, each as its agreement lets
+    the agency see it; each disclosure is recorded."""
+    # An agency no longer sees requests about a person who withdrew consent: that flow stops with the work.
+    live = InformationRequest.case_id.in_(sa.select(Case.id).where(Case.status != "withdrawn"))
+    page = repository.listed(session=uow.session, organisation=principal.organisation or "", case_filter=live,
+                             overdue_on=overdue_on, cursor=cursor, limit=limit)
+    views = [agency_view(uow=uow, principal=principal, request=r,
+                         case=or_not_found(get_case(session=uow.session, case_id=r.case_id), "No such case."), at=now)
+             for r in page.rows]
+    return Slice(rows=views, next_cursor=page.next_cursor)
+
+
 def answer(*, uow: UnitOfWork, principal: TenantPrincipal, request_id: uuid.UUID, body: AnswerIn,
-           now: datetime) -> InformationRequest:
+           now: datetime) -> AddressedRequest:
     """The agency answers a request addressed to it (once); the case becomes due for reassessment if assessed."""
     request = or_not_found(repository.get(session=uow.session, request_id=request_id,
                                           organisation=principal.organisation or "", for_update=True),
@@ -115,17 +134,35 @@ def answer(*, uow: UnitOfWork, principal: TenantPrincipal, request_id: uuid.UUID
     ), subject=str(case.subject_ref))
     if case.status in cases.WORKED:
         reassessments.mark_due(uow=uow, case=case, on=now.date(), reason="information_response")
-    return request
+    return agency_view(uow=uow, principal=principal, request=request, case=case, at=now)
 
 
-def addressed(*, uow: UnitOfWork, principal: TenantPrincipal, request_id: uuid.UUID) -> InformationRequest:
-    """One request addressed to the partner's organisation (none about a withdrawn case); the read is recorded."""
+def addressed(*, uow: UnitOfWork, principal: TenantPrincipal, request_id: uuid.UUID,
+              now: datetime) -> AddressedRequest:
+    """One request addressed to the partner's organisation (none about a withdrawn case), as its agreement lets
+    the agency see it; refused without the consent the agreement requires. The disclosure is recorded."""
     request = repository.get(session=uow.session, request_id=request_id, organisation=principal.organisation or "")
     case = get_case(session=uow.session, case_id=request.case_id) if request is not None else None
     if request is None or case is None or case.status == "withdrawn":
         raise NotFound("No such information request addressed to your organisation.")
-    _record(uow=uow, principal=principal, case=case, request=request)
-    return request
+    sharing.require_consent(uow=uow, principal=principal, agreement=principal.agreement,
+                            organisation=principal.organisation or "", subject_ref=case.subject_ref,
+                            operation=INFORMATION_REQUESTS, at=now)
+    return agency_view(uow=uow, principal=principal, request=request, case=case, at=now)
+
+
+def agency_view(*, uow: UnitOfWork, principal: TenantPrincipal, request: InformationRequest, case: Case,
+                at: datetime) -> AddressedRequest:
+    """A request as the agency may see it (sharing.py), its disclosure recorded with the fields disclosed."""
+    data = {key: getattr(request, key) for key in sharing.REQUEST_FIELDS}
+    if not sharing.may_disclose(session=uow.session, agreement=principal.agreement,
+                                organisation=principal.organisation, subject_ref=case.subject_ref, at=at):
+        data.update(dict.fromkeys(sharing.ABOUT_THE_PERSON))
+    view, disclosed = sharing.projected(principal.agreement, data, sharing.REQUEST_FIELDS,
+                                        always=sharing.REQUEST_FRAME)
+    access.record_case_read(uow=uow, principal=principal, case=case, resource=f"information-request/{request.id}",
+                            fields=disclosed, purpose="information-gathering")
+    return AddressedRequest.model_validate(view)
 
 
 def staff_view(request: InformationRequest, *, today: date) -> InformationRequestView:

@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import status
 
-from harambee_assessment.auth import CasesRead, PanelRead, PanelWrite
+from harambee_assessment.auth import NOT_FOUND, CasesRead, PanelRead, PanelWrite
 from harambee_assessment.dependencies import NowDep
 from harambee_assessment.panel import service
 from harambee_assessment.panel.schemas import (
@@ -24,7 +24,7 @@ from harambee_common.pagination import Cursor, Limit
 from harambee_common.problems import problem_responses
 from harambee_common.tenancy import tenant_router
 
-router = tenant_router(tags=["panel"], responses=problem_responses(401, 403, 404, 422))
+router = tenant_router(tags=["panel"], responses=problem_responses(401, 403, 404, 422, meanings=NOT_FOUND))
 
 
 @router.post("/panel-meetings", response_model=MeetingView, status_code=status.HTTP_201_CREATED)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from harambee_common.agreements import agreements_of
 from harambee_common.auth import TenantPrincipal
 from harambee_common.catalogue.intake import ConsentRecorded, ConsentWithdrawn
 from harambee_common.db import UnitOfWork
@@ -63,6 +64,7 @@ def record(
     EVENTS.publish(uow, ConsentRecorded(
         consent_id=consent.id, subject_ref=subject.id, given_by=consent_in.given_by, purposes=consent.purposes,
         given_at=consent.given_at, expires_at=consent.expires_at, actor=principal.actor,
+        recipient_organisations=sorted(set(consent.recipients) & _agreement_organisations(uow)),
     ), subject=str(subject.id))
     return ConsentRecord(consent=consent, subject_ref=subject.id,
                          opened={"giver_name": consent_in.giver_name, "evidence": consent_in.evidence,
@@ -151,3 +153,9 @@ def _opened(uow: UnitOfWork, vault: Vault, consent: Consent) -> ConsentRecord:
         key = subjects.subject_key(vault=vault, tenant=uow.tenant, subject=subject)
         opened = key.open(consent.sealed, context=f"consent:{consent.id}")
     return ConsentRecord(consent=consent, subject_ref=consent.subject_id, opened=opened)
+
+
+def _agreement_organisations(uow: UnitOfWork) -> set[str]:
+    """The registry ids of the organisations party to the tenant's agreements: recipients named by id, not words."""
+    return {p["id"] for a in agreements_of(session=uow.session) for p in a.terms.get("parties", ())
+            if p["kind"] == "organisation"}

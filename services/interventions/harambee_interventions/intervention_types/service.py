@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from harambee_common.auth import TenantPrincipal
-from harambee_common.catalogue.interventions import InterventionTypeChanged
 from harambee_common.db import UnitOfWork
 from harambee_common.problems import ValidationFailed
-from harambee_interventions.events import EVENTS
 from harambee_interventions.intervention_types import repository
 from harambee_interventions.models import InterventionType
+from harambee_interventions.tenant_settings import history
 
 DEFAULTS: dict[str, str] = {
     "mentoring": "Mentoring, including peer mentors from the same neighbourhood",
@@ -60,11 +59,17 @@ def require_active(*, uow: UnitOfWork, codes: set[str]) -> None:
 
 def put(*, uow: UnitOfWork, principal: TenantPrincipal, code: str, label: str, description: str | None,
         active: bool, at: datetime) -> Entry:
-    """Adds a type to the tenant's catalogue, or changes its wording or whether it is in use (published)."""
+    """Adds a type to the tenant's catalogue, or changes its wording or whether it is in use (kept and published)."""
+    previous = next((e for e in in_force(uow=uow) if e.code == code), None)
     row = repository.put_type(session=uow.session, row=InterventionType(
         tenant_id=uow.tenant, code=code, label=label, description=description, active=active,
         updated_at=at, updated_by=principal.actor,
     ))
-    EVENTS.publish(uow, InterventionTypeChanged(code=code, active=active, actor=principal.actor),
-                   subject=f"intervention-type/{code}")
+    history.type_changed(uow=uow, principal=principal, code=code, at=at,
+                         previous=None if previous is None else _wording(previous),
+                         value={"label": label, "description": description, "active": active})
     return Entry(row.code, row.label, row.description, row.active, True, row.updated_at)
+
+
+def _wording(entry: Entry) -> dict[str, str | bool | None]:
+    return {"label": entry.label, "description": entry.description, "active": entry.active}

@@ -167,4 +167,5 @@ class ClosureIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     exit_reason: ExitReason
+    """Why support ends; `relocation` only through the case's transfer to another county (a 409 here)."""
     closing_report: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=10_000)]

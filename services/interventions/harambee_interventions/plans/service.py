@@ -10,7 +10,9 @@ tasks are listed oldest first, those made together in the order the request gave
 Reviews record each open goal met or not (a met goal completes its task), keep or change the plan,
 set the next review (default: the tenant's interval) and may ask assessment for a reassessment
 (`plan.reviewed`). Closure ends the open tasks, schedules the tenant's follow-ups and publishes
-`case.closed`. Each change closes the flags it answers (a review the overdue-review flag, closure all).
+`case.closed`; its reason is never `relocation`, which only a transfer gives (`transfer`: the person moved
+to another county, which takes the case and the plan over), so a closure for it is a 409 pointing there.
+Each change closes the flags it answers (a review the overdue-review flag, closure all).
 Staff reads of a plan are recorded (`access.recorded`).
 """
 
@@ -37,6 +39,10 @@ from harambee_interventions.providers import service as providers
 from harambee_interventions.tenant_settings import service as tenant_settings
 
 PLAN_FIELDS = ("plan_id", "version", "status", "items.need", "items.goal", "items.provider_id", "subject_ref")
+
+
+class TransferRequired(Conflict):
+    slug, title = "transfer-required", "A relocation closes support through the case's transfer"
 
 
 @dataclass(frozen=True)
@@ -175,6 +181,11 @@ def close(*, uow: UnitOfWork, principal: TenantPrincipal, case_id: uuid.UUID, ex
                         "The case has no plan.")
     if plan.status == "closed":
         raise Conflict("The case is closed already.")
+    if exit_reason == "relocation":
+        raise TransferRequired(
+            "Support ends for relocation only with a transfer: propose the case's transfer to the county the person "
+            "moved to (POST /assessment/v1/tenants/{tenant}/cases/{case_id}/transfers); when that county accepts it, "
+            "the plan closes here with the reason relocation and follows the case.")
     for task in repository.tasks_of_plan(session=uow.session, plan_id=plan.plan_id, open_only=True):
         end_task(uow=uow, task=task, status="ended", reason="case_closed", at=at)
     plan.status, plan.exit_reason, plan.closing_report = "closed", exit_reason, closing_report

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from harambee_common.pagination import Keyset, Slice, paginate
-from harambee_interventions.models import Practitioner, Provider, Vetting
+from harambee_interventions.models import Practitioner, Provider, RegistryOrganisation, Vetting
 
 PROVIDERS = Keyset(columns=(Provider.registered_at, Provider.provider_id), types=(datetime, uuid.UUID),
                    descending=True)
@@ -89,3 +89,17 @@ def get_practitioner(*, session: Session, practitioner_id: uuid.UUID) -> Practit
 def practitioner_of_person(*, session: Session, person_id: uuid.UUID) -> Practitioner | None:
     """The practitioner record of a registry person."""
     return session.scalar(sa.select(Practitioner).where(Practitioner.person_id == person_id))
+
+
+def put_organisation(*, session: Session, organisation: str, kind: str, tenants: list[str]) -> None:
+    """Keeps a registry organisation as it now stands."""
+    session.execute(insert(RegistryOrganisation).values(organisation=organisation, kind=kind, tenants=tenants)
+                    .on_conflict_do_update(index_elements=[RegistryOrganisation.organisation],
+                                           set_={"kind": kind, "tenants": tenants}))
+
+
+def works_in(*, session: Session, organisation: str, tenant: str) -> bool:
+    """Whether the registry has the organisation working in the tenant."""
+    return bool(session.scalar(sa.select(sa.exists().where(
+        RegistryOrganisation.organisation == organisation,
+        sa.literal(tenant) == sa.any_(RegistryOrganisation.tenants)))))

@@ -1,5 +1,8 @@
 """Providers: registry organisations a county registers, vets per intervention type, and names practitioners of.
 
+Only an organisation the registry has working in the tenant may be registered: interventions keeps the
+registry's organisations from its `organisation.created` and `organisation.updated` events.
+
 A vetting runs from its date to its expiry. A provider gets a new task only for a type it is vetted
 for on the task's start and today; once the vetting expires its open tasks of that type are flagged
 (`flags.checks`). Who a caller is as a provider comes from the token: a partner system acts for its
@@ -42,8 +45,16 @@ class Acting:
     practitioner: Practitioner | None
 
 
+def learn_organisation(*, uow: UnitOfWork, organisation: str, kind: str, tenants: list[str]) -> None:
+    """The registry created or changed an organisation: keep where it works."""
+    repository.put_organisation(session=uow.session, organisation=organisation, kind=kind, tenants=sorted(tenants))
+
+
 def register(*, uow: UnitOfWork, principal: TenantPrincipal, organisation: str, at: datetime) -> ProviderRecord:
-    """Registers a registry organisation as a provider of the tenant (409 if it already is one)."""
+    """Registers a registry organisation working in the tenant as a provider (409 if it already is one)."""
+    if not repository.works_in(session=uow.session, organisation=organisation, tenant=uow.tenant):
+        raise ValidationFailed(f"The registry has no organisation {organisation!r} working in this tenant: "
+                               "the platform administrator registers it (or adds this tenant to it) first.")
     provider = Provider(provider_id=uuid.uuid4(), tenant_id=uow.tenant, organisation=organisation,
                         registered_at=at, registered_by=principal.actor)
     if not repository.add_provider(session=uow.session, provider=provider):

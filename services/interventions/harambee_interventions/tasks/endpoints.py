@@ -16,41 +16,42 @@ from harambee_interventions.tasks import service
 from harambee_interventions.tasks.schemas import (
     ProgressIn,
     ProgressView,
+    ProviderSessionPage,
     SessionIn,
-    SessionPage,
     SessionView,
     TaskPage,
     TaskStatus,
     TaskView,
 )
-from harambee_interventions.tasks.views import provider_view
 
 router = tenant_router(tags=["tasks"], responses=problem_responses(401, 403, 404, 422))
 
 
 @router.get("/tasks", response_model=TaskPage)
 def list_tasks(
-    principal: TasksRead, uow: UnitOfWorkDep, status: TaskStatus | None = None, limit: Limit = 50,
+    principal: TasksRead, uow: UnitOfWorkDep, clock: ClockDep, status: TaskStatus | None = None, limit: Limit = 50,
     cursor: Cursor = None,
 ) -> TaskPage:
     """The caller's own tasks (its organisation's, or a practitioner's own), newest first; `status=open` for work."""
-    found = service.page(uow=uow, principal=principal, status=status, cursor=cursor, limit=limit)
-    return TaskPage(items=[provider_view(t) for t in found.rows], next_cursor=found.next_cursor)
+    found = service.page(uow=uow, principal=principal, status=status, at=clock.now(), cursor=cursor, limit=limit)
+    return TaskPage(items=found.rows, next_cursor=found.next_cursor)
 
 
 @router.get("/tasks/{task_id}", response_model=TaskView)
-def get_task(task_id: uuid.UUID, principal: TasksRead, uow: UnitOfWorkDep) -> TaskView:
-    """One of the caller's own tasks."""
-    return provider_view(service.one(uow=uow, principal=principal, task_id=task_id))
+def get_task(task_id: uuid.UUID, principal: TasksRead, uow: UnitOfWorkDep, clock: ClockDep) -> TaskView:
+    """One of the caller's own tasks (403 `consent-required` where its agreement needs the person's consent)."""
+    return service.one(uow=uow, principal=principal, task_id=task_id, at=clock.now())
 
 
-@router.get("/tasks/{task_id}/sessions", response_model=SessionPage)
+@router.get("/tasks/{task_id}/sessions", response_model=ProviderSessionPage)
 def list_sessions(
-    task_id: uuid.UUID, principal: TasksRead, uow: UnitOfWorkDep, limit: Limit = 50, cursor: Cursor = None,
-) -> SessionPage:
+    task_id: uuid.UUID, principal: TasksRead, uow: UnitOfWorkDep, clock: ClockDep, limit: Limit = 50,
+    cursor: Cursor = None,
+) -> ProviderSessionPage:
     """The sessions recorded on one of the caller's tasks, newest first (none once the task is stopped)."""
-    found = service.sessions(uow=uow, principal=principal, task_id=task_id, cursor=cursor, limit=limit)
-    return SessionPage(items=[SessionView.model_validate(s) for s in found.rows], next_cursor=found.next_cursor)
+    found = service.sessions(uow=uow, principal=principal, task_id=task_id, at=clock.now(), cursor=cursor,
+                             limit=limit)
+    return ProviderSessionPage(items=found.rows, next_cursor=found.next_cursor)
 
 
 @router.post("/tasks/{task_id}/sessions", response_model=SessionView, status_code=status.HTTP_201_CREATED,

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from harambee_common.pagination import Keyset, Slice, paginate
+from harambee_interventions.consents import repository as consents
 from harambee_interventions.models import SessionRecord, Task
 
 TASKS = Keyset(columns=(Task.created_at, Task.task_id), types=(datetime, uuid.UUID), descending=True)
@@ -22,11 +23,18 @@ def _owned(query: sa.Select, *, provider_id: uuid.UUID, practitioner_id: uuid.UU
 
 
 def list_tasks(*, session: Session, provider_id: uuid.UUID, practitioner_id: uuid.UUID | None, status: str | None,
-               cursor: str | None, limit: int) -> Slice[Task]:
-    """A page of a provider's (or one practitioner's) tasks, newest first, of one status if asked."""
+               consented_to: str | None, at: datetime, cursor: str | None, limit: int) -> Slice[Task]:
+    """A page of a provider's (or one practitioner's) tasks, newest first, of one status if asked.
+
+    With `consented_to`, only the tasks whose person has a consent in force naming that organisation, and
+    the stopped ones (which show their status only).
+    """
     query = _owned(sa.select(Task), provider_id=provider_id, practitioner_id=practitioner_id)
     if status is not None:
         query = query.where(Task.status == status)
+    if consented_to is not None:
+        query = query.where(sa.or_(Task.status == "stopped",
+                                   consents.naming(consented_to, subject_ref=Task.subject_ref, at=at)))
     return paginate(session, query, keyset=TASKS, cursor=cursor, limit=limit)
 
 

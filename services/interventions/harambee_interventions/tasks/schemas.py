@@ -16,7 +16,8 @@ ShortNote = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 
 
 class TaskView(BaseModel):
-    """One of the provider's tasks. A stopped task shows its id and status only."""
+    """One of the provider's tasks, cut to its agreement's fields (null where it names none). A stopped task shows
+    its id and status only."""
 
     task_id: uuid.UUID
     status: TaskStatus
@@ -62,6 +63,22 @@ class SessionView(BaseModel):
 
 
 class SessionPage(Page[SessionView]):
+    """One page of a plan's sessions, newest first."""
+
+
+class ProviderSessionView(BaseModel):
+    """A recorded session as its provider reads it: a field its agreement does not name is null."""
+
+    session_id: uuid.UUID
+    task_id: uuid.UUID
+    held_on: date | None
+    duration_minutes: int | None
+    attended: bool | None
+    note: str | None
+    recorded_at: datetime | None
+
+
+class ProviderSessionPage(Page[ProviderSessionView]):
     """One page of a task's sessions, newest first."""
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from harambee_common.pagination import Page
+from harambee_interventions.tenant_settings.history import Kind
 
 
 class SettingsIn(BaseModel):
@@ -34,3 +38,23 @@ class SettingsView(SettingsIn):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     updated_at: datetime | None
+
+
+class SettingChangeView(BaseModel):
+    """One change to the tenant's settings or to a type of its catalogue: the value it replaced, the new one."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    kind: Kind
+    name: str
+    """`intervention-settings`, or the catalogue type's code."""
+    previous: dict[str, Any] | None
+    """The value in force before (the defaults included; null: a type the tenant added)."""
+    value: dict[str, Any]
+    changed_by: str
+    changed_at: datetime
+
+
+class SettingChangePage(Page[SettingChangeView]):
+    """One page of the tenant's setting and catalogue changes, newest first."""

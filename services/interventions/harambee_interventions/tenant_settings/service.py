@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from harambee_common.auth import TenantPrincipal
-from harambee_common.catalogue.interventions import InterventionSettingsChanged
+from harambee_common.catalogue.interventions import InterventionSettings
 from harambee_common.db import UnitOfWork
-from harambee_interventions.events import EVENTS
 from harambee_interventions.models import TenantSettings
-from harambee_interventions.tenant_settings import repository
+from harambee_interventions.tenant_settings import history, repository
 
 
 @dataclass(frozen=True)
@@ -22,6 +21,12 @@ class Settings:
     review_interval_months: int = 3
     follow_up_months: tuple[int, ...] = (6, 12)
     updated_at: datetime | None = None
+
+    @property
+    def values(self) -> InterventionSettings:
+        """The settings as events and the history carry them."""
+        return InterventionSettings(stall_days=self.stall_days, review_interval_months=self.review_interval_months,
+                                    follow_up_months=list(self.follow_up_months))
 
     def next_review(self, after: date) -> date:
         """The review due one interval after a day."""
@@ -49,12 +54,13 @@ def in_force(*, uow: UnitOfWork) -> Settings:
 
 def replace(*, uow: UnitOfWork, principal: TenantPrincipal, stall_days: int, review_interval_months: int,
             follow_up_months: list[int], at: datetime) -> Settings:
-    """Sets the tenant's settings (they apply from the next check, review and closure); the change is published."""
+    """Sets the tenant's settings (they apply from the next check, review and closure); the change is kept and
+    published with the settings it replaced (`history`)."""
+    previous = in_force(uow=uow)
     repository.put_settings(session=uow.session, row=TenantSettings(
         tenant_id=uow.tenant, stall_days=stall_days, review_interval_months=review_interval_months,
         follow_up_months=follow_up_months, updated_at=at, updated_by=principal.actor,
     ))
-    EVENTS.publish(uow, InterventionSettingsChanged(
-        stall_days=stall_days, review_interval_months=review_interval_months, follow_up_months=follow_up_months,
-        actor=principal.actor), subject="intervention-settings")
-    return Settings(stall_days, review_interval_months, tuple(follow_up_months), at)
+    current = Settings(stall_days, review_interval_months, tuple(follow_up_months), at)
+    history.settings_changed(uow=uow, principal=principal, previous=previous.values, value=current.values, at=at)
+    return current
