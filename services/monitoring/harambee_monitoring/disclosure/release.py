@@ -97,7 +97,7 @@ def publish(*, uow: UnitOfWork, grid: Grid, partitions: tuple[str, ...], reader:
 
 class _Answers:
     """Suppression answers already found, least recently used dropped first: at most `size`, each small (a digest of
-    the question, the positions of the cells withheld), where the question's own figures would take some 90 KB."""
+    the question, the positions of the cells withheld), where the question's own figures take some 200 KB a year."""
 
     def __init__(self, size: int) -> None:
         self.size = size
