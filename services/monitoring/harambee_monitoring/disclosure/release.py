@@ -5,7 +5,9 @@ differential-privacy mode, noisy counts paid for from its privacy budget."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import threading
+from array import array
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -132,13 +134,32 @@ class _Answers:
 
 
 ANSWERS = _Answers(size=512)
+# Grids laid out alike (one layout per window and set of categories: few) share a number, never given to another
+# layout; past LAYOUTS the numbers are forgotten and new ones given (the answers under the old ones are just missed).
+LAYOUTS = 64
+_layouts: dict[tuple[Cell, ...], int] = {}
+_numbers = itertools.count()
+_layouts_lock = threading.Lock()
 
 
-def _question(grid: Grid, threshold: int, before: frozenset[Cell]) -> bytes:
-    """A digest of everything the answer depends on (SHA-256: two questions sharing one is not a practical risk)."""
-    asked = (grid.unit, grid.months, list(grid.categories.items()), list(grid.counts.items()), threshold,
-             sorted(before))
-    return hashlib.sha256(repr(asked).encode()).digest()
+def _layout(cells: tuple[Cell, ...]) -> int:
+    with _layouts_lock:
+        number = _layouts.get(cells)
+        if number is None:
+            if len(_layouts) >= LAYOUTS:
+                _layouts.clear()
+            number = _layouts[cells] = next(_numbers)
+        return number
+
+
+def _question(grid: Grid, cells: tuple[Cell, ...], threshold: int, before: frozenset[Cell]) -> bytes:
+    """A digest of everything the answer depends on (SHA-256: two questions sharing one is not a practical risk):
+    the cells by their layout's number, their counts in that order and the positions withheld before, as bytes
+    (a repr of the cells took ten times as long as the rest of a cached release)."""
+    asked = hashlib.sha256(repr((grid.unit, _layout(cells), threshold)).encode())
+    asked.update(array("q", grid.counts.values()).tobytes())
+    asked.update(array("q", [i for i, cell in enumerate(cells) if cell in before]).tobytes())
+    return asked.digest()
 
 
 def _protected(grid: Grid, threshold: int, before: frozenset[Cell]) -> frozenset[Cell]:
@@ -149,12 +170,12 @@ def _protected(grid: Grid, threshold: int, before: frozenset[Cell]) -> frozenset
     The answer W is also kept for the history W itself, which is what the next release of the same figures finds
     (this one records W - before): protect starting from W returns W, as W holds every small cell and leaves none
     recoverable. So a repeated read reuses the answer from its second time on, not its third."""
-    cells = list(grid.counts)  # in the grid's own order (Grid.fill), which the digest covers
-    key = _question(grid, threshold, before)
+    cells = tuple(grid.counts)  # in the grid's own order (Grid.fill), which the digest covers
+    key = _question(grid, cells, threshold, before)
     answer = ANSWERS.get(key)
     if answer is None:
         withheld = protect(grid.counts, grid.relations(), threshold, withheld=before, cost=grid.cost)
         answer = tuple(i for i, cell in enumerate(cells) if cell in withheld)
         ANSWERS.put(key, answer)
-        ANSWERS.put(_question(grid, threshold, frozenset(withheld)), answer)
+        ANSWERS.put(_question(grid, cells, threshold, frozenset(withheld)), answer)
     return frozenset(cells[i] for i in answer)
