@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from harambee_monitoring.disclosure.release import _protected
+from harambee_monitoring.disclosure.release import ANSWERS, _protected
 from harambee_monitoring.disclosure.suppression import protect
 from harambee_monitoring.indicators.grid import ALL, CATEGORIES, Grid
 from tests.monitoring.attacker import recovered
@@ -91,21 +91,40 @@ def test_monotone_suppression_leaves_nothing_to_subtract(seed):
 
 def test_a_release_reuses_its_answer_only_while_figures_and_history_are_unchanged():
     first, second = two_releases(0)
-
-    def protected(grid: Grid, before: frozenset) -> frozenset:
-        return _protected(grid.unit, tuple(grid.months), tuple(grid.categories.items()),
-                                  tuple(grid.counts.items()), THRESHOLD, before)
-
-    _protected.cache_clear()
-    w1 = protected(first, frozenset())
+    ANSWERS.clear()
+    w1 = _protected(first, THRESHOLD, frozenset())
     assert w1 == protect(first.counts, first.relations(), THRESHOLD, cost=first.cost)
-    assert protected(first, frozenset()) == w1 and _protected.cache_info().hits == 1
-    w2 = protected(second, w1)  # new figures: solved again, from the history
-    assert _protected.cache_info().misses == 2 and w1 <= w2
+    assert _protected(first, THRESHOLD, frozenset()) == w1 and ANSWERS.hits == 1
+    # The next release of the same figures finds w1 in the history: the same answer, not solved again.
+    assert _protected(first, THRESHOLD, w1) == w1 == protect(first.counts, first.relations(), THRESHOLD,
+                                                              withheld=w1, cost=first.cost)
+    assert ANSWERS.hits == 2
+    # The same figures in another order (the database returns a grid's rows in none): the same question.
+    shuffled = Grid.of(reversed([(*cell, n) for cell, n in first.counts.items() if "total" not in cell
+                                 and ALL not in cell]), months=MONTHS, categories=SOME)
+    assert _protected(shuffled, THRESHOLD, w1) == w1 and ANSWERS.hits == 3
+    w2 = _protected(second, THRESHOLD, w1)  # new figures: solved again, from the history
+    assert ANSWERS.misses == 2 and w1 <= w2
     assert differenced(first, second, w1, w2) == set()
     # The same figures with a longer history are another question: its answer keeps the whole history.
     history = w1 | {next(cell for cell, n in first.counts.items() if n >= THRESHOLD and cell not in w1)}
-    assert protected(first, frozenset(history)) >= history
+    assert _protected(first, THRESHOLD, frozenset(history)) >= history
+    assert ANSWERS.misses == 3
+
+
+def test_the_answers_kept_are_bounded():
+    ANSWERS.clear()
+    size, ANSWERS.size = ANSWERS.size, 4
+    try:
+        grids = [two_releases(seed)[0] for seed in range(3)]
+        for grid in grids:
+            _protected(grid, THRESHOLD, frozenset())  # two entries each: its history before, and after
+        assert len(ANSWERS) == 4
+        _protected(grids[0], THRESHOLD, frozenset())  # the oldest was dropped: solved again
+        assert ANSWERS.misses == 4
+    finally:
+        ANSWERS.size = size
+        ANSWERS.clear()
 
 
 # --- Through the API: what the national programme read once stays withheld -------------------------------------

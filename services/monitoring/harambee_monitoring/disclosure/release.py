@@ -4,7 +4,11 @@ differential-privacy mode, noisy counts paid for from its privacy budget."""
 
 from __future__ import annotations
 
-import functools
+import hashlib
+import itertools
+import threading
+from array import array
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -56,8 +60,7 @@ def publish(*, uow: UnitOfWork, grid: Grid, partitions: tuple[str, ...], reader:
     if terms is None:
         threshold = agreement.suppression_threshold
         before = history.withheld_before(session=uow.session, agreement_id=agreement.id, grid=grid)
-        withheld = _protected(grid.unit, tuple(grid.months), tuple(grid.categories.items()),
-                              tuple(grid.counts.items()), threshold, frozenset(before))
+        withheld = _protected(grid, threshold, frozenset(before))
         history.remember(session=uow.session, tenant=uow.tenant, agreement_id=agreement.id, grid=grid,
                          cells=withheld - before, at=now or datetime.now(UTC))
         values = {cell: None if cell in withheld else n for cell, n in grid.counts.items()}
@@ -94,11 +97,85 @@ def publish(*, uow: UnitOfWork, grid: Grid, partitions: tuple[str, ...], reader:
              f"{len(partitions)} table(s)); totals are sums of the noisy counts.", **identity))
 
 
-@functools.lru_cache(maxsize=512)
-def _protected(unit: str, months: tuple[str, ...], categories: tuple[tuple[str, tuple[str, ...]], ...],
-               counts: tuple[tuple[Cell, int], ...], threshold: int, before: frozenset[Cell]) -> frozenset[Cell]:
+class _Answers:
+    """Suppression answers already found, least recently used dropped first: at most `size`, each small (a digest of
+    the question, the positions of the cells withheld), where the question's own figures take some 200 KB a year."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.hits = self.misses = 0
+        self._answers: OrderedDict[bytes, tuple[int, ...]] = OrderedDict()
+        self._lock = threading.Lock()  # requests are served from several threads
+
+    def get(self, key: bytes) -> tuple[int, ...] | None:
+        with self._lock:
+            answer = self._answers.get(key)
+            if answer is None:
+                self.misses += 1
+            else:
+                self.hits += 1
+                self._answers.move_to_end(key)
+            return answer
+
+    def put(self, key: bytes, answer: tuple[int, ...]) -> None:
+        with self._lock:
+            self._answers[key] = answer
+            self._answers.move_to_end(key)
+            while len(self._answers) > self.size:
+                self._answers.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._answers.clear()
+            self.hits = self.misses = 0
+
+
+ANSWERS = _Answers(size=512)
+# Grids laid out alike (one layout per window and set of categories: few) share a number, never given to another
+# layout; past LAYOUTS the numbers are forgotten and new ones given (the answers under the old ones are just missed).
+LAYOUTS = 64
+_layouts: dict[tuple[Cell, ...], int] = {}
+_numbers = itertools.count()
+_layouts_lock = threading.Lock()
+
+
+def _layout(cells: tuple[Cell, ...]) -> int:
+    with _layouts_lock:
+        number = _layouts.get(cells)
+        if number is None:
+            if len(_layouts) >= LAYOUTS:
+                _layouts.clear()
+            number = _layouts[cells] = next(_numbers)
+        return number
+
+
+def _question(grid: Grid, cells: tuple[Cell, ...], threshold: int, before: frozenset[Cell]) -> bytes:
+    """A digest of everything the answer depends on (SHA-256: two questions sharing one is not a practical risk):
+    the cells by their layout's number, their counts in that order and the positions withheld before, as bytes
+    (a repr of the cells took ten times as long as the rest of a cached release)."""
+    asked = hashlib.sha256(repr((grid.unit, _layout(cells), threshold)).encode())
+    asked.update(array("q", grid.counts.values()).tobytes())
+    asked.update(array("q", [i for i, cell in enumerate(cells) if cell in before]).tobytes())
+    return asked.digest()
+
+
+def _protected(grid: Grid, threshold: int, before: frozenset[Cell]) -> frozenset[Cell]:
     """The cells to withhold from a grid (suppression.protect): a pure function of the counts, the threshold and
     what was withheld before, so a release whose figures and history have not changed since the last one (a
-    national read repeated, every county's release decided again) reuses its answer instead of solving again."""
-    grid = Grid(months=list(months), categories=dict(categories), counts=dict(counts), unit=unit)
-    return frozenset(protect(grid.counts, grid.relations(), threshold, withheld=before, cost=grid.cost))
+    national read repeated, every county's release decided again) reuses its answer instead of solving again.
+
+    The answer W is also kept for the history W itself, which is what the next release of the same figures finds
+    (this one records W - before): protect starting from W returns W, as W holds every small cell and leaves none
+    recoverable. So a repeated read reuses the answer from its second time on, not its third."""
+    cells = tuple(grid.counts)  # in the grid's own order (Grid.fill), which the digest covers
+    key = _question(grid, cells, threshold, before)
+    answer = ANSWERS.get(key)
+    if answer is None:
+        withheld = protect(grid.counts, grid.relations(), threshold, withheld=before, cost=grid.cost)
+        answer = tuple(i for i, cell in enumerate(cells) if cell in withheld)
+        ANSWERS.put(key, answer)
+        ANSWERS.put(_question(grid, cells, threshold, frozenset(withheld)), answer)
+    return frozenset(cells[i] for i in answer)

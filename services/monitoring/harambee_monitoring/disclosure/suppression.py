@@ -88,22 +88,31 @@ def _blocks(rows: list[dict[int, int]]) -> list[list[dict[int, int]]]:
 def _reduce(rows: list[dict[int, int]]) -> dict[int, dict[int, int]]:
     """Gauss-Jordan elimination of sparse integer rows without division (each combination a * row - b * pivot_row,
     divided by the gcd of its coefficients: the rational row space is kept); the reduced rows by their pivot column."""
+    return _eliminate(rows)[0]
+
+
+def _eliminate(rows: list[dict[int, int]], first: int = 0) -> tuple[dict[int, dict[int, int]], list[dict[int, int]]]:
+    """The rows reduced (as _reduce), pivoting only on columns from `first` on (those below are carried along as
+    bookkeeping); and the rows left with no such column, which _reduce drops."""
     pivots: dict[int, dict[int, int]] = {}
+    null: list[dict[int, int]] = []
     for row in rows:
         row = {c: v for c, v in row.items() if v}
         for p in [c for c in row if c in pivots]:
             factor, pivot_row = row.get(p), pivots[p]
             if factor:
                 row = _combine(row, pivot_row[p], pivot_row, factor)
-        if not row:
+        named = [c for c in row if c >= first]
+        if not named:
+            null.append(row)
             continue
-        p = min(row)
+        p = min(named)
         for q, other in pivots.items():
             factor = other.get(p)
             if factor:
                 pivots[q] = _combine(other, row[p], row, factor)
         pivots[p] = row
-    return pivots
+    return pivots, null
 
 
 def _combine(row: dict[int, int], a: int, other: dict[int, int], b: int) -> dict[int, int]:
@@ -165,23 +174,7 @@ def _protectors(cell: Cell, suppressed: set[Cell], relations: list[Relation], ca
         rows.append(row)
     if cell not in column:
         return set(candidates)
-    pivots: dict[int, dict[int, int]] = {}
-    null: list[dict[int, int]] = []
-    for row in rows:
-        for p in [c for c in row if c in pivots]:
-            factor, pivot_row = row.get(p), pivots[p]
-            if factor:
-                row = _combine(row, pivot_row[p], pivot_row, factor)
-        named = [c for c in row if c >= width]
-        if not named:
-            null.append(row)
-            continue
-        p = min(named)
-        for q, other in pivots.items():
-            factor = other.get(p)
-            if factor:
-                pivots[q] = _combine(other, row[p], row, factor)
-        pivots[p] = row
+    pivots, null = _eliminate(rows, first=width)
     own = pivots.get(column[cell])
     if own is None or any(c >= width and c != column[cell] for c in own):
         return set(candidates)  # not fixed by these relations even now

@@ -86,12 +86,16 @@ class Grid:
         return grid
 
     def fill(self) -> None:
-        """Zeros where nothing was counted, and every total as the sum of its cells."""
+        """Zeros where nothing was counted, and every total as the sum of its cells. The cells are laid out in the
+        order of the partitions, months and categories, whatever the order they were counted in (the database
+        returns a grid's rows in none): a grid of the same figures is the same grid (release._protected)."""
+        counted, self.counts = self.counts, {}
         for partition, categories in self.categories.items():
             for month in self.months:
                 for category in categories:
-                    self.counts.setdefault((partition, month, category), 0)
+                    self.counts[(partition, month, category)] = counted.pop((partition, month, category), 0)
             self.add_totals(partition)
+        self.counts.update(counted)  # cells outside the months or partitions, if any: kept, as before
 
     def add_totals(self, partition: str) -> None:
         """(Re)computes a partition's totals from its interior cells."""

@@ -238,22 +238,28 @@ def funnel(published: Published, months: list[str]) -> list[Table]:
                        _series(s, published, months, lambda m, s=s: published.values.get(("stage", m, s)))
                        for s in CLOSED_STAGES
                    ])
-    return [steps, conversion, closed,
-            partition_table(published, months, "stage", "Where each referral is now (or ended): the stages add up"),
-            partition_table(published, months, "follow_up_6", "Closed cases by their 6-month follow-up"),
-            partition_table(published, months, "follow_up_12", "Closed cases by their 12-month follow-up")]
+    return [steps, conversion, closed, *partition_tables({
+        "stage": "Where each referral is now (or ended): the stages add up",
+        "follow_up_6": "Closed cases by their 6-month follow-up",
+        "follow_up_12": "Closed cases by their 12-month follow-up",
+    })(published, months)]
 
 
-def referrals(published: Published, months: list[str]) -> list[Table]:
-    """Referrals by source type, age band, gender, minor status and concern type."""
-    return [
-        partition_table(published, months, "source_type", "Referrals by who referred"),
-        partition_table(published, months, "age_band", "Referrals by the person's age band"),
-        partition_table(published, months, "gender", "Referrals by the person's gender"),
-        partition_table(published, months, "minor", "Referrals of minors and adults"),
-        partition_table(published, months, "concern_type", "Referrals by the strongest kind of indicator named: "
-                        "behaviour, else context, else belief alone"),
-    ]
+def partition_tables(descriptions: dict[str, str]) -> Callable[[Published, list[str]], list[Table]]:
+    """A builder of one partition_table for each partition described, in order."""
+    def build(published: Published, months: list[str]) -> list[Table]:
+        return [partition_table(published, months, p, description) for p, description in descriptions.items()]
+    return build
+
+
+# Referrals by source type, age band, gender, minor status and concern type.
+referrals = partition_tables({
+    "source_type": "Referrals by who referred",
+    "age_band": "Referrals by the person's age band",
+    "gender": "Referrals by the person's gender",
+    "minor": "Referrals of minors and adults",
+    "concern_type": "Referrals by the strongest kind of indicator named: behaviour, else context, else belief alone",
+})
 
 
 def re_referrals(published: Published, months: list[str]) -> list[Table]:
@@ -283,26 +289,20 @@ def plans(published: Published, months: list[str]) -> list[Table]:
     ]
 
 
-def change(published: Published, months: list[str]) -> list[Table]:
-    """Reassessments by month approved and net direction: over all items, concerns and strengths."""
-    return [
-        partition_table(published, months, "direction", "Reassessments by net change since the previous "
-                        "assessment (items improved: a concern rated lower or a strength higher)"),
-        partition_table(published, months, "concerns", "Reassessments by net change in concerns: `down` where more "
-                        "concerns were rated lower than higher"),
-        partition_table(published, months, "strengths", "Reassessments by net change in strengths and protective "
-                        "factors: `up` where more were rated higher than lower"),
-    ]
-
-
-def transfers(published: Published, months: list[str]) -> list[Table]:
-    """Cases transferred in from and out to other counties, by month of transfer, and where each is now."""
-    return [
-        partition_table(published, months, "transfer", "Cases transferred in from another county (counted here from "
-                        "the month this county took them over) and out to another"),
-        partition_table(published, months, "now", "Where each case transferred in is now (`transferred_out`: the "
-                        "cases transferred out)"),
-    ]
+# Reassessments by month approved and net direction: over all items, concerns and strengths.
+change = partition_tables({
+    "direction": "Reassessments by net change since the previous assessment (items improved: a concern rated lower "
+                 "or a strength higher)",
+    "concerns": "Reassessments by net change in concerns: `down` where more concerns were rated lower than higher",
+    "strengths": "Reassessments by net change in strengths and protective factors: `up` where more were rated "
+                 "higher than lower",
+})
+# Cases transferred in from and out to other counties, by month of transfer, and where each is now.
+transfers = partition_tables({
+    "transfer": "Cases transferred in from another county (counted here from the month this county took them over) "
+                "and out to another",
+    "now": "Where each case transferred in is now (`transferred_out`: the cases transferred out)",
+})
 
 
 def _no_counts(_published: Published, _months: list[str]) -> list[Table]:
