@@ -301,6 +301,21 @@ class AgreementRefused(Forbidden):
     slug, title = "no-agreement", "No data-sharing agreement in force permits this"
 
 
+class ConsentRequired(Forbidden):
+    slug, title = "consent-required", "The agreement requires the person's consent, and none is recorded"
+
+
+def consent_refusal(*, principal: TenantPrincipal, agreement: Agreement | None, organisation: str, operation: str,
+                    source: EventSource) -> ConsentRequired:
+    """The 403 for a disclosure its agreement holds until the person consents, with its decision to publish."""
+    decision = Decision(False, operation, Party("organisation", organisation), agreement,
+                        "consent required and not recorded")
+    refusal = ConsentRequired("The agreement requires the person's consent to this disclosure, and the programme "
+                              f"has recorded none naming '{organisation}'.")
+    refusal.events.append(decision_event(decision=decision, principal=principal, source=source))
+    return refusal
+
+
 def require_agreement(*, uow: UnitOfWork, principal: TenantPrincipal, operation: str,
                       source: EventSource) -> TenantPrincipal:
     """Lets an outside party through only under an agreement in force; records the decision either way."""

@@ -37,11 +37,10 @@ from sqlalchemy.orm import Session
 
 from harambee_assessment.events import EVENTS
 from harambee_assessment.models import DisclosureConsent
-from harambee_common.agreements import Agreement, Decision, Party, decision_event
+from harambee_common.agreements import Agreement, consent_refusal
 from harambee_common.auth import TenantPrincipal
 from harambee_common.catalogue.intake import ConsentRecorded
 from harambee_common.db import UnitOfWork
-from harambee_common.problems import Forbidden
 
 # A partner's view of a case, by the names its agreement uses for each field; the id is always sent.
 SUMMARY_FIELDS = {name: name for name in ("case_id", "status", "opened_at", "latest_outcome", "decided_at")}
@@ -60,10 +59,6 @@ ABOUT_THE_PERSON = ("question",)
 # How a partner route documents its 403.
 REFUSED = ("No agreement in force permits this (the refusal is recorded); or the agreement requires the person's "
            "consent naming your organisation, and none is recorded (`consent-required`, recorded too)")
-
-
-class ConsentRequired(Forbidden):
-    slug, title = "consent-required", "The agreement requires the person's consent, and none is recorded"
 
 
 def projected(agreement: Agreement | None, data: Mapping[str, Any], names: Mapping[str, str],
@@ -95,12 +90,8 @@ def require_consent(*, uow: UnitOfWork, principal: TenantPrincipal, agreement: A
     if may_disclose(session=uow.session, agreement=agreement, organisation=organisation, subject_ref=subject_ref,
                     at=at):
         return
-    decision = Decision(False, operation, Party("organisation", organisation), agreement,
-                        "consent required and not recorded")
-    refusal = ConsentRequired("The agreement requires the person's consent to this disclosure, and the programme "
-                              f"has recorded none naming '{organisation}'.")
-    refusal.events.append(decision_event(decision=decision, principal=principal, source=EVENTS))
-    raise refusal
+    raise consent_refusal(principal=principal, agreement=agreement, organisation=organisation, operation=operation,
+                          source=EVENTS)
 
 
 def consent_recorded(*, uow: UnitOfWork, consent: ConsentRecorded) -> None:

@@ -26,10 +26,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from harambee_common.agreements import Agreement, Decision, Party, decision_event
+from harambee_common.agreements import Agreement, consent_refusal
 from harambee_common.auth import TenantPrincipal
 from harambee_common.db import UnitOfWork
-from harambee_common.problems import Forbidden
 from harambee_intake.consent import repository as consent_repository
 from harambee_intake.events import EVENTS
 from harambee_intake.models import Referral
@@ -41,10 +40,6 @@ REFERENCE = "referral_id"
 STATUS_FIELDS = {"id": REFERENCE, "status": "status", "received_at": "received_at"}
 STATUS_CHANGE_FIELDS = {"referral_id": REFERENCE, "status": "status", "previous_status": "previous_status"}
 READ_STATUS = "read_referral_status"
-
-
-class ConsentRequired(Forbidden):
-    slug, title = "consent-required", "The agreement requires the person's consent, and none is recorded"
 
 
 def projected(
@@ -83,12 +78,8 @@ def require_consent(*, uow: UnitOfWork, principal: TenantPrincipal, referral: Re
     if may_disclose(session=uow.session, agreement=agreement, organisation=principal.organisation,
                     referral=referral):
         return
-    party = Party("organisation", principal.organisation or "(none)")
-    decision = Decision(False, READ_STATUS, party, agreement, "consent required and not recorded")
-    refusal = ConsentRequired("The agreement requires the person's consent to this disclosure, and the "
-                              "programme has recorded none naming your organisation.")
-    refusal.events.append(decision_event(decision=decision, principal=principal, source=EVENTS))
-    raise refusal
+    raise consent_refusal(principal=principal, agreement=agreement, organisation=principal.organisation or "(none)",
+                          operation=READ_STATUS, source=EVENTS)
 
 
 def record_disclosure(*, uow: UnitOfWork, principal: TenantPrincipal, referral: Referral, fields: list[str],

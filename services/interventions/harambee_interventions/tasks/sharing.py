@@ -27,10 +27,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from harambee_common.agreements import Agreement, Decision, Party, decision_event
+from harambee_common.agreements import Agreement, consent_refusal
 from harambee_common.auth import TenantPrincipal
 from harambee_common.db import UnitOfWork
-from harambee_common.problems import Forbidden
 from harambee_interventions.consents import repository as consents
 from harambee_interventions.events import EVENTS
 from harambee_interventions.models import Task
@@ -57,10 +56,6 @@ def projected(agreement: Agreement | None, data: Mapping[str, Any], names: Mappi
     return agreement.projected(data, names, always=always)
 
 
-class ConsentRequired(Forbidden):
-    slug, title = "consent-required", "The agreement requires the person's consent, and none is recorded"
-
-
 def consent_needed_from(principal: TenantPrincipal) -> str | None:
     """The organisation a person's consent must name for the caller to be given a task (None: no consent needed)."""
     agreement = principal.agreement
@@ -75,9 +70,5 @@ def require_consent(*, uow: UnitOfWork, principal: TenantPrincipal, task: Task, 
     if organisation is None or task.status == "stopped" or consents.names(
             session=uow.session, subject_ref=task.subject_ref, organisation=organisation, at=at):
         return
-    decision = Decision(False, operation, Party("organisation", organisation), principal.agreement,
-                        "consent required and not recorded")
-    refusal = ConsentRequired("The agreement requires the person's consent to this disclosure, and the programme "
-                              "has recorded none naming your organisation.")
-    refusal.events.append(decision_event(decision=decision, principal=principal, source=EVENTS))
-    raise refusal
+    raise consent_refusal(principal=principal, agreement=principal.agreement, organisation=organisation,
+                          operation=operation, source=EVENTS)
